@@ -1,0 +1,72 @@
+"""走访通 Zoufang server: create_app() wires extensions, blueprints, error handlers and commands."""
+
+import logging
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import Config
+from .database import configure_engine
+from .extensions import db, migrate
+
+
+def create_app(config: object | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False, static_folder=None)
+    app.config.from_object(config or Config())
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_security_headers(app)
+    if app.config.get("PROXY_FIX"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers the tables)
+    from .services import changes
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    with app.app_context():
+        configure_engine(db.engine)
+    changes.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .api import register_blueprints as register
+
+    register(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import register_errorhandlers as register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Everything is same-origin: no CDN, no third-party fonts (blob:/data: for photo previews).
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
+            "connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'",
+        )
+        if response.mimetype == "application/json":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

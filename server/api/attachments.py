@@ -1,0 +1,36 @@
+"""Attachments: idempotent upload by SHA-256 and scoped download."""
+
+from flask import Blueprint, Response, current_app, g, request
+
+from ..errors import ApiError
+from ..services.attachments import FileStore, readable_attachment, store_attachment
+from . import doc
+
+bp = Blueprint("attachments", __name__, url_prefix="/api/attachments")
+
+
+def file_store() -> FileStore:
+    return FileStore(current_app.config["ATTACHMENTS_DIR"])
+
+
+@bp.put("/<string(length=64):sha256>")
+@doc("Upload a photo or signature (raw JPEG/PNG/WebP bytes, ≤ 5 MB): 201 stored, 200 already there",
+     status=201, content_type="image/jpeg")
+def put_attachment(sha256: str):
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    if (request.content_length or 0) > limit:
+        raise ApiError(413, "payload_too_large", "附件不能超过5MB / attachments are limited to 5 MB")
+    created = store_attachment(file_store(), g.actor, sha256.lower(), request.get_data(cache=False), limit)
+    return {"sha256": sha256.lower()}, (201 if created else 200)
+
+
+@bp.get("/<string(length=64):sha256>")
+@doc("Download an attachment (its uploader, or whoever can see a visit naming it)", produces="image/jpeg")
+def get_attachment(sha256: str):
+    row = readable_attachment(g.actor, sha256.lower())
+    data = file_store().get(row.sha256)
+    response = Response(data, mimetype=row.content_type)
+    # Content-addressed: the bytes behind a hash never change, but only this user may hold them.
+    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,93 @@
+"""Login, logout and the current user; the guard that loads the session and checks CSRF for /api."""
+
+from flask import Blueprint, current_app, g, jsonify, make_response, request
+from marshmallow import Schema, fields, validate
+
+from ..errors import ApiError
+from ..services import auth as auth_service
+from . import SAFE_METHODS, SESSION_COOKIE, doc, load_json, public
+
+bp = Blueprint("auth", __name__, url_prefix="/api/auth")
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    device_id = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class UserOutSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    role = fields.String()
+    area_id = fields.Integer()
+
+
+class SessionOutSchema(Schema):
+    user = fields.Nested(UserOutSchema)
+    csrf_token = fields.String()
+
+
+def user_json(user) -> dict:
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+            "area_id": user.area_id}
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+@bp.post("/login")
+@public
+@doc("Log in: opens a server-side session (cookie) and returns the CSRF token", body=LoginSchema,
+     response=SessionOutSchema)
+def login():
+    body = load_json(LoginSchema())
+    config = current_app.config
+    user, token, csrf = auth_service.login(
+        body["username"], body["password"], threshold=config["LOCKOUT_THRESHOLD"],
+        lock_minutes=config["LOCKOUT_MINUTES"], idle_days=config["SESSION_IDLE_DAYS"],
+        user_agent=request.headers.get("User-Agent"), ip=client_ip(), device_id=body.get("device_id"))
+    response = make_response(jsonify({"user": user_json(user), "csrf_token": csrf}))
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/",
+                        secure=config["SESSION_COOKIE_SECURE"] or request.is_secure,
+                        max_age=config["SESSION_IDLE_DAYS"] * 86400)
+    return response
+
+
+@bp.get("/me")
+@doc("The logged-in user and the session's CSRF token", response=SessionOutSchema)
+def me():
+    return jsonify({"user": user_json(g.user), "csrf_token": g.session_row.csrf_token})
+
+
+@bp.post("/logout")
+@doc("Log out: revokes this session", status=204)
+def logout():
+    auth_service.logout(request.cookies[SESSION_COOKIE], g.actor)
+    response = make_response("", 204)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def register_guards(app) -> None:
+    @app.before_request
+    def _guard():
+        if not request.path.startswith("/api/"):
+            return None
+        view = app.view_functions.get(request.endpoint) if request.endpoint else None
+        if view is None or getattr(view, "zf_public", False):
+            return None
+        found = auth_service.session_for(request.cookies.get(SESSION_COOKIE), app.config["SESSION_IDLE_DAYS"])
+        if found is None:
+            raise ApiError(401, "unauthorized", "请登录 / please log in")
+        session_row, user = found
+        if request.method not in SAFE_METHODS and not auth_service.csrf_ok(
+                session_row, request.headers.get("X-CSRF-Token")):
+            raise ApiError(403, "csrf_failed", "CSRF令牌无效，请重新登录 / missing or wrong X-CSRF-Token")
+        g.user = user
+        g.session_row = session_row
+        g.actor = auth_service.actor_for(user, device_id=request.headers.get("X-Device-Id", "")[:64] or None,
+                                         ip=client_ip())
+        return None

@@ -1,0 +1,59 @@
+"""Sync: push a device's mutations, pull the changes in scope by cursor."""
+
+from dataclasses import replace
+
+import orjson
+from flask import Blueprint, Response, current_app, g, request
+from marshmallow import ValidationError
+
+from ..errors import ApiError
+from ..schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
+from ..services import changes, sync
+from . import doc, load_query
+
+bp = Blueprint("sync", __name__, url_prefix="/api/sync")
+PUSH_SCHEMA = PushRequestSchema()
+
+
+def json_response(payload: dict, status: int = 200) -> Response:
+    # orjson: pulls of thousands of records are dominated by encoding.
+    return Response(orjson.dumps(payload), status=status, mimetype="application/json")
+
+
+@bp.post("/push")
+@doc("Apply a batch of mutations (≤ 200, ≤ 2 MB), each answered in order", body=PushRequestSchema,
+     response=PushResponseSchema)
+def push():
+    config = current_app.config
+    if (request.content_length or 0) > config["SYNC_MAX_BYTES"]:
+        raise ApiError(413, "payload_too_large", "批次不能超过2MB / a batch is limited to 2 MB")
+    if not request.is_json:
+        raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)")
+    raw = request.get_data(cache=False)
+    if len(raw) > config["SYNC_MAX_BYTES"]:
+        raise ApiError(413, "payload_too_large", "批次不能超过2MB / a batch is limited to 2 MB")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as err:
+        raise ApiError(400, "invalid_json", "The body is not valid JSON") from err
+    if isinstance(body, dict) and isinstance(body.get("mutations"), list) and \
+            len(body["mutations"]) > config["SYNC_MAX_MUTATIONS"]:
+        raise ApiError(413, "batch_too_large", "每批最多200条 / at most 200 mutations per batch")
+    body = PUSH_SCHEMA.load(body)
+    actor = replace(g.actor, device_id=body["device_id"])
+    return json_response(sync.push(actor, body["mutations"]))
+
+
+@bp.get("/pull")
+@doc("The changes in the caller's scope after a cursor, each record once, as it is now",
+     query=PullQuerySchema, response=PullResponseSchema)
+def pull():
+    try:
+        query = load_query(PullQuerySchema())
+    except ValidationError as err:
+        raise ApiError(400, "bad_request", "cursor and limit must be integers", err.messages) from err
+    config = current_app.config
+    limit = query["limit"] or config["PULL_DEFAULT_LIMIT"]
+    page = changes.list_changes_since(g.actor, query["cursor"], min(limit, config["PULL_MAX_LIMIT"]),
+                                      min_cursor=g.user.scope_seq or 0)
+    return json_response(page)

@@ -1,0 +1,151 @@
+"""flask commands: seed-demo, create-admin, users revoke."""
+
+import getpass
+import random
+import uuid
+from datetime import date, timedelta
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Area, Recipient, User
+from .models.base import utcnow
+from .schemas.common import id_number_check_digit
+from .services import auth as auth_service
+from .services import sync
+from .services.actors import Actor
+from .services.areas import create_area
+from .services.campaigns import create_campaign
+
+DEMO_PASSWORD = "Demo@2026"
+TOWNSHIPS = {
+    "城关镇": ["东关村", "西街社区", "南门村"],
+    "青山乡": ["青山村", "石桥村", "柳树村"],
+    "河口镇": ["河口村", "新河村", "渡口村"],
+}
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["建国", "秀英", "桂兰", "志强", "玉兰", "德明", "淑珍", "国华", "海燕", "永福", "红梅", "文军",
+         "春花", "立新", "凤英", "长生", "金凤", "卫东", "丽华", "保国"]
+CATEGORIES = ["martyr_family", "duty_death_family", "illness_death_family", "disabled_veteran", "demobilized",
+              "sick_returned", "war_or_test_veteran", "active_family", "retired_cadre", "veteran", "other"]
+
+
+def demo_id_number(rng: random.Random, gender: str) -> str:
+    born = date(1935, 1, 1) + timedelta(days=rng.randrange(0, 365 * 60))
+    serial = rng.randrange(0, 50) * 2 + (1 if gender == "male" else 0)
+    first17 = f"990102{born:%Y%m%d}{rng.randrange(0, 10)}{serial:02d}"
+    return first17 + id_number_check_digit(first17)
+
+
+def seed_demo() -> bool:
+    """Make the demo county; does nothing when the database already has users."""
+    if db.session.execute(select(func.count()).select_from(User)).scalar_one():
+        return False
+    rng = random.Random(2026)
+    county = create_area("990100", "示范县", "county")
+    villages: list[Area] = []
+    for t_index, (township_name, village_names) in enumerate(TOWNSHIPS.items(), start=1):
+        township = create_area(f"9901{t_index:02d}", township_name, "township", county.id)
+        for v_index, village_name in enumerate(village_names, start=1):
+            villages.append(create_area(f"9901{t_index:02d}{v_index:03d}", village_name, "village", township.id))
+    first_township = villages[0].parent_id
+    staff = auth_service.create_user("staff_demo", "李晓红（城关镇）", DEMO_PASSWORD, "staff", first_township)
+    auth_service.create_user("reviewer_demo", "王建军（县退役军人事务局）", DEMO_PASSWORD, "reviewer", county.id)
+    admin = auth_service.create_user("admin_demo", "系统管理员", DEMO_PASSWORD, "admin", county.id)
+    admin_actor = auth_service.actor_for(admin, device_id="seed-demo")
+    mutations = []
+    for index in range(60):
+        gender = "male" if index % 3 else "female"
+        village = villages[index % len(villages)]
+        mutations.append({
+            "id": str(uuid.uuid4()), "op": "recipient.create", "base_version": None,
+            "data": {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "name": rng.choice(SURNAMES) + rng.choice(GIVEN), "gender": gender,
+                "id_number": demo_id_number(rng, gender), "phone": f"13{rng.randrange(100000000, 999999999)}",
+                "address": f"{village.name}{rng.randrange(1, 80)}号", "area_id": village.id,
+                "category": CATEGORIES[index % len(CATEGORIES)], "tags": [], "notes": None,
+            },
+        })
+    sync.push(admin_actor, mutations)
+    # A few visits and difficulties by staff_demo in their township, so the phone has work to show.
+    staff_actor = auth_service.actor_for(staff, device_id="seed-demo")
+    own = db.session.execute(
+        select(Recipient).where(Recipient.area_id.in_([v.id for v in villages[:3]])).order_by(Recipient.name)
+    ).scalars().all()
+    now = utcnow()
+    work = []
+    for index, recipient in enumerate(own[:6]):
+        visit_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        work.append({"id": str(uuid.uuid4()), "op": "visit.create", "base_version": None, "data": {
+            "id": visit_id, "recipient_id": recipient.id,
+            "visited_at": (now - timedelta(days=3 + index)).isoformat() + "Z", "kind": "routine",
+            "occasion": "日常走访", "participants": "李晓红", "gifts": "米、油", "cash_cents": 0,
+            "notes": "身体状况良好", "photos": [], "signature": None, "no_signature_reason": None,
+            "location": None}})
+        if index < 3:
+            work.append({"id": str(uuid.uuid4()), "op": "difficulty.create", "base_version": None, "data": {
+                "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "recipient_id": recipient.id,
+                "visit_id": visit_id, "category": ["medical", "housing", "living"][index],
+                "description": ["慢性病用药负担重", "房屋漏雨需修缮", "冬季取暖困难"][index],
+                "urgency": "urgent" if index == 0 else "normal",
+                "follow_up_at": (now + timedelta(days=index - 1)).isoformat() + "Z",
+                "due_date": (now + timedelta(days=14)).date().isoformat()}})
+    sync.push(staff_actor, work)
+    year = now.year + (1 if now.month >= 12 else 0)
+    create_campaign(admin_actor, f"{year}年春节走访慰问", date(year, 1, 1), date(year, 2, 28), CATEGORIES, county.id)
+    return True
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command():
+        """Load the demo county 示范县 (idempotent: nothing is added to a database with users)."""
+        if seed_demo():
+            click.echo("Demo data loaded: staff_demo / reviewer_demo / admin_demo, password Demo@2026")
+        else:
+            click.echo("The database already has data; seed-demo added nothing.")
+
+    @app.cli.command("create-admin")
+    @click.option("--username", prompt=True)
+    @click.option("--display-name", default="管理员")
+    @click.option("--area-code", help="The admin's area (default: the root area; created with --area-name)")
+    @click.option("--area-name", default=None, help="Create a county with this name when no area exists")
+    @click.option("--password", default=None, help="Prompted for when omitted")
+    def create_admin_command(username, display_name, area_code, area_name, password):
+        """Create the first administrator of a real deployment (no default password exists)."""
+        area = None
+        if area_code:
+            area = db.session.execute(select(Area).where(Area.code == area_code)).scalar_one_or_none()
+        else:
+            area = db.session.execute(select(Area).where(Area.parent_id.is_(None)).order_by(Area.id)).scalars().first()
+        if area is None:
+            if not area_name:
+                raise click.UsageError("No area yet: give --area-name (and --area-code) to create the county")
+            area = create_area(area_code or "000000", area_name, "county")
+        if password is None:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Repeat: "):
+                raise click.UsageError("The passwords differ")
+        if len(password) < 10:
+            raise click.UsageError("Use at least 10 characters")
+        user = auth_service.create_user(username, display_name, password, "admin", area.id)
+        click.echo(f"Admin {user.username} created for {area.name}")
+
+    users = click.Group("users", help="Manage accounts.")
+    app.cli.add_command(users)
+
+    @users.command("revoke")
+    @click.argument("username")
+    def revoke_command(username):
+        """End every session of USERNAME (a lost phone)."""
+        user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+        if user is None:
+            raise click.UsageError(f"No user {username}")
+        count = auth_service.revoke_sessions(user.id, None)
+        click.echo(f"Revoked {count} session(s) of {username}")
+
+
+__all__ = ["register", "seed_demo", "Actor"]

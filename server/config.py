@@ -1,0 +1,71 @@
+"""Configuration: the only place environment variables are read (table in README)."""
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _instance_dir() -> Path:
+    return Path(os.environ.get("ZOUFANG_INSTANCE_DIR", ROOT / "instance"))
+
+
+def _secret_key(instance: Path) -> str:
+    """Return SECRET_KEY from the environment, else one kept in the instance folder (made on first run)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Production defaults, overridable through the environment."""
+
+    def __init__(self) -> None:
+        instance = _instance_dir()
+        self.INSTANCE_DIR = str(instance)
+        self.SECRET_KEY = _secret_key(instance)
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'zoufang.db'}"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR") or str(instance / "attachments")
+        self.PWA_DIST = os.environ.get("PWA_DIST") or str(ROOT / "pwa" / "dist")
+        self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
+        self.SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "30"))
+        self.LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
+        self.LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+        self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB.
+        self.MAX_CONTENT_LENGTH = 6 * 1024 * 1024
+        self.SYNC_MAX_MUTATIONS = 200
+        self.SYNC_MAX_BYTES = 2 * 1024 * 1024
+        self.ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+        self.PULL_DEFAULT_LIMIT = 500
+        self.PULL_MAX_LIMIT = 1000
+        self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid")
+        # Behind a reverse proxy (nginx), trust one X-Forwarded-For / -Proto hop for client IP and HTTPS.
+        self.PROXY_FIX = _flag("PROXY_FIX")
+        self.TESTING = False
+
+
+class TestConfig(Config):
+    """A fresh database per test: TEST_DATABASE_URL (PostgreSQL in CI) or a temporary SQLite file."""
+
+    def __init__(self, database_url: str, instance_dir: str) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.SQLALCHEMY_DATABASE_URI = database_url
+        self.INSTANCE_DIR = instance_dir
+        self.ATTACHMENTS_DIR = str(Path(instance_dir) / "attachments")

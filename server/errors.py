@@ -1,0 +1,87 @@
+"""ApiError and the handlers that turn every error into {"error": {"code", "message", "fields"}}."""
+
+import logging
+
+from flask import Flask, jsonify, request
+from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    423: "account_locked",
+    429: "rate_limited",
+}
+
+
+class ApiError(Exception):
+    """A domain or HTTP error with a stable code the PWA translates."""
+
+    def __init__(self, status: int, code: str, message: str = "", fields: dict | None = None):
+        super().__init__(message or code)
+        self.status = status
+        self.code = code
+        self.message = message or code.replace("_", " ")
+        self.fields = fields
+
+    def to_dict(self) -> dict:
+        body = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Map every exception to the envelope; nothing ever answers with a stack trace."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(err: ApiError):
+        return error_response(err.status, err.code, err.message, err.fields)
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(err: ValidationError):
+        fields = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+        return error_response(422, "validation_error", "Invalid input", fields)
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(err: IntegrityError):
+        log.warning("integrity error on %s %s", request.method, request.path)
+        return error_response(409, "conflict", "The change clashes with existing data")
+
+    @app.errorhandler(OperationalError)
+    def _operational_error(err: OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.path, type(err.orig).__name__)
+        return error_response(503, "unavailable", "The database is busy; try again later")
+
+    @app.errorhandler(HTTPException)
+    def _http_error(err: HTTPException):
+        status = err.code or 500
+        if status == 400 and "JSON" in (err.description or ""):
+            return error_response(400, "invalid_json", "The body is not valid JSON")
+        code = HTTP_CODES.get(status, "http_error")
+        return error_response(status, code, err.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Something went wrong; try again later")

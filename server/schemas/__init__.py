@@ -1,0 +1,1 @@
+"""marshmallow schemas: request bodies, sync ops and responses."""

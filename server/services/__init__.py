@@ -1,0 +1,1 @@
+"""Business rules. Services take plain values, own the transaction and raise ApiError."""

@@ -1,0 +1,21 @@
+"""Actor: who is acting (user, role, scope) and from where; built by the API layer from the session."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int
+    role: str
+    area_id: int
+    area_path: str
+    device_id: str | None = None
+    ip: str | None = None
+
+    @property
+    def sees_all(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_office(self) -> bool:
+        return self.role in ("reviewer", "admin")

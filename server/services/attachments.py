@@ -1,0 +1,104 @@
+"""Attachments: content-addressed photos and signatures, checked by hash, real image type and size."""
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Attachment, Visit, VisitAttachment
+from .actors import Actor
+from .changes import record_audit
+from .scope import scope_filter
+
+SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_image(data: bytes) -> str | None:
+    """The image type from the bytes themselves (the client's Content-Type is not trusted)."""
+    for magic, kind in SIGNATURES:
+        if data.startswith(magic):
+            return kind
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+class FileStore:
+    """Attachment bytes under a folder, sharded by hash; written to a temp file then renamed (atomic)."""
+
+    def __init__(self, root: str):
+        self.root = Path(root)
+
+    def path(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()
+
+    def put(self, sha256: str, data: bytes) -> None:
+        target = self.path(sha256)
+        if target.exists():
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def get(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+
+def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, max_bytes: int) -> bool:
+    """Keep an upload; True when it is new. The bytes land before the row, so a row always has its file."""
+    if len(data) > max_bytes:
+        raise ApiError(413, "payload_too_large", "附件不能超过5MB / attachments are limited to 5 MB")
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ApiError(422, "hash_mismatch", "内容与哈希不符 / the bytes do not match the hash")
+    kind = sniff_image(data)
+    if kind is None:
+        raise ApiError(415, "unsupported_media_type", "只接受JPEG/PNG/WebP图片 / only JPEG, PNG or WebP")
+    if db.session.get(Attachment, sha256) is not None and store.exists(sha256):
+        db.session.rollback()
+        return False
+    store.put(sha256, data)
+    if db.session.get(Attachment, sha256) is None:
+        db.session.add(Attachment(sha256=sha256, content_type=kind, size=len(data), uploader_id=actor.user_id))
+        record_audit(actor, "attachment.upload", "attachment", sha256, {"size": len(data)})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()  # the same upload won a race from another request: it is stored
+        return False
+    return True
+
+
+def readable_attachment(actor: Actor, sha256: str) -> Attachment:
+    """The attachment, if its uploader asks or the caller can see a visit naming it; else 404."""
+    row = db.session.get(Attachment, sha256)
+    if row is None:
+        raise ApiError(404, "not_found", "No such attachment")
+    if row.uploader_id == actor.user_id or actor.sees_all:
+        return row
+    named = (select(VisitAttachment.visit_id).join(Visit, Visit.id == VisitAttachment.visit_id)
+             .where(VisitAttachment.sha256 == sha256))
+    clause = scope_filter(actor, Visit.area_id)
+    if clause is not None:
+        named = named.where(clause)
+    if not db.session.execute(select(exists(named))).scalar():
+        raise ApiError(404, "not_found", "No such attachment")
+    return row

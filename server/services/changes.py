@@ -1,0 +1,174 @@
+"""The change log: every write records its record here; a pull reads what changed in the caller's scope.
+
+Writes only queue (type, id, area) on the session; just before commit the queue takes its numbers from the
+one-row counter (`UPDATE … RETURNING`) and upserts the log. The counter's row lock is held until commit, so
+a transaction holding number 11 commits before any transaction can take 12: a reader at cursor 11 can
+never later see a 10 appear (the PostgreSQL visibility trap of plain sequences).
+"""
+
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import AuditLog, ChangeCounter, ChangeLog
+from ..models.base import utcnow
+from . import records
+from .actors import Actor
+from .scope import AreaPaths, directory_area_ids, subtree_ids
+
+CHANGES = "zf_changes"
+AUDITS = "zf_audits"
+LAST_SEQ = "zf_last_seq"
+
+
+def record_change(entity_type: str, entity_id, area_id: int) -> None:
+    """Queue a change of a record living in `area_id` (call again with the old area when it moves)."""
+    db.session.info.setdefault(CHANGES, []).append((entity_type, str(entity_id), area_id))
+
+
+def record_audit(actor: Actor | None, action: str, entity_type: str | None = None, entity_id=None,
+                 details: dict | None = None, user_id: int | None = None) -> None:
+    """Queue an append-only audit row (who, what, when, from which device); written at commit."""
+    db.session.info.setdefault(AUDITS, []).append({
+        "at": utcnow(),
+        "user_id": actor.user_id if actor else user_id,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "device_id": actor.device_id if actor else None,
+        "ip": actor.ip if actor else None,
+        "details": details,
+    })
+
+
+def mark() -> tuple[int, int]:
+    """Where the queues stand, to roll them back with a savepoint."""
+    info = db.session.info
+    return len(info.get(CHANGES, ())), len(info.get(AUDITS, ()))
+
+
+def rollback_to(position: tuple[int, int]) -> None:
+    info = db.session.info
+    if CHANGES in info:
+        del info[CHANGES][position[0]:]
+    if AUDITS in info:
+        del info[AUDITS][position[1]:]
+
+
+def discard_pending(session: Session) -> None:
+    session.info.pop(CHANGES, None)
+    session.info.pop(AUDITS, None)
+
+
+def _upsert_change_log(session: Session):
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    stmt = module.insert(ChangeLog.__table__)
+    return stmt.on_conflict_do_update(
+        index_elements=["entity_type", "entity_id", "area_id"], set_={"seq": stmt.excluded.seq}
+    )
+
+
+def flush_pending(session: Session) -> None:
+    """Write the queued audit rows, then number and log the queued changes: the last step before commit."""
+    audits = session.info.pop(AUDITS, None)
+    if audits:
+        session.execute(insert(AuditLog.__table__), audits)
+    changes = session.info.pop(CHANGES, None)
+    if not changes:
+        return
+    unique = list(dict.fromkeys(changes))
+    top = session.execute(
+        update(ChangeCounter.__table__)
+        .where(ChangeCounter.id == 1)
+        .values(value=ChangeCounter.value + len(unique))
+        .returning(ChangeCounter.value)
+    ).scalar_one()
+    first = top - len(unique) + 1
+    rows = [{"seq": first + i, "entity_type": t, "entity_id": e, "area_id": a}
+            for i, (t, e, a) in enumerate(unique)]
+    session.execute(_upsert_change_log(session), rows)
+    session.info[LAST_SEQ] = top
+
+
+def init_app(app) -> None:
+    @event.listens_for(Session, "before_commit")
+    def _before_commit(session: Session) -> None:
+        if session.info.get(CHANGES) or session.info.get(AUDITS):
+            flush_pending(session)
+
+    @event.listens_for(Session, "after_rollback")
+    def _after_rollback(session: Session) -> None:
+        # A rolled-back transaction's queue must not leak into the next one (savepoints use mark()).
+        if not session.in_transaction():
+            discard_pending(session)
+
+
+def newest_change() -> int:
+    return db.session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one_or_none() or 0
+
+
+def _scope_clause(actor: Actor):
+    if actor.sees_all:
+        return None
+    directory = directory_area_ids(actor)
+    is_directory = ChangeLog.entity_type.in_(records.DIRECTORY_TYPES)
+    return (is_directory & ChangeLog.area_id.in_(directory)) | (
+        ~is_directory & ChangeLog.area_id.in_(subtree_ids(actor))
+    )
+
+
+def list_changes_since(actor: Actor, cursor: int, limit: int, min_cursor: int = 0) -> dict:
+    """One page of the changes in the actor's scope after `cursor`: each record once, as it is now."""
+    newest = newest_change()
+    if cursor < 0 or cursor > newest or (0 < cursor < min_cursor):
+        raise ApiError(410, "cursor_expired", "The cursor is unknown; pull again from 0")
+    last_seq = func.max(ChangeLog.seq).label("last_seq")
+    query = (
+        select(ChangeLog.entity_type, ChangeLog.entity_id, last_seq)
+        .where(ChangeLog.seq > cursor)
+        .group_by(ChangeLog.entity_type, ChangeLog.entity_id)
+        .order_by(last_seq)
+        .limit(limit + 1)
+    )
+    clause = _scope_clause(actor)
+    if clause is not None:
+        query = query.where(clause)
+    rows = db.session.execute(query).all()
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    by_type: dict[str, list[str]] = {}
+    for entity_type, entity_id, _ in rows:
+        by_type.setdefault(entity_type, []).append(entity_id)
+    current = load_records(by_type)
+    paths = AreaPaths()
+    paths.load(records.scope_area(t, r) for (t, _), r in current.items())
+    changes = []
+    for entity_type, entity_id, _ in rows:
+        row = current.get((entity_type, entity_id))
+        if row is None:
+            changes.append(records.tombstone(entity_type, entity_id))
+            continue
+        area = records.scope_area(entity_type, row)
+        visible = (paths.in_directory(actor, area) if entity_type in records.DIRECTORY_TYPES
+                   else paths.in_scope(actor, area))
+        changes.append(records.entity(entity_type, row) if visible
+                       else records.tombstone(entity_type, entity_id, row["version"]))
+    next_cursor = rows[-1][2] if rows else newest if not has_more else cursor
+    return {"changes": changes, "cursor": next_cursor, "has_more": has_more}
+
+
+def load_records(by_type: dict[str, list[str]]) -> dict[tuple[str, str], dict]:
+    """Load current rows as dicts, keyed by (type, id as string)."""
+    found = {}
+    for entity_type, ids in by_type.items():
+        model = records.MODELS[entity_type]
+        key_ids = [int(i) for i in ids] if entity_type in ("area", "user") else ids
+        table = model.__table__
+        for chunk_start in range(0, len(key_ids), 500):
+            chunk = key_ids[chunk_start:chunk_start + 500]
+            for row in db.session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+                found[(entity_type, str(row["id"]))] = dict(row)
+    return found

@@ -1,0 +1,74 @@
+"""Area scopes: a user sees the subtree of their area (an admin sees everything)."""
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Area
+from .actors import Actor
+
+
+def subtree_ids(actor: Actor):
+    """A subquery of the area ids in the actor's subtree (for `column.in_(...)`)."""
+    return select(Area.id).where(Area.path.startswith(actor.area_path, autoescape=True)).scalar_subquery()
+
+
+def scope_filter(actor: Actor, area_column):
+    """A WHERE clause limiting `area_column` to the actor's scope, or None for an admin."""
+    if actor.sees_all:
+        return None
+    return area_column.in_(subtree_ids(actor))
+
+
+def apply_scope(query, actor: Actor, area_column):
+    clause = scope_filter(actor, area_column)
+    return query if clause is None else query.where(clause)
+
+
+def directory_area_ids(actor: Actor) -> list[int] | None:
+    """Areas whose names, users and campaigns the actor may see: the subtree and its ancestors."""
+    if actor.sees_all:
+        return None
+    ancestors = [int(part) for part in actor.area_path.strip("/").split("/") if part]
+    below = db.session.execute(
+        select(Area.id).where(Area.path.startswith(actor.area_path, autoescape=True))
+    ).scalars()
+    return sorted(set(ancestors) | set(below))
+
+
+class AreaPaths:
+    """Area id → path, loaded on demand and kept for one request."""
+
+    def __init__(self) -> None:
+        self._paths: dict[int, tuple[str, str]] = {}
+
+    def load(self, ids) -> None:
+        missing = {i for i in ids if i is not None and i not in self._paths}
+        if missing:
+            rows = db.session.execute(select(Area.id, Area.path, Area.level).where(Area.id.in_(missing)))
+            for area_id, path, level in rows:
+                self._paths[area_id] = (path, level)
+
+    def path(self, area_id: int) -> str | None:
+        self.load([area_id])
+        found = self._paths.get(area_id)
+        return found[0] if found else None
+
+    def level(self, area_id: int) -> str | None:
+        self.load([area_id])
+        found = self._paths.get(area_id)
+        return found[1] if found else None
+
+    def in_scope(self, actor: Actor, area_id: int | None) -> bool:
+        if area_id is None:
+            return False
+        path = self.path(area_id)
+        if path is None:
+            return False
+        return actor.sees_all or path.startswith(actor.area_path)
+
+    def in_directory(self, actor: Actor, area_id: int | None) -> bool:
+        """In the subtree, or an ancestor of the actor's area."""
+        if self.in_scope(actor, area_id):
+            return True
+        path = self.path(area_id) if area_id is not None else None
+        return path is not None and actor.area_path.startswith(path)
