@@ -1,0 +1,54 @@
+# 走访通 Zoufang — the README's commands. Install and build steps are skipped when nothing changed.
+.DEFAULT_GOAL := run
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+PORT ?= 8000
+PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts pwa/package.json -type f 2>/dev/null)
+
+.PHONY: run test test-server test-pwa build bench lint migrate seed clean
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(STAMPS)/npm: pwa/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd pwa && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+pwa/dist/index.html: $(STAMPS)/npm $(PWA_SOURCES)
+	cd pwa && npm run build
+
+# The PWA is built when its sources exist (the server answers without it, with a clear 404).
+build: $(if $(wildcard pwa/package.json),pwa/dist/index.html)
+
+migrate: $(STAMPS)/venv
+	$(BIN)/flask --app server db upgrade
+
+seed: migrate
+	$(BIN)/flask --app server seed-demo
+
+run: $(STAMPS)/venv build seed
+	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: test-server test-pwa
+
+test-server: $(STAMPS)/venv build
+	$(BIN)/pytest -q
+
+test-pwa: $(if $(wildcard pwa/package.json),$(STAMPS)/npm)
+	$(if $(wildcard pwa/package.json),cd pwa && npm test,@echo "no PWA yet")
+
+bench: $(STAMPS)/venv build
+	$(BIN)/python bench/sync.py
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check server tests bench
+
+clean:
+	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist
