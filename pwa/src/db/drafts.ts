@@ -1,0 +1,17 @@
+/** Form drafts, saved as the user types and keyed by form and user. */
+import { getDb } from './db'
+
+export async function saveDraft(key: string, userId: string, data: Record<string, unknown>): Promise<void> {
+  // Clone through JSON so reactive proxies never reach IndexedDB.
+  const plain = JSON.parse(JSON.stringify(data)) as Record<string, unknown>
+  await getDb().drafts.put({ key, user_id: userId, data: plain, updated_at: new Date().toISOString() })
+}
+
+export async function loadDraft(key: string, userId: string): Promise<Record<string, unknown> | null> {
+  const row = await getDb().drafts.get(key)
+  return row && row.user_id === userId ? row.data : null
+}
+
+export async function deleteDraft(key: string): Promise<void> {
+  await getDb().drafts.delete(key)
+}

@@ -1,0 +1,46 @@
+/** Small key/value settings kept on the device: device id, session, pull cursor, last sync time. */
+import { getDb } from './db'
+import type { Session } from './types'
+
+export async function getMeta<T>(key: string): Promise<T | undefined> {
+  const row = await getDb().meta.get(key)
+  return row?.value as T | undefined
+}
+
+export async function setMeta(key: string, value: unknown): Promise<void> {
+  await getDb().meta.put({ key, value })
+}
+
+export function uuid(): string {
+  const c: Crypto = globalThis.crypto
+  if (typeof c.randomUUID === 'function') return c.randomUUID()
+  // Fallback for old WebViews: RFC 4122 v4 from getRandomValues.
+  const b = c.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6] & 0x0f) | 0x40
+  b[8] = (b[8] & 0x3f) | 0x80
+  const h = Array.from(b, (x: number) => x.toString(16).padStart(2, '0')).join('')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/** The device id is made once and remembered, so the server's audit log can tell phones apart. */
+export async function getDeviceId(): Promise<string> {
+  const db = getDb()
+  return db.transaction('rw', db.meta, async () => {
+    const existing = await getMeta<string>('device_id')
+    if (existing) return existing
+    const id = uuid()
+    await setMeta('device_id', id)
+    return id
+  })
+}
+
+export const getSession = () => getMeta<Session | null>('session')
+export const setSession = (s: Session | null) => setMeta('session', s)
+
+export async function markSessionExpired(): Promise<void> {
+  const s = await getSession()
+  if (s && !s.expired) await setSession({ ...s, expired: true })
+}
+
+export const cursorKey = (userId: string) => `cursor:${userId}`
+export const lastSyncKey = (userId: string) => `last_sync:${userId}`

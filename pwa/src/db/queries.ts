@@ -1,0 +1,78 @@
+/** Read models computed on the device from synced data: today's follow-ups, campaign coverage. */
+import { getDb } from './db'
+import type { Area, Campaign, Difficulty, Recipient, Visit } from './types'
+
+const TZ_OFFSET_MS = 8 * 3600_000 // Asia/Shanghai, no DST
+
+export function localDay(iso: string | Date): string {
+  const t = typeof iso === 'string' ? new Date(iso).getTime() : iso.getTime()
+  return new Date(t + TZ_OFFSET_MS).toISOString().slice(0, 10)
+}
+
+/** The day a difficulty next needs attention: its follow-up date, else its deadline. */
+export function difficultyDueDay(d: Difficulty): string | null {
+  if (d.follow_up_at) return localDay(d.follow_up_at)
+  return d.due_date ?? null
+}
+
+export interface DueLists {
+  today: Difficulty[]
+  overdue: Difficulty[]
+}
+
+export function splitDue(difficulties: Difficulty[], now: Date = new Date()): DueLists {
+  const today = localDay(now)
+  const out: DueLists = { today: [], overdue: [] }
+  for (const d of difficulties) {
+    if (d.status === 'resolved') continue
+    const day = difficultyDueDay(d)
+    if (!day) continue
+    if (day === today) out.today.push(d)
+    else if (day < today) out.overdue.push(d)
+  }
+  out.overdue.sort((a, b) => (difficultyDueDay(a) ?? '').localeCompare(difficultyDueDay(b) ?? ''))
+  return out
+}
+
+export async function dueFollowUps(now: Date = new Date()): Promise<DueLists> {
+  return splitDue(await getDb().difficulties.toArray(), now)
+}
+
+/** Is `areaId` the area `rootId` or below it? */
+export function inSubtree(areaId: string | null | undefined, rootId: string | null | undefined, areas: Map<string, Area>): boolean {
+  if (!rootId) return true
+  let cur = areaId
+  for (let i = 0; cur && i < 10; i++) {
+    if (cur === rootId) return true
+    cur = areas.get(cur)?.parent_id ?? null
+  }
+  return false
+}
+
+export interface CampaignCoverage {
+  campaign: Campaign
+  targets: Recipient[]
+  notVisited: Recipient[]
+}
+
+export function campaignCoverage(campaign: Campaign, recipients: Recipient[], visits: Visit[], areas: Map<string, Area>): CampaignCoverage {
+  const cats = campaign.categories ?? []
+  const targets = recipients.filter((r) => (!cats.length || cats.includes(r.category)) && inSubtree(r.area_id, campaign.area_id, areas))
+  const visited = new Set(
+    visits.filter((v) => {
+      const day = localDay(v.visited_at)
+      return day >= campaign.starts_on && day <= campaign.ends_on
+    }).map((v) => v.recipient_id),
+  )
+  return { campaign, targets, notVisited: targets.filter((r) => !visited.has(r.id)) }
+}
+
+export async function activeCampaignCoverage(now: Date = new Date()): Promise<CampaignCoverage[]> {
+  const db = getDb()
+  const today = localDay(now)
+  const campaigns = (await db.campaigns.toArray()).filter((c) => c.starts_on <= today && today <= c.ends_on)
+  if (!campaigns.length) return []
+  const [recipients, visits, areas] = await Promise.all([db.recipients.toArray(), db.visits.toArray(), db.areas.toArray()])
+  const areaMap = new Map(areas.map((a) => [a.id, a]))
+  return campaigns.map((c) => campaignCoverage(c, recipients, visits, areaMap))
+}

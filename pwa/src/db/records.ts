@@ -1,0 +1,140 @@
+/** Local writes: each one updates the local record and queues its mutation in one Dexie transaction. */
+import { getDb } from './db'
+import { ENTITY_TABLES } from './schema'
+import { newMutation } from './outbox'
+import type { Difficulty, FollowUp, Mutation, Op, Recipient, Visit } from './types'
+
+/** Ids of mutations being pushed right now (in this page); they must not be edited in place. */
+export const inflight = new Set<string>()
+
+type Data = Record<string, unknown>
+
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T
+}
+
+/** Apply a mutation to the local replica (used when saving and when replaying a queue after a user switch). */
+export async function applyMutationLocally(m: Pick<Mutation, 'op' | 'data' | 'user_id'>): Promise<void> {
+  const db = getDb()
+  const type = m.op.split('.')[0] as keyof typeof ENTITY_TABLES
+  const table = db.table(ENTITY_TABLES[type])
+  const id = String(m.data.id)
+  const existing = (await table.get(id)) as Data | undefined
+  if (m.op.endsWith('.create')) {
+    const extra: Data = {}
+    if (type === 'visit') Object.assign(extra, { author_id: m.user_id, status: 'submitted', review_comment: null })
+    if (type === 'followup') extra.author_id = m.user_id
+    await table.put({ ...extra, ...existing, ...m.data, _version: (existing?._version as number) ?? 0 })
+  } else if (existing) {
+    const patch: Data = { ...m.data }
+    if (type === 'visit' && existing.status === 'returned') patch.status = 'submitted'
+    await table.put({ ...existing, ...patch })
+  }
+  if (m.op === 'followup.create') {
+    const d = await db.difficulties.get(String(m.data.difficulty_id))
+    if (d) {
+      const upd: Partial<Difficulty> = {}
+      if (m.data.status) upd.status = m.data.status as Difficulty['status']
+      if (m.data.next_follow_up_at !== undefined) upd.follow_up_at = m.data.next_follow_up_at as string | null
+      await db.difficulties.put({ ...d, ...upd })
+    }
+  }
+}
+
+function tablesFor(db: ReturnType<typeof getDb>) {
+  return [db.outbox, db.visits, db.recipients, db.difficulties, db.followups]
+}
+
+/**
+ * Queue one mutation. Edits of a record whose create or update has not left the device yet are
+ * folded into that mutation, so the server sees one clean change.
+ */
+async function queue(userId: string, op: Op, data: Data, attachments: string[] = []): Promise<Mutation> {
+  const db = getDb()
+  data = plain(data)
+  return db.transaction('rw', tablesFor(db), async () => {
+    let mutation: Mutation | null = null
+    if (op.endsWith('.update')) {
+      const queued = (await db.outbox.where('entity_id').equals(String(data.id)).toArray())
+        .filter((m) => m.user_id === userId && m.state !== 'conflict' && !inflight.has(m.id))
+        .sort((a, b) => a.seq - b.seq)
+      const target = queued[queued.length - 1]
+      if (target && (target.op.endsWith('.create') || target.op === op)) {
+        await db.outbox.delete(target.id)
+        const fresh = newMutation(userId, target.op, { ...target.data, ...data }, target.base_version,
+          [...new Set([...target.attachments, ...attachments])])
+        mutation = { ...fresh, seq: target.seq }
+      }
+    }
+    if (!mutation) {
+      let base: number | null = null
+      if (op.endsWith('.update')) {
+        const table = db.table(ENTITY_TABLES[op.split('.')[0] as keyof typeof ENTITY_TABLES])
+        const existing = (await table.get(String(data.id))) as Data | undefined
+        base = (existing?._version as number) ?? 0
+      }
+      mutation = newMutation(userId, op, data, base, attachments)
+    }
+    await applyMutationLocally(mutation)
+    await db.outbox.put(mutation)
+    return mutation
+  })
+}
+
+export type VisitInput = Omit<Visit, '_version' | 'author_id' | 'status' | 'review_comment'>
+export type DifficultyInput = Omit<Difficulty, '_version' | 'assignee_id' | 'responsible_unit' | 'status'> & {
+  status?: Difficulty['status']
+}
+
+function visitAttachments(v: Partial<VisitInput>): string[] {
+  return [...(v.photos ?? []), ...(v.signature ? [v.signature] : [])]
+}
+
+/** A new visit and the difficulties found during it, queued in order (visit first). */
+export async function createVisit(userId: string, visit: VisitInput, difficulties: DifficultyInput[] = []) {
+  const db = getDb()
+  return db.transaction('rw', tablesFor(db), async () => {
+    const m = await queue(userId, 'visit.create', visit as unknown as Data, visitAttachments(visit))
+    for (const d of difficulties) await createDifficulty(userId, { ...d, visit_id: visit.id })
+    return m
+  })
+}
+
+/** Edit a visit (a returned one, or one still queued): only the changed fields travel, with base_version. */
+export async function updateVisit(userId: string, id: string, patch: Partial<VisitInput>,
+  difficulties: DifficultyInput[] = []) {
+  const db = getDb()
+  return db.transaction('rw', tablesFor(db), async () => {
+    const current = await db.visits.get(id)
+    const changed: Data = { id }
+    for (const [k, v] of Object.entries(patch)) {
+      if (k === 'id') continue
+      if (!current || JSON.stringify((current as unknown as Data)[k]) !== JSON.stringify(v)) changed[k] = v
+    }
+    let m: Mutation | null = null
+    if (Object.keys(changed).length > 1) m = await queue(userId, 'visit.update', changed, visitAttachments(patch))
+    for (const d of difficulties) await createDifficulty(userId, { ...d, visit_id: id })
+    return m
+  })
+}
+
+export async function createDifficulty(userId: string, d: DifficultyInput) {
+  const data: Data = {
+    assignee_id: null, responsible_unit: null, ...d, status: d.status ?? 'open',
+  }
+  return queue(userId, 'difficulty.create', data)
+}
+
+export async function createFollowUp(userId: string, f: Omit<FollowUp, '_version' | 'author_id'>) {
+  return queue(userId, 'followup.create', f as unknown as Data)
+}
+
+export type RecipientInput = Omit<Recipient, '_version'>
+
+export async function createRecipient(userId: string, r: RecipientInput) {
+  return queue(userId, 'recipient.create', r as unknown as Data)
+}
+
+export async function updateRecipient(userId: string, id: string, patch: Partial<RecipientInput>) {
+  return queue(userId, 'recipient.update', { ...patch, id })
+}

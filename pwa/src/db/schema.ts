@@ -1,0 +1,54 @@
+/** Dexie schema and its versions: every store and index of the device database lives here. */
+import Dexie, { type EntityTable } from 'dexie'
+import type {
+  Area, Attachment, Campaign, Difficulty, Draft, FollowUp, Mutation, Recipient, UserRow, Visit,
+} from './types'
+
+export interface MetaRow {
+  key: string
+  value: unknown
+}
+
+export type ZoufangDB = Dexie & {
+  areas: EntityTable<Area, 'id'>
+  users: EntityTable<UserRow, 'id'>
+  recipients: EntityTable<Recipient, 'id'>
+  visits: EntityTable<Visit, 'id'>
+  difficulties: EntityTable<Difficulty, 'id'>
+  followups: EntityTable<FollowUp, 'id'>
+  campaigns: EntityTable<Campaign, 'id'>
+  outbox: EntityTable<Mutation, 'id'>
+  attachments: EntityTable<Attachment, 'sha256'>
+  drafts: EntityTable<Draft, 'key'>
+  meta: EntityTable<MetaRow, 'key'>
+}
+
+/** The replicated stores, by the `type` of a pulled change. */
+export const ENTITY_TABLES = {
+  area: 'areas',
+  user: 'users',
+  recipient: 'recipients',
+  visit: 'visits',
+  difficulty: 'difficulties',
+  followup: 'followups',
+  campaign: 'campaigns',
+} as const
+
+export function createDb(name = 'zoufang'): ZoufangDB {
+  const db = new Dexie(name) as ZoufangDB
+  db.version(1).stores({
+    areas: 'id, parent_id',
+    users: 'id',
+    recipients: 'id, area_id, category, name',
+    visits: 'id, recipient_id, visited_at, author_id',
+    difficulties: 'id, recipient_id, visit_id, status, follow_up_at',
+    followups: 'id, difficulty_id, at',
+    campaigns: 'id, ends_on',
+    // Mutation ids are UUIDs made on the device; seq orders them within one user's queue.
+    outbox: 'id, [user_id+seq], entity_id, state',
+    attachments: 'sha256, uploaded',
+    drafts: 'key, user_id',
+    meta: 'key',
+  })
+  return db
+}

@@ -1,0 +1,64 @@
+/** Display helpers: local dates and times, money, masked ID numbers. */
+export const TIME_ZONE = 'Asia/Shanghai'
+
+export function formatDateTime(iso: string | null | undefined, locale = 'zh-CN'): string {
+  if (!iso) return ''
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  return d.toLocaleString(locale, {
+    timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+  })
+}
+
+/** YYYY-MM-DD of an instant in the deployment's zone. */
+export function localDate(d: Date | string = new Date()): string {
+  const date = typeof d === 'string' ? new Date(d) : d
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(date)
+  return parts
+}
+
+/** The UTC instant of local midnight for a YYYY-MM-DD date (Asia/Shanghai has no DST: UTC+8). */
+export function localDateToIso(date: string): string {
+  return new Date(`${date}T00:00:00+08:00`).toISOString()
+}
+
+/** Value for <input type="datetime-local"> in the deployment's zone. */
+export function toLocalInput(iso: string): string {
+  const d = new Date(new Date(iso).getTime() + 8 * 3600_000)
+  return d.toISOString().slice(0, 16)
+}
+
+export function fromLocalInput(v: string): string {
+  return new Date(`${v}:00+08:00`).toISOString()
+}
+
+export function yuanToCents(v: string | number | null | undefined): number | null {
+  if (v === null || v === undefined || v === '') return 0
+  const s = String(v).trim()
+  if (!/^\d+(\.\d{1,2})?$/.test(s)) return null
+  const [i, f = ''] = s.split('.')
+  return Number(i) * 100 + Number((f + '00').slice(0, 2))
+}
+
+export function centsToYuan(c: number | null | undefined): string {
+  if (!c) return ''
+  return (c / 100).toFixed(2).replace(/\.00$/, '')
+}
+
+export function maskIdNumber(id: string | null | undefined): string {
+  if (!id) return ''
+  if (id.includes('*')) return id
+  return id.length > 10 ? `${id.slice(0, 6)}${'*'.repeat(id.length - 10)}${id.slice(-4)}` : id
+}
+
+export function formatBytes(n: number | undefined): string {
+  if (!n) return '0 B'
+  const u = ['B', 'KB', 'MB', 'GB']
+  let i = 0
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024
+    i++
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`
+}

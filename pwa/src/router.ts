@@ -1,0 +1,28 @@
+/** Routes (history mode, lazy views) and the login guard. */
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { loadSession, session, sessionLoaded } from './composables/useApp'
+
+const routes: RouteRecordRaw[] = [
+  { path: '/login', component: () => import('./views/LoginView.vue'), meta: { title: 'login.title', public: true } },
+  { path: '/', component: () => import('./views/HomeView.vue'), meta: { title: 'nav.home', tab: true } },
+  { path: '/recipients', component: () => import('./views/RecipientsView.vue'), meta: { title: 'nav.recipients', tab: true } },
+  { path: '/recipients/new', component: () => import('./views/RecipientNewView.vue'), meta: { title: 'recipient.newTitle', form: true } },
+  { path: '/recipients/:id', component: () => import('./views/RecipientView.vue'), meta: { title: 'recipient.title' } },
+  { path: '/visits/new', component: () => import('./views/VisitEditView.vue'), meta: { title: 'visit.newTitle', form: true } },
+  { path: '/visits/:id', component: () => import('./views/VisitView.vue'), meta: { title: 'visit.detailTitle' } },
+  { path: '/visits/:id/edit', component: () => import('./views/VisitEditView.vue'), meta: { title: 'visit.editTitle', form: true } },
+  { path: '/difficulties/new', component: () => import('./views/DifficultyNewView.vue'), meta: { title: 'difficulty.newTitle', form: true } },
+  { path: '/difficulties/:id', component: () => import('./views/DifficultyView.vue'), meta: { title: 'difficulty.title' } },
+  { path: '/outbox', component: () => import('./views/OutboxView.vue'), meta: { title: 'nav.outbox', tab: true } },
+  { path: '/settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'nav.settings', tab: true } },
+  { path: '/:pathMatch(.*)*', redirect: '/' },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  if (!sessionLoaded.value) await loadSession()
+  if (to.meta.public) return true
+  if (!session.value) return { path: '/login', query: { next: to.fullPath } }
+  return true
+})

@@ -1,0 +1,284 @@
+/** The sync engine: upload attachments, push the outbox in batches, pull pages; backoff on failure. No Vue here. */
+import { getDb } from '../db/db'
+import { ENTITY_TABLES } from '../db/schema'
+import { getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
+import { listOutbox } from '../db/outbox'
+import { inflight } from '../db/records'
+import { adoptReplicaFor, applyPulledPage, applyPushedEntity, getCursor } from '../db/replica'
+import type { Mutation } from '../db/types'
+import { ApiError, type Api, type PushMutation, type PushResult } from './api'
+
+export const MAX_BATCH = 200
+/** Stay under the server's 2 MB request limit with room for the envelope. */
+export const MAX_BATCH_BYTES = 1_800_000
+export const PULL_LIMIT = 500
+
+export type SyncOutcome = 'ok' | 'no_session' | 'unauthorized' | 'retry' | 'busy'
+
+export interface SyncStatus {
+  running: boolean
+  lastOutcome: SyncOutcome | null
+  lastErrorCode: string | null
+  lastSyncAt: string | null
+  failures: number
+  nextRetryAt: number | null
+}
+
+export interface EngineOptions {
+  api: Api
+  intervalMs?: number
+  baseBackoffMs?: number
+  maxBackoffMs?: number
+  random?: () => number
+  /** Called with the user id after a 401: the UI shows the login screen; the queue stays. */
+  onSessionExpired?: () => void
+}
+
+export class SyncEngine {
+  readonly status: SyncStatus = {
+    running: false, lastOutcome: null, lastErrorCode: null, lastSyncAt: null, failures: 0, nextRetryAt: null,
+  }
+  private listeners = new Set<(s: SyncStatus) => void>()
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private current: Promise<SyncOutcome> | null = null
+  private again = false
+  private started = false
+  private readonly onOnline = () => void this.requestSync()
+
+  constructor(private readonly opts: EngineOptions) {}
+
+  subscribe(fn: (s: SyncStatus) => void): () => void {
+    this.listeners.add(fn)
+    fn({ ...this.status })
+    return () => this.listeners.delete(fn)
+  }
+
+  private emit(patch: Partial<SyncStatus>) {
+    Object.assign(this.status, patch)
+    for (const fn of this.listeners) fn({ ...this.status })
+  }
+
+  /** Start: sync now, on `online`, and on a timer. */
+  start(): void {
+    if (this.started) return
+    this.started = true
+    if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline)
+    void this.requestSync()
+  }
+
+  stop(): void {
+    this.started = false
+    if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline)
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  /** Run a sync soon; calls made while one runs are folded into one more run after it. */
+  requestSync(): Promise<SyncOutcome> {
+    if (this.current) {
+      this.again = true
+      return this.current
+    }
+    this.current = (async () => {
+      let outcome: SyncOutcome
+      do {
+        this.again = false
+        outcome = await this.runLocked()
+      } while (this.again && outcome === 'ok')
+      return outcome
+    })().finally(() => {
+      this.current = null
+    })
+    return this.current
+  }
+
+  private schedule(outcome: SyncOutcome) {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+    if (!this.started) return
+    let delay: number
+    if (outcome === 'retry') {
+      const base = this.opts.baseBackoffMs ?? 2000
+      const max = this.opts.maxBackoffMs ?? 300_000
+      const exp = Math.min(max, base * 2 ** Math.min(this.status.failures - 1, 20))
+      delay = exp / 2 + (this.opts.random ?? Math.random)() * (exp / 2)
+    } else if (outcome === 'ok') {
+      delay = this.opts.intervalMs ?? 60_000
+    } else {
+      return // no session: wait for login
+    }
+    this.emit({ nextRetryAt: Date.now() + delay })
+    this.timer = setTimeout(() => void this.requestSync(), delay)
+  }
+
+  private async runLocked(): Promise<SyncOutcome> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks
+    const run = () => this.syncOnce()
+    if (locks?.request) return (await locks.request('zoufang-sync', run)) as SyncOutcome
+    return run()
+  }
+
+  /** One full round: attachments → push → pull. Never throws. */
+  async syncOnce(): Promise<SyncOutcome> {
+    this.emit({ running: true })
+    let outcome: SyncOutcome
+    let code: string | null = null
+    try {
+      const session = await getSession()
+      if (!session || session.expired) {
+        outcome = 'no_session'
+      } else {
+        await adoptReplicaFor(session.user.id)
+        await this.pushAll(session.user.id)
+        await this.pullAll(session.user.id)
+        const now = new Date().toISOString()
+        await setMeta(lastSyncKey(session.user.id), now)
+        this.emit({ lastSyncAt: now })
+        outcome = 'ok'
+      }
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.code === 'csrf_failed' || e.code === 'unauthorized')) {
+        await markSessionExpired()
+        outcome = 'unauthorized'
+        code = e.code
+        this.opts.onSessionExpired?.()
+      } else {
+        outcome = 'retry'
+        code = e instanceof ApiError ? e.code : 'client_error'
+        if (!(e instanceof ApiError)) console.error('sync failed', e)
+      }
+    }
+    const failures = outcome === 'retry' ? this.status.failures + 1 : 0
+    this.emit({ running: false, lastOutcome: outcome, lastErrorCode: code, failures })
+    this.schedule(outcome)
+    return outcome
+  }
+
+  private async uploadAttachments(batch: Mutation[]): Promise<Set<string>> {
+    const db = getDb()
+    const failed = new Set<string>() // mutation ids whose attachment the server refused for good
+    const shas = [...new Set(batch.flatMap((m) => m.attachments))]
+    for (const sha of shas) {
+      const a = await db.attachments.get(sha)
+      if (!a || a.uploaded) continue
+      try {
+        await this.opts.api.putAttachment(sha, a.blob)
+        await db.attachments.update(sha, { uploaded: 1 })
+      } catch (e) {
+        if (e instanceof ApiError && !e.retryable && e.status !== 401 && e.code !== 'csrf_failed') {
+          for (const m of batch.filter((x) => x.attachments.includes(sha))) {
+            failed.add(m.id)
+            await db.outbox.update(m.id, {
+              state: 'rejected', error: { code: e.code, message: e.message, fields: { attachment: sha } },
+            })
+          }
+        } else {
+          throw e
+        }
+      }
+    }
+    return failed
+  }
+
+  /** Fill the base_version of an update queued before its record's create had synced. */
+  private async baseVersionFor(m: Mutation): Promise<number | null> {
+    if (!m.op.endsWith('.update') || (m.base_version ?? 0) > 0) return m.base_version
+    const row = (await getDb().table(ENTITY_TABLES[m.entity_type]).get(m.entity_id)) as { _version?: number } | undefined
+    return row?._version ?? m.base_version
+  }
+
+  private async pushAll(userId: string): Promise<void> {
+    const deviceId = await getDeviceId()
+    let batchSize = MAX_BATCH
+    const retriedMissing = new Set<string>()
+    for (let round = 0; round < 1000; round++) {
+      const pending = (await listOutbox(userId)).filter((m) => m.state === 'pending')
+      if (!pending.length) return
+      // Take mutations in order up to the count and byte limits.
+      const batch: Mutation[] = []
+      let bytes = 0
+      for (const m of pending) {
+        const size = JSON.stringify(m.data).length + 200
+        if (batch.length >= batchSize || (batch.length && bytes + size > MAX_BATCH_BYTES)) break
+        batch.push(m)
+        bytes += size
+      }
+      const refused = await this.uploadAttachments(batch)
+      const sendable = batch.filter((m) => !refused.has(m.id))
+      if (!sendable.length) continue
+      const body: PushMutation[] = []
+      for (const m of sendable) {
+        body.push({ id: m.id, op: m.op, data: m.data, base_version: await this.baseVersionFor(m), client_time: m.client_time })
+      }
+      sendable.forEach((m) => inflight.add(m.id))
+      let answer
+      try {
+        answer = await this.opts.api.push(deviceId, body)
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 413) {
+          if (sendable.length > 1) {
+            batchSize = Math.max(1, Math.floor(sendable.length / 2))
+            continue
+          }
+          await getDb().outbox.update(sendable[0].id, { state: 'rejected', error: { code: e.code, message: e.message } })
+          continue
+        }
+        throw e
+      } finally {
+        sendable.forEach((m) => inflight.delete(m.id))
+      }
+      await this.applyResults(userId, sendable, answer.results, retriedMissing)
+    }
+  }
+
+  private async applyResults(userId: string, sent: Mutation[], results: PushResult[], retriedMissing: Set<string>) {
+    const db = getDb()
+    const byId = new Map(results.map((r) => [r.id, r]))
+    let unanswered = 0
+    for (const m of sent) {
+      const r = byId.get(m.id)
+      if (!r) {
+        unanswered++ // stays pending and goes again later (push is idempotent)
+        continue
+      }
+      if (r.status === 'applied' || r.status === 'duplicate') {
+        await db.outbox.delete(m.id)
+        if (r.entity) await applyPushedEntity(userId, r.entity)
+      } else if (r.status === 'conflict') {
+        await db.outbox.update(m.id, {
+          state: 'conflict', error: { code: 'conflict', message: r.error?.message }, server_entity: r.entity ?? null,
+        })
+      } else if (r.error?.code === 'missing_attachment' && !retriedMissing.has(m.id)) {
+        // The server lost or never got the file: upload it again, then the mutation goes again.
+        retriedMissing.add(m.id)
+        for (const sha of m.attachments) await db.attachments.update(sha, { uploaded: 0 })
+      } else {
+        await db.outbox.update(m.id, {
+          state: 'rejected', error: r.error ?? { code: 'validation_error' }, attempts: m.attempts + 1,
+        })
+      }
+    }
+    if (unanswered) throw new ApiError(0, 'incomplete_answer')
+  }
+
+  private async pullAll(userId: string): Promise<void> {
+    let cursor = await getCursor(userId)
+    let restarted = false
+    for (let page = 0; page < 10_000; page++) {
+      let answer
+      try {
+        answer = await this.opts.api.pull(cursor, PULL_LIMIT)
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 410 && !restarted) {
+          restarted = true
+          cursor = 0
+          continue
+        }
+        throw e
+      }
+      await applyPulledPage(userId, answer.changes, answer.cursor)
+      cursor = answer.cursor
+      if (!answer.has_more) return
+    }
+  }
+}
