@@ -1,0 +1,370 @@
+"""Sync throughput benchmark: push and pull through HTTP against raw SQLAlchemy Core, in one run.
+
+    .venv/bin/python bench/sync.py                      # SQLite in a temp dir, gunicorn 1 worker
+    .venv/bin/python bench/sync.py --workers 3
+    .venv/bin/python bench/sync.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+It prints push rec/s, raw Core rec/s, their ratio and pull rec/s. Numbers on a shared machine are noisy:
+compare the ratio, measured in the same run, and run it more than once. Nothing here asserts a timing.
+See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import requests
+from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+PASSWORD = "Demo@2026"
+USERNAME = "staff_demo"
+
+# -- realistic visit content ----------------------------------------------------------------------------
+
+NOTE_SENTENCES = [
+    "老人身体状况总体良好，血压略高，按时服药。", "家中卫生整洁，生活能够自理。",
+    "子女在外务工，平时由老伴照顾，邻里关系和睦。", "反映冬季取暖费用负担较重，已记录并向镇里反映。",
+    "询问了优待证办理进度，现场解答了相关政策。", "对党和政府的关怀表示感谢，精神状态饱满。",
+    "腿部旧伤阴雨天疼痛，建议到县医院复查。", "住房为砖混结构，屋顶有轻微渗漏，需进一步核实。",
+    "医保报销流程不熟悉，已留下村医联系方式。", "孙子今年考上大学，家属询问助学政策。",
+    "慰问品已当面交付，本人签字确认。", "村干部陪同走访，了解家庭近期收入情况。",
+    "建议下次走访时带上血糖仪，帮助测量血糖。", "老人讲述了当年参军经历，精神矍铄。",
+    "家属希望协调解决饮水管道老化问题。", "已提醒注意用电安全，检查了家中线路。",
+]
+OCCASIONS = ["2027年春节走访慰问", "八一建军节走访慰问", "重阳节敬老慰问", "中秋节走访慰问",
+             "日常走访了解生活情况", "住院探望并了解治疗费用", "生日慰问送上祝福"]
+GIFTS = ["米一袋、食用油一桶、慰问信一封", "牛奶两箱、水果一篮", "棉被一床、大米二十斤、食用油五升",
+         "慰问品一份（米、面、油）、春联一副", "月饼两盒、水果一箱", "营养品一份、鲜花一束"]
+PARTICIPANTS = ["李晓红、王村主任", "李晓红、镇退役军人服务站张站长", "李晓红、村医刘医生、网格员陈明",
+                "李晓红、县退役军人事务局王建军"]
+KINDS = ["festival", "routine", "hardship", "birthday", "hospital"]
+
+
+def make_visit(rng: random.Random, recipient_id: str, now: datetime) -> dict:
+    notes = "".join(rng.sample(NOTE_SENTENCES, 11))  # ≈ 1.2 KB of JSON per mutation
+    visited = now - timedelta(days=rng.randrange(0, 200), minutes=rng.randrange(0, 1440))
+    return {
+        "id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        "recipient_id": recipient_id,
+        "visited_at": visited.isoformat(timespec="milliseconds") + "Z",
+        "kind": rng.choice(KINDS),
+        "occasion": rng.choice(OCCASIONS),
+        "participants": rng.choice(PARTICIPANTS),
+        "gifts": rng.choice(GIFTS),
+        "cash_cents": 0,
+        "notes": notes,
+        "location": {"lat": round(30.2 + rng.random() / 10, 6), "lng": round(120.1 + rng.random() / 10, 6),
+                     "accuracy_m": round(5 + rng.random() * 30, 1)},
+        "photos": [],
+        "signature": None,
+        "no_signature_reason": None,
+    }
+
+
+def make_mutations(rng: random.Random, recipient_ids: list[str], count: int) -> list[dict]:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    client_time = now.isoformat(timespec="milliseconds") + "Z"
+    return [{"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "op": "visit.create",
+             "data": make_visit(rng, rng.choice(recipient_ids), now), "base_version": None,
+             "client_time": client_time} for _ in range(count)]
+
+
+# -- databases ------------------------------------------------------------------------------------------
+
+
+class Databases:
+    """Two fresh, migrated, demo-seeded databases: one behind gunicorn, one for the raw Core baseline."""
+
+    def __init__(self, workdir: Path, database_url: str | None):
+        self.workdir = workdir
+        self.base_url = database_url
+        self.pg_names: list[str] = []
+
+    def make(self, name: str) -> str:
+        if not self.base_url:
+            return f"sqlite:///{self.workdir / (name + '.db')}"
+        url = make_url(self.base_url)
+        if not url.drivername.startswith("postgresql"):
+            raise SystemExit("--database-url: only PostgreSQL URLs (SQLite is the default, in a temp dir)")
+        db_name = f"zf_bench_{name}_{os.getpid()}"
+        with self._admin() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}"'))
+            conn.execute(text(f'CREATE DATABASE "{db_name}"'))
+        self.pg_names.append(db_name)
+        return url.set(database=db_name).render_as_string(hide_password=False)
+
+    def _admin(self):
+        engine = create_engine(self.base_url, isolation_level="AUTOCOMMIT")
+        return _Closing(engine)
+
+    def drop(self) -> None:
+        for db_name in self.pg_names:
+            try:
+                with self._admin() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'))
+            except Exception as err:  # noqa: BLE001 - cleanup must go on
+                print(f"warning: could not drop {db_name}: {err}", file=sys.stderr)
+
+
+class _Closing:
+    def __init__(self, engine):
+        self.engine = engine
+
+    def __enter__(self):
+        self.conn = self.engine.connect()
+        return self.conn
+
+    def __exit__(self, *exc):
+        self.conn.close()
+        self.engine.dispose()
+
+
+def migrate_and_seed(url: str, instance: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": url, "ZOUFANG_INSTANCE_DIR": str(instance), "LOG_LEVEL": "WARNING"}
+    for command in (["db", "upgrade"], ["seed-demo"]):
+        done = subprocess.run([str(BIN / "flask"), "--app", "server", *command], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"flask {' '.join(command)} failed:\n{done.stdout}{done.stderr}")
+
+
+# -- the raw Core baseline ------------------------------------------------------------------------------
+
+
+def raw_engine(url: str):
+    """An engine with the server's durability settings (WAL + synchronous=FULL, BEGIN IMMEDIATE)."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return engine
+
+
+def raw_core(url: str, mutations: list[dict], batch: int) -> float:
+    """Insert the visit rows the push makes, with executemany, one transaction per batch: records/s."""
+    from server.models import Recipient, User, Visit  # the tables only; no app needed
+
+    engine = raw_engine(url)
+    with engine.connect() as conn:
+        author_id = conn.execute(select(User.id).where(User.username == USERNAME)).scalar_one()
+        areas = dict(conn.execute(select(Recipient.id, Recipient.area_id)).all())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = []
+    for m in mutations:
+        d = m["data"]
+        rows.append({**d, "visited_at": datetime.fromisoformat(d["visited_at"][:-1]), "author_id": author_id,
+                     "area_id": areas[d["recipient_id"]], "status": "submitted", "review_comment": None,
+                     "reviewed_by": None, "reviewed_at": None, "created_at": now, "updated_at": now,
+                     "version": 1})
+    table = Visit.__table__
+    stmt = insert(table)
+    started = time.perf_counter()
+    for start in range(0, len(rows), batch):
+        with engine.begin() as conn:
+            conn.execute(stmt, rows[start:start + batch])
+    elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        stored = conn.execute(select(text("count(*)")).select_from(table)).scalar_one()
+    engine.dispose()
+    if stored < len(rows):
+        raise SystemExit(f"raw Core stored {stored} of {len(rows)} rows")
+    return len(rows) / elapsed
+
+
+# -- the server -----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, instance: Path, workers: int, log_path: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": url, "ZOUFANG_INSTANCE_DIR": str(instance),
+               "LOG_LEVEL": "WARNING"}
+        self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
+             "--timeout", "120", "--log-level", "warning", "server.wsgi:app"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, session: requests.Session, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                if session.get(self.base + "/api/health", timeout=10).status_code == 200:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                pass
+            time.sleep(0.2)
+        raise SystemExit("gunicorn did not answer in time")
+
+    def stop(self) -> None:
+        """Stop gunicorn and its workers (the whole process group)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            except ProcessLookupError:
+                pass
+        self.log.close()
+
+
+class Client:
+    def __init__(self, base: str):
+        self.base = base
+        self.http = requests.Session()
+        self.http.trust_env = False  # otherwise every call scans the environment for proxies (≈ 2 ms)
+        self.csrf = None
+
+    def login(self) -> dict:
+        response = self.http.post(self.base + "/api/auth/login",
+                                  json={"username": USERNAME, "password": PASSWORD, "device_id": "bench"})
+        response.raise_for_status()
+        body = response.json()
+        self.csrf = body["csrf_token"]
+        return body["user"]
+
+    def pull_page(self, cursor: int, limit: int) -> dict:
+        response = self.http.get(self.base + "/api/sync/pull", params={"cursor": cursor, "limit": limit})
+        response.raise_for_status()
+        return orjson.loads(response.content)
+
+    def push_raw(self, body: bytes) -> dict:
+        response = self.http.post(self.base + "/api/sync/push", data=body, headers={
+            "Content-Type": "application/json", "X-CSRF-Token": self.csrf, "X-Device-Id": "bench"})
+        if response.status_code != 200:
+            raise SystemExit(f"push answered {response.status_code}: {response.text[:500]}")
+        return orjson.loads(response.content)
+
+
+def pull_all(client: Client, cursor: int, limit: int) -> tuple[list[dict], int, int]:
+    changes, pages = [], 0
+    while True:
+        page = client.pull_page(cursor, limit)
+        pages += 1
+        changes.extend(page["changes"])
+        cursor = page["cursor"]
+        if not page["has_more"]:
+            return changes, cursor, pages
+
+
+def run_http(url: str, instance: Path, args, log_path: Path) -> dict:
+    server = Server(url, instance, args.workers, log_path)
+    try:
+        client = Client(server.base)
+        server.wait_ready(client.http)
+        client.login()
+        existing, cursor, _ = pull_all(client, 0, args.pull_limit)
+        recipient_ids = sorted(c["id"] for c in existing if c["type"] == "recipient" and not c["deleted"])
+        if not recipient_ids:
+            raise SystemExit("staff_demo pulled no recipients")
+        mutations = make_mutations(random.Random(args.seed), recipient_ids, args.records)
+        sizes = [len(orjson.dumps(m)) for m in mutations]
+        bodies = [orjson.dumps({"device_id": "bench", "mutations": mutations[i:i + args.batch]})
+                  for i in range(0, len(mutations), args.batch)]
+
+        started = time.perf_counter()
+        statuses: dict[str, int] = {}
+        for body in bodies:
+            for result in client.push_raw(body)["results"]:
+                statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+        push_elapsed = time.perf_counter() - started
+        if statuses.get("applied") != len(mutations):
+            raise SystemExit(f"not every mutation applied: {statuses}")
+
+        started = time.perf_counter()
+        pulled, _, pages = pull_all(client, cursor, args.pull_limit)
+        pull_elapsed = time.perf_counter() - started
+        wanted = {m["data"]["id"] for m in mutations}
+        got = {c["id"] for c in pulled if c["type"] == "visit" and not c["deleted"]}
+        if not wanted <= got:
+            raise SystemExit(f"pull returned {len(wanted & got)} of {len(wanted)} pushed visits")
+        return {"mutations": mutations, "size": sum(sizes) / len(sizes),
+                "push": len(mutations) / push_elapsed, "push_s": push_elapsed,
+                "pull": len(pulled) / pull_elapsed, "pull_s": pull_elapsed,
+                "pulled": len(pulled), "pages": pages}
+    finally:
+        server.stop()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=10_000, help="visit.create mutations to push")
+    parser.add_argument("--batch", type=int, default=200, help="mutations per push (the protocol's limit)")
+    parser.add_argument("--pull-limit", type=int, default=1000, help="changes per pull page")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn sync workers")
+    parser.add_argument("--database-url", help="a PostgreSQL URL: scratch databases are made on its server")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed of the generated visits")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir (and the gunicorn log)")
+    args = parser.parse_args(argv)
+
+    workdir = Path(tempfile.mkdtemp(prefix="zf-bench-"))
+    databases = Databases(workdir, args.database_url)
+    try:
+        http_url = databases.make("push")
+        raw_url = databases.make("raw")
+        (workdir / "instance").mkdir()
+        migrate_and_seed(http_url, workdir / "instance")
+        migrate_and_seed(raw_url, workdir / "instance")
+        backend = make_url(http_url).get_backend_name()
+
+        http = run_http(http_url, workdir / "instance", args, workdir / "gunicorn.log")
+        raw = raw_core(raw_url, http["mutations"], args.batch)
+
+        print(f"zoufang sync bench: {backend}, gunicorn {args.workers} worker(s), "
+              f"{args.records} visit.create of {http['size'] / 1000:.2f} KB in batches of {args.batch}")
+        print(f"push        {http['push']:9.0f} rec/s   ({http['push_s']:.2f} s)")
+        print(f"raw Core    {raw:9.0f} rec/s")
+        print(f"push / raw  {http['push'] / raw:9.3f}")
+        print(f"pull        {http['pull']:9.0f} rec/s   ({http['pulled']} changes, {http['pages']} pages of "
+              f"≤ {args.pull_limit}, {http['pull_s']:.2f} s)")
+        return 0
+    finally:
+        databases.drop()
+        if args.keep:
+            print(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
