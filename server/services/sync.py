@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import AppliedMutation, Attachment, Difficulty, FollowUp, Recipient, Visit, VisitAttachment
 from ..models.base import utcnow
+from ..schemas.common import UtcDateTime
 from ..schemas.records import (
     DifficultySchema,
     FollowUpSchema,
@@ -72,6 +73,15 @@ def payload_hash(mutation: dict) -> str:
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(canonical).hexdigest()
+
+
+def device_time(mutation: dict, now):
+    """When the device made the mutation (its client_time), never later than now; now if absent or bad."""
+    try:
+        made = UtcDateTime().deserialize(mutation.get("client_time"))
+    except ValidationError:
+        return now
+    return min(made, now)
 
 
 @dataclass
@@ -409,9 +419,10 @@ class Planner:
                 raise Rejected("not_found", "The visit is unknown or of another recipient",
                                {"visit_id": ["not found"]})
         now = utcnow()
+        # Not `now`: follow-ups made offline after the difficulty but synced with it must still count.
         row = {**data, "author_id": self.actor.user_id, "area_id": recipient.row["area_id"], "status": "open",
-               "status_changed_at": now, "assignee_id": None, "responsible_unit": None, "resolved_at": None,
-               "created_at": now, "updated_at": now, "version": 1}
+               "status_changed_at": device_time(mutation, now), "assignee_id": None, "responsible_unit": None,
+               "resolved_at": None, "created_at": now, "updated_at": now, "version": 1}
         if row["urgency"] == "urgent":
             self.plan.urgent.append(row)
         return self._stage("difficulty", State(row, new=True))
