@@ -21,6 +21,12 @@ $(STAMPS)/npm: pwa/package-lock.json
 	cd pwa && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The Web Push protocol test server (web-push-testing) the server tests send real pushes to.
+$(STAMPS)/push-server: tests/push_server/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd tests/push_server && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 pwa/dist/index.html: $(STAMPS)/npm $(PWA_SOURCES)
 	cd pwa && npm run build
 
@@ -38,7 +44,7 @@ run: $(STAMPS)/venv build seed
 
 test: test-server test-pwa
 
-test-server: $(STAMPS)/venv build
+test-server: $(STAMPS)/venv $(STAMPS)/push-server build
 	$(BIN)/pytest -q
 
 test-pwa: $(if $(wildcard pwa/package.json),$(STAMPS)/npm)
@@ -51,4 +57,4 @@ lint: $(STAMPS)/venv
 	$(BIN)/ruff check server tests bench
 
 clean:
-	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist
+	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist tests/push_server/node_modules
