@@ -28,8 +28,9 @@ def create_app(config: object | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables)
-    from .services import changes
+    from .services import auth, changes
 
+    auth.configure(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     with app.app_context():

@@ -45,6 +45,10 @@ class Config:
         self.SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "30"))
         self.LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
         self.LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+        # argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default: t=3, 64 MiB, p=4).
+        self.ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
+        self.ARGON2_MEMORY_KIB = int(os.environ.get("ARGON2_MEMORY_KIB", "65536"))
+        self.ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "4"))
         self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB.
@@ -66,6 +70,8 @@ class TestConfig(Config):
     def __init__(self, database_url: str, instance_dir: str) -> None:
         super().__init__()
         self.TESTING = True
+        # Cheap hashes keep logins fast in tests; the algorithm (argon2id) is the same.
+        self.ARGON2_TIME_COST, self.ARGON2_MEMORY_KIB, self.ARGON2_PARALLELISM = 1, 1024, 1
         self.SQLALCHEMY_DATABASE_URI = database_url
         self.INSTANCE_DIR = instance_dir
         self.ATTACHMENTS_DIR = str(Path(instance_dir) / "attachments")

@@ -13,12 +13,22 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, User, UserSession
 from ..models.base import utcnow
+from . import subscriptions
 from .actors import Actor
 from .changes import record_audit, record_change
 
 hasher = PasswordHasher()
 # Verified against when the username is unknown, so a miss takes as long as a wrong password.
 _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
+def configure(config) -> None:
+    """Set the argon2id cost from the app's configuration."""
+    global hasher, _DUMMY_HASH
+    params = (config["ARGON2_TIME_COST"], config["ARGON2_MEMORY_KIB"], config["ARGON2_PARALLELISM"])
+    if (hasher.time_cost, hasher.memory_cost, hasher.parallelism) != params:
+        hasher = PasswordHasher(time_cost=params[0], memory_cost=params[1], parallelism=params[2])
+        _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -113,6 +123,8 @@ def csrf_ok(session_row: UserSession, header: str | None) -> bool:
 def logout(token: str, actor: Actor) -> None:
     db.session.execute(update(UserSession).where(UserSession.token_hash == token_digest(token))
                        .values(revoked_at=utcnow()))
+    # A shared phone must not keep receiving this user's reminders; the app subscribes again at login.
+    subscriptions.delete_user_subscriptions(actor.user_id)
     record_audit(actor, "logout", "user", actor.user_id)
     db.session.commit()
 

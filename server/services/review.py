@@ -1,0 +1,124 @@
+"""The office's side of visits: the scoped list, the detail, and review (approve / return)."""
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Area, Difficulty, Recipient, User, Visit
+from ..models.base import utcnow
+from . import records
+from .actors import Actor
+from .changes import record_audit, record_change
+from .notifications import notify_visit_returned
+from .scope import apply_scope, scope_filter
+from .timezone import local_range_utc
+
+Village = aliased(Area)
+Township = aliased(Area)
+
+
+def _area_within(actor: Actor, area_id: int) -> Area:
+    area = db.session.get(Area, area_id)
+    if area is None or not (actor.sees_all or area.path.startswith(actor.area_path)):
+        raise ApiError(404, "not_found", "No such area in your scope")
+    return area
+
+
+def list_visits(actor: Actor, *, zone: str, area=None, date_from=None, date_to=None, kind=None, status=None,
+                q=None, author_id=None, recipient_id=None, page=1, per_page=20) -> dict:
+    """Visits in scope, newest first, with the names the office list shows."""
+    query = (select(Visit, Recipient.name, User.display_name, Village.name, Township.name)
+             .join(Recipient, Recipient.id == Visit.recipient_id)
+             .join(User, User.id == Visit.author_id)
+             .join(Village, Village.id == Visit.area_id)
+             .outerjoin(Township, Township.id == Village.parent_id))
+    query = apply_scope(query, actor, Visit.area_id)
+    if area is not None:
+        chosen = _area_within(actor, area)
+        query = query.where(Village.path.startswith(chosen.path, autoescape=True))
+    lower, upper = local_range_utc(date_from, date_to, zone)
+    if lower is not None:
+        query = query.where(Visit.visited_at >= lower)
+    if upper is not None:
+        query = query.where(Visit.visited_at < upper)
+    if kind:
+        query = query.where(Visit.kind == kind)
+    if status:
+        query = query.where(Visit.status == status)
+    if author_id:
+        query = query.where(Visit.author_id == author_id)
+    if recipient_id:
+        query = query.where(Visit.recipient_id == recipient_id)
+    if q:
+        pattern = f"%{q}%"
+        query = query.where(or_(Recipient.name.like(pattern), User.display_name.like(pattern)))
+    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(
+        query.order_by(Visit.visited_at.desc(), Visit.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    items = []
+    for visit, recipient_name, author_name, village_name, township_name in rows:
+        item = records.visit_data(records.row_dict(visit))
+        item.update(version=visit.version, recipient_name=recipient_name, author_name=author_name,
+                    village_name=village_name, township_name=township_name)
+        items.append(item)
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def get_visit(actor: Actor, visit_id: str) -> Visit:
+    query = apply_scope(select(Visit).where(Visit.id == visit_id), actor, Visit.area_id)
+    visit = db.session.execute(query).scalar_one_or_none()
+    if visit is None:
+        raise ApiError(404, "not_found", "No such visit in your scope")
+    return visit
+
+
+def visit_detail(actor: Actor, visit_id: str) -> dict:
+    """A visit with its recipient (ID number masked), author, area names and the difficulties found."""
+    visit = get_visit(actor, visit_id)
+    recipient = db.session.get(Recipient, visit.recipient_id)
+    author = db.session.get(User, visit.author_id)
+    village = db.session.get(Area, visit.area_id)
+    township = db.session.get(Area, village.parent_id) if village and village.parent_id else None
+    difficulties = db.session.execute(
+        select(Difficulty).where(Difficulty.visit_id == visit.id).order_by(Difficulty.created_at)
+    ).scalars()
+    data = records.visit_data(records.row_dict(visit))
+    data.update(
+        version=visit.version,
+        reviewed_at=visit.reviewed_at.isoformat(timespec="milliseconds") + "Z" if visit.reviewed_at else None,
+        recipient=records.recipient_data(records.row_dict(recipient)),
+        author_name=author.display_name if author else None,
+        village_name=village.name if village else None,
+        township_name=township.name if township else None,
+        difficulties=[records.difficulty_data(records.row_dict(d)) for d in difficulties],
+    )
+    return data
+
+
+def review_visit(actor: Actor, visit_id: str, decision: str, comment: str | None) -> dict:
+    """Approve (locks the visit) or return it with a comment (its author is notified and edits it)."""
+    visit = get_visit(actor, visit_id)
+    if visit.status != "submitted":
+        raise ApiError(409, "invalid_transition", f"只能审核待审核的走访 / a {visit.status} visit cannot be reviewed")
+    comment = (comment or "").strip() or None
+    if decision == "return" and not comment:
+        raise ApiError(422, "validation_error", "退回需要填写意见 / say what to correct",
+                       {"comment": ["required when returning"]})
+    visit.status = "approved" if decision == "approve" else "returned"
+    visit.review_comment = comment
+    visit.reviewed_by = actor.user_id
+    visit.reviewed_at = utcnow()
+    visit.version += 1
+    visit.updated_at = utcnow()
+    db.session.flush()
+    record_change("visit", visit.id, visit.area_id)
+    record_audit(actor, f"visit.{decision}", "visit", visit.id, {"comment": comment})
+    if decision == "return":
+        notify_visit_returned(records.row_dict(visit), visit.version)
+    db.session.commit()
+    return records.entity("visit", records.row_dict(visit))
+
+
+__all__ = ["list_visits", "visit_detail", "review_visit", "scope_filter"]
