@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, create-admin, users revoke."""
+"""flask commands: seed-demo, create-admin, users revoke, reminders send-due / run, vapid."""
 
 import getpass
 import random
@@ -146,6 +146,71 @@ def register(app: Flask) -> None:
             raise click.UsageError(f"No user {username}")
         count = auth_service.revoke_sessions(user.id, None)
         click.echo(f"Revoked {count} session(s) of {username}")
+
+    register_push_commands(app)
+
+
+def register_push_commands(app: Flask) -> None:
+    """`reminders send-due` (cron), `reminders run` (the Procfile's dispatcher) and `vapid`."""
+    import signal
+    import threading
+
+    from . import push
+    from .services import reminders as reminder_service
+    from .services import subscriptions
+
+    reminders = click.Group("reminders", help="Make today's reminders and push due notifications.")
+    app.cli.add_command(reminders)
+
+    def dispatch_once(batch_size: int) -> reminder_service.DispatchReport:
+        try:
+            reminder_service.schedule_due()
+            return reminder_service.send_due(batch_size=batch_size)
+        finally:
+            db.session.remove()
+
+    @reminders.command("send-due")
+    @click.option("--batch-size", default=100, show_default=True, help="Rows claimed per transaction")
+    def send_due_command(batch_size):
+        """Create today's reminders and send every due notification once (safe from many hosts at once)."""
+        report = dispatch_once(batch_size)
+        click.echo(f"claimed {report.claimed}, sent {report.sent}, no subscription {report.no_subscription}, "
+                   f"retrying {report.retrying}, failed {report.failed}, expired {report.expired}, "
+                   f"pruned subscriptions {report.pruned_subscriptions}")
+
+    @reminders.command("run")
+    @click.option("--interval", default=30.0, show_default=True, help="Seconds between rounds")
+    @click.option("--batch-size", default=100, show_default=True)
+    def run_command(interval, batch_size):
+        """Dispatch in a loop until SIGTERM or SIGINT (finishes the round in progress, then exits 0)."""
+        stop = threading.Event()
+
+        def _stop(signum, _frame):
+            app.logger.info("reminders: %s received, stopping", signal.Signals(signum).name)
+            stop.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        click.echo(f"Reminder dispatcher running every {interval:g} s", err=True)
+        while not stop.is_set():
+            try:
+                dispatch_once(batch_size)
+            except Exception:  # a database restart must not end the dispatcher: log, wait, try again
+                app.logger.exception("reminders: dispatch round failed")
+            stop.wait(interval)
+        click.echo("Reminder dispatcher stopped", err=True)
+
+    @app.cli.command("vapid")
+    @click.option("--rotate", is_flag=True, help="Make a new key pair; every push subscription is dropped")
+    def vapid_command(rotate):
+        """Show the VAPID public key (made on first use, kept in the instance folder)."""
+        if rotate:
+            vapid = push.rotate_vapid(app.config["INSTANCE_DIR"])
+            dropped = subscriptions.delete_all_subscriptions()
+            click.echo(f"New VAPID key; {dropped} subscription(s) dropped (browsers subscribe anew)", err=True)
+        else:
+            vapid = push.load_vapid(app.config["INSTANCE_DIR"])
+        click.echo(push.public_key_of(vapid))
 
 
 __all__ = ["register", "seed_demo", "Actor"]
