@@ -1,5 +1,5 @@
 /** App-wide state: the session, the API client and the one sync engine, with reactive status. */
-import { reactive, ref } from 'vue'
+import { computed, reactive, ref } from 'vue'
 import { getDeviceId, getMeta, getSession, setMeta, setSession } from '../db/meta'
 import { adoptReplicaFor } from '../db/replica'
 import type { Session } from '../db/types'
@@ -64,7 +64,7 @@ export async function login(username: string, password: string): Promise<void> {
   const next: Session = { user: answer.user, csrf_token: answer.csrf_token, expired: false }
   await setSession(next)
   await setMeta('last_username', username)
-  await adoptReplicaFor(answer.user.id)
+  await adoptReplicaFor(String(answer.user.id))
   session.value = next
   const last = await getMeta<string>(`last_sync:${answer.user.id}`)
   syncStatus.lastSyncAt = last ?? null
@@ -93,7 +93,10 @@ export function afterSave(): void {
   }
 }
 
+/** The logged-in user's id as the outbox keys it (a string, whatever type the server uses). */
+export const currentUserId = computed(() => (session.value ? String(session.value.user.id) : ''))
+
 export function userId(): string {
   if (!session.value) throw new Error('not logged in')
-  return session.value.user.id
+  return String(session.value.user.id)
 }

@@ -94,7 +94,7 @@ export async function exportPending(userId: string): Promise<string> {
   for (const sha of shas) {
     const a = await db.attachments.get(sha)
     if (a && !a.uploaded) {
-      const bytes = new Uint8Array(await a.blob.arrayBuffer())
+      const bytes = new Uint8Array(a.bytes)
       let bin = ''
       for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
       attachments[sha] = { mime: a.mime, base64: btoa(bin) }
@@ -104,5 +104,6 @@ export async function exportPending(userId: string): Promise<string> {
 }
 
 export function changeToRow(c: Change): Record<string, unknown> {
-  return { ...c.data, id: c.id, _version: c.version }
+  // data.id keeps its type (areas and users have integer ids; the change's id is a string).
+  return { id: c.id, ...c.data, _version: c.version }
 }

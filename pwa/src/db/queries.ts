@@ -1,6 +1,6 @@
 /** Read models computed on the device from synced data: today's follow-ups, campaign coverage. */
 import { getDb } from './db'
-import type { Area, Campaign, Difficulty, Recipient, Visit } from './types'
+import type { Area, AreaId, Campaign, Difficulty, Recipient, Visit } from './types'
 
 const TZ_OFFSET_MS = 8 * 3600_000 // Asia/Shanghai, no DST
 
@@ -39,12 +39,12 @@ export async function dueFollowUps(now: Date = new Date()): Promise<DueLists> {
 }
 
 /** Is `areaId` the area `rootId` or below it? */
-export function inSubtree(areaId: string | null | undefined, rootId: string | null | undefined, areas: Map<string, Area>): boolean {
-  if (!rootId) return true
-  let cur = areaId
+export function inSubtree(areaId: AreaId | null | undefined, rootId: AreaId | null | undefined, areas: Map<string, Area>): boolean {
+  if (rootId === null || rootId === undefined) return true
+  let cur: AreaId | null | undefined = areaId
   for (let i = 0; cur && i < 10; i++) {
-    if (cur === rootId) return true
-    cur = areas.get(cur)?.parent_id ?? null
+    if (String(cur) === String(rootId)) return true
+    cur = areas.get(String(cur))?.parent_id ?? null
   }
   return false
 }
@@ -73,6 +73,6 @@ export async function activeCampaignCoverage(now: Date = new Date()): Promise<Ca
   const campaigns = (await db.campaigns.toArray()).filter((c) => c.starts_on <= today && today <= c.ends_on)
   if (!campaigns.length) return []
   const [recipients, visits, areas] = await Promise.all([db.recipients.toArray(), db.visits.toArray(), db.areas.toArray()])
-  const areaMap = new Map(areas.map((a) => [a.id, a]))
+  const areaMap = new Map(areas.map((a) => [String(a.id), a]))
   return campaigns.map((c) => campaignCoverage(c, recipients, visits, areaMap))
 }

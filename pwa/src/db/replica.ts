@@ -15,9 +15,12 @@ async function putChange(c: Change, pending: Set<string>): Promise<boolean> {
   const name = ENTITY_TABLES[c.type]
   if (!name) return false
   // A record with unsynced local changes keeps them; the push result will bring the server's copy.
-  if (pending.has(c.id)) return false
+  if (pending.has(String(c.id))) return false
   const table = getDb().table(name)
-  if (c.deleted) await table.delete(c.id)
+  if (c.deleted) {
+    await table.delete(c.id)
+    if (/^\d+$/.test(c.id)) await table.delete(Number(c.id))
+  }
   else await table.put(changeToRow(c))
   return true
 }

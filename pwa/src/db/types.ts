@@ -4,15 +4,18 @@ export type EntityType = 'area' | 'user' | 'recipient' | 'visit' | 'difficulty' 
 
 /** Every replicated row carries the server's version (0 while it only exists on the device). */
 export interface Versioned {
-  id: string
+  id: string | number
   _version: number
 }
 
+export type AreaId = number | string
+
 export interface Area extends Versioned {
+  id: AreaId
   code: string
   name: string
   level: 'county' | 'township' | 'village'
-  parent_id: string | null
+  parent_id: AreaId | null
 }
 
 export interface UserRow extends Versioned {
@@ -20,12 +23,13 @@ export interface UserRow extends Versioned {
 }
 
 export interface Recipient extends Versioned {
+  id: string
   name: string
   gender: 'male' | 'female' | null
   id_number: string | null
   phone: string | null
   address: string | null
-  area_id: string
+  area_id: AreaId
   category: string
   tags: string[]
   notes: string | null
@@ -38,6 +42,7 @@ export interface GeoPoint {
 }
 
 export interface Visit extends Versioned {
+  id: string
   recipient_id: string
   visited_at: string
   kind: string
@@ -50,12 +55,13 @@ export interface Visit extends Versioned {
   photos: string[]
   signature: string | null
   no_signature_reason: string | null
-  author_id?: string
+  author_id?: string | number
   status?: 'submitted' | 'returned' | 'approved'
   review_comment?: string | null
 }
 
 export interface Difficulty extends Versioned {
+  id: string
   recipient_id: string
   visit_id: string | null
   category: string
@@ -64,17 +70,18 @@ export interface Difficulty extends Versioned {
   follow_up_at: string | null
   due_date: string | null
   status: 'open' | 'in_progress' | 'resolved'
-  assignee_id?: string | null
+  assignee_id?: string | number | null
   responsible_unit?: string | null
 }
 
 export interface FollowUp extends Versioned {
+  id: string
   difficulty_id: string
   at: string
   note: string
   status: 'open' | 'in_progress' | 'resolved' | null
   next_follow_up_at: string | null
-  author_id?: string
+  author_id?: string | number
 }
 
 export interface Campaign extends Versioned {
@@ -82,7 +89,7 @@ export interface Campaign extends Versioned {
   starts_on: string
   ends_on: string
   categories: string[]
-  area_id: string | null
+  area_id: AreaId | null
 }
 
 export type Op =
@@ -119,11 +126,14 @@ export interface Mutation {
   server_entity?: Change | null
 }
 
-/** A photo or signature, content-addressed by the SHA-256 of its bytes. */
+/**
+ * A photo or signature, content-addressed by the SHA-256 of its bytes. Bytes are kept as an ArrayBuffer,
+ * which every IndexedDB stores reliably (old Safari lost Blobs).
+ */
 export interface Attachment {
   sha256: string
   user_id: string
-  blob: Blob
+  bytes: ArrayBuffer
   mime: string
   uploaded: 0 | 1
   created_at: string
@@ -145,11 +155,11 @@ export interface Change {
 }
 
 export interface SessionUser {
-  id: string
+  id: string | number
   username: string
   display_name: string
   role: 'staff' | 'reviewer' | 'admin'
-  area_id: string | null
+  area_id: AreaId | null
 }
 
 export interface Session {

@@ -1,5 +1,6 @@
 /** The sync engine: upload attachments, push the outbox in batches, pull pages; backoff on failure. No Vue here. */
 import { getDb } from '../db/db'
+import { attachmentBlob } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
 import { getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
 import { listOutbox } from '../db/outbox'
@@ -128,11 +129,12 @@ export class SyncEngine {
       if (!session || session.expired) {
         outcome = 'no_session'
       } else {
-        await adoptReplicaFor(session.user.id)
-        await this.pushAll(session.user.id)
-        await this.pullAll(session.user.id)
+        const uid = String(session.user.id)
+        await adoptReplicaFor(uid)
+        await this.pushAll(uid)
+        await this.pullAll(uid)
         const now = new Date().toISOString()
-        await setMeta(lastSyncKey(session.user.id), now)
+        await setMeta(lastSyncKey(uid), now)
         this.emit({ lastSyncAt: now })
         outcome = 'ok'
       }
@@ -162,7 +164,7 @@ export class SyncEngine {
       const a = await db.attachments.get(sha)
       if (!a || a.uploaded) continue
       try {
-        await this.opts.api.putAttachment(sha, a.blob)
+        await this.opts.api.putAttachment(sha, attachmentBlob(a))
         await db.attachments.update(sha, { uploaded: 1 })
       } catch (e) {
         if (e instanceof ApiError && !e.retryable && e.status !== 401 && e.code !== 'csrf_failed') {

@@ -1,0 +1,117 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '../src/db/db'
+import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
+import { getCursor } from '../src/db/replica'
+import { discardMutation, exportPending, listOutbox } from '../src/db/outbox'
+import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
+import { adoptReplicaFor, applyPulledPage } from '../src/db/replica'
+import { putAttachment } from '../src/db/attachments'
+import { getDeviceId, uuid } from '../src/db/meta'
+import { RID, freshDb, jpegBlob, visitData } from './helpers'
+
+beforeEach(async () => {
+  await freshDb()
+})
+
+describe('local writes', () => {
+  it('a visit and its mutations are written together, visit first', async () => {
+    const id = uuid()
+    await createVisit('1', visitData(id), [
+      { id: uuid(), recipient_id: RID, visit_id: id, category: 'medical', description: '看病难', urgency: 'urgent', follow_up_at: null, due_date: null },
+    ])
+    const v = await getDb().visits.get(id)
+    expect(v).toMatchObject({ id, _version: 0, status: 'submitted' })
+    const q = await listOutbox('1')
+    expect(q.map((m) => m.op)).toEqual(['visit.create', 'difficulty.create'])
+    expect(q[1].data).toMatchObject({ visit_id: id, status: 'open', urgency: 'urgent' })
+    expect(await getDb().difficulties.count()).toBe(1)
+  })
+
+  it('a failing write leaves neither the record nor its mutation', async () => {
+    const id = uuid()
+    const db = getDb()
+    await expect(db.transaction('rw', [db.outbox, db.visits, db.recipients, db.difficulties, db.followups], async () => {
+      await createVisit('1', visitData(id))
+      throw new Error('boom')
+    })).rejects.toThrow('boom')
+    expect(await db.visits.get(id)).toBeUndefined()
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('editing a queued visit folds the change into its create', async () => {
+    const id = uuid()
+    await createVisit('1', visitData(id))
+    await updateVisit('1', id, { notes: '补充' })
+    const q = await listOutbox('1')
+    expect(q).toHaveLength(1)
+    expect(q[0].op).toBe('visit.create')
+    expect(q[0].data.notes).toBe('补充')
+  })
+
+  it('a follow-up moves its difficulty\'s status and next date on the device', async () => {
+    await getDb().difficulties.put({ id: 'd1', _version: 3, recipient_id: RID, visit_id: null, category: 'living', description: 'x', urgency: 'normal', follow_up_at: null, due_date: null, status: 'open' })
+    await createFollowUp('1', { id: uuid(), difficulty_id: 'd1', at: new Date().toISOString(), note: '已联系民政', status: 'in_progress', next_follow_up_at: '2027-02-01T00:00:00.000Z' })
+    expect(await getDb().difficulties.get('d1')).toMatchObject({ status: 'in_progress', follow_up_at: '2027-02-01T00:00:00.000Z' })
+  })
+
+  it('discarding a queued create removes the local record', async () => {
+    const id = uuid()
+    await createVisit('1', visitData(id))
+    const [m] = await listOutbox('1')
+    await discardMutation(m.id)
+    expect(await getDb().visits.get(id)).toBeUndefined()
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('exports pending mutations with their unsent files', async () => {
+    const sha = await putAttachment('1', jpegBlob(7))
+    await createVisit('1', visitData(uuid(), { photos: [sha] }))
+    const doc = JSON.parse(await exportPending('1'))
+    expect(doc.mutations).toHaveLength(1)
+    expect(doc.attachments[sha].mime).toBe('image/jpeg')
+    expect(atob(doc.attachments[sha].base64).length).toBe(64)
+  })
+})
+
+describe('pulled pages', () => {
+  it('a page and its cursor land together, and pending records are not overwritten', async () => {
+    const id = uuid()
+    await createVisit('1', visitData(id, { gifts: '本机' }))
+    await applyPulledPage('1', [
+      { type: 'visit', id, version: 5, deleted: false, data: visitData(id, { gifts: '服务器' }) },
+      { type: 'area', id: '9', version: 1, deleted: false, data: { id: 9, code: '9', name: '东村', level: 'village', parent_id: 2 } },
+    ], 42)
+    expect((await getDb().visits.get(id))?.gifts).toBe('本机')
+    expect((await getDb().areas.get(9))?.name).toBe('东村')
+    expect(await getCursor('1')).toBe(42)
+  })
+})
+
+describe('two users on one phone', () => {
+  it('a second user gets an empty replica; the first user\'s queue stays and comes back', async () => {
+    await adoptReplicaFor('1')
+    const id = uuid()
+    await createVisit('1', visitData(id))
+    await adoptReplicaFor('2')
+    expect(await getDb().visits.count()).toBe(0)
+    expect(await listOutbox('1')).toHaveLength(1)
+    expect(await listOutbox('2')).toHaveLength(0)
+    await adoptReplicaFor('1')
+    expect(await getDb().visits.get(id)).toBeDefined()
+  })
+})
+
+describe('drafts and device', () => {
+  it('drafts belong to one user', async () => {
+    await saveDraft('visit:new:r1', '1', { notes: '写了一半' })
+    expect(await loadDraft('visit:new:r1', '1')).toEqual({ notes: '写了一半' })
+    expect(await loadDraft('visit:new:r1', '2')).toBeNull()
+    await deleteDraft('visit:new:r1')
+    expect(await loadDraft('visit:new:r1', '1')).toBeNull()
+  })
+
+  it('the device id is made once', async () => {
+    const a = await getDeviceId()
+    expect(await getDeviceId()).toBe(a)
+  })
+})

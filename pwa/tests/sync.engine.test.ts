@@ -1,0 +1,231 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import { getDb } from '../src/db/db'
+import { putAttachment } from '../src/db/attachments'
+import { getSession, setSession, uuid } from '../src/db/meta'
+import { listOutbox, newMutation, retryMutation } from '../src/db/outbox'
+import { createVisit, updateVisit } from '../src/db/records'
+import { getCursor } from '../src/db/replica'
+import { FakeServer } from './fakeServer'
+import { RID, engineFor, freshDb, jpegBlob, login, visitData } from './helpers'
+
+let server: FakeServer
+
+beforeEach(async () => {
+  await freshDb()
+  await login('1')
+  server = new FakeServer()
+})
+
+async function queueVisitWithPhoto(difficulties = 2) {
+  const photo = await putAttachment('1', jpegBlob())
+  const id = uuid()
+  await createVisit('1', visitData(id, { photos: [photo] }), Array.from({ length: difficulties }, (_, i) => ({
+    id: uuid(), recipient_id: RID, visit_id: id, category: 'housing', description: `困难${i}`, urgency: 'normal' as const,
+    follow_up_at: null, due_date: null,
+  })))
+  return { id, photo }
+}
+
+describe('push', () => {
+  it('uploads the photo first, then applies the visit and its difficulties once', async () => {
+    const { id, photo } = await queueVisitWithPhoto()
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    const firstPush = server.requests.findIndex((r) => r.path === '/api/sync/push')
+    const upload = server.requests.findIndex((r) => r.path === `/api/attachments/${photo}`)
+    expect(upload).toBeGreaterThanOrEqual(0)
+    expect(upload).toBeLessThan(firstPush)
+    expect(server.count('visit')).toBe(1)
+    expect(server.count('difficulty')).toBe(2)
+    expect(server.attachments.has(photo)).toBe(true)
+    expect(await listOutbox('1')).toHaveLength(0)
+    expect((await getDb().visits.get(id))?._version).toBe(1)
+    expect((await getDb().attachments.get(photo))?.uploaded).toBe(1)
+  })
+
+  it('a lost answer is retried and the server ends with exactly one visit', async () => {
+    await queueVisitWithPhoto(0)
+    server.faults.push({ path: '/api/sync/push', fault: 'lose-response' })
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('retry')
+    expect(await listOutbox('1')).toHaveLength(1)
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(server.count('visit')).toBe(1)
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('5xx, 429 and network errors keep the queue and back off', async () => {
+    await queueVisitWithPhoto(0)
+    server.faults.push({ path: '/api/sync/push', fault: { status: 503 } })
+    server.faults.push({ path: '/api/sync/push', fault: { status: 429, code: 'rate_limited' } })
+    server.faults.push({ path: '/api/attachments', fault: 'network' })
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('retry')
+    expect(await engine.syncOnce()).toBe('retry')
+    expect(await engine.syncOnce()).toBe('retry')
+    expect(engine.status.failures).toBe(3)
+    expect(engine.status.lastErrorCode).toBe('rate_limited')
+    expect(await listOutbox('1')).toHaveLength(1)
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(engine.status.failures).toBe(0)
+    expect(server.count('visit')).toBe(1)
+  })
+
+  it('401 marks the session expired, keeps the queue, and the queue goes on after re-login', async () => {
+    await queueVisitWithPhoto(1)
+    server.loggedIn = false
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('unauthorized')
+    expect((await getSession())?.expired).toBe(true)
+    expect(await listOutbox('1')).toHaveLength(2)
+    expect(await engine.syncOnce()).toBe('no_session')
+    server.loggedIn = true
+    server.csrf = 'new-token'
+    await login('1', 'new-token')
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(await listOutbox('1')).toHaveLength(0)
+    expect(server.count('visit')).toBe(1)
+  })
+
+  it('a rejected mutation stays visible with its error while the rest sync', async () => {
+    const bad = uuid()
+    await createVisit('1', visitData(bad, { occasion: 'BAD' }))
+    await createVisit('1', visitData(uuid()))
+    server.reject = (m) => (m.data.occasion === 'BAD' ? { code: 'validation_error', fields: { occasion: ['bad'] } } : null)
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    const left = await listOutbox('1')
+    expect(left).toHaveLength(1)
+    expect(left[0].entity_id).toBe(bad)
+    expect(left[0].state).toBe('rejected')
+    expect(left[0].error?.code).toBe('validation_error')
+    expect(server.count('visit')).toBe(1)
+    // Fixing the record folds the change into the rejected create, which goes again.
+    server.reject = () => null
+    await updateVisit('1', bad, { occasion: '修正后' })
+    const fixed = await listOutbox('1')
+    expect(fixed).toHaveLength(1)
+    expect(fixed[0].state).toBe('pending')
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(server.get('visit', bad)?.data.occasion).toBe('修正后')
+  })
+
+  it('missing_attachment re-uploads the file and retries the mutation', async () => {
+    const { photo } = await queueVisitWithPhoto(0)
+    server.forget.add(photo)
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(server.count('visit')).toBe(1)
+    expect(server.requests.filter((r) => r.path === `/api/attachments/${photo}`)).toHaveLength(2)
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('pushes in batches of at most 200', async () => {
+    await getDb().outbox.bulkPut(Array.from({ length: 450 }, (_, i) => newMutation('1', 'recipient.create', {
+      id: uuid(), name: `对象${i}`, gender: 'male', id_number: null, phone: null, address: null, area_id: 9, category: 'veteran', tags: [], notes: null,
+    }, null)))
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(server.pushSizes).toEqual([200, 200, 50])
+    expect(server.count('recipient')).toBe(450)
+  })
+
+  it('sends only the logged-in user\'s mutations; another user\'s stay queued', async () => {
+    await createVisit('2', visitData(uuid()))
+    await createVisit('1', visitData(uuid()))
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(server.count('visit')).toBe(1)
+    expect(await listOutbox('1')).toHaveLength(0)
+    expect(await listOutbox('2')).toHaveLength(1)
+  })
+
+  it('a stale update is a conflict; retry rebases it on the server version', async () => {
+    server.seed('visit', 'v1', { ...visitData('v1'), status: 'returned' })
+    const engine = engineFor(server)
+    await engine.syncOnce()
+    server.seed('visit', 'v1', { ...visitData('v1'), status: 'returned', notes: '他人修改' })
+    await updateVisit('1', 'v1', { gifts: '棉被' })
+    expect(await engine.syncOnce()).toBe('ok')
+    const [m] = await listOutbox('1')
+    expect(m.state).toBe('conflict')
+    expect(m.server_entity?.version).toBe(2)
+    await retryMutation(m.id)
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(await listOutbox('1')).toHaveLength(0)
+    expect(server.get('visit', 'v1')?.data).toMatchObject({ gifts: '棉被', notes: '他人修改' })
+  })
+
+  it('an update only carries changed fields and the base version', async () => {
+    server.seed('visit', 'v2', visitData('v2'))
+    const engine = engineFor(server)
+    await engine.syncOnce()
+    await updateVisit('1', 'v2', { ...visitData('v2'), gifts: '棉被' })
+    const [m] = await listOutbox('1')
+    expect(m.op).toBe('visit.update')
+    expect(m.data).toEqual({ id: 'v2', gifts: '棉被' })
+    expect(m.base_version).toBe(1)
+  })
+})
+
+describe('pull', () => {
+  it('stores pages with their cursor and follows has_more', async () => {
+    for (let i = 0; i < 1200; i++) server.seed('recipient', `r${i}`, { name: `对象${i}`, area_id: 9, category: 'veteran' })
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(await getDb().recipients.count()).toBe(1200)
+    expect(await getCursor('1')).toBe(server.seq)
+    expect(server.requests.filter((r) => r.path === '/api/sync/pull')).toHaveLength(3)
+  })
+
+  it('keeps the local copy while pulling, then takes the server answer after push', async () => {
+    server.seed('recipient', 'r1', { name: '张三', area_id: 9, category: 'veteran' })
+    const engine = engineFor(server)
+    await engine.syncOnce()
+    // Local change queued, server changes too: the pull in the same round must not clobber it.
+    const { updateRecipient } = await import('../src/db/records')
+    await updateRecipient('1', 'r1', { phone: '13800000000' })
+    server.reject = () => ({ code: 'forbidden' })
+    server.seed('recipient', 'r1', { name: '张三丰', area_id: 9, category: 'veteran' })
+    await engine.syncOnce()
+    const local = await getDb().recipients.get('r1')
+    expect(local?.phone).toBe('13800000000')
+    expect(local?.name).toBe('张三')
+  })
+
+  it('410 cursor_expired starts again from cursor 0', async () => {
+    server.seed('recipient', 'r1', { name: '张三', area_id: 9, category: 'veteran' })
+    const engine = engineFor(server)
+    await engine.syncOnce()
+    await getDb().recipients.clear()
+    server.minCursor = server.seq + 1
+    server.seed('recipient', 'r2', { name: '李四', area_id: 9, category: 'veteran' })
+    server.seed('recipient', 'r3', { name: '王五', area_id: 9, category: 'veteran' })
+    server.minCursor = server.seq // the device's cursor (1) is now too old
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(await getDb().recipients.count()).toBe(3)
+    expect(server.requests.some((r) => r.path === '/api/sync/pull')).toBe(true)
+  })
+
+  it('removes a record the server marks deleted', async () => {
+    server.seed('recipient', 'r1', { name: '张三', area_id: 9, category: 'veteran' })
+    const engine = engineFor(server)
+    await engine.syncOnce()
+    const r = server.get('recipient', 'r1')!
+    server.records.set('recipient:r1', { ...r, deleted: true, seq: ++server.seq })
+    await engine.syncOnce()
+    expect(await getDb().recipients.get('r1')).toBeUndefined()
+  })
+})
+
+describe('scheduling', () => {
+  it('coalesces sync requests made while one runs', async () => {
+    await queueVisitWithPhoto(0)
+    const engine = engineFor(server)
+    const a = engine.requestSync()
+    const b = engine.requestSync()
+    expect(await a).toBe('ok')
+    expect(await b).toBe('ok')
+    expect(server.count('visit')).toBe(1)
+  })
+
+  it('without a session it does nothing', async () => {
+    await setSession(null)
+    expect(await engineFor(server).syncOnce()).toBe('no_session')
+    expect(server.requests).toHaveLength(0)
+  })
+})
