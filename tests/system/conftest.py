@@ -191,9 +191,9 @@ def record_mutations(count: int, area_id: int, recipient_ids: list[str]) -> list
                     "tags": [], "notes": None}
             result.append(mutation("recipient.create", data))
         elif index % 5 == 4:
-            data = {"id": new_id(), "recipient_id": recipient_ids[index % len(recipient_ids)], "visit_id": None,
-                    "category": "medical", "description": f"困难{index}", "urgency": "normal",
-                    "follow_up_at": None, "due_date": None}
+            data = {"id": new_id(), "recipient_id": recipient_ids[index % len(recipient_ids)],
+                    "visit_id": None, "category": "medical", "description": f"困难{index}",
+                    "urgency": "normal", "follow_up_at": None, "due_date": None}
             result.append(mutation("difficulty.create", data))
         else:
             data = visit_data(recipient_ids[index % len(recipient_ids)], notes=f"走访{index}")
@@ -203,7 +203,8 @@ def record_mutations(count: int, area_id: int, recipient_ids: list[str]) -> list
 
 def created_ids(mutations: list[dict]) -> dict[str, set[str]]:
     """The ids of the records a list of create mutations makes, by table."""
-    tables = {"recipient": "recipients", "visit": "visits", "difficulty": "difficulties", "followup": "follow_ups"}
+    tables = {"recipient": "recipients", "visit": "visits", "difficulty": "difficulties",
+              "followup": "follow_ups"}
     found: dict[str, set[str]] = {}
     for m in mutations:
         entity_type, action = m["op"].split(".")

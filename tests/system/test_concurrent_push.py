@@ -6,7 +6,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import create_engine, func, select, table, column
+from sqlalchemy import column, create_engine, func, select, table
 
 from tests.system.conftest import HttpClient, created_ids, record_mutations, staff_recipients
 

@@ -1,4 +1,4 @@
-"""A device pushing its outbox through a lossy link (a Hypothesis state machine) ends with exactly its records.
+"""A device pushing its outbox through a lossy link (a Hypothesis state machine) ends with its records, once.
 
 The link loses requests, loses answers (the server applied, the device never heard), delivers twice, and
 holds copies back to deliver them late, after newer batches (reordering). The device behaves like the PWA's
@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, precondition, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
-from server import create_app
-from server import config
+from server import config, create_app
 from server.extensions import db
 from server.models import AppliedMutation, AuditLog
 from server.services import records
@@ -102,16 +101,16 @@ class LossyLink(RuleBasedStateMachine):
     @rule(target=difficulties, recipient=st.none() | recipients, seeded_index=st.integers(0, 2),
           description=WORDS)
     def create_difficulty(self, recipient, seeded_index, description):
-        data = {"id": new_id(), "recipient_id": self.pick_recipient(recipient, seeded_index), "visit_id": None,
-                "category": "living", "description": description, "urgency": "normal", "follow_up_at": None,
-                "due_date": None}
+        data = {"id": new_id(), "recipient_id": self.pick_recipient(recipient, seeded_index),
+                "visit_id": None, "category": "living", "description": description, "urgency": "normal",
+                "follow_up_at": None, "due_date": None}
         self.queue("difficulty.create", data)
         self.expected[("difficulty", data["id"])] = {"version": 1,
                                                      "fields": dict(data, status="open")}
         return data["id"]
 
-    @rule(difficulty=difficulties, status=st.sampled_from(STATUSES), next_in_days=st.none() | st.integers(1, 3),
-          note=WORDS)
+    @rule(difficulty=difficulties, status=st.sampled_from(STATUSES),
+          next_in_days=st.none() | st.integers(1, 3), note=WORDS)
     def create_followup(self, difficulty, status, next_in_days, note):
         self.clock += timedelta(seconds=1)
         next_at = None
@@ -207,12 +206,13 @@ class LossyLink(RuleBasedStateMachine):
                     entity = records.entity(entity_type, rows[entity_id])
                     expected = self.expected[(entity_type, entity_id)]
                     assert entity["version"] == expected["version"], (entity_type, entity, expected)
-                    assert {k: entity["data"][k] for k in expected["fields"]} == expected["fields"], entity_type
+                    actual = {k: entity["data"][k] for k in expected["fields"]}
+                    assert actual == expected["fields"], entity_type
 
 
 @pytest.fixture
 def device(database_url, tmp_path):
-    """The machine's wiring: an app with no app context pushed, so each request has its own (as in production).
+    """Wire the machine: an app with no context pushed, so each request has its own (as in production).
 
     The shared `app` fixture keeps one context pushed, and the test client then reuses its database session
     across requests: a pull's open transaction would outlive the request.
@@ -222,8 +222,8 @@ def device(database_url, tmp_path):
     application = create_app(config.TestConfig(database_url, str(instance)))
     staff = ApiClient(application, "staff_demo")
     changes, _ = staff.pull_all()
-    recipients = sorted((c["data"] for c in changes.values() if c["type"] == "recipient" and not c["deleted"]),
-                        key=lambda r: r["id"])
+    recipients = sorted((c["data"] for c in changes.values() if c["type"] == "recipient"
+                         and not c["deleted"]), key=lambda r: r["id"])
     assert len(recipients) >= 3
     LossyLink.app, LossyLink.client = application, staff
     LossyLink.area_id = recipients[0]["area_id"]
