@@ -49,6 +49,10 @@ class Config:
         self.ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
         self.ARGON2_MEMORY_KIB = int(os.environ.get("ARGON2_MEMORY_KIB", "65536"))
         self.ARGON2_PARALLELISM = int(os.environ.get("ARGON2_PARALLELISM", "4"))
+        # Password policy (等保 2.0 asks for length, several character classes and periodic change).
+        self.PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "8"))
+        self.PASSWORD_MIN_CLASSES = int(os.environ.get("PASSWORD_MIN_CLASSES", "3"))
+        self.PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "0"))
         self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB.

@@ -5,6 +5,8 @@ from marshmallow import Schema, fields, validate
 
 from ..errors import ApiError
 from ..services import auth as auth_service
+from ..services import users as user_service
+from ..services.users import password_expired
 from . import SAFE_METHODS, SESSION_COOKIE, doc, load_json, public
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
@@ -16,7 +18,13 @@ class LoginSchema(Schema):
     device_id = fields.String(load_default=None, validate=validate.Length(max=64))
 
 
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
 class UserOutSchema(Schema):
+    must_change_password = fields.Boolean()
     id = fields.Integer()
     username = fields.String()
     display_name = fields.String()
@@ -30,8 +38,10 @@ class SessionOutSchema(Schema):
 
 
 def user_json(user) -> dict:
+    policy = {"PASSWORD_MAX_AGE_DAYS": current_app.config["PASSWORD_MAX_AGE_DAYS"]}
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "area_id": user.area_id}
+            "area_id": user.area_id,
+            "must_change_password": bool(user.must_change_password) or password_expired(user, policy)}
 
 
 def client_ip() -> str | None:
@@ -69,6 +79,17 @@ def logout():
     response = make_response("", 204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@bp.post("/password")
+@doc("Change one's own password (required after an admin's reset or when it expired)",
+     body=PasswordChangeSchema, status=204)
+def change_password():
+    body = load_json(PasswordChangeSchema())
+    policy = {k: current_app.config[k] for k in ("PASSWORD_MIN_LENGTH", "PASSWORD_MIN_CLASSES",
+                                                 "PASSWORD_MAX_AGE_DAYS")}
+    user_service.change_own_password(g.actor, policy, body["current_password"], body["new_password"])
+    return "", 204
 
 
 def register_guards(app) -> None:

@@ -1,0 +1,151 @@
+"""Accounts as an admin manages them: create, change role or area, reset password, deactivate; the policy."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Area, User
+from ..models.base import utcnow
+from .actors import Actor
+from . import auth
+from .auth import get_user_in_scope as _user_in_scope
+from .auth import hash_password, revoke_sessions
+from .changes import newest_change, record_audit, record_change
+
+CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
+
+
+def password_errors(password: str, policy: dict, username: str | None = None) -> list[str]:
+    """Why a new password breaks the policy (empty when it is fine)."""
+    errors = []
+    if len(password) < policy["PASSWORD_MIN_LENGTH"]:
+        errors.append(f"至少{policy['PASSWORD_MIN_LENGTH']}位 / at least {policy['PASSWORD_MIN_LENGTH']} characters")
+    classes = sum(1 for pattern in CLASSES if pattern.search(password))
+    if classes < policy["PASSWORD_MIN_CLASSES"]:
+        errors.append(f"需包含大写、小写、数字、符号中的至少{policy['PASSWORD_MIN_CLASSES']}类 / "
+                      f"use {policy['PASSWORD_MIN_CLASSES']} of: lower, upper, digit, symbol")
+    if username and username.lower() in password.lower():
+        errors.append("不能包含用户名 / must not contain the username")
+    return errors
+
+
+def password_expired(user: User, policy: dict) -> bool:
+    days = policy["PASSWORD_MAX_AGE_DAYS"]
+    return bool(days) and user.password_changed_at + timedelta(days=days) < utcnow()
+
+
+def _check_password(password: str, policy: dict, username: str) -> None:
+    errors = password_errors(password, policy, username)
+    if errors:
+        raise ApiError(422, "weak_password", "密码不符合要求 / the password breaks the policy", {"password": errors})
+
+
+def _area_in_scope(actor: Actor, area_id: int) -> Area:
+    area = db.session.get(Area, area_id)
+    if area is None or not (actor.sees_all or area.path.startswith(actor.area_path)):
+        raise ApiError(422, "validation_error", "Unknown area", {"area_id": ["not an area in your scope"]})
+    return area
+
+
+def list_users(actor: Actor, q=None, role=None, area=None, active=None, page=1, per_page=50) -> dict:
+    query = select(User, Area.name).join(Area, Area.id == User.area_id)
+    if not actor.sees_all:
+        query = query.where(Area.path.startswith(actor.area_path, autoescape=True))
+    if q:
+        query = query.where(or_(User.username.like(f"%{q}%"), User.display_name.like(f"%{q}%")))
+    if role:
+        query = query.where(User.role == role)
+    if area is not None:
+        chosen = _area_in_scope(actor, area)
+        query = query.where(Area.path.startswith(chosen.path, autoescape=True))
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(query.order_by(User.username).limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": [user_json(u, area_name) for u, area_name in rows], "total": total, "page": page,
+            "per_page": per_page}
+
+
+def user_json(user: User, area_name: str | None = None) -> dict:
+    return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
+            "area_id": user.area_id, "area_name": area_name, "active": user.active,
+            "must_change_password": user.must_change_password,
+            "locked": bool(user.locked_until and user.locked_until > utcnow()),
+            "created_at": user.created_at.isoformat(timespec="seconds") + "Z"}
+
+
+def create_user(actor: Actor, policy: dict, username: str, display_name: str, role: str, area_id: int,
+                password: str) -> User:
+    """A new account with a temporary password the user changes at first login."""
+    _area_in_scope(actor, area_id)
+    _check_password(password, policy, username)
+    if db.session.execute(select(User.id).where(User.username == username)).first():
+        raise ApiError(409, "username_taken", "用户名已存在 / this username exists", {"username": ["exists"]})
+    user = User(username=username, display_name=display_name, role=role, area_id=area_id,
+                password_hash=hash_password(password), active=True, must_change_password=True)
+    db.session.add(user)
+    db.session.flush()
+    record_change("user", user.id, area_id)
+    record_audit(actor, "user.create", "user", user.id, {"role": role, "area_id": area_id})
+    db.session.commit()
+    return user
+
+
+def update_user(actor: Actor, user_id: int, changes: dict) -> User:
+    """Change display name, role, area or active; a new area ends the user's old view of records."""
+    user = _user_in_scope(actor, user_id)
+    if user.id == actor.user_id and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
+        raise ApiError(409, "invalid_transition", "不能停用或降级自己 / you cannot demote or deactivate yourself")
+    old_area = user.area_id
+    if "area_id" in changes:
+        _area_in_scope(actor, changes["area_id"])
+    for key, value in changes.items():
+        setattr(user, key, value)
+    user.version += 1
+    if user.area_id != old_area:
+        # Cursors from before the move would miss records of the new area: the phone pulls again from 0.
+        user.scope_seq = newest_change() + 1
+        record_change("user", user.id, old_area)
+    record_change("user", user.id, user.area_id)
+    record_audit(actor, "user.update", "user", user.id, {k: str(v) for k, v in changes.items()})
+    db.session.commit()
+    if changes.get("active") is False or user.area_id != old_area or "role" in changes:
+        revoke_sessions(user.id, actor)
+    return user
+
+
+def reset_password(actor: Actor, policy: dict, user_id: int, password: str) -> User:
+    """A temporary password (told to the user in person); their sessions end, they choose a new one."""
+    user = _user_in_scope(actor, user_id)
+    _check_password(password, policy, user.username)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    user.must_change_password = True
+    user.failed_logins = 0
+    user.locked_until = None
+    record_audit(actor, "user.reset_password", "user", user.id)
+    db.session.commit()
+    revoke_sessions(user.id, actor)
+    return user
+
+
+def change_own_password(actor: Actor, policy: dict, current: str, new: str) -> None:
+    user = db.session.get(User, actor.user_id)
+    try:
+        auth.hasher.verify(user.password_hash, current)
+    except Exception as err:
+        raise ApiError(422, "validation_error", "当前密码不正确 / the current password is wrong",
+                       {"current_password": ["wrong"]}) from err
+    if current == new:
+        raise ApiError(422, "weak_password", "新密码不能与旧密码相同 / choose a different password",
+                       {"password": ["same as before"]})
+    _check_password(new, policy, user.username)
+    user.password_hash = hash_password(new)
+    user.password_changed_at = utcnow()
+    user.must_change_password = False
+    record_audit(actor, "user.change_password", "user", user.id)
+    db.session.commit()
+
