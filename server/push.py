@@ -97,7 +97,8 @@ def _write_key(directory: Path, vapid: Vapid02, replace: bool) -> bool:
         except FileExistsError:
             return False
     finally:
-        os.unlink(tmp)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def load_vapid(instance_dir: str | os.PathLike) -> Vapid02:
@@ -240,11 +241,11 @@ def get_pusher(app) -> Pusher:
     """The app's Pusher; re-reads the key when `flask vapid --rotate` replaced the file."""
     path = Path(app.config["INSTANCE_DIR"]) / KEY_FILE
     state = app.extensions.get("zf_pusher")
-    mtime = path.stat().st_mtime_ns if path.exists() else None
-    if state is None or state[1] != mtime:
+    stamp = (path.stat().st_ino, path.stat().st_mtime_ns) if path.exists() else None
+    if state is None or state[1] != stamp:
         vapid = load_vapid(app.config["INSTANCE_DIR"])
         pusher = Pusher(vapid, app.config.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid"),
                         timeout=float(app.config.get("PUSH_TIMEOUT", DEFAULT_TIMEOUT)),
                         workers=int(app.config.get("PUSH_WORKERS", 8)))
-        state = app.extensions["zf_pusher"] = (pusher, path.stat().st_mtime_ns)
+        state = app.extensions["zf_pusher"] = (pusher, (path.stat().st_ino, path.stat().st_mtime_ns))
     return state[0]

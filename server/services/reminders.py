@@ -85,6 +85,15 @@ def _users(ids=None, role: str | None = None) -> dict[int, _User]:
     return {uid: _User(uid, r, path) for uid, r, path in db.session.execute(query)}
 
 
+def _responsible(users: dict[int, _User], assignee: int | None, author: int, path: str) -> _User | None:
+    """The assignee when they are active and can see the record, otherwise its author."""
+    for candidate in (assignee, author):
+        user = users.get(candidate) if candidate is not None else None
+        if user is not None and user.covers(path):
+            return user
+    return None
+
+
 def _board_url(user: _User, query: str) -> str:
     prefix = "/office/difficulties" if user.role in ("reviewer", "admin") else "/difficulties"
     return f"{prefix}?{query}"
@@ -99,11 +108,11 @@ def _follow_up_rows(day: date, zone: ZoneInfo, due_at: datetime) -> list[dict]:
         .where(Difficulty.status != "resolved", Difficulty.follow_up_at >= start,
                Difficulty.follow_up_at < end)
     ).all()
-    users = _users({assignee or author for _, assignee, author, _ in found})
+    users = _users({uid for _, assignee, author, _ in found for uid in (assignee, author) if uid})
     per_user: dict[int, set[str]] = defaultdict(set)
     for difficulty_id, assignee, author, path in found:
-        user = users.get(assignee or author)
-        if user is not None and user.covers(path):
+        user = _responsible(users, assignee, author, path)
+        if user is not None:
             per_user[user.id].add(difficulty_id)
     return [{
         "user_id": user_id, "kind": "follow_up_due", "title": "今日跟进提醒",
@@ -122,13 +131,13 @@ def _overdue_rows(day: date, due_at: datetime) -> list[dict]:
     ).all()
     if not found:
         return []
-    responsible = _users({assignee or author for _, assignee, author, _ in found})
+    responsible = _users({uid for _, assignee, author, _ in found for uid in (assignee, author) if uid})
     reviewers = _users(role="reviewer")
     users = {**responsible, **reviewers}
     per_user: dict[int, set[str]] = defaultdict(set)
     for difficulty_id, assignee, author, path in found:
-        user = responsible.get(assignee or author)
-        if user is not None and user.covers(path):
+        user = _responsible(responsible, assignee, author, path)
+        if user is not None:
             per_user[user.id].add(difficulty_id)
         for reviewer in reviewers.values():
             if reviewer.covers(path):
