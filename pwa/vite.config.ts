@@ -4,9 +4,11 @@ import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
+import { vantIconFont } from './vantIconFont'
 
 export default defineConfig({
   plugins: [
+    vantIconFont(),
     vue(),
     // Vant components are imported on demand; in Vitest the CSS is skipped (TOOLCHAIN gotcha 4).
     Components({ resolvers: [VantResolver({ importStyle: !process.env.VITEST })], dts: false }),
