@@ -61,9 +61,23 @@ def load_query(schema: Schema) -> dict:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin, areas, attachments, auth, difficulties, meta, notifications, push, sync, visits, web
+    from . import (
+        admin,
+        areas,
+        attachments,
+        auth,
+        campaigns,
+        difficulties,
+        meta,
+        notifications,
+        push,
+        sync,
+        visits,
+        web,
+    )
 
-    for module in (auth, sync, attachments, admin, areas, notifications, push, visits, difficulties, meta):
+    for module in (auth, sync, attachments, admin, areas, notifications, push, visits, difficulties, campaigns,
+                   meta):
         app.register_blueprint(module.bp)
     app.register_blueprint(web.bp)
     auth.register_guards(app)
