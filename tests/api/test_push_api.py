@@ -26,7 +26,8 @@ def browser_subscription(endpoint: str = "https://fcm.googleapis.com/fcm/send/ab
 
 def stored(endpoint: str) -> PushSubscription | None:
     db.session.expire_all()
-    return db.session.execute(select(PushSubscription).where(PushSubscription.endpoint == endpoint)).scalar_one_or_none()
+    query = select(PushSubscription).where(PushSubscription.endpoint == endpoint)
+    return db.session.execute(query).scalar_one_or_none()
 
 
 def test_vapid_public_key_is_public_an_uncompressed_p256_point_and_stable(app, client):
@@ -39,7 +40,8 @@ def test_vapid_public_key_is_public_an_uncompressed_p256_point_and_stable(app, c
     assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
 
 
-def test_vapid_command_shows_the_served_key_and_rotate_replaces_it_and_drops_subscriptions(client, staff, runner):
+def test_vapid_command_shows_the_served_key_and_rotate_replaces_it_and_drops_subscriptions(
+        client, staff, runner):
     served = client.get("/api/push/vapid-public-key").json["public_key"]
     shown = runner.invoke(args=["vapid"])
     assert shown.exit_code == 0, shown.output
@@ -62,7 +64,8 @@ def test_save_subscription_stores_it_for_the_logged_in_user(staff):
     assert response.status_code == 201, response.json
     assert response.json == {"endpoint": sub["endpoint"], "created": True}
     row = stored(sub["endpoint"])
-    assert (row.user_id, row.p256dh, row.auth) == (staff.user["id"], sub["keys"]["p256dh"], sub["keys"]["auth"])
+    assert (row.user_id, row.p256dh, row.auth) == (staff.user["id"], sub["keys"]["p256dh"],
+                                                   sub["keys"]["auth"])
 
 
 def test_saving_the_same_endpoint_again_updates_it_and_another_user_takes_it_over(staff, reviewer):

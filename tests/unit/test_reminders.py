@@ -74,7 +74,8 @@ def schedule_at(moment: datetime) -> None:
 # ---------------------------------------------------------------- follow-ups due today
 
 
-def test_follow_up_reminder_fires_at_0900_local_once_per_user_with_the_days_count(clean, staff, own_recipient):
+def test_follow_up_reminder_fires_at_0900_local_once_per_user_with_the_days_count(
+        clean, staff, own_recipient):
     new_difficulty(staff, own_recipient, follow_up_at=iso(local(DAY, 14)))
     new_difficulty(staff, own_recipient, follow_up_at=iso(local(DAY, 0, 30)))  # the day before, in UTC
     new_difficulty(staff, own_recipient, follow_up_at=iso(local(DAY - timedelta(days=1), 23, 59)))
@@ -95,7 +96,8 @@ def test_follow_up_reminder_fires_at_0900_local_once_per_user_with_the_days_coun
     assert row.dedupe_key == f"follow_up:{staff.user['id']}:{DAY.isoformat()}"
 
 
-def test_follow_up_reminder_goes_to_the_assignee_in_scope_otherwise_the_author(clean, app, staff, own_recipient):
+def test_follow_up_reminder_goes_to_the_assignee_in_scope_otherwise_the_author(
+        clean, app, staff, own_recipient):
     township = db.session.get(Area, staff.user["area_id"]).name
     colleague = make_user("staff_b", "staff", township)
     far_away = make_user("staff_far", "staff", "青山乡")
