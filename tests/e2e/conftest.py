@@ -1,0 +1,173 @@
+"""Fixtures for the browser tests: the real Flask app under gunicorn on a free port, and Debian's Chromium.
+
+The PWA is not built here: `make build` (a dependency of `make test`) leaves it in pwa/dist.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "pwa" / "dist"
+BIN = Path(sys.executable).parent
+DEMO_PASSWORD = "Demo@2026"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+START_TIMEOUT = 60
+DEFAULT_TIMEOUT_MS = 20_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class E2EServer:
+    """gunicorn serving a temporary SQLite database and the built PWA."""
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        self.env.pop("TEST_DATABASE_URL", None)
+        self.env.update(DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}", ZOUFANG_INSTANCE_DIR=str(tmp / "instance"),
+                        PWA_DIST=str(DIST), SECRET_KEY="e2e-secret", LOG_LEVEL="WARNING")
+        self.process: subprocess.Popen | None = None
+
+    def flask(self, *args: str) -> str:
+        done = subprocess.run([str(BIN / "flask"), "--app", "server", *args], cwd=ROOT, env=self.env,
+                              capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+        if done.returncode:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        return done.stdout
+
+    def start(self) -> None:
+        self.flask("db", "upgrade")
+        self.flask("seed-demo")
+        log = open(self.tmp / "gunicorn.log", "ab")  # noqa: SIM115 - the child owns it
+        try:
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
+                 "server.wsgi:app"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        finally:
+            log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        with requests.Session() as http:
+            http.trust_env = False
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"gunicorn exited: {(self.tmp / 'gunicorn.log').read_text()[-2000:]}")
+                try:
+                    if http.get(f"{self.url}/api/health", timeout=10).status_code == 200:
+                        return
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT}s")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+        self.process = None
+
+    def api(self, username: str = "staff_demo") -> "ApiClient":
+        return ApiClient(self.url, username)
+
+
+class ApiClient:
+    """A logged-in HTTP client for checking what the server holds."""
+
+    def __init__(self, url: str, username: str):
+        self.url = url
+        self.http = requests.Session()
+        self.http.trust_env = False
+        answer = self.http.post(f"{url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD},
+                                timeout=30)
+        answer.raise_for_status()
+        self.csrf = answer.json()["csrf_token"]
+
+    def close(self) -> None:
+        self.http.close()
+
+    def post(self, path: str, body: dict) -> requests.Response:
+        return self.http.post(self.url + path, json=body, headers={"X-CSRF-Token": self.csrf}, timeout=30)
+
+    def get(self, path: str) -> requests.Response:
+        return self.http.get(self.url + path, timeout=30)
+
+    def pull_all(self) -> list[dict]:
+        cursor, changes = 0, []
+        for _ in range(1000):
+            page = self.get(f"/api/sync/pull?cursor={cursor}&limit=1000").json()
+            changes += page["changes"]
+            cursor = page["cursor"]
+            if not page["has_more"]:
+                return changes
+        raise AssertionError("pull never ended")
+
+
+@pytest.fixture(scope="session")
+def e2e_server(tmp_path_factory):
+    if not (DIST / "index.html").exists():
+        pytest.fail("pwa/dist is not built: run `make build` first")
+    server = E2EServer(tmp_path_factory.mktemp("e2e"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is missing: apt-get install -y chromium fonts-wqy-microhei")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=60_000)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh phone: 360 px wide, touch, its own storage."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, locale="zh-CN",
+                              timezone_id="Asia/Shanghai")
+    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def staff_api(e2e_server):
+    client = e2e_server.api("staff_demo")
+    try:
+        yield client
+    finally:
+        client.close()

@@ -1,0 +1,87 @@
+"""Steps shared by the browser tests: log in, read the device database, draw a signature."""
+
+import time
+
+from .conftest import DEMO_PASSWORD
+
+READ_STORE = """
+async (name) => await new Promise((resolve, reject) => {
+  const open = indexedDB.open('zoufang');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains(name)) { db.close(); resolve([]); return; }
+    const req = db.transaction(name).objectStore(name).getAll();
+    req.onsuccess = () => { db.close(); resolve(req.result.map((r) => { const c = { ...r }; delete c.bytes; return c; })); };
+    req.onerror = () => { db.close(); reject(req.error); };
+  };
+})
+"""
+
+
+def read_store(page, name: str) -> list[dict]:
+    return page.evaluate(READ_STORE, name)
+
+
+def wait_until(predicate, timeout: float = 30, interval: float = 0.25, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+def login(page, base: str, username: str = "staff_demo") -> None:
+    if not page.url.startswith(base) or "/login" not in page.url:
+        page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def wait_for_service_worker(page) -> None:
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+
+
+def wait_initial_sync(page) -> None:
+    wait_until(lambda: len(read_store(page, "recipients")) > 0, message="the roster to be pulled")
+
+
+def outbox(page) -> list[dict]:
+    return sorted(read_store(page, "outbox"), key=lambda m: m["seq"])
+
+
+def open_recipient(page, base: str, index: int) -> tuple[str, str]:
+    """Open the index-th recipient of the roster; return (id, name)."""
+    page.goto(base + "/recipients")
+    item = page.locator("[data-test=recipient-item]").nth(index)
+    item.wait_for()
+    name = item.locator(".van-cell__title span").first.inner_text().strip()
+    item.click()
+    page.wait_for_url("**/recipients/*")
+    page.locator("[data-test=start-visit]").wait_for()
+    return page.url.rsplit("/", 1)[-1], name
+
+
+def draw_signature(context, page) -> None:
+    """Sign on the Vant Signature canvas with real touch events, then press its confirm button."""
+    canvas = page.locator("[data-test=signature-pad] canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box, "signature canvas not visible"
+    cdp = context.new_cdp_session(page)
+    try:
+        x0, y0 = box["x"] + 30, box["y"] + box["height"] / 2
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x0, "y": y0}]})
+        for i in range(1, 25):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [
+                {"x": x0 + i * 8, "y": y0 + (12 if i % 2 else -12)}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+    page.locator("[data-test=signature-pad] .van-signature__footer .van-button--primary").click()
+    page.locator("[data-test=signature-image]").wait_for()

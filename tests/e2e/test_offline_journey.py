@@ -1,0 +1,200 @@
+"""The field journey in real Chromium against the real server: offline work, reloads, sync, rejections, expiry."""
+
+import hashlib
+import io
+import random
+
+import pytest
+from PIL import Image
+
+from .helpers import (
+    draw_signature, login, open_recipient, outbox, read_store, wait_for_service_worker, wait_initial_sync, wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+def make_photo(path) -> bytes:
+    """A small camera-like JPEG (fits the device limits, so the app keeps its bytes as they are)."""
+    rng = random.Random(7)
+    img = Image.new("RGB", (640, 480))
+    img.putdata([(rng.randrange(256), rng.randrange(256), 120) for _ in range(640 * 480)])
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=70)
+    data = buf.getvalue()
+    path.write_bytes(data)
+    return data
+
+
+def start_online(context, base: str):
+    page = context.new_page()
+    page.goto(base + "/")
+    login(page, base)
+    wait_for_service_worker(page)
+    wait_initial_sync(page)
+    return page
+
+
+def save_simple_visit(page, notes: str) -> None:
+    page.click("[data-test=start-visit]")
+    page.locator("[data-test=notes] textarea").fill(notes)
+    page.click("[data-test=submit-visit]")
+    page.wait_for_url("**/recipients/*")
+
+
+def test_offline_visit_with_photo_signature_and_two_difficulties_syncs_exactly_once(context, e2e_server, staff_api, tmp_path):
+    base = e2e_server.url
+    photo = make_photo(tmp_path / "photo.jpg")
+    page = start_online(context, base)
+
+    context.set_offline(True)
+    page.reload()
+    page.locator("[data-test=online-state]").wait_for()
+    assert page.locator("[data-test=online-state]").inner_text() == "离线"
+
+    rid, _ = open_recipient(page, base, 0)
+    page.click("[data-test=start-visit]")
+    page.locator("[data-test=occasion] input").fill("春节走访慰问")
+    page.locator("[data-test=gifts] input").fill("米、油")
+    page.locator("[data-test=cash] input").fill("500")
+    page.set_input_files("[data-test=photo-input]", str(tmp_path / "photo.jpg"))
+    page.locator("[data-test=photo-thumb]").wait_for()
+    draw_signature(context, page)
+    for text in ("房屋漏雨需修缮", "慢性病用药负担重"):
+        page.click("[data-test=add-inline-difficulty]")
+        page.locator("[data-test=difficulty-description] textarea").last.fill(text)
+    page.click("[data-test=submit-visit]")
+    page.wait_for_url(f"**/recipients/{rid}")
+
+    queued = outbox(page)
+    assert [m["op"] for m in queued] == ["visit.create", "difficulty.create", "difficulty.create"]
+    visit_id = queued[0]["entity_id"]
+    sha = hashlib.sha256(photo).hexdigest()
+    assert queued[0]["data"]["photos"] == [sha]
+    assert queued[0]["data"]["signature"]
+    assert queued[0]["data"]["cash_cents"] == 50000
+
+    # Close the app and open it again, still offline: the queue is intact and shown.
+    page.close()
+    page = context.new_page()
+    page.goto(base + "/outbox")
+    page.locator("[data-test=outbox-item]").first.wait_for()
+    assert page.locator("[data-test=outbox-item]").count() == 3
+    assert [m["entity_id"] for m in outbox(page)][0] == visit_id
+
+    context.set_offline(False)
+    wait_until(lambda: not outbox(page), timeout=45, message="the outbox to drain")
+    page.locator("[data-test=outbox-empty]").wait_for()
+
+    changes = staff_api.pull_all()
+    # The recipient may have older (seeded) visits: exactly one is this one.
+    visits = [c for c in changes if c["type"] == "visit" and c["data"]["recipient_id"] == rid and not c["deleted"]
+              and c["data"]["occasion"] == "春节走访慰问"]
+    assert [v["id"] for v in visits] == [visit_id]
+    assert visits[0]["data"]["photos"] == [sha] and visits[0]["data"]["cash_cents"] == 50000
+    difficulties = [c for c in changes if c["type"] == "difficulty" and c["data"]["visit_id"] == visit_id]
+    assert sorted(d["data"]["description"] for d in difficulties) == ["慢性病用药负担重", "房屋漏雨需修缮"]
+    stored = staff_api.get(f"/api/attachments/{sha}")
+    assert stored.status_code == 200
+    assert stored.content == photo
+    signature = staff_api.get(f"/api/attachments/{visits[0]['data']['signature']}")
+    assert signature.status_code == 200 and signature.content[:2] == b"\xff\xd8"
+
+
+def test_a_rejected_record_stays_visible_while_the_rest_sync(context, e2e_server, staff_api):
+    base = e2e_server.url
+    page = start_online(context, base)
+    rid, _ = open_recipient(page, base, 1)
+    save_simple_visit(page, "第一次走访")
+    wait_until(lambda: not outbox(page), message="the first visit to sync")
+    visit_id = next(v["id"] for v in read_store(page, "visits") if v["recipient_id"] == rid and v.get("notes") == "第一次走访")
+
+    context.set_offline(True)
+    page.goto(base + f"/visits/{visit_id}/edit")
+    page.locator("[data-test=notes] textarea").fill("离线时补充的情况")
+    page.click("[data-test=submit-visit]")
+    page.wait_for_url(f"**/recipients/{rid}")
+    other_rid, _ = open_recipient(page, base, 2)
+    save_simple_visit(page, "另一户的走访")
+    assert [m["op"] for m in outbox(page)] == ["visit.update", "visit.create"]
+
+    # Meanwhile the county office approves the first visit: the phone's edit can no longer apply.
+    reviewer = e2e_server.api("reviewer_demo")
+    try:
+        assert reviewer.post(f"/api/visits/{visit_id}/review", {"decision": "approve", "comment": ""}).status_code == 200
+    finally:
+        reviewer.close()
+
+    context.set_offline(False)
+    wait_until(lambda: [m["state"] for m in outbox(page)] == ["rejected"], timeout=45, message="one rejected mutation")
+    left = outbox(page)
+    assert left[0]["op"] == "visit.update" and left[0]["error"]["code"] == "visit_locked"
+    page.goto(base + "/outbox")
+    item = page.locator("[data-test=outbox-item]")
+    item.first.wait_for()
+    assert item.count() == 1
+    assert "走访已审核通过，不能再修改" in page.locator("[data-test=outbox-reason]").inner_text()
+
+    changes = staff_api.pull_all()
+    assert any(c["type"] == "visit" and c["data"]["recipient_id"] == other_rid and c["data"]["notes"] == "另一户的走访"
+               for c in changes)
+
+    page.click("[data-test=outbox-discard]")
+    page.locator(".van-dialog__confirm").click()
+    page.locator("[data-test=outbox-empty]").wait_for()
+
+
+def test_session_expired_while_offline_then_relogin_flushes_the_queue(context, e2e_server, staff_api):
+    base = e2e_server.url
+    page = start_online(context, base)
+    context.set_offline(True)
+    rid, _ = open_recipient(page, base, 3)
+    save_simple_visit(page, "会话过期前记录")
+    assert len(outbox(page)) == 1
+
+    e2e_server.flask("users", "revoke", "staff_demo")
+    context.set_offline(False)
+    page.locator("[data-test=login-expired]").wait_for(timeout=45_000)
+    assert len(outbox(page)) == 1
+
+    login(page, base)
+    wait_until(lambda: not outbox(page), timeout=45, message="the queue to flush after re-login")
+    fresh = e2e_server.api("staff_demo")
+    try:
+        assert any(c["type"] == "visit" and c["data"]["recipient_id"] == rid and c["data"]["notes"] == "会话过期前记录"
+                   for c in fresh.pull_all())
+    finally:
+        fresh.close()
+
+
+def test_the_visit_form_survives_a_reload_mid_typing(context, e2e_server):
+    base = e2e_server.url
+    page = start_online(context, base)
+    open_recipient(page, base, 4)
+    page.click("[data-test=start-visit]")
+    page.locator("[data-test=occasion] input").fill("八一建军节慰问")
+    page.locator("[data-test=notes] textarea").fill("老人身体尚可，")
+    page.wait_for_timeout(600)  # the draft is written within 250 ms of the last keystroke
+    context.set_offline(True)
+    page.reload()
+    page.locator("[data-test=occasion] input").wait_for()
+    page.wait_for_function(
+        "document.querySelector('[data-test=occasion] input').value === '八一建军节慰问'", timeout=15_000)
+    assert page.locator("[data-test=notes] textarea").input_value() == "老人身体尚可，"
+    context.set_offline(False)
+
+
+def test_chinese_by_default_and_english_after_switching(context, e2e_server):
+    base = e2e_server.url
+    page = context.new_page()
+    page.goto(base + "/")
+    assert page.locator("button[type=submit]").inner_text().strip() == "登录"
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    login(page, base)
+    page.locator(".van-tabbar").get_by_text("首页").wait_for()
+    page.goto(base + "/settings")
+    page.click("[data-test=lang-en]")
+    page.locator(".van-tabbar").get_by_text("Home").wait_for()
+    page.reload()
+    page.locator(".van-tabbar").get_by_text("Settings").wait_for()
+    assert page.evaluate("document.documentElement.lang") == "en"
