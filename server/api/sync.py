@@ -16,8 +16,10 @@ PUSH_SCHEMA = PushRequestSchema()
 
 
 def json_response(payload: dict, status: int = 200) -> Response:
-    # orjson: pulls of thousands of records are dominated by encoding.
-    return Response(orjson.dumps(payload), status=status, mimetype="application/json")
+    # orjson: pulls of thousands of records are dominated by encoding. NON_STR_KEYS: marshmallow keys a
+    # list item's errors by its index (an int), which a rejected mutation's `fields` carries.
+    return Response(orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS), status=status,
+                    mimetype="application/json")
 
 
 @bp.post("/push")

@@ -27,7 +27,7 @@ class PushRequestSchema(Schema):
 
     device_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     # Each item is checked one by one in the service, so a malformed item rejects only itself.
-    mutations = fields.List(fields.Raw(), required=True)
+    mutations = fields.List(fields.Raw(allow_none=True), required=True)
 
 
 class EntitySchema(Schema):

@@ -1,0 +1,255 @@
+"""Malformed input anywhere answers a clear 4xx in the error envelope, stores nothing and never answers 5xx.
+
+Every /api route that reads a body or a query string (from the url map, so new ones are covered) gets
+the same garbage; sync push gets it both as a whole body and inside single mutations, where a bad
+mutation is answered `rejected` and the rest of the batch applies.
+"""
+
+import pytest
+from sqlalchemy import func, select
+
+from server.extensions import db
+from server.models import (
+    AppliedMutation,
+    Area,
+    Attachment,
+    Campaign,
+    ChangeLog,
+    Difficulty,
+    FollowUp,
+    Notification,
+    PushSubscription,
+    Recipient,
+    User,
+    UserSession,
+    Visit,
+)
+from tests.conftest import mutation, new_id, visit_data
+
+STORED = (AppliedMutation, Area, Attachment, Campaign, ChangeLog, Difficulty, FollowUp, Notification,
+          PushSubscription, Recipient, User, UserSession, Visit)
+HUGE = "长" * 200_000
+
+# (description, raw body, content type)
+BAD_BODIES = [
+    ("not json", b"hello there", "text/plain"),
+    ("broken json", b'{"username": ', "application/json"),
+    ("null body", b"null", "application/json"),
+    ("array body", b'[{"username": "staff_demo"}]', "application/json"),
+    ("number body", b"42", "application/json"),
+    ("string body", b'"text"', "application/json"),
+    ("empty body", b"", "application/json"),
+    ("unknown fields", b'{"zzz_unknown": 1, "other": [1, 2]}', "application/json"),
+    ("wrong types", b'{"username": 5, "password": ["x"], "device_id": {}, "mutations": "all", '
+                    b'"decision": 3, "status": 7, "display_name": false, "password_new": null}', "application/json"),
+    ("huge strings", ('{"username": "%s", "password": "%s", "device_id": "%s", "decision": "%s"}'
+                      % (HUGE, HUGE, HUGE, HUGE)).encode(), "application/json"),
+    ("invalid utf-8", b'{"username": "\xff\xfe"}', "application/json"),
+]
+BAD_QUERY = "?cursor=abc&limit=-1&page=zero&per_page=1e9&from=yesterday&to=2026-13-45&area=x&status=%00" \
+            "&kind=party&q=" + "x" * 5000 + "&unknown_param=1"
+
+
+def row_counts() -> dict:
+    try:
+        return {m.__tablename__: db.session.execute(select(func.count()).select_from(m)).scalar_one()
+                for m in STORED}
+    finally:
+        db.session.rollback()
+
+
+def assert_envelope(response, where):
+    assert 400 <= response.status_code < 500, (where, response.status_code, response.get_data()[:300])
+    assert response.mimetype == "application/json", where
+    error = response.json["error"]
+    assert isinstance(error["code"], str) and error["code"], where
+    assert isinstance(error["message"], str) and error["message"], where
+    if "fields" in error:
+        assert isinstance(error["fields"], dict), where
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and HUGE[:1000] not in text, where
+
+
+def sample_values(app, rule, admin) -> dict:
+    """Real ids (admin sees everything), so the body, not a missing object, is what the route judges."""
+    changes, _ = admin.pull_all()
+    first = {t: c["id"] for (t, _), c in sorted(changes.items(), reverse=True)}
+    values = {}
+    for name in rule.arguments:
+        kind = name.removesuffix("_id")
+        if name == "sha256":
+            values[name] = "0" * 64
+        elif kind == "user":
+            values[name] = admin.user["id"]
+        elif kind == "notification":
+            values[name] = 1
+        else:
+            values[name] = first.get(kind, "00000000-0000-4000-8000-000000000000")
+    return values
+
+
+def body_routes(app):
+    """Routes whose docs say they read a JSON body."""
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        meta = getattr(view, "zf_doc", None) or getattr(getattr(view, "__wrapped__", None), "zf_doc", None) or {}
+        if meta.get("body") is not None:
+            for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def query_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") and "GET" in rule.methods:
+            yield rule
+
+
+def test_the_body_routes_include_login_and_push(app):
+    assert {"auth.login", "sync.push"} <= {rule.endpoint for rule, _ in body_routes(app)}
+
+
+@pytest.mark.parametrize("label, body, content_type", BAD_BODIES, ids=[b[0] for b in BAD_BODIES])
+def test_every_json_route_answers_malformed_bodies_with_a_4xx_envelope_and_stores_nothing(
+        app, admin, label, body, content_type):
+    routes = list(body_routes(app))
+    values = {rule.rule: sample_values(app, rule, admin) for rule, _ in routes if rule.arguments}
+    before = row_counts()
+    for rule, method in routes:
+        url = app.url_map.bind("localhost").build(rule.endpoint, values.get(rule.rule, {}))
+        response = admin.client.open(url, method=method, data=body, content_type=content_type,
+                                     headers={"X-CSRF-Token": admin.csrf})
+        assert_envelope(response, (label, method, rule.rule))
+    assert row_counts() == before
+    assert admin.get("/api/auth/me").status_code == 200
+
+
+def test_every_get_route_answers_a_garbage_query_without_5xx(app, admin, staff):
+    for client in (admin, staff):
+        for rule in query_routes(app):
+            values = sample_values(app, rule, admin) if rule.arguments else {}
+            url = app.url_map.bind("localhost").build(rule.endpoint, values)
+            response = client.get(url + BAD_QUERY)
+            assert response.status_code < 500, (rule.rule, response.status_code)
+            if response.status_code >= 400 and response.mimetype == "application/json":
+                assert_envelope(response, rule.rule)
+            response.close()
+
+
+def test_unknown_api_path_answers_404_in_the_envelope(staff):
+    response = staff.get("/api/no-such-thing")
+    assert_envelope(response, "unknown path")
+    assert response.status_code == 404
+
+
+def test_wrong_method_answers_405_in_the_envelope(staff):
+    response = staff.client.delete("/api/sync/pull", headers={"X-CSRF-Token": staff.csrf})
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "method_not_allowed"
+
+
+def test_body_over_the_server_limit_answers_413_in_the_envelope(staff):
+    response = staff.put("/api/attachments/" + "0" * 64, data=b"\0" * (7 * 1024 * 1024),
+                         content_type="image/png")
+    assert response.status_code == 413
+    assert_envelope(response, "too large")
+
+
+# -- push: the envelope and single mutations ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [
+    {"mutations": []},
+    {"device_id": "d"},
+    {"device_id": "d", "mutations": None},
+    {"device_id": "d", "mutations": "all"},
+    {"device_id": "", "mutations": []},
+    {"device_id": "d" * 65, "mutations": []},
+    {"device_id": 5, "mutations": []},
+    {"device_id": "d", "mutations": [], "extra": True},
+    {"device_id": "d", "mutations": {"0": {}}},
+])
+def test_push_with_a_malformed_envelope_answers_422(staff, body):
+    response = staff.post("/api/sync/push", json=body)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+    assert response.json["error"]["fields"]
+
+
+BAD_MUTATIONS = [
+    ("mutation is a string", lambda r: "visit.create"),
+    ("mutation is null", lambda r: None),
+    ("mutation is a list", lambda r: [1, 2]),
+    ("id not a uuid", lambda r: {**mutation("visit.create", visit_data(r)), "id": "1; DROP TABLE visits"}),
+    ("id missing", lambda r: {k: v for k, v in mutation("visit.create", visit_data(r)).items() if k != "id"}),
+    ("op unknown", lambda r: mutation("visit.delete", visit_data(r))),
+    ("op not a string", lambda r: {**mutation("visit.create", visit_data(r)), "op": 7}),
+    ("data null", lambda r: {**mutation("visit.create", visit_data(r)), "data": None}),
+    ("data a list", lambda r: {**mutation("visit.create", visit_data(r)), "data": [visit_data(r)]}),
+    ("base_version a string", lambda r: mutation("visit.create", visit_data(r), base_version="1")),
+    ("unknown mutation field", lambda r: {**mutation("visit.create", visit_data(r)), "sneaky": 1}),
+    ("unknown data field", lambda r: mutation("visit.create", visit_data(r, sneaky=1))),
+    ("record id not a uuid", lambda r: mutation("visit.create", {**visit_data(r), "id": "abc"})),
+    ("cash as a string", lambda r: mutation("visit.create", visit_data(r, cash_cents="100"))),
+    ("cash negative", lambda r: mutation("visit.create", visit_data(r, cash_cents=-5))),
+    ("cash a float", lambda r: mutation("visit.create", visit_data(r, cash_cents=1.5))),
+    ("huge notes", lambda r: mutation("visit.create", visit_data(r, notes="长" * 5000))),
+    ("visited_at garbage", lambda r: mutation("visit.create", visit_data(r, visited_at="yesterday"))),
+    ("visited_at a number", lambda r: mutation("visit.create", visit_data(r, visited_at=1732780800))),
+    ("location a string", lambda r: mutation("visit.create", visit_data(r, location="here"))),
+    ("location out of range", lambda r: mutation("visit.create", visit_data(r, location={"lat": 200, "lng": 0}))),
+    ("photos not a list", lambda r: mutation("visit.create", visit_data(r, photos="abc"))),
+    ("photo not a hash", lambda r: mutation("visit.create", visit_data(r, photos=["../../etc/passwd"]))),
+    ("too many photos", lambda r: mutation("visit.create", visit_data(r, photos=["a" * 64] * 21))),
+    ("kind unknown", lambda r: mutation("visit.create", visit_data(r, kind="party"))),
+    ("recipient_id null", lambda r: mutation("visit.create", {**visit_data(r), "recipient_id": None})),
+    ("recipient name empty", lambda r: mutation("recipient.create", {
+        "id": new_id(), "name": "", "area_id": 1, "category": "veteran"})),
+    ("recipient area a string", lambda r: mutation("recipient.create", {
+        "id": new_id(), "name": "张三", "area_id": "3", "category": "veteran"})),
+    ("recipient tags nested", lambda r: mutation("recipient.create", {
+        "id": new_id(), "name": "张三", "area_id": 3, "category": "veteran", "tags": [["x"]]})),
+    ("difficulty without description", lambda r: mutation("difficulty.create", {
+        "id": new_id(), "recipient_id": r, "category": "medical"})),
+    ("followup resolved with a next date", lambda r: mutation("followup.create", {
+        "id": new_id(), "difficulty_id": new_id(), "at": "2026-11-28T01:00:00Z", "note": "x",
+        "status": "resolved", "next_follow_up_at": "2026-12-01T00:00:00Z"})),
+]
+
+
+@pytest.mark.parametrize("label, make", BAD_MUTATIONS, ids=[m[0] for m in BAD_MUTATIONS])
+def test_push_answers_a_malformed_mutation_rejected_and_applies_the_rest(staff, own_recipient, label, make):
+    good = mutation("visit.create", visit_data(own_recipient["id"]))
+    bad = make(own_recipient["id"])
+    before = row_counts()
+    response = staff.post("/api/sync/push", json={"device_id": "d", "mutations": [bad, good]})
+    assert response.status_code == 200, response.json
+    rejected, applied = response.json["results"]
+    assert rejected["status"] == "rejected", rejected
+    assert {"code", "message"} <= set(rejected["error"])
+    assert applied["status"] == "applied"
+    after = row_counts()
+    assert after["visits"] == before["visits"] + 1
+    assert after["applied_mutations"] == before["applied_mutations"] + 1
+    assert after["recipients"] == before["recipients"] and after["difficulties"] == before["difficulties"]
+
+
+def test_push_rejected_mutation_with_a_bad_id_answers_null_id(staff):
+    [result] = staff.push({"id": 12, "op": "visit.create", "data": {}})
+    assert result["status"] == "rejected" and result["id"] is None
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "staff_demo"},
+    {"password": "x"},
+    {"username": "", "password": ""},
+    {"username": "staff_demo", "password": "Demo@2026", "role": "admin"},
+    {"username": "u" * 65, "password": "x"},
+    {"username": ["staff_demo"], "password": "Demo@2026"},
+])
+def test_login_with_a_malformed_body_answers_422_without_a_session(client, body):
+    response = client.post("/api/auth/login", json=body)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+    assert client.get("/api/auth/me").status_code == 401
