@@ -204,13 +204,27 @@ def test_reminders_run_dispatches_in_a_loop_and_stops_cleanly_on_sigterm(app, da
 
 def test_vapid_key_is_made_once_when_processes_start_together(tmp_path):
     """honcho starts the web server and the dispatcher at once: both must end up with one key."""
-    code = ("import sys; from server.push import load_vapid, public_key_of; "
+    keys_dir, go = tmp_path / "instance", tmp_path / "go"
+    # Each process imports first, says so, then waits for "go": the key is made by all of them at once.
+    code = ("import sys, time, pathlib; from server.push import load_vapid, public_key_of\n"
+            "print('ready', flush=True)\n"
+            "go = pathlib.Path(sys.argv[2]); deadline = time.monotonic() + 60\n"
+            "while not go.exists() and time.monotonic() < deadline: time.sleep(0.005)\n"
             "print(public_key_of(load_vapid(sys.argv[1])))")
-    processes = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=repo_root(),
-                                  stdout=subprocess.PIPE) for _ in range(4)]
-    keys = {p.communicate(timeout=WAIT)[0].strip() for p in processes}
+    processes = [subprocess.Popen([sys.executable, "-c", code, str(keys_dir), str(go)], cwd=repo_root(),
+                                  stdout=subprocess.PIPE, text=True) for _ in range(3)]
+    try:
+        for process in processes:
+            assert process.stdout.readline().strip() == "ready"  # the pipe closes if it dies: no hang
+        go.touch()
+        keys = {process.communicate(timeout=60)[0].strip() for process in processes}
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=WAIT)
     assert len(keys) == 1 and all(p.returncode == 0 for p in processes)
-    assert [p.name for p in tmp_path.iterdir()] == ["vapid_private.pem"]
+    assert [p.name for p in keys_dir.iterdir()] == ["vapid_private.pem"]
 
 
 def test_the_push_server_helper_is_stopped_by_its_fixture():
