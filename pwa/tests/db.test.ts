@@ -5,7 +5,7 @@ import { getCursor } from '../src/db/replica'
 import { discardMutation, exportPending, listOutbox } from '../src/db/outbox'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage } from '../src/db/replica'
-import { putAttachment } from '../src/db/attachments'
+import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
 import { getDeviceId, uuid } from '../src/db/meta'
 import { RID, freshDb, jpegBlob, visitData } from './helpers'
 
@@ -70,6 +70,21 @@ describe('local writes', () => {
     expect(doc.mutations).toHaveLength(1)
     expect(doc.attachments[sha].mime).toBe('image/jpeg')
     expect(atob(doc.attachments[sha].base64).length).toBe(64)
+  })
+})
+
+describe('attachments', () => {
+  it('prunes old uploaded files that nothing queued still names', async () => {
+    const old = await putAttachment('1', jpegBlob(1))
+    const queued = await putAttachment('1', jpegBlob(2))
+    const fresh = await putAttachment('1', jpegBlob(3))
+    const unsent = await putAttachment('1', jpegBlob(4))
+    await createVisit('1', visitData(uuid(), { photos: [queued] }))
+    const db = getDb()
+    await db.attachments.where('sha256').anyOf([old, queued, fresh]).modify({ uploaded: 1 })
+    await db.attachments.where('sha256').anyOf([old, queued, unsent]).modify({ created_at: '2020-01-01T00:00:00.000Z' })
+    expect(await pruneUploadedAttachments()).toBe(1)
+    expect((await db.attachments.toCollection().primaryKeys()).sort()).toEqual([queued, fresh, unsent].sort())
   })
 })
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { campaignCoverage, splitDue } from '../src/db/queries'
 import type { Area, Campaign, Difficulty, Recipient, Visit } from '../src/db/types'
 import { matchesName } from '../src/lib/search'
-import { maskIdNumber, yuanToCents } from '../src/lib/format'
+import { isValidIdNumber, maskIdNumber, yuanToCents } from '../src/lib/format'
 
 const d = (id: string, follow_up_at: string | null, status: Difficulty['status'] = 'open'): Difficulty => ({
   id, _version: 1, recipient_id: 'r', visit_id: null, category: 'living', description: '', urgency: 'normal', follow_up_at, due_date: null, status,
@@ -51,5 +51,7 @@ describe('helpers', () => {
     expect(yuanToCents('19.99')).toBe(1999)
     expect(yuanToCents('1.234')).toBeNull()
     expect(maskIdNumber('330102199001011234')).toBe('330102********1234')
+    expect(isValidIdNumber('11010519491231002X')).toBe(true)
+    expect(isValidIdNumber('110105194912310021')).toBe(false)
   })
 })

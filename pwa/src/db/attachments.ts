@@ -38,3 +38,25 @@ export async function attachmentUrl(sha256: string): Promise<string | null> {
   const a = await getAttachment(sha256)
   return a ? URL.createObjectURL(attachmentBlob(a)) : null
 }
+
+/**
+ * Drop uploaded files older than a week that no queued mutation or draft still names: the server has them
+ * and views fetch them from it. Recent ones stay so the day's work can be looked at offline.
+ */
+export async function pruneUploadedAttachments(now = Date.now(), keepMs = 7 * 86400_000): Promise<number> {
+  const db = getDb()
+  return db.transaction('rw', [db.attachments, db.outbox, db.drafts], async () => {
+    const keep = new Set<string>()
+    await db.outbox.each((m) => m.attachments.forEach((a) => keep.add(a)))
+    await db.drafts.each((d) => {
+      const photos = (d.data.photos as string[] | undefined) ?? []
+      photos.forEach((p) => keep.add(p))
+      if (typeof d.data.signature === 'string') keep.add(d.data.signature)
+    })
+    const cutoff = new Date(now - keepMs).toISOString()
+    const drop = (await db.attachments.where('uploaded').equals(1).toArray())
+      .filter((a) => !keep.has(a.sha256) && a.created_at < cutoff).map((a) => a.sha256)
+    await db.attachments.bulkDelete(drop)
+    return drop.length
+  })
+}

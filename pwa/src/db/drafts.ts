@@ -15,3 +15,8 @@ export async function loadDraft(key: string, userId: string): Promise<Record<str
 export async function deleteDraft(key: string): Promise<void> {
   await getDb().drafts.delete(key)
 }
+
+/** Drafts are per user: a second user on the same phone never sees or overwrites the first one's. */
+export function visitDraftKey(userId: string, visitId?: string, recipientId?: string): string {
+  return visitId ? `${userId}:visit:edit:${visitId}` : `${userId}:visit:new:${recipientId}`
+}

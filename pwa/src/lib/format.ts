@@ -62,3 +62,12 @@ export function formatBytes(n: number | undefined): string {
   }
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`
 }
+
+/** GB 11643: 17 digits and a check character (0-9 or X). */
+export function isValidIdNumber(id: string): boolean {
+  const s = id.trim().toUpperCase()
+  if (!/^\d{17}[\dX]$/.test(s)) return false
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+  const sum = weights.reduce((acc, w, i) => acc + w * Number(s[i]), 0)
+  return '10X98765432'[sum % 11] === s[17]
+}

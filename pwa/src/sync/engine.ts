@@ -1,6 +1,6 @@
 /** The sync engine: upload attachments, push the outbox in batches, pull pages; backoff on failure. No Vue here. */
 import { getDb } from '../db/db'
-import { attachmentBlob } from '../db/attachments'
+import { attachmentBlob, pruneUploadedAttachments } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
 import { getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
 import { listOutbox } from '../db/outbox'
@@ -133,6 +133,7 @@ export class SyncEngine {
         await adoptReplicaFor(uid)
         await this.pushAll(uid)
         await this.pullAll(uid)
+        await pruneUploadedAttachments()
         const now = new Date().toISOString()
         await setMeta(lastSyncKey(uid), now)
         this.emit({ lastSyncAt: now })
