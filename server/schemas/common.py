@@ -20,7 +20,8 @@ def id_number_errors(value: str) -> list[str]:
     """Why an 18-character resident ID number is invalid (empty list when valid)."""
     if len(value) != 18:
         return ["身份证号应为18位 / must be 18 characters"]
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    # isascii: str.isdigit() also accepts full-width (IME) and other scripts' digits.
+    if not value.isascii() or not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
         return ["身份证号格式不正确 / must be 17 digits and a digit or X"]
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))

@@ -1,0 +1,132 @@
+"""GET /api/openapi.json: a well-formed OpenAPI 3 document listing every /api rule of the url map."""
+
+import re
+
+import pytest
+
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+PARAMETER_PLACES = {"path", "query", "header", "cookie"}
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json
+
+
+def openapi_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def walk(node, trail=()):
+    """Yield (trail, value) for every dict in the document."""
+    if isinstance(node, dict):
+        yield trail, node
+        for key, value in node.items():
+            yield from walk(value, (*trail, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, (*trail, index))
+
+
+def resolve(spec, ref: str):
+    assert ref.startswith("#/"), ref
+    node = spec
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def test_openapi_document_needs_no_login_and_is_openapi_3(spec):
+    assert re.fullmatch(r"3\.\d+\.\d+", spec["openapi"])
+    assert spec["info"]["title"] and spec["info"]["version"]
+    assert isinstance(spec["paths"], dict) and spec["paths"]
+
+
+def test_openapi_lists_every_api_rule_and_method_of_the_url_map(app, spec):
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/"):
+            continue
+        path = openapi_path(rule.rule)
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if method.lower() not in spec["paths"].get(path, {}):
+                missing.append(f"{method} {path}")
+    assert not missing
+
+
+def test_openapi_lists_nothing_the_url_map_lacks(app, spec):
+    served = {openapi_path(r.rule) for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
+    assert set(spec["paths"]) <= served
+    assert all(path.startswith("/api/") for path in spec["paths"])
+
+
+def test_every_reference_resolves(spec):
+    refs = [(trail, node["$ref"]) for trail, node in walk(spec) if "$ref" in node]
+    assert refs
+    for trail, ref in refs:
+        assert isinstance(resolve(spec, ref), dict), (trail, ref)
+
+
+def test_every_operation_is_well_formed(spec):
+    ids = []
+    for path, method, operation in operations(spec):
+        where = f"{method} {path}"
+        ids.append(operation["operationId"])
+        assert operation.get("summary"), where
+        assert operation["responses"], where
+        for status, response in operation["responses"].items():
+            assert re.fullmatch(r"[1-5]\d\d|default", status), where
+            assert response.get("description"), (where, status)
+        declared = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+        assert declared == set(re.findall(r"{([^}]+)}", path)), where
+        for parameter in operation.get("parameters", []):
+            parameter = resolve(spec, parameter["$ref"]) if "$ref" in parameter else parameter
+            assert parameter["in"] in PARAMETER_PLACES and parameter["name"], where
+            assert "schema" in parameter or "content" in parameter, where
+            if parameter["in"] == "path":
+                assert parameter["required"] is True, where
+        if "requestBody" in operation:
+            assert operation["requestBody"]["content"], where
+    assert len(ids) == len(set(ids))
+
+
+def test_every_error_response_uses_the_error_envelope(spec):
+    envelope = spec["components"]["schemas"]["ErrorEnvelope"]
+    assert "error" in envelope["properties"]
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")):
+                schema = response["content"]["application/json"]["schema"]
+                assert resolve(spec, schema["$ref"]) is envelope, (method, path, status)
+
+
+def test_security_matches_the_guard(app, spec):
+    public = {openapi_path(r.rule) for r in app.url_map.iter_rules()
+              if getattr(app.view_functions[r.endpoint], "zf_public", False)}
+    schemes = set(spec["components"]["securitySchemes"])
+    for path, method, operation in operations(spec):
+        if path in public:
+            assert operation["security"] == [], (method, path)
+        else:
+            assert operation["security"], (method, path)
+            for requirement in operation["security"]:
+                assert set(requirement) <= schemes
+            if method != "get":
+                assert any("csrf" in r for r in operation["security"]), (method, path)
+
+
+def test_push_documents_its_request_and_answer(spec):
+    push = spec["paths"]["/api/sync/push"]["post"]
+    body = push["requestBody"]["content"]["application/json"]["schema"]
+    assert set(resolve(spec, body["$ref"])["properties"]) >= {"device_id", "mutations"}
+    pull = spec["paths"]["/api/sync/pull"]["get"]
+    assert {p["name"] for p in pull["parameters"]} >= {"cursor", "limit"}
