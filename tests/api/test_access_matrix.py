@@ -48,7 +48,7 @@ QUERIES = {
 }
 # (endpoint, method) whose objects have no scope, and why.
 SCOPE_FREE = {
-    ("attachments.put_attachment", "PUT"): "uploads are content-addressed: only the bytes' owner can send them",
+    ("attachments.put_attachment", "PUT"): "uploads are content-addressed: only who has the bytes sends them",
 }
 # Endpoints that end the caller's own session: called once, after every other route.
 SESSION_ENDING = {"auth.logout"}
@@ -96,7 +96,8 @@ def area_id(name: str) -> int:
 
 
 def first_village(township_id: int) -> int:
-    return db.session.execute(select(Area.id).where(Area.parent_id == township_id).order_by(Area.id)).scalars().first()
+    query = select(Area.id).where(Area.parent_id == township_id).order_by(Area.id)
+    return db.session.execute(query).scalars().first()
 
 
 def add_notification(user_id: int, marker: str) -> int:
@@ -114,10 +115,9 @@ def world(app, admin, login):
     township = create_area("990201", "邻镇", "township", neighbour.id)
     village = create_area("990201001", "邻村", "village", township.id)
     qingshan = area_id("青山乡")
-    users = {
-        "staff_qingshan": auth_service.create_user("staff_qingshan", "青山乡干事", PASSWORD, "staff", qingshan).id,
-        "staff_linxian": auth_service.create_user("staff_linxian", "邻县干事", PASSWORD, "staff", neighbour.id).id,
-    }
+    users = {name: auth_service.create_user(name, display, PASSWORD, "staff", area).id
+             for name, display, area in (("staff_qingshan", "青山乡干事", qingshan),
+                                         ("staff_linxian", "邻县干事", neighbour.id))}
     staff_demo = db.session.execute(select(User).where(User.username == "staff_demo")).scalar_one()
     regions = {
         "chengguan": build_region(admin, "chengguan", first_village(staff_demo.area_id), staff_demo.id, 1),
@@ -139,9 +139,10 @@ ACTORS = {
     "reviewer": ("reviewer_demo", "chengguan", "linxian", {"chengguan", "qingshan"}),
     "admin": ("admin_demo", "chengguan", None, {"chengguan", "qingshan", "linxian"}),
 }
-MISSING = {"recipient": "00000000-0000-4000-8000-000000000000", "visit": "00000000-0000-4000-8000-000000000000",
-           "difficulty": "00000000-0000-4000-8000-000000000000", "attachment": "f" * 64, "user": 999999,
-           "notification": 999999, "campaign": "00000000-0000-4000-8000-000000000000"}
+NO_SUCH_UUID = "00000000-0000-4000-8000-000000000000"
+MISSING = {"recipient": NO_SUCH_UUID, "visit": NO_SUCH_UUID, "difficulty": NO_SUCH_UUID,
+           "campaign": NO_SUCH_UUID,
+           "attachment": "f" * 64, "user": 999999, "notification": 999999}
 
 
 def api_routes(app):

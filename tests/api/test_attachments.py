@@ -1,4 +1,4 @@
-"""PUT/GET /api/attachments/<sha256>: idempotent, checked upload and download only for those who may see it."""
+"""PUT/GET /api/attachments/<sha256>: idempotent checked upload; download only for those who may see it."""
 
 import hashlib
 from pathlib import Path

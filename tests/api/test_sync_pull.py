@@ -34,7 +34,8 @@ def village_of_another_township(admin, staff) -> int:
     """A village outside staff_demo's township (seen in admin's pull, not in staff_demo's)."""
     mine = {c["id"] for (t, _), c in staff.pull_all()[0].items() if t == "recipient"}
     everyone, _ = admin.pull_all()
-    return next(c["data"]["area_id"] for (t, _), c in everyone.items() if t == "recipient" and c["id"] not in mine)
+    return next(c["data"]["area_id"] for (t, _), c in everyone.items()
+                if t == "recipient" and c["id"] not in mine)
 
 
 # -- cursors ---------------------------------------------------------------------------------------------
@@ -104,7 +105,8 @@ def test_pull_page_lists_a_record_changed_in_several_villages_once(admin, staff,
     changes, _ = admin.pull_all()
     version = changes[("recipient", own_recipient["id"])]["version"]
     target = village_of_another_township(admin, staff)
-    admin.push(mutation("recipient.update", {"id": own_recipient["id"], "area_id": target}, base_version=version))
+    admin.push(mutation("recipient.update", {"id": own_recipient["id"], "area_id": target},
+                        base_version=version))
     admin.push(mutation("recipient.update", {"id": own_recipient["id"], "area_id": own_recipient["area_id"]},
                         base_version=version + 1))
     pages = pull_pages(admin, limit=1000)
@@ -144,7 +146,7 @@ def test_staff_pull_holds_only_records_of_their_township(staff, admin, foreign_r
     changes, _ = staff.pull_all()
     assert ("recipient", foreign_recipient["id"]) not in changes
     everyone, _ = admin.pull_all()
-    assert len([k for k in everyone if k[0] == "recipient"]) > len([k for k in changes if k[0] == "recipient"])
+    assert sum(k[0] == "recipient" for k in everyone) > sum(k[0] == "recipient" for k in changes)
     assert foreign_recipient["name"] not in str(changes)
 
 
@@ -164,7 +166,8 @@ def test_recipient_moved_out_of_scope_is_pulled_as_deleted_with_its_visits_and_d
     for key in (("recipient", own_recipient["id"]), ("visit", visit["id"]), ("difficulty", difficulty["id"])):
         assert changes[key]["deleted"] is True, key
         assert changes[key]["data"] is None
-    others = [k for k, c in before.items() if k[0] == "visit" and c["data"]["recipient_id"] != own_recipient["id"]]
+    others = [k for k, c in before.items()
+              if k[0] == "visit" and c["data"]["recipient_id"] != own_recipient["id"]]
     assert others and not any(changes.get(k, {}).get("deleted") for k in others)
     admin_view, _ = admin.pull_all()
     assert admin_view[("visit", visit["id"])]["data"]["area_id"] == target
@@ -174,7 +177,8 @@ def test_recipient_moved_out_of_scope_is_no_longer_editable_by_staff(staff, admi
     changes, _ = admin.pull_all()
     version = changes[("recipient", own_recipient["id"])]["version"]
     target = village_of_another_township(admin, staff)
-    admin.push(mutation("recipient.update", {"id": own_recipient["id"], "area_id": target}, base_version=version))
+    admin.push(mutation("recipient.update", {"id": own_recipient["id"], "area_id": target},
+                        base_version=version))
     [result] = staff.push(mutation("recipient.update", {"id": own_recipient["id"], "notes": "x"},
                                    base_version=version + 1))
     assert result["error"]["code"] == "not_found"
@@ -192,7 +196,8 @@ def test_pull_masks_every_id_number(login, username):
 
 
 def test_push_answer_masks_the_id_number_too(staff, own_recipient):
-    [result] = staff.push(mutation("recipient.update", {"id": own_recipient["id"], "notes": "x"}, base_version=1))
+    [result] = staff.push(mutation("recipient.update", {"id": own_recipient["id"], "notes": "x"},
+                                   base_version=1))
     assert MASKED.match(result["entity"]["data"]["id_number"])
 
 
@@ -205,7 +210,7 @@ def test_recipient_created_with_an_id_number_is_pulled_masked(staff, own_recipie
     changes, _ = staff.pull_all()
     assert changes[("recipient", data["id"])]["data"]["id_number"] == "110105********002X"
     try:
-        stored = db.session.execute(select(Recipient.id_number).where(Recipient.id == data["id"])).scalar_one()
+        stored = db.session.execute(select(Recipient.id_number).where(Recipient.id == data["id"])).scalar()
     finally:
         db.session.rollback()
     assert stored == "11010519491231002X"

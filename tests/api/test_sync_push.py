@@ -387,7 +387,8 @@ def test_visit_naming_a_missing_attachment_is_rejected_then_applies_after_upload
 
 def test_visit_update_naming_a_missing_signature_is_rejected(staff, own_recipient):
     visit = create_visit(staff, own_recipient["id"])
-    [result] = staff.push(mutation("visit.update", {"id": visit["id"], "signature": "a" * 64}, base_version=1))
+    [result] = staff.push(mutation("visit.update", {"id": visit["id"], "signature": "a" * 64},
+                                   base_version=1))
     assert result["error"]["code"] == "missing_attachment"
 
 
@@ -422,15 +423,17 @@ def test_recipient_update_with_an_invalid_id_number_is_rejected(staff, own_recip
 
 def test_recipient_create_with_an_id_number_already_registered_is_rejected(staff, admin, own_recipient):
     real = scalar(select(Recipient.id_number).where(Recipient.id == own_recipient["id"]))
-    data = {"id": new_id(), "name": "重复", "gender": "male", "id_number": real, "phone": None, "address": None,
-            "area_id": own_recipient["area_id"], "category": "veteran", "tags": [], "notes": None}
+    data = {"id": new_id(), "name": "重复", "gender": "male", "id_number": real, "phone": None,
+            "address": None, "area_id": own_recipient["area_id"], "category": "veteran", "tags": [],
+            "notes": None}
     [result] = staff.push(mutation("recipient.create", data))
     assert result["status"] == "rejected" and "id_number" in result["error"]["fields"]
 
 
 def test_recipient_create_outside_own_villages_is_rejected(staff, foreign_recipient):
-    data = {"id": new_id(), "name": "外乡", "gender": "male", "id_number": None, "phone": None, "address": None,
-            "area_id": foreign_recipient["area_id"], "category": "veteran", "tags": [], "notes": None}
+    data = {"id": new_id(), "name": "外乡", "gender": "male", "id_number": None, "phone": None,
+            "address": None, "area_id": foreign_recipient["area_id"], "category": "veteran", "tags": [],
+            "notes": None}
     [result] = staff.push(mutation("recipient.create", data))
     assert result["status"] == "rejected" and "area_id" in result["error"]["fields"]
     assert count(Recipient, Recipient.id == data["id"]) == 0

@@ -5,7 +5,8 @@ import pytest
 from server.services.sync import payload_hash
 
 BASE = {"id": "6f1c0f43-3c4e-4f0e-9a55-5a8c2f0e8b11", "op": "visit.update",
-        "data": {"id": "0b6c1a7e-2f7d-4a53-9d2e-1c4b8e9f0a12", "notes": "补记", "location": {"lat": 30.1, "lng": 120.2}},
+        "data": {"id": "0b6c1a7e-2f7d-4a53-9d2e-1c4b8e9f0a12", "notes": "补记",
+                 "location": {"lat": 30.1, "lng": 120.2}},
         "base_version": 3, "client_time": "2026-11-28T08:00:00.000Z"}
 
 
