@@ -63,6 +63,7 @@ def load_query(schema: Schema) -> dict:
 def register_blueprints(app: Flask) -> None:
     from . import (
         admin,
+        archive,
         areas,
         attachments,
         auth,
@@ -76,7 +77,7 @@ def register_blueprints(app: Flask) -> None:
         web,
     )
 
-    for module in (auth, sync, attachments, admin, areas, notifications, push, visits, difficulties, campaigns,
+    for module in (auth, sync, attachments, admin, archive, areas, notifications, push, visits, difficulties, campaigns,
                    meta):
         app.register_blueprint(module.bp)
     app.register_blueprint(web.bp)
