@@ -1,0 +1,483 @@
+"""Roster import: read recipients from .xlsx/.csv, check every row, apply the valid ones through sync.push.
+
+The whole file is checked before anything is written, so a dry run answers exactly what the import would do.
+Writes go through `sync.push` in batches of 200 (each batch commits): phones receive imported recipients on
+their next pull, and the change log and audit log are never bypassed. A batch that fails leaves the earlier
+ones committed; the import is idempotent, so sending the same file again finishes the job.
+"""
+
+import codecs
+import csv
+import hashlib
+import io
+import uuid
+import warnings
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Iterator
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+from sqlalchemy import select
+
+from ..errors import ApiError
+from ..extensions import db
+from ..models import Area, Recipient
+from ..schemas.common import id_number_errors
+from . import labels, sync
+from .actors import Actor
+from .changes import record_audit
+
+# (field, header) in template order; a field is the Recipient column it fills.
+COLUMNS = (
+    ("name", "姓名"),
+    ("gender", "性别"),
+    ("id_number", "身份证号"),
+    ("phone", "联系电话"),
+    ("category", "类别"),
+    ("area_id", "所在村(社区)"),
+    ("address", "家庭住址"),
+    ("notes", "备注"),
+)
+HEADER_ALIASES = {
+    "name": ("姓名", "name", "优抚对象姓名"),
+    "gender": ("性别", "gender"),
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "身份证", "id_number"),
+    "phone": ("联系电话", "电话", "手机", "手机号", "手机号码", "联系方式", "phone"),
+    "category": ("类别", "优抚类别", "人员类别", "对象类别", "category"),
+    "area_id": ("所在村(社区)", "所在村", "村(社区)", "村(社区)代码", "所在社区", "村", "village", "area",
+                "village_code"),
+    "address": ("家庭住址", "住址", "地址", "address"),
+    "notes": ("备注", "notes"),
+}
+REQUIRED = ("name", "id_number", "category", "area_id")
+MAX_LENGTHS = {"name": 50, "phone": 32, "address": 255, "notes": 2000}
+# Updated only when the file has a value: a blank cell never erases what staff recorded on a visit.
+OPTIONAL_FIELDS = ("gender", "phone", "address", "notes")
+MAX_ROWS = 50_000
+HEADER_SEARCH_ROWS = 10
+BATCH_SIZE = 200
+IMPORT_DEVICE_ID = "roster-import"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+REQUIRED_MESSAGE = "必填 / required"
+
+
+def _header_key(text: str) -> str:
+    return labels.normalise(text).replace(" ", "")
+
+
+HEADERS = {_header_key(alias): name for name, aliases in HEADER_ALIASES.items() for alias in aliases}
+
+
+@dataclass
+class Row:
+    """One data row of the file: its sheet row number, the values read, and what checking found."""
+
+    number: int
+    values: dict
+    errors: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    existing: dict | None = None
+    action: str | None = None  # created / updated / unchanged
+    patch: dict | None = None
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, []).append(message)
+
+    def answer(self) -> dict:
+        if self.errors:
+            return {"row": self.number, "ok": False, "errors": self.errors}
+        return {"row": self.number, "ok": True, "action": self.action}
+
+
+# -- reading the file ----------------------------------------------------------------------------------
+
+
+def cell_text(value) -> str:
+    """A cell as trimmed text: 13812345678.0 → '13812345678', None → ''."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_table(filename: str, content: bytes) -> Iterator[tuple[int, list]]:
+    """Yield (sheet row number, cells) of the first sheet of an .xlsx, or of a .csv."""
+    name = (filename or "").lower()
+    if content[:4] == b"PK\x03\x04":
+        return _xlsx_rows(content)
+    if content[:8] == bytes.fromhex("d0cf11e0a1b11ae1") or name.endswith(".xls"):
+        raise ApiError(415, "unsupported_file_type", "请另存为 .xlsx 或 .csv 后上传 / save as .xlsx or .csv")
+    if name.endswith((".xlsx", ".xlsm")):
+        raise ApiError(422, "invalid_file", "文件不是有效的Excel工作簿 / not a valid .xlsx workbook")
+    return _csv_rows(content)
+
+
+def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
+    try:
+        with warnings.catch_warnings():
+            # Workbooks from WPS or Excel carry extensions openpyxl doesn't read (and says so); the cells are fine.
+            warnings.simplefilter("ignore", UserWarning)
+            workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
+        raise ApiError(422, "invalid_file", "文件不是有效的Excel工作簿 / not a valid .xlsx workbook") from err
+
+    def rows():
+        try:
+            sheet = workbook.worksheets[0]
+            # Some writers record a wrong <dimension>; read every row the sheet really has.
+            sheet.reset_dimensions()
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, list(cells)
+        finally:
+            workbook.close()
+
+    return rows()
+
+
+def decode_csv(content: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (what Chinese Excel saves as 'CSV')."""
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return content.decode("utf-16")
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030")
+    except UnicodeDecodeError as err:
+        raise ApiError(422, "invalid_file", "无法识别文件编码，请保存为UTF-8 CSV或.xlsx / "
+                                            "unknown text encoding; save as UTF-8 CSV or .xlsx") from err
+
+
+def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
+    text = decode_csv(content)
+    first_line = text.split("\n", 1)[0]
+    # Excel's "Unicode text" export is tab-separated; everything else here is comma-separated.
+    delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        # A record is one spreadsheet row even when a quoted cell spans lines: number records, not lines.
+        for number, cells in enumerate(reader, start=1):
+            yield number, cells
+    except csv.Error as err:
+        raise ApiError(422, "invalid_file", f"CSV格式错误 / malformed CSV: {err}") from err
+
+
+def locate_header(rows: Iterator[tuple[int, list]]) -> dict[int, str]:
+    """Find the header row among the first rows (a title row may sit above it): column index → field."""
+    for number, cells in rows:
+        columns = {}
+        for index, cell in enumerate(cells):
+            name = HEADERS.get(_header_key(cell_text(cell)))
+            if name and name not in columns.values():
+                columns[index] = name
+        if "name" in columns.values() and "id_number" in columns.values():
+            missing = [header for name, header in COLUMNS if name in REQUIRED and name not in columns.values()]
+            if missing:
+                raise ApiError(422, "invalid_file", "缺少必需的列 / required columns are missing",
+                               {"columns": missing})
+            return columns
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    raise ApiError(422, "invalid_file", "未找到表头行（姓名、身份证号…），请使用导入模板 / "
+                                        "no header row found; use the import template",
+                   {"columns": [header for name, header in COLUMNS if name in REQUIRED]})
+
+
+# -- checking rows -------------------------------------------------------------------------------------
+
+
+class VillageIndex:
+    """The villages in the actor's scope, found by code or by (unique) name."""
+
+    def __init__(self, actor: Actor):
+        query = select(Area.id, Area.code, Area.name, Area.parent_id).where(Area.level == "village")
+        if not actor.sees_all:
+            query = query.where(Area.path.startswith(actor.area_path, autoescape=True))
+        self.villages = db.session.execute(query.order_by(Area.code)).all()
+        parent_ids = {v.parent_id for v in self.villages if v.parent_id is not None}
+        self.parents = dict(db.session.execute(
+            select(Area.id, Area.name).where(Area.id.in_(parent_ids))).all()) if parent_ids else {}
+        self.by_code = {labels.normalise(v.code): v for v in self.villages}
+        self.by_name: dict[str, list] = defaultdict(list)
+        for village in self.villages:
+            self.by_name[labels.normalise(village.name)].append(village)
+
+    def resolve(self, value: str) -> tuple[int | None, str | None]:
+        """(area id, None) or (None, why not)."""
+        key = labels.normalise(value)
+        village = self.by_code.get(key)
+        if village is not None:
+            return village.id, None
+        found = self.by_name.get(key, [])
+        if len(found) == 1:
+            return found[0].id, None
+        if found:
+            options = "、".join(f"{v.code}（{self.parents.get(v.parent_id, '')}{v.name}）" for v in found)
+            return None, f"辖区内有多个同名村(社区)，请改填村代码：{options} / not unique, give the village code"
+        return None, f"未找到该村(社区)或不在您的辖区：{value} / unknown village or outside your area"
+
+
+def normalise_id_number(value: str) -> str:
+    return labels.normalise(value).upper().replace(" ", "").lstrip("'")
+
+
+def check_row(row: Row, villages: VillageIndex) -> None:
+    """Validate one row's values into `row.data` (the recipient fields) or `row.errors`."""
+    values, data = row.values, row.data
+    for name in REQUIRED:
+        if not values.get(name):
+            row.error(name, REQUIRED_MESSAGE)
+    for name, limit in MAX_LENGTHS.items():
+        if len(values.get(name, "")) > limit:
+            row.error(name, f"不能超过{limit}个字 / at most {limit} characters")
+    if values.get("name"):
+        data["name"] = values["name"]
+    if values.get("gender"):
+        data["gender"] = labels.gender_code(values["gender"])
+        if data["gender"] is None:
+            row.error("gender", "性别应填 男 或 女 / must be 男 or 女 (male / female)")
+    if values.get("id_number"):
+        id_number = normalise_id_number(values["id_number"])
+        errors = (["请填写完整的身份证号 / the full number, not a masked one"] if "*" in id_number
+                  else id_number_errors(id_number))
+        for message in errors:
+            row.error("id_number", message)
+        data["id_number"] = id_number
+    if values.get("category"):
+        data["category"] = labels.recipient_category_code(values["category"])
+        if data["category"] is None:
+            row.error("category", f"未知类别：{values['category']}（请按代码表填写）/ unknown category")
+    if values.get("area_id"):
+        data["area_id"], message = villages.resolve(values["area_id"])
+        if message:
+            row.error("area_id", message)
+    for name in ("phone", "address", "notes"):
+        if values.get(name):
+            data[name] = values[name]
+
+
+def gender_from_id_number(id_number: str) -> str:
+    """GB 11643: the 17th digit is odd for men, even for women."""
+    return "male" if int(id_number[16]) % 2 else "female"
+
+
+def check_duplicates(rows: list[Row]) -> None:
+    """An ID number twice in one file: no row of them is imported (which one is right is not ours to guess)."""
+    seen: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        if row.data.get("id_number") and "id_number" not in row.errors:
+            seen[row.data["id_number"]].append(row)
+    for group in seen.values():
+        if len(group) > 1:
+            numbers = "、".join(str(r.number) for r in group)
+            for row in group:
+                row.error("id_number", f"文件中第{numbers}行身份证号重复 / duplicate ID number in rows {numbers}")
+
+
+COMPARED = ("name", "gender", "phone", "address", "area_id", "category", "notes")
+
+
+def load_existing(actor: Actor, id_numbers: list[str]) -> dict[str, dict]:
+    """The recipients already registered under these ID numbers, with whether the actor may see them."""
+    found = {}
+    columns = [getattr(Recipient, c) for c in ("id", "id_number", "version", *COMPARED)]
+    for start in range(0, len(id_numbers), 500):
+        chunk = id_numbers[start:start + 500]
+        rows = db.session.execute(
+            select(*columns, Area.path).join(Area, Area.id == Recipient.area_id)
+            .where(Recipient.id_number.in_(chunk))
+        ).mappings()
+        for row in rows:
+            found[row["id_number"]] = {**row, "in_scope": actor.sees_all or row["path"].startswith(actor.area_path)}
+    return found
+
+
+def plan_rows(actor: Actor, rows: list[Row]) -> None:
+    """Decide each valid row's action: create, update with only the changed fields, or nothing."""
+    valid = [r for r in rows if not r.errors]
+    existing = load_existing(actor, [r.data["id_number"] for r in valid])
+    for row in valid:
+        data = row.data
+        current = existing.get(data["id_number"])
+        if current is not None and not current["in_scope"]:
+            row.error("id_number", "该身份证号已在您辖区外登记 / already registered outside your area")
+            continue
+        if current is None:
+            data.setdefault("gender", gender_from_id_number(data["id_number"]))
+            row.action = "created"
+            continue
+        if "gender" not in data and current["gender"] is None:
+            data["gender"] = gender_from_id_number(data["id_number"])
+        row.existing = current
+        row.patch = {k: v for k, v in data.items() if k in COMPARED and v != current[k]}
+        row.action = "updated" if row.patch else "unchanged"
+
+
+def _mutation(row: Row) -> dict:
+    if row.action == "created":
+        data = {"id": str(uuid.uuid4()), "name": row.data["name"], "gender": row.data.get("gender"),
+                "id_number": row.data["id_number"], "phone": row.data.get("phone"),
+                "address": row.data.get("address"), "area_id": row.data["area_id"],
+                "category": row.data["category"], "tags": [], "notes": row.data.get("notes")}
+        return {"id": str(uuid.uuid4()), "op": "recipient.create", "data": data, "base_version": None}
+    return {"id": str(uuid.uuid4()), "op": "recipient.update", "base_version": row.existing["version"],
+            "data": {"id": row.existing["id"], **row.patch}}
+
+
+def _apply(actor: Actor, rows: list[Row]) -> None:
+    """Push the planned writes in batches; a mutation the domain refuses becomes that row's error."""
+    pending = [r for r in rows if not r.errors and r.action in ("created", "updated")]
+    importer = replace(actor, device_id=IMPORT_DEVICE_ID)
+    for start in range(0, len(pending), BATCH_SIZE):
+        batch = pending[start:start + BATCH_SIZE]
+        answer = sync.push(importer, [_mutation(r) for r in batch])
+        for row, result in zip(batch, answer["results"], strict=True):
+            if result["status"] == "applied":
+                continue
+            if result["status"] == "conflict":
+                row.error("_row", "该记录刚被他人修改，请重新导入 / changed by someone else meanwhile; import again")
+            else:
+                error = result.get("error") or {}
+                for name, messages in (error.get("fields") or {"_row": [error.get("message", "rejected")]}).items():
+                    for message in messages if isinstance(messages, list) else [str(messages)]:
+                        row.error(name, message)
+
+
+def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool) -> dict:
+    """Check a roster file and (unless dry_run) import its valid rows; answer every row and the counts."""
+    table = read_table(filename, content)
+    try:
+        columns = locate_header(table)
+        villages = VillageIndex(actor)
+        rows: list[Row] = []
+        for number, cells in table:
+            values = {name: cell_text(cells[index]) if index < len(cells) else ""
+                      for index, name in columns.items()}
+            if not any(values.values()):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise ApiError(413, "too_many_rows", f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows per file")
+            row = Row(number, values)
+            check_row(row, villages)
+            rows.append(row)
+    finally:
+        table.close()
+    check_duplicates(rows)
+    plan_rows(actor, rows)
+    if not dry_run:
+        _apply(actor, rows)
+    ok = [r for r in rows if not r.errors]
+    summary = {
+        "dry_run": dry_run,
+        "valid": len(ok),
+        "invalid": len(rows) - len(ok),
+        "created": sum(r.action == "created" for r in ok),
+        "updated": sum(r.action == "updated" for r in ok),
+        "unchanged": sum(r.action == "unchanged" for r in ok),
+    }
+    record_audit(actor, "recipient.import", details={
+        **summary, "filename": (filename or "")[:200], "sha256": hashlib.sha256(content).hexdigest(),
+        "rows": len(rows)})
+    db.session.commit()
+    return {**summary, "rows": [r.answer() for r in rows]}
+
+
+# -- the template --------------------------------------------------------------------------------------
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TEMPLATE_WIDTHS = {"name": 12, "gender": 8, "id_number": 22, "phone": 16, "category": 20, "area_id": 22,
+                   "address": 36, "notes": 24}
+TEMPLATE_ROWS = 20_000
+INSTRUCTIONS = (
+    "填写说明",
+    "1. 第一行为表头，请勿修改；从第二行起每行填写一位优抚对象。",
+    "2. 必填：姓名、身份证号、类别、所在村(社区)。性别可不填，按身份证号自动识别。",
+    "3. 身份证号须为18位且校验位正确；同一文件中不能重复。",
+    "4. 类别可填中文名称或代码，见“代码表”。",
+    "5. 所在村(社区)可填名称或村代码，见“代码表”；辖区内有同名村时请填村代码。",
+    "6. 身份证号已登记的对象将按本表更新（空白单元格不覆盖原有信息）；重复导入同一文件不会产生变化。",
+    "7. 建议先“检查”（试导入）再正式导入。支持 .xlsx 和 .csv（UTF-8 或 GB18030 编码）。",
+)
+
+
+def _style_header(sheet, width: int) -> None:
+    for cell in sheet[1][:width]:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+    sheet.freeze_panes = "A2"
+
+
+def build_template(actor: Actor) -> io.BytesIO:
+    """The import template: the header row, a code sheet (categories, villages in scope) and instructions."""
+    villages = VillageIndex(actor)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "优抚对象"
+    sheet.append([header for _, header in COLUMNS])
+    _style_header(sheet, len(COLUMNS))
+    for index, (name, _) in enumerate(COLUMNS, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = TEMPLATE_WIDTHS[name]
+        if name in ("id_number", "phone"):
+            # Text, or Excel turns an ID number into 3.30102E+17 and loses its last digits.
+            sheet.column_dimensions[letter].number_format = "@"
+
+    codes = workbook.create_sheet("代码表")
+    codes.append(["类别", "类别代码", "", "所在村(社区)", "村代码", "所属乡镇(街道)"])
+    category_rows = list(labels.RECIPIENT_CATEGORIES.items())
+    village_rows = sorted(villages.villages, key=lambda v: (villages.parents.get(v.parent_id, ""), v.code))
+    for index in range(max(len(category_rows), len(village_rows))):
+        line = ["", "", ""]
+        if index < len(category_rows):
+            code, text = category_rows[index]
+            line[:2] = [text, code]
+        if index < len(village_rows):
+            village = village_rows[index]
+            line += [village.name, village.code, villages.parents.get(village.parent_id, "")]
+        codes.append(line)
+    _style_header(codes, 6)
+    for letter, width in zip("ABCDEF", (20, 22, 4, 22, 14, 18), strict=True):
+        codes.column_dimensions[letter].width = width
+    codes.column_dimensions["E"].number_format = "@"
+
+    last = TEMPLATE_ROWS + 1
+    gender = DataValidation(type="list", formula1='"男,女"', allow_blank=True, showErrorMessage=True,
+                            errorTitle="性别", error="请选择 男 或 女")
+    gender.add(f"B2:B{last}")
+    category = DataValidation(type="list", formula1=f"'代码表'!$A$2:$A${len(category_rows) + 1}",
+                              allow_blank=True, showErrorMessage=False)
+    category.add(f"E2:E{last}")
+    sheet.add_data_validation(gender)
+    sheet.add_data_validation(category)
+    if village_rows:
+        # A suggestion list only: a village code (needed when two villages share a name) must stay allowed.
+        village = DataValidation(type="list", formula1=f"'代码表'!$D$2:$D${len(village_rows) + 1}",
+                                 allow_blank=True, showErrorMessage=False)
+        village.add(f"F2:F{last}")
+        sheet.add_data_validation(village)
+
+    notes = workbook.create_sheet("填写说明")
+    for line in INSTRUCTIONS:
+        notes.append([line])
+    notes["A1"].font = Font(bold=True, size=14)
+    notes.column_dimensions["A"].width = 100
+
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
