@@ -72,13 +72,16 @@ def register_blueprints(app: Flask) -> None:
         meta,
         notifications,
         push,
+        recipients,
+        reports,
         sync,
         visits,
         web,
     )
 
-    for module in (auth, sync, attachments, admin, archive, areas, notifications, push, visits, difficulties, campaigns,
-                   meta):
+    modules = (auth, sync, attachments, admin, archive, areas, notifications, push, visits, difficulties,
+               campaigns, recipients, reports, meta)
+    for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(web.bp)
     auth.register_guards(app)
