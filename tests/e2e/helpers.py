@@ -44,7 +44,8 @@ def login(page, base: str, username: str = "staff_demo") -> None:
 
 
 def wait_for_service_worker(page) -> None:
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+    # A function, not an expression: Playwright evaluates expressions with eval, which the app's CSP forbids.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30_000)
 
 
 def wait_initial_sync(page) -> None:

@@ -179,7 +179,7 @@ def test_the_visit_form_survives_a_reload_mid_typing(context, e2e_server):
     page.reload()
     page.locator("[data-test=occasion] input").wait_for()
     page.wait_for_function(
-        "document.querySelector('[data-test=occasion] input').value === '八一建军节慰问'", timeout=15_000)
+        "() => document.querySelector('[data-test=occasion] input')?.value === '八一建军节慰问'", timeout=15_000)
     assert page.locator("[data-test=notes] textarea").input_value() == "老人身体尚可，"
     context.set_offline(False)
 
