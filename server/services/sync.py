@@ -16,7 +16,7 @@ from datetime import timedelta
 import orjson
 from marshmallow import ValidationError
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
 from ..models import AppliedMutation, Attachment, Difficulty, FollowUp, Recipient, Visit, VisitAttachment
@@ -516,8 +516,29 @@ def _apply(actor: Actor, mutations: list) -> list[dict]:
     return results
 
 
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and may run again.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+PUSH_ATTEMPTS = 3
+
+
 def push(actor: Actor, mutations: list) -> dict:
-    """Apply a device's batch in order; answer every mutation; commit once."""
+    """Apply a device's batch in order; answer every mutation; commit once.
+
+    Two batches inserting the same ids in different orders (overlapping retries, tabs) can deadlock on
+    PostgreSQL; the victim is rolled back whole and run again, so the device hears answers, not a 503.
+    """
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        try:
+            return _push_once(actor, mutations)
+        except OperationalError as err:
+            if attempt == PUSH_ATTEMPTS or getattr(err.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            log.info("push batch deadlocked with another writer; running it again (attempt %d)", attempt + 1)
+            db.session.rollback()
+            db.session.info.pop(changes.LAST_SEQ, None)
+
+
+def _push_once(actor: Actor, mutations: list) -> dict:
     try:
         results = _apply(actor, mutations)
     except IntegrityError:
