@@ -1,18 +1,30 @@
 """Reports (office): the weekly report workbook."""
 
+import re
+
 from flask import Blueprint, current_app, g, send_file
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from ..services import reports
 from . import doc, load_query, roles
 
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 bp = Blueprint("reports", __name__, url_prefix="/api/reports")
 
 
+class LocalDate(fields.Date):
+    """YYYY-MM-DD only (Python also reads 20261101 and 2026-W48-1, which nobody means here)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not DATE_RE.match(value):
+            raise ValidationError("日期格式应为 YYYY-MM-DD / use YYYY-MM-DD")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class WeeklyQuerySchema(Schema):
-    from_ = fields.Date(data_key="from", load_default=None,
-                        metadata={"description": "first local date (YYYY-MM-DD); default: six days before `to`"})
-    to = fields.Date(load_default=None, metadata={"description": "last local date, inclusive; default: today"})
+    from_ = LocalDate(data_key="from", load_default=None,
+                      metadata={"description": "first local date (YYYY-MM-DD); default: 6 days before `to`"})
+    to = LocalDate(load_default=None, metadata={"description": "last local date, inclusive; default: today"})
 
     @validates_schema
     def _ordered_and_bounded(self, data, **kwargs):

@@ -14,9 +14,9 @@ import uuid
 import warnings
 import zipfile
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Iterator
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -78,7 +78,7 @@ class Row:
     """One data row of the file: its sheet row number, the values read, and what checking found."""
 
     number: int
-    values: dict
+    values: dict | None
     errors: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     existing: dict | None = None
@@ -127,7 +127,7 @@ def read_table(filename: str, content: bytes) -> Iterator[tuple[int, list]]:
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
     try:
         with warnings.catch_warnings():
-            # Workbooks from WPS or Excel carry extensions openpyxl doesn't read (and says so); the cells are fine.
+            # WPS and Excel workbooks carry extensions openpyxl skips (with a warning); the cells are fine.
             warnings.simplefilter("ignore", UserWarning)
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
@@ -169,8 +169,7 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         # A record is one spreadsheet row even when a quoted cell spans lines: number records, not lines.
-        for number, cells in enumerate(reader, start=1):
-            yield number, cells
+        yield from enumerate(reader, start=1)
     except csv.Error as err:
         raise ApiError(422, "invalid_file", f"CSV格式错误 / malformed CSV: {err}") from err
 
@@ -184,7 +183,8 @@ def locate_header(rows: Iterator[tuple[int, list]]) -> dict[int, str]:
             if name and name not in columns.values():
                 columns[index] = name
         if "name" in columns.values() and "id_number" in columns.values():
-            missing = [header for name, header in COLUMNS if name in REQUIRED and name not in columns.values()]
+            found = set(columns.values())
+            missing = [header for name, header in COLUMNS if name in REQUIRED and name not in found]
             if missing:
                 raise ApiError(422, "invalid_file", "缺少必需的列 / required columns are missing",
                                {"columns": missing})
@@ -226,7 +226,7 @@ class VillageIndex:
             return found[0].id, None
         if found:
             options = "、".join(f"{v.code}（{self.parents.get(v.parent_id, '')}{v.name}）" for v in found)
-            return None, f"辖区内有多个同名村(社区)，请改填村代码：{options} / not unique, give the village code"
+            return None, f"辖区内有多个同名村(社区)，请改填村代码：{options} / not unique: give the code"
         return None, f"未找到该村(社区)或不在您的辖区：{value} / unknown village or outside your area"
 
 
@@ -275,7 +275,7 @@ def gender_from_id_number(id_number: str) -> str:
 
 
 def check_duplicates(rows: list[Row]) -> None:
-    """An ID number twice in one file: no row of them is imported (which one is right is not ours to guess)."""
+    """An ID number twice in one file: none of its rows is imported (which one is right is not ours)."""
     seen: dict[str, list[Row]] = defaultdict(list)
     for row in rows:
         if row.data.get("id_number") and "id_number" not in row.errors:
@@ -284,7 +284,7 @@ def check_duplicates(rows: list[Row]) -> None:
         if len(group) > 1:
             numbers = "、".join(str(r.number) for r in group)
             for row in group:
-                row.error("id_number", f"文件中第{numbers}行身份证号重复 / duplicate ID number in rows {numbers}")
+                row.error("id_number", f"文件中第{numbers}行身份证号重复 / same ID number in rows {numbers}")
 
 
 COMPARED = ("name", "gender", "phone", "address", "area_id", "category", "notes")
@@ -301,7 +301,8 @@ def load_existing(actor: Actor, id_numbers: list[str]) -> dict[str, dict]:
             .where(Recipient.id_number.in_(chunk))
         ).mappings()
         for row in rows:
-            found[row["id_number"]] = {**row, "in_scope": actor.sees_all or row["path"].startswith(actor.area_path)}
+            in_scope = actor.sees_all or row["path"].startswith(actor.area_path)
+            found[row["id_number"]] = {**row, "in_scope": in_scope}
     return found
 
 
@@ -348,10 +349,11 @@ def _apply(actor: Actor, rows: list[Row]) -> None:
             if result["status"] == "applied":
                 continue
             if result["status"] == "conflict":
-                row.error("_row", "该记录刚被他人修改，请重新导入 / changed by someone else meanwhile; import again")
+                row.error("_row", "该记录刚被他人修改，请重新导入 / changed meanwhile; import again")
             else:
                 error = result.get("error") or {}
-                for name, messages in (error.get("fields") or {"_row": [error.get("message", "rejected")]}).items():
+                fields = error.get("fields") or {"_row": [error.get("message", "rejected")]}
+                for name, messages in fields.items():
                     for message in messages if isinstance(messages, list) else [str(messages)]:
                         row.error(name, message)
 
@@ -369,9 +371,11 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
             if not any(values.values()):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ApiError(413, "too_many_rows", f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows per file")
+                raise ApiError(413, "too_many_rows",
+                               f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
             row = Row(number, values)
             check_row(row, villages)
+            row.values = None  # checked into row.data; 20,000 rows need not keep both
             rows.append(row)
     finally:
         table.close()

@@ -45,7 +45,8 @@ DIFFICULTY_CATEGORIES = {
 }
 DIFFICULTY_STATUSES = {"open": "待处理", "in_progress": "处理中", "resolved": "已解决"}
 URGENCY_LABELS = {"normal": "一般", "urgent": "紧急"}
-AREA_LEVELS = {"province": "省", "city": "市", "county": "县(区)", "township": "乡镇(街道)", "village": "村(社区)"}
+AREA_LEVELS = {"province": "省", "city": "市", "county": "县(区)", "township": "乡镇(街道)",
+               "village": "村(社区)"}
 
 # Each map covers exactly the codes its model allows (tests/unit/test_labels.py checks it).
 COVERAGE = (

@@ -82,7 +82,8 @@ class AreaTree:
         if not actor.sees_all:
             # The ancestors too, so a township's county (and the title) can be named.
             ancestors = [int(p) for p in actor.area_path.strip("/").split("/") if p]
-            query = query.where(or_(Area.path.startswith(actor.area_path, autoescape=True), Area.id.in_(ancestors)))
+            query = query.where(or_(Area.path.startswith(actor.area_path, autoescape=True),
+                                    Area.id.in_(ancestors)))
         self.areas = {row.id: row for row in db.session.execute(query)}
         self.actor_area = self.areas.get(actor.area_id)
         self.township_ids = sorted((a.id for a in self.areas.values() if a.level == "township"
@@ -191,8 +192,8 @@ class Counts:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def values(self) -> list:
-        return [self.visits, self.approved, self.recipients, yuan(self.cash_cents), self.opened, self.resolved,
-                self.unresolved, self.overdue]
+        return [self.visits, self.approved, self.recipients, yuan(self.cash_cents), self.opened,
+                self.resolved, self.unresolved, self.overdue]
 
 
 def summary_by_area(actor: Actor, lower: datetime, upper: datetime, today: date) -> dict[int, Counts]:
@@ -219,8 +220,8 @@ def summary_by_area(actor: Actor, lower: datetime, upper: datetime, today: date)
         ("overdue", overdue_clause(today)),
     )
     for name, clause in difficulty_counts:
-        query = apply_scope(select(Difficulty.area_id, func.count()).where(clause).group_by(Difficulty.area_id),
-                            actor, Difficulty.area_id)
+        query = select(Difficulty.area_id, func.count()).where(clause).group_by(Difficulty.area_id)
+        query = apply_scope(query, actor, Difficulty.area_id)
         for area_id, total in db.session.execute(query):
             setattr(at(area_id), name, total)
     return counts
@@ -228,7 +229,8 @@ def summary_by_area(actor: Actor, lower: datetime, upper: datetime, today: date)
 
 def overdue_clause(today: date):
     """Past its deadline and not resolved (the same rule as the difficulty board)."""
-    return and_(Difficulty.status != "resolved", Difficulty.due_date.is_not(None), Difficulty.due_date < today)
+    return and_(Difficulty.status != "resolved", Difficulty.due_date.is_not(None),
+                Difficulty.due_date < today)
 
 
 def write_summary(workbook, tree: AreaTree, counts: dict[int, Counts], title: str, subtitle: str) -> None:
@@ -258,8 +260,8 @@ def write_visits(workbook, actor: Actor, tree: AreaTree, lower: datetime, upper:
     sheet = SheetWriter.create(workbook, "走访明细", columns)
     query = apply_scope(
         select(Visit.visited_at, Visit.area_id, Recipient.name, Recipient.id_number, Recipient.category,
-               Visit.kind, Visit.occasion, Author.display_name, Visit.gifts, Visit.cash_cents, Visit.signature,
-               Visit.no_signature_reason, Visit.status, Visit.review_comment)
+               Visit.kind, Visit.occasion, Author.display_name, Visit.gifts, Visit.cash_cents,
+               Visit.signature, Visit.no_signature_reason, Visit.status, Visit.review_comment)
         .join(Recipient, Recipient.id == Visit.recipient_id)
         .join(Author, Author.id == Visit.author_id)
         .where(Visit.visited_at >= lower, Visit.visited_at < upper)
@@ -272,8 +274,9 @@ def write_visits(workbook, actor: Actor, tree: AreaTree, lower: datetime, upper:
             signed = f"未签字：{r.no_signature_reason}"
         else:
             signed = "无需签字" if not r.cash_cents else "未签字"
-        sheet.append([to_local(r.visited_at, zone), tree.township_name(r.area_id), tree.name(r.area_id), r.name,
-                      mask_id_number(r.id_number), labels.label(labels.RECIPIENT_CATEGORIES, r.category),
+        sheet.append([to_local(r.visited_at, zone), tree.township_name(r.area_id), tree.name(r.area_id),
+                      r.name, mask_id_number(r.id_number),
+                      labels.label(labels.RECIPIENT_CATEGORIES, r.category),
                       labels.label(labels.VISIT_KINDS, r.kind), r.occasion, r.display_name, r.gifts,
                       yuan(r.cash_cents), signed, labels.label(labels.VISIT_STATUSES, r.status),
                       r.review_comment])
@@ -285,8 +288,8 @@ def _difficulty_query(actor: Actor, clause):
     return apply_scope(
         select(Difficulty.created_at, Difficulty.area_id, Recipient.name, Recipient.id_number,
                Difficulty.category, Difficulty.description, Difficulty.urgency, Difficulty.status,
-               Assignee.display_name, Difficulty.responsible_unit, Difficulty.due_date, Difficulty.follow_up_at,
-               Difficulty.resolved_at)
+               Assignee.display_name, Difficulty.responsible_unit, Difficulty.due_date,
+               Difficulty.follow_up_at, Difficulty.resolved_at)
         .join(Recipient, Recipient.id == Difficulty.recipient_id)
         .outerjoin(Assignee, Assignee.id == Difficulty.assignee_id)
         .where(clause), actor, Difficulty.area_id)
@@ -297,8 +300,8 @@ def write_difficulties(workbook, actor: Actor, tree: AreaTree, lower: datetime, 
     columns = [Column("登记时间", 17, DATETIME_FORMAT), Column("乡镇(街道)", 14), Column("村(社区)", 14),
                Column("姓名", 10), Column("身份证号", 21), Column("诉求类别", 10), Column("诉求内容", 36),
                Column("紧急程度", 9), Column("状态", 9), Column("责任人", 20), Column("责任单位", 18),
-               Column("办结时限", 12, DATE_FORMAT), Column("是否逾期", 9), Column("下次跟进", 17, DATETIME_FORMAT),
-               Column("解决时间", 17, DATETIME_FORMAT)]
+               Column("办结时限", 12, DATE_FORMAT), Column("是否逾期", 9),
+               Column("下次跟进", 17, DATETIME_FORMAT), Column("解决时间", 17, DATETIME_FORMAT)]
     sheet = SheetWriter.create(workbook, "困难诉求", columns)
     opened = and_(Difficulty.created_at >= lower, Difficulty.created_at < upper)
     query = _difficulty_query(actor, or_(opened, Difficulty.status != "resolved")).order_by(
@@ -306,8 +309,9 @@ def write_difficulties(workbook, actor: Actor, tree: AreaTree, lower: datetime, 
     written = 0
     for r in db.session.execute(query.execution_options(yield_per=STREAM_CHUNK)):
         overdue = r.status != "resolved" and r.due_date is not None and r.due_date < today
-        sheet.append([to_local(r.created_at, zone), tree.township_name(r.area_id), tree.name(r.area_id), r.name,
-                      mask_id_number(r.id_number), labels.label(labels.DIFFICULTY_CATEGORIES, r.category),
+        sheet.append([to_local(r.created_at, zone), tree.township_name(r.area_id), tree.name(r.area_id),
+                      r.name, mask_id_number(r.id_number),
+                      labels.label(labels.DIFFICULTY_CATEGORIES, r.category),
                       r.description, labels.label(labels.URGENCY_LABELS, r.urgency),
                       labels.label(labels.DIFFICULTY_STATUSES, r.status), r.display_name, r.responsible_unit,
                       r.due_date, "是" if overdue else "否", to_local(r.follow_up_at, zone),
@@ -322,11 +326,12 @@ def write_overdue(workbook, actor: Actor, tree: AreaTree, today: date, zone: Zon
                Column("责任人", 20), Column("责任单位", 18), Column("办结时限", 12, DATE_FORMAT),
                Column("逾期天数", 9), Column("登记时间", 17, DATETIME_FORMAT)]
     sheet = SheetWriter.create(workbook, "逾期清单", columns)
-    query = _difficulty_query(actor, overdue_clause(today)).order_by(Difficulty.due_date, Difficulty.created_at,
-                                                                     Difficulty.id)
+    query = _difficulty_query(actor, overdue_clause(today)).order_by(
+        Difficulty.due_date, Difficulty.created_at, Difficulty.id)
     written = 0
     for r in db.session.execute(query.execution_options(yield_per=STREAM_CHUNK)):
-        sheet.append([tree.township_name(r.area_id), tree.name(r.area_id), r.name, mask_id_number(r.id_number),
+        sheet.append([tree.township_name(r.area_id), tree.name(r.area_id), r.name,
+                      mask_id_number(r.id_number),
                       labels.label(labels.DIFFICULTY_CATEGORIES, r.category), r.description,
                       labels.label(labels.URGENCY_LABELS, r.urgency),
                       labels.label(labels.DIFFICULTY_STATUSES, r.status), r.display_name, r.responsible_unit,

@@ -68,7 +68,8 @@ def change_rows() -> list:
 
 
 def audits(action: str) -> list[AuditLog]:
-    return db.session.execute(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)).scalars().all()
+    query = select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.id)
+    return db.session.execute(query).scalars().all()
 
 
 def other_county():
@@ -89,7 +90,8 @@ def test_template_lists_header_categories_and_villages_in_scope(reviewer):
     workbook = load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames[:2] == ["优抚对象", "代码表"]
     sheet = workbook["优抚对象"]
-    assert [c.value for c in sheet[1]] == ["姓名", "性别", "身份证号", "联系电话", "类别", "所在村(社区)", "家庭住址", "备注"]
+    assert [c.value for c in sheet[1]] == ["姓名", "性别", "身份证号", "联系电话", "类别", "所在村(社区)",
+                                           "家庭住址", "备注"]
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["C"].width >= 20
     validations = {str(dv.sqref).split(":")[0]: dv.formula1 for dv in sheet.data_validations.dataValidation}
@@ -144,7 +146,8 @@ def seeded_bad_rows() -> tuple[list[list], dict[int, set[str]]]:
         good_row(15, village="880101001"),                               # 17 another county's village
         good_row(ENDS_IN_X, 身份证号=id_number(ENDS_IN_X).lower()),  # 18 a lower-case x: fine
     ]
-    expected = {4: {"name"}, 5: {"category"}, 6: {"category"}, 7: {"gender"}, 8: {"id_number"}, 9: {"id_number"},
+    expected = {4: {"name"}, 5: {"category"}, 6: {"category"}, 7: {"gender"}, 8: {"id_number"},
+                9: {"id_number"},
                 10: {"id_number"}, 11: {"area_id"}, 13: {"id_number"}, 14: {"area_id"}, 15: {"id_number"},
                 16: {"id_number"}, 17: {"area_id"}}
     return rows, expected
@@ -152,7 +155,8 @@ def seeded_bad_rows() -> tuple[list[list], dict[int, set[str]]]:
 
 def make_namesake_villages() -> None:
     """Two villages called 重名村 in the demo county (different townships)."""
-    townships = db.session.execute(select(Area).where(Area.level == "township").order_by(Area.code)).scalars().all()
+    query = select(Area).where(Area.level == "township").order_by(Area.code)
+    townships = db.session.execute(query).scalars().all()
     create_area("990101901", "重名村", "village", townships[0].id)
     create_area("990102901", "重名村", "village", townships[1].id)
 
@@ -170,7 +174,8 @@ def test_dry_run_reports_exactly_the_seeded_bad_rows_and_writes_nothing(app, rev
     assert body["invalid"] == len(expected) and body["valid"] == len(rows) - len(expected)
     assert body["dry_run"] is True and body["created"] == body["valid"]
     by_row = {r["row"]: r for r in body["rows"]}
-    assert "990101901" in by_row[14]["errors"]["area_id"][0] and "990102901" in by_row[14]["errors"]["area_id"][0]
+    [namesake] = by_row[14]["errors"]["area_id"]
+    assert "990101901" in namesake and "990102901" in namesake
     assert "13" in by_row[15]["errors"]["id_number"][0]
     assert recipient_count() == before and change_rows() == changes_before
     [audit] = audits("recipient.import")
@@ -224,11 +229,13 @@ def test_import_creates_recipients_phones_receive_and_a_second_import_changes_no
     content = xlsx(rows)
     before = recipient_count()
     body = upload(reviewer, content).json
-    assert (body["valid"], body["invalid"], body["created"], body["updated"], body["unchanged"]) == (30, 0, 30, 0, 0)
+    counts = (body["valid"], body["invalid"], body["created"], body["updated"], body["unchanged"])
+    assert counts == (30, 0, 30, 0, 0)
     assert {r["action"] for r in body["rows"]} == {"created"}
     assert recipient_count() == before + 30
     first = db.session.execute(select(Recipient).where(Recipient.id_number == id_number(1))).scalar_one()
-    assert (first.name, first.gender, first.category, first.phone) == ("测试1", "male", "martyr_family", "13900000001")
+    assert (first.name, first.gender, first.category) == ("测试1", "male", "martyr_family")
+    assert first.phone == "13900000001"
     assert len(audits("recipient.create")) >= 30
 
     # staff_demo (城关镇) pulls them, with masked ID numbers.
@@ -257,7 +264,8 @@ def test_import_updates_only_the_changed_fields_and_blank_cells_keep_values(app,
     db.session.expire_all()
     recipient = db.session.get(Recipient, recipient.id)
     assert recipient.version == version + 1
-    assert (recipient.phone, recipient.address, recipient.category) == ("13811112222", address, "disabled_veteran")
+    assert (recipient.phone, recipient.address) == ("13811112222", address)
+    assert recipient.category == "disabled_veteran"
     west = db.session.execute(select(Area.id).where(Area.code == "990101002")).scalar_one()
     assert recipient.area_id == west
     [update] = audits("recipient.update")
@@ -276,7 +284,8 @@ def test_import_updates_a_recipient_registered_by_a_phone(app, reviewer, own_rec
 
 def test_scope_another_countys_village_and_recipients_are_out_of_reach(app, reviewer, admin):
     _, village = other_county()
-    admin_actor = actor_for(db.session.execute(select(User).where(User.username == "admin_demo")).scalar_one())
+    admin_user = db.session.execute(select(User).where(User.username == "admin_demo")).scalar_one()
+    admin_actor = actor_for(admin_user)
     elsewhere = id_number(99)
     result = sync.push(admin_actor, [mutation("recipient.create", {
         "id": new_id(), "name": "邻县人", "gender": "male", "id_number": elsewhere, "phone": None,
@@ -325,26 +334,28 @@ def large_roster() -> bytes:
     return buffer.getvalue()
 
 
+def timed(call):
+    """(result, wall seconds, CPU seconds of this process): the machine may be shared, CPU time less so."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
 @pytest.mark.slow
 def test_a_20000_row_roster_is_checked_and_imported(app, reviewer, capsys):
     content = large_roster()
-    started = time.perf_counter()
-    body = upload(reviewer, content, dry_run=True).json
-    dry_seconds = time.perf_counter() - started
+    body, *dry = timed(lambda: upload(reviewer, content, dry_run=True).json)
     assert errors_by_row(body) == {row: {name} for row, name in LARGE_BAD.items()}
     assert body["valid"] == LARGE - len(LARGE_BAD)
 
     before = recipient_count()
-    started = time.perf_counter()
-    body = upload(reviewer, content).json
-    import_seconds = time.perf_counter() - started
+    body, *real = timed(lambda: upload(reviewer, content).json)
     assert body["created"] == LARGE - len(LARGE_BAD)
+    assert errors_by_row(body) == {row: {name} for row, name in LARGE_BAD.items()}
     assert recipient_count() == before + LARGE - len(LARGE_BAD)
 
-    started = time.perf_counter()
-    body = upload(reviewer, content).json
-    again_seconds = time.perf_counter() - started
+    body, *again = timed(lambda: upload(reviewer, content).json)
     assert body["unchanged"] == LARGE - len(LARGE_BAD) and body["created"] == body["updated"] == 0
     with capsys.disabled():
-        print(f"\n20,000 rows: dry run {dry_seconds:.1f}s, import {import_seconds:.1f}s, "
-              f"second import {again_seconds:.1f}s ({len(content) // 1024} KB)")
+        print(f"\n20,000 rows ({len(content) // 1024} KB), wall/CPU s: dry run {dry[0]:.1f}/{dry[1]:.1f}, "
+              f"import {real[0]:.1f}/{real[1]:.1f}, second import {again[0]:.1f}/{again[1]:.1f}")

@@ -25,7 +25,8 @@ def test_recipient_category_by_label_code_or_alias(value, code):
 
 
 @pytest.mark.parametrize(("value", "code"), [
-    ("男", "male"), ("女", "female"), ("Female", "female"), ("MALE", "male"), ("M", "male"), ("女性", "female"),
+    ("男", "male"), ("女", "female"), ("Female", "female"), ("MALE", "male"), ("M", "male"),
+    ("女性", "female"),
     ("未知", None),
 ])
 def test_gender_by_label_code_or_alias(value, code):
