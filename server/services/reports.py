@@ -157,8 +157,12 @@ class SheetWriter:
     def append(self, values: list, bold: bool = False) -> None:
         row = []
         for value, number_format in zip(values, self.formats, strict=True):
-            if (number_format and value is not None) or bold:
+            is_formula = isinstance(value, str) and value.startswith("=")
+            if (number_format and value is not None) or bold or is_formula:
                 cell = WriteOnlyCell(self.sheet, value=value)
+                if is_formula:
+                    # Text typed on a phone ("=HYPERLINK(…)") stays text: no formula runs in the office.
+                    cell.data_type = "s"
                 if number_format:
                     cell.number_format = number_format
                 if bold:

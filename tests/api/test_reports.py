@@ -18,6 +18,7 @@ from tests.conftest import difficulty_data, mutation, new_id, visit_data
 ZONE = ZoneInfo("Asia/Shanghai")
 PASSWORD = "Test@2026-report"
 SHEETS = ["汇总", "走访明细", "困难诉求", "逾期清单"]
+FORMULA = '=HYPERLINK("http://x.invalid","点我")'
 
 
 def local(day, hour: int, minute: int = 0) -> str:
@@ -47,7 +48,8 @@ def county(app, login):
     甲镇: visits v1 (R1, ¥200, approved), v2 (R1), v3 (R3, ¥50.50, at 00:30 on the first day);
     乙乡: v5 (R4, ¥100); v4 (R4) at 23:30 the evening before the range is outside it.
     Difficulties: d1 (R1, overdue), d2 (R2, resolved this week), d3 (R4, in progress, overdue),
-    d4 (R3, opened weeks ago, still open), d5 (R3, opened and resolved weeks ago: in no sheet).
+    d4 (R3, opened weeks ago, still open), d5 (R3, opened and resolved weeks ago: in no sheet),
+    d6 (R4, open, its description looks like an Excel formula).
     """
     today = local_today("Asia/Shanghai")
     root = create_area("770100", "测试县", "county")
@@ -87,6 +89,8 @@ def county(app, login):
         "d3": difficulty_data(r["R4"], category="living", description="取暖困难",
                               due_date=(today - timedelta(days=1)).isoformat()),
         "d4": difficulty_data(r["R3"], category="legal", description="土地纠纷"),
+        "d6": difficulty_data(r["R4"], category="other", description=FORMULA,
+                              due_date=(today + timedelta(days=30)).isoformat()),
         "d5": difficulty_data(r["R3"], category="education", description="子女入学"),
     }
     results = staff.push(*(mutation("visit.create", v) for v in visits.values()),
@@ -128,8 +132,8 @@ def test_summary_counts_visits_cash_and_difficulties_by_township(county):
     expected = {
         #        visits approved people cash   opened resolved unresolved overdue
         "甲镇": (3, 1, 2, 250.5, 2, 1, 2, 1),
-        "乙乡": (1, 0, 1, 100, 1, 0, 1, 1),
-        "合计": (4, 1, 3, 350.5, 3, 1, 3, 2),
+        "乙乡": (1, 0, 1, 100, 2, 0, 2, 1),
+        "合计": (4, 1, 3, 350.5, 4, 1, 4, 2),
     }
     for township, numbers in expected.items():
         assert tuple(list(rows[township].values())[1:]) == numbers, township
@@ -157,7 +161,7 @@ def test_difficulty_sheets_list_the_weeks_and_every_unresolved_one_and_the_overd
     book = workbook_of(weekly(county["reviewer"], today))
     rows = data_rows(book["困难诉求"])
     by_text = {r["诉求内容"]: r for r in rows}
-    assert set(by_text) == {"看病难", "房屋漏雨", "取暖困难", "土地纠纷"}
+    assert set(by_text) == {"看病难", "房屋漏雨", "取暖困难", "土地纠纷", FORMULA}
     medical = by_text["看病难"]
     assert (medical["状态"], medical["是否逾期"], medical["诉求类别"]) == ("待处理", "是", "医疗")
     assert by_text["看病难"]["办结时限"] == datetime.combine(today - timedelta(days=3), time())
@@ -165,6 +169,9 @@ def test_difficulty_sheets_list_the_weeks_and_every_unresolved_one_and_the_overd
     assert by_text["房屋漏雨"]["解决时间"] is not None
     assert (by_text["取暖困难"]["状态"], by_text["取暖困难"]["是否逾期"]) == ("处理中", "是")
     assert by_text["土地纠纷"]["是否逾期"] == "否"
+    # Text from a phone is never a formula in the office's Excel.
+    [cell] = [c for row in book["困难诉求"].iter_rows() for c in row if c.value == FORMULA]
+    assert cell.data_type == "s"
     overdue = data_rows(book["逾期清单"])
     listed = [(r["诉求内容"], r["逾期天数"], r["乡镇(街道)"]) for r in overdue]
     assert listed == [("看病难", 3, "甲镇"), ("取暖困难", 1, "乙乡")]
@@ -185,7 +192,7 @@ def test_the_export_is_audited(county):
     [audit] = db.session.execute(query).scalars().all()
     assert audit.user_id == county["reviewer"].user["id"]
     assert audit.details == {"from": str(today - timedelta(days=6)), "to": str(today), "visits": 4,
-                             "difficulties": 4, "overdue": 2}
+                             "difficulties": 5, "overdue": 2}
 
 
 def test_default_range_is_the_last_seven_days(county):
