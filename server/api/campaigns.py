@@ -42,7 +42,8 @@ def list_campaigns():
     ids = directory_area_ids(g.actor)
     if ids is not None:
         query = query.where(Campaign.area_id.in_(ids))
-    return {"items": [records.campaign_data(records.row_dict(c)) for c in db.session.execute(query).scalars()]}
+    campaigns = db.session.execute(query).scalars()
+    return {"items": [records.campaign_data(records.row_dict(c)) for c in campaigns]}
 
 
 @bp.post("")

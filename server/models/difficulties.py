@@ -18,6 +18,9 @@ class Difficulty(db.Model):
     __table_args__ = (
         Index("ix_difficulties_area_status", "area_id", "status"),
         Index("ix_difficulties_status_due", "status", "due_date"),
+        Index("ix_difficulties_due_created", "due_date", "created_at"),
+        Index("ix_difficulties_created", "created_at"),
+        Index("ix_difficulties_resolved", "resolved_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -17,11 +17,14 @@ class Visit(db.Model):
     __table_args__ = (
         Index("ix_visits_area_visited", "area_id", "visited_at"),
         Index("ix_visits_recipient_visited", "recipient_id", "visited_at"),
+        Index("ix_visits_visited", "visited_at"),
+        Index("ix_visits_status_visited", "status", "visited_at"),
+        Index("ix_visits_author_visited", "author_id", "visited_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     recipient_id: Mapped[str] = mapped_column(ForeignKey("recipients.id"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # The recipient's village, copied so scope filters need no join; moves with the recipient.
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     visited_at: Mapped[datetime] = mapped_column(DateTime)
@@ -35,7 +38,7 @@ class Visit(db.Model):
     photos: Mapped[list] = mapped_column(JSON, default=list)
     signature: Mapped[str | None] = mapped_column(String(64))
     no_signature_reason: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
     review_comment: Mapped[str | None] = mapped_column(Text)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -17,5 +17,10 @@ class Actor:
         return self.role == "admin"
 
     @property
+    def at_root(self) -> bool:
+        """The actor's area is a root of the area tree (a county deployment's county office)."""
+        return self.area_path.count("/") == 2
+
+    @property
     def is_office(self) -> bool:
         return self.role in ("reviewer", "admin")

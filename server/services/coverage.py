@@ -1,15 +1,15 @@
-"""Campaign coverage: who in the campaign's target categories was visited during it, by township and village."""
+"""Campaign coverage: which of a campaign's targets were visited during it, by township and village."""
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, cast, func, literal_column, select
+from sqlalchemy import Date, case, cast, exists, func, literal_column, select
 
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, Campaign, Difficulty, Recipient, Visit
 from .actors import Actor
-from .scope import scope_filter
+from .scope import scope_filter, subtree_filter
 from .timezone import local_range_utc
 
 
@@ -38,27 +38,28 @@ def _offset_hours(zone: str, day: date) -> float:
     return offset.total_seconds() / 3600
 
 
+def _where(*clauses):
+    return [c for c in clauses if c is not None]
+
+
 def campaign_coverage(actor: Actor, campaign_id: str, zone: str, not_visited_limit: int = 500) -> dict:
     """Per township and village: targets, visited, the rate; who has not been visited; visits per week;
-    difficulties opened vs resolved and the mean days to resolve, all within the actor's scope."""
+    difficulties opened vs resolved and the mean days to resolve, all within the actor's scope.
+
+    "Visited" is an EXISTS probe of the (recipient, visited_at) index per target, so the cost follows the
+    number of targets, not the number of visits.
+    """
     campaign = get_campaign(actor, campaign_id)
     lower, upper = local_range_utc(campaign.starts_on, campaign.ends_on, zone)
-    campaign_area = db.session.get(Area, campaign.area_id)
-    in_campaign = select(Area.id).where(Area.path.startswith(campaign_area.path, autoescape=True))
-    targets = select(Recipient.id, Recipient.area_id, Recipient.name).where(
-        Recipient.area_id.in_(in_campaign.scalar_subquery()))
-    if campaign.categories:
-        targets = targets.where(Recipient.category.in_(campaign.categories))
-    clause = scope_filter(actor, Recipient.area_id)
-    if clause is not None:
-        targets = targets.where(clause)
-    targets = targets.subquery()
-    visited = (select(Visit.recipient_id).where(Visit.visited_at >= lower, Visit.visited_at < upper)
-               .group_by(Visit.recipient_id).subquery())
+    campaign_path = db.session.execute(select(Area.path).where(Area.id == campaign.area_id)).scalar_one()
+    target_filters = _where(subtree_filter(campaign_path, Recipient.area_id),
+                            scope_filter(actor, Recipient.area_id),
+                            Recipient.category.in_(campaign.categories) if campaign.categories else None)
+    was_visited = exists().where(Visit.recipient_id == Recipient.id, Visit.visited_at >= lower,
+                                 Visit.visited_at < upper)
     per_village = db.session.execute(
-        select(targets.c.area_id, func.count(), func.count(visited.c.recipient_id))
-        .outerjoin(visited, visited.c.recipient_id == targets.c.id)
-        .group_by(targets.c.area_id)
+        select(Recipient.area_id, func.count(), func.sum(case((was_visited, 1), else_=0)))
+        .where(*target_filters).group_by(Recipient.area_id)
     ).all()
     village_ids = [row[0] for row in per_village]
     areas = {a.id: a for a in db.session.execute(select(Area).where(Area.id.in_(village_ids))).scalars()}
@@ -66,6 +67,7 @@ def campaign_coverage(actor: Actor, campaign_id: str, zone: str, not_visited_lim
         select(Area).where(Area.id.in_({a.parent_id for a in areas.values()}))).scalars()}
     by_township: dict[int, dict] = {}
     for village_id, target_count, visited_count in per_village:
+        visited_count = int(visited_count or 0)
         village = areas[village_id]
         township = townships.get(village.parent_id)
         key = township.id if township else 0
@@ -79,48 +81,40 @@ def campaign_coverage(actor: Actor, campaign_id: str, zone: str, not_visited_lim
         entry["rate"] = _rate(entry["visited"], entry["targets"])
         entry["villages"].sort(key=lambda v: v["name"])
     not_visited = db.session.execute(
-        select(targets.c.id, targets.c.name, targets.c.area_id)
-        .outerjoin(visited, visited.c.recipient_id == targets.c.id)
-        .where(visited.c.recipient_id.is_(None)).order_by(targets.c.area_id, targets.c.name)
-        .limit(not_visited_limit)
+        select(Recipient.id, Recipient.name, Recipient.area_id).where(*target_filters, ~was_visited)
+        .order_by(Recipient.area_id, Recipient.name).limit(not_visited_limit)
     ).all()
-    offset = _offset_hours(zone, campaign.starts_on)
-    day = _local_day(Visit.visited_at, offset)
-    visit_scope = scope_filter(actor, Visit.area_id)
-    daily = select(day, func.count()).where(Visit.visited_at >= lower, Visit.visited_at < upper,
-                                             Visit.area_id.in_(in_campaign.scalar_subquery()))
-    if visit_scope is not None:
-        daily = daily.where(visit_scope)
+    visit_filters = _where(subtree_filter(campaign_path, Visit.area_id), scope_filter(actor, Visit.area_id))
+    day = _local_day(Visit.visited_at, _offset_hours(zone, campaign.starts_on))
     weeks: dict[str, int] = defaultdict(int)
-    for visit_day, count in db.session.execute(daily.group_by(day)).all():
+    for visit_day, count in db.session.execute(
+            select(day, func.count())
+            .where(Visit.visited_at >= lower, Visit.visited_at < upper, *visit_filters).group_by(day)).all():
         visit_day = visit_day if isinstance(visit_day, date) else date.fromisoformat(str(visit_day))
         monday = visit_day - timedelta(days=visit_day.weekday())
         weeks[monday.isoformat()] += count
-    difficulties = _difficulty_flow(actor, lower, upper, in_campaign)
+    difficulty_filters = _where(subtree_filter(campaign_path, Difficulty.area_id),
+                                scope_filter(actor, Difficulty.area_id))
     total_targets = sum(e["targets"] for e in by_township.values())
     total_visited = sum(e["visited"] for e in by_township.values())
     return {
         "campaign": {"id": campaign.id, "name": campaign.name, "starts_on": campaign.starts_on.isoformat(),
                      "ends_on": campaign.ends_on.isoformat(), "categories": campaign.categories},
-        "totals": {"targets": total_targets, "visited": total_visited, "rate": _rate(total_visited, total_targets)},
+        "totals": {"targets": total_targets, "visited": total_visited,
+                   "rate": _rate(total_visited, total_targets)},
         "townships": sorted(by_township.values(), key=lambda e: e["name"]),
         "not_visited": [{"id": r[0], "name": r[1], "area_id": r[2], "village_name": areas[r[2]].name}
                         for r in not_visited],
         "visits_per_week": [{"week": k, "visits": v} for k, v in sorted(weeks.items())],
-        "difficulties": difficulties,
+        "difficulties": _difficulty_flow(difficulty_filters, lower, upper),
     }
 
 
-def _difficulty_flow(actor: Actor, lower, upper, in_campaign) -> dict:
-    base = select(Difficulty.created_at, Difficulty.resolved_at).where(
-        Difficulty.area_id.in_(in_campaign.scalar_subquery()))
-    clause = scope_filter(actor, Difficulty.area_id)
-    if clause is not None:
-        base = base.where(clause)
-    opened = db.session.execute(select(func.count()).select_from(
-        base.where(Difficulty.created_at >= lower, Difficulty.created_at < upper).subquery())).scalar_one()
-    resolved_rows = db.session.execute(
-        base.where(Difficulty.resolved_at >= lower, Difficulty.resolved_at < upper)).all()
+def _difficulty_flow(filters: list, lower, upper) -> dict:
+    opened = db.session.execute(select(func.count()).select_from(Difficulty).where(
+        *filters, Difficulty.created_at >= lower, Difficulty.created_at < upper)).scalar_one()
+    resolved_rows = db.session.execute(select(Difficulty.created_at, Difficulty.resolved_at).where(
+        *filters, Difficulty.resolved_at >= lower, Difficulty.resolved_at < upper)).all()
     days = [(r.resolved_at - r.created_at).total_seconds() / 86400 for r in resolved_rows if r.created_at]
     return {"opened": opened, "resolved": len(resolved_rows),
             "mean_days_to_resolve": round(sum(days) / len(days), 1) if days else None}

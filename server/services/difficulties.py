@@ -12,7 +12,7 @@ from ..models.base import utcnow
 from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
-from .scope import apply_scope
+from .scope import apply_scope, scope_filter
 from .timezone import local_today
 
 Village = aliased(Area)
@@ -21,35 +21,53 @@ Assignee = aliased(User)
 
 def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, area=None, category=None,
                       urgency=None, assignee_id=None, page=1, per_page=50) -> dict:
-    """The board: difficulties in scope, overdue and urgent first, then by deadline."""
+    """The board: difficulties in scope by deadline (earliest, i.e. most overdue, first), then those without
+    a deadline, newest first.
+
+    The two parts are read separately so each walks an index in order; only the page's rows get names.
+    """
     today = local_today(zone)
-    query = (select(Difficulty, Recipient.name, Village.name, Assignee.display_name)
-             .join(Recipient, Recipient.id == Difficulty.recipient_id)
-             .join(Village, Village.id == Difficulty.area_id)
-             .outerjoin(Assignee, Assignee.id == Difficulty.assignee_id))
-    query = apply_scope(query, actor, Difficulty.area_id)
+    filters = []
+    clause = scope_filter(actor, Difficulty.area_id)
+    if clause is not None:
+        filters.append(clause)
     if area is not None:
         chosen = db.session.get(Area, area)
         if chosen is None or not (actor.sees_all or chosen.path.startswith(actor.area_path)):
             raise ApiError(404, "not_found", "No such area in your scope")
-        query = query.where(Village.path.startswith(chosen.path, autoescape=True))
-    if status:
-        query = query.where(Difficulty.status == status)
+        filters.append(Difficulty.area_id.in_(
+            select(Area.id).where(Area.path.startswith(chosen.path, autoescape=True)).scalar_subquery()))
     if overdue:
-        query = query.where(Difficulty.status != "resolved", Difficulty.due_date < today)
-    if category:
-        query = query.where(Difficulty.category == category)
-    if urgency:
-        query = query.where(Difficulty.urgency == urgency)
-    if assignee_id:
-        query = query.where(Difficulty.assignee_id == assignee_id)
-    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        filters += [Difficulty.status != "resolved", Difficulty.due_date < today]
+    for column, value in ((Difficulty.status, status), (Difficulty.category, category),
+                          (Difficulty.urgency, urgency), (Difficulty.assignee_id, assignee_id)):
+        if value:
+            filters.append(column == value)
+    count = select(func.count()).select_from(Difficulty).where(*filters)
+    dated = db.session.execute(count.where(Difficulty.due_date.is_not(None))).scalar_one()
+    total = db.session.execute(count).scalar_one()
+    offset, page_ids = (page - 1) * per_page, []
+    if offset < dated:
+        page_ids += db.session.execute(
+            select(Difficulty.id).where(*filters, Difficulty.due_date.is_not(None))
+            .order_by(Difficulty.due_date, Difficulty.created_at.desc()).limit(per_page).offset(offset)
+        ).scalars()
+    if len(page_ids) < per_page and total > dated:
+        page_ids += db.session.execute(
+            select(Difficulty.id).where(*filters, Difficulty.due_date.is_(None))
+            .order_by(Difficulty.created_at.desc()).limit(per_page - len(page_ids))
+            .offset(max(0, offset - dated))
+        ).scalars()
     rows = db.session.execute(
-        query.order_by(Difficulty.due_date.is_(None), Difficulty.due_date, Difficulty.created_at.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+        select(Difficulty, Recipient.name, Village.name, Assignee.display_name)
+        .join(Recipient, Recipient.id == Difficulty.recipient_id)
+        .join(Village, Village.id == Difficulty.area_id)
+        .outerjoin(Assignee, Assignee.id == Difficulty.assignee_id)
+        .where(Difficulty.id.in_(page_ids))
+    ).all() if page_ids else []
+    order = {difficulty_id: index for index, difficulty_id in enumerate(page_ids)}
     items = []
-    for difficulty, recipient_name, village_name, assignee_name in rows:
+    for difficulty, recipient_name, village_name, assignee_name in sorted(rows, key=lambda r: order[r[0].id]):
         item = records.difficulty_data(records.row_dict(difficulty))
         item.update(version=difficulty.version, recipient_name=recipient_name, village_name=village_name,
                     assignee_name=assignee_name, overdue=is_overdue(difficulty, today))

@@ -1,6 +1,6 @@
 """The office's side of visits: the scoped list, the detail, and review (approve / return)."""
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..errors import ApiError
@@ -27,38 +27,58 @@ def _area_within(actor: Actor, area_id: int) -> Area:
 
 def list_visits(actor: Actor, *, zone: str, area=None, date_from=None, date_to=None, kind=None, status=None,
                 q=None, author_id=None, recipient_id=None, page=1, per_page=20) -> dict:
-    """Visits in scope, newest first, with the names the office list shows."""
-    query = (select(Visit, Recipient.name, User.display_name, Village.name, Township.name)
-             .join(Recipient, Recipient.id == Visit.recipient_id)
-             .join(User, User.id == Visit.author_id)
-             .join(Village, Village.id == Visit.area_id)
-             .outerjoin(Township, Township.id == Village.parent_id))
-    query = apply_scope(query, actor, Visit.area_id)
+    """Visits in scope, newest first, with the names the office list shows.
+
+    Filters touch only the visits table (names become id subqueries), so the count and the page's ids come
+    from indexes; only the page's rows are then joined with names.
+    """
+    filters = []
+    clause = scope_filter(actor, Visit.area_id)
+    if clause is not None:
+        filters.append(clause)
     if area is not None:
         chosen = _area_within(actor, area)
-        query = query.where(Village.path.startswith(chosen.path, autoescape=True))
+        filters.append(Visit.area_id.in_(
+            select(Area.id).where(Area.path.startswith(chosen.path, autoescape=True)).scalar_subquery()))
     lower, upper = local_range_utc(date_from, date_to, zone)
     if lower is not None:
-        query = query.where(Visit.visited_at >= lower)
+        filters.append(Visit.visited_at >= lower)
     if upper is not None:
-        query = query.where(Visit.visited_at < upper)
-    if kind:
-        query = query.where(Visit.kind == kind)
-    if status:
-        query = query.where(Visit.status == status)
-    if author_id:
-        query = query.where(Visit.author_id == author_id)
-    if recipient_id:
-        query = query.where(Visit.recipient_id == recipient_id)
+        filters.append(Visit.visited_at < upper)
+    for column, value in ((Visit.kind, kind), (Visit.status, status), (Visit.author_id, author_id),
+                          (Visit.recipient_id, recipient_id)):
+        if value:
+            filters.append(column == value)
     if q:
+        # Resolve names first: two short id lists let the database use the recipient and author indexes.
         pattern = f"%{q}%"
-        query = query.where(or_(Recipient.name.like(pattern), User.display_name.like(pattern)))
-    total = db.session.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
+        recipients = select(Recipient.id).where(Recipient.name.like(pattern))
+        recipient_clause = scope_filter(actor, Recipient.area_id)
+        if recipient_clause is not None:
+            recipients = recipients.where(recipient_clause)
+        recipient_ids = list(db.session.execute(recipients.limit(1000)).scalars())
+        author_ids = list(db.session.execute(
+            select(User.id).where(User.display_name.like(pattern)).limit(1000)).scalars())
+        matches = ([Visit.recipient_id.in_(recipient_ids)] if recipient_ids else []) + (
+            [Visit.author_id.in_(author_ids)] if author_ids else [])
+        filters.append(or_(*matches) if matches else false())
+    total = db.session.execute(select(func.count()).select_from(Visit).where(*filters)).scalar_one()
+    page_ids = list(db.session.execute(
+        select(Visit.id).where(*filters).order_by(Visit.visited_at.desc(), Visit.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).scalars())
     rows = db.session.execute(
-        query.order_by(Visit.visited_at.desc(), Visit.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
+        select(Visit, Recipient.name, User.display_name, Village.name, Township.name)
+        .join(Recipient, Recipient.id == Visit.recipient_id)
+        .join(User, User.id == Visit.author_id)
+        .join(Village, Village.id == Visit.area_id)
+        .outerjoin(Township, Township.id == Village.parent_id)
+        .where(Visit.id.in_(page_ids))
+    ).all() if page_ids else []
+    order = {visit_id: index for index, visit_id in enumerate(page_ids)}
     items = []
-    for visit, recipient_name, author_name, village_name, township_name in rows:
+    for visit, recipient_name, author_name, village_name, township_name in sorted(
+            rows, key=lambda row: order[row[0].id]):
         item = records.visit_data(records.row_dict(visit))
         item.update(version=visit.version, recipient_name=recipient_name, author_name=author_name,
                     village_name=village_name, township_name=township_name)

@@ -1,6 +1,6 @@
 """Office visit list, detail and review: scope, filters, transitions, the author's notification."""
 
-from tests.conftest import difficulty_data, mutation, visit_data
+from tests.conftest import difficulty_data, mutation, new_id, visit_data
 
 
 def _push_visit(staff, recipient, **fields):
@@ -104,3 +104,22 @@ def test_out_of_scope_visit_answers_404(app, login, admin, foreign_recipient):
     assert other.get(f"/api/visits/{data['id']}").status_code == 404
     assert other.post(f"/api/visits/{data['id']}/review", json={"decision": "approve"}).status_code == 404
     assert other.get("/api/visits").json["total"] == 0
+
+
+def test_county_reviewer_never_sees_another_county_when_the_tree_has_two_roots(admin, reviewer, login):
+    """A reviewer at the only root skips the scope filter (fast path); a second county must end that."""
+    from server.services.areas import create_area
+
+    other_county = create_area("880100", "邻县", "county")
+    township = create_area("880101", "邻镇", "township", other_county.id)
+    village = create_area("880101001", "邻村", "village", township.id)
+    recipient = {"id": new_id(), "name": "邻县对象", "gender": "male", "id_number": None, "phone": None,
+                 "address": "邻村1号", "area_id": village.id, "category": "veteran", "tags": [], "notes": None}
+    visit = visit_data(recipient["id"])
+    results = admin.push(mutation("recipient.create", recipient), mutation("visit.create", visit))
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    assert reviewer.get(f"/api/visits/{visit['id']}").status_code == 404
+    assert visit["id"] not in {i["id"] for i in reviewer.get("/api/visits?per_page=100").json["items"]}
+    assert reviewer.get("/api/difficulties").json["total"] == 3  # the seeded ones only
+    changes, _ = reviewer.pull_all()
+    assert ("recipient", recipient["id"]) not in changes
