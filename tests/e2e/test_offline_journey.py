@@ -198,3 +198,38 @@ def test_chinese_by_default_and_english_after_switching(context, e2e_server):
     page.reload()
     page.locator(".van-tabbar").get_by_text("Settings").wait_for()
     assert page.evaluate("document.documentElement.lang") == "en"
+
+
+def test_a_second_user_on_the_phone_never_sends_the_first_users_records(context, e2e_server, staff_api):
+    base = e2e_server.url
+    page = start_online(context, base)
+    context.set_offline(True)
+    rid, _ = open_recipient(page, base, 5)
+    save_simple_visit(page, "第一位用户离线记录")
+    [queued] = outbox(page)
+
+    page.goto(base + "/settings")
+    page.click("[data-test=logout]")
+    assert "1 条记录未同步" in page.locator(".van-dialog__message").inner_text()
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_url("**/login*")
+
+    context.set_offline(False)
+    login(page, base, "reviewer_demo")
+    page.locator("[data-test=sync-card]").wait_for()
+    wait_until(lambda: any(r["id"] == rid for r in read_store(page, "recipients")), timeout=45,
+               message="the reviewer's roster to be pulled")
+    page.click("[data-test=sync-now]")
+    page.wait_for_timeout(1500)
+    assert [m["id"] for m in outbox(page)] == [queued["id"]]
+    assert not any(c["type"] == "visit" and c["data"].get("notes") == "第一位用户离线记录" for c in staff_api.pull_all())
+    page.goto(base + "/settings")
+    page.locator("[data-test=other-users]").wait_for()
+
+    page.click("[data-test=logout]")
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_url("**/login*")
+    login(page, base, "staff_demo")
+    wait_until(lambda: not outbox(page), timeout=45, message="the first user's queue to flush")
+    visits = [c for c in staff_api.pull_all() if c["type"] == "visit" and c["data"].get("notes") == "第一位用户离线记录"]
+    assert len(visits) == 1 and visits[0]["data"]["recipient_id"] == rid
