@@ -169,35 +169,42 @@ def raw_engine(url: str):
     return engine
 
 
-def raw_core(url: str, mutations: list[dict], batch: int) -> float:
-    """Insert the visit rows the push makes, with executemany, one transaction per batch: records/s."""
-    from server.models import Recipient, User, Visit  # the tables only; no app needed
+class RawCore:
+    """The baseline: the visit rows the push makes, inserted with executemany, one transaction a batch."""
 
-    engine = raw_engine(url)
-    with engine.connect() as conn:
-        author_id = conn.execute(select(User.id).where(User.username == USERNAME)).scalar_one()
-        areas = dict(conn.execute(select(Recipient.id, Recipient.area_id)).all())
-    now = datetime.now(UTC).replace(tzinfo=None)
-    rows = []
-    for m in mutations:
-        d = m["data"]
-        rows.append({**d, "visited_at": datetime.fromisoformat(d["visited_at"][:-1]), "author_id": author_id,
-                     "area_id": areas[d["recipient_id"]], "status": "submitted", "review_comment": None,
-                     "reviewed_by": None, "reviewed_at": None, "created_at": now, "updated_at": now,
-                     "version": 1})
-    table = Visit.__table__
-    stmt = insert(table)
-    started = time.perf_counter()
-    for start in range(0, len(rows), batch):
-        with engine.begin() as conn:
-            conn.execute(stmt, rows[start:start + batch])
-    elapsed = time.perf_counter() - started
-    with engine.connect() as conn:
-        stored = conn.execute(select(text("count(*)")).select_from(table)).scalar_one()
-    engine.dispose()
-    if stored < len(rows):
-        raise SystemExit(f"raw Core stored {stored} of {len(rows)} rows")
-    return len(rows) / elapsed
+    def __init__(self, url: str, mutations: list[dict], batch: int):
+        from server.models import Recipient, User, Visit  # the tables only; no app needed
+
+        self.engine = raw_engine(url)
+        self.table = Visit.__table__
+        self.stmt = insert(self.table)
+        with self.engine.connect() as conn:
+            author_id = conn.execute(select(User.id).where(User.username == USERNAME)).scalar_one()
+            areas = dict(conn.execute(select(Recipient.id, Recipient.area_id)).all())
+        now = datetime.now(UTC).replace(tzinfo=None)
+        rows = []
+        for m in mutations:
+            d = m["data"]
+            rows.append({**d, "visited_at": datetime.fromisoformat(d["visited_at"][:-1]),
+                         "author_id": author_id, "area_id": areas[d["recipient_id"]], "status": "submitted",
+                         "review_comment": None, "reviewed_by": None, "reviewed_at": None, "created_at": now,
+                         "updated_at": now, "version": 1})
+        self.batches = [rows[i:i + batch] for i in range(0, len(rows), batch)]
+        self.rows = len(rows)
+
+    def insert(self, index: int) -> float:
+        """Insert one batch in its own transaction: the seconds it took."""
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            conn.execute(self.stmt, self.batches[index])
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        with self.engine.connect() as conn:
+            stored = conn.execute(select(text("count(*)")).select_from(self.table)).scalar_one()
+        self.engine.dispose()
+        if stored < self.rows:
+            raise SystemExit(f"raw Core stored {stored} of {self.rows} rows")
 
 
 # -- the server -----------------------------------------------------------------------------------------
@@ -287,7 +294,9 @@ def pull_all(client: Client, cursor: int, limit: int) -> tuple[list[dict], int, 
             return changes, cursor, pages
 
 
-def run_http(url: str, instance: Path, args, log_path: Path) -> dict:
+def run(url: str, raw_url: str, instance: Path, args, log_path: Path) -> dict:
+    """Push batch i through HTTP, then insert batch i with raw Core, and so on: both figures see the same
+    machine load (on a shared machine the load swings more than the figures differ)."""
     server = Server(url, instance, args.workers, log_path)
     try:
         client = Client(server.base)
@@ -302,12 +311,17 @@ def run_http(url: str, instance: Path, args, log_path: Path) -> dict:
         bodies = [orjson.dumps({"device_id": "bench", "mutations": mutations[i:i + args.batch]})
                   for i in range(0, len(mutations), args.batch)]
 
-        started = time.perf_counter()
+        raw = RawCore(raw_url, mutations, args.batch)
         statuses: dict[str, int] = {}
-        for body in bodies:
-            for result in client.push_raw(body)["results"]:
+        push_elapsed = raw_elapsed = 0.0
+        for index, body in enumerate(bodies):
+            started = time.perf_counter()
+            answer = client.push_raw(body)
+            push_elapsed += time.perf_counter() - started
+            for result in answer["results"]:
                 statuses[result["status"]] = statuses.get(result["status"], 0) + 1
-        push_elapsed = time.perf_counter() - started
+            raw_elapsed += raw.insert(index)
+        raw.close()
         if statuses.get("applied") != len(mutations):
             raise SystemExit(f"not every mutation applied: {statuses}")
 
@@ -320,6 +334,7 @@ def run_http(url: str, instance: Path, args, log_path: Path) -> dict:
             raise SystemExit(f"pull returned {len(wanted & got)} of {len(wanted)} pushed visits")
         return {"mutations": mutations, "size": sum(sizes) / len(sizes),
                 "push": len(mutations) / push_elapsed, "push_s": push_elapsed,
+                "raw": raw.rows / raw_elapsed, "raw_s": raw_elapsed,
                 "pull": len(pulled) / pull_elapsed, "pull_s": pull_elapsed,
                 "pulled": len(pulled), "pages": pages}
     finally:
@@ -347,13 +362,13 @@ def main(argv=None) -> int:
         migrate_and_seed(raw_url, workdir / "instance")
         backend = make_url(http_url).get_backend_name()
 
-        http = run_http(http_url, workdir / "instance", args, workdir / "gunicorn.log")
-        raw = raw_core(raw_url, http["mutations"], args.batch)
+        http = run(http_url, raw_url, workdir / "instance", args, workdir / "gunicorn.log")
+        raw = http["raw"]
 
         print(f"zoufang sync bench: {backend}, gunicorn {args.workers} worker(s), "
               f"{args.records} visit.create of {http['size'] / 1000:.2f} KB in batches of {args.batch}")
         print(f"push        {http['push']:9.0f} rec/s   ({http['push_s']:.2f} s)")
-        print(f"raw Core    {raw:9.0f} rec/s")
+        print(f"raw Core    {raw:9.0f} rec/s   ({http['raw_s']:.2f} s)")
         print(f"push / raw  {http['push'] / raw:9.3f}")
         print(f"pull        {http['pull']:9.0f} rec/s   ({http['pulled']} changes, {http['pages']} pages of "
               f"≤ {args.pull_limit}, {http['pull_s']:.2f} s)")
