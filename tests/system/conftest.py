@@ -53,7 +53,10 @@ class LiveServer:
                  "--timeout", str(REQUEST_TIMEOUT), "--graceful-timeout", "10",
                  # Import the app once and fork the workers (still four processes, each with its own
                  # connections): four imports at once cost ~20 s a start on a busy two-core machine.
-                 "--preload", "server.wsgi:app"],
+                 "--preload",
+                 # gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
+                 # servers started side by side would take it from each other, and stopping is slower.
+                 "--no-control-socket", "server.wsgi:app"],
                 cwd=repo_root(), env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
@@ -101,7 +104,8 @@ class LiveServer:
             return
         self._signal_group(signal.SIGINT)
         try:
-            self.process.wait(timeout=20)
+            # The workers leave at once; gunicorn 27's master can linger seconds more, so do not wait long.
+            self.process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             self._signal_group(signal.SIGKILL)
             self.process.wait(timeout=30)
