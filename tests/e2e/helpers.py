@@ -23,7 +23,8 @@ def read_store(page, name: str) -> list[dict]:
     return page.evaluate(READ_STORE, name)
 
 
-def wait_until(predicate, timeout: float = 30, interval: float = 0.25, message: str = "condition"):
+def wait_until(predicate, timeout: float = 30, interval: float = 0.25, message: str = "condition", page=None):
+    """Poll `predicate`; with `page`, sleep through Playwright so its events (CDP) keep flowing."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -31,7 +32,10 @@ def wait_until(predicate, timeout: float = 30, interval: float = 0.25, message: 
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
-        time.sleep(interval)
+        if page is not None:
+            page.wait_for_timeout(interval * 1000)
+        else:
+            time.sleep(interval)
 
 
 def login(page, base: str, username: str = "staff_demo") -> None:

@@ -233,3 +233,32 @@ def test_a_second_user_on_the_phone_never_sends_the_first_users_records(context,
     wait_until(lambda: not outbox(page), timeout=45, message="the first user's queue to flush")
     visits = [c for c in staff_api.pull_all() if c["type"] == "visit" and c["data"].get("notes") == "第一位用户离线记录"]
     assert len(visits) == 1 and visits[0]["data"]["recipient_id"] == rid
+
+
+def test_background_sync_sends_the_queue_with_the_app_closed(context, e2e_server, staff_api):
+    base = e2e_server.url
+    page = start_online(context, base)
+    context.set_offline(True)
+    rid, _ = open_recipient(page, base, 6)
+    save_simple_visit(page, "后台同步的记录")
+    assert len(outbox(page)) == 1
+    page.close()
+
+    # No page of the app is open: only the service worker can send the queue.
+    blank = context.new_page()
+    cdp = context.new_cdp_session(blank)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
+    cdp.send("ServiceWorker.enable")
+    wait_until(lambda: registrations, timeout=15, message="the service worker registration", page=blank)
+    context.set_offline(False)
+    reg = next(r for r in registrations if r["scopeURL"].startswith(base))
+    cdp.send("ServiceWorker.dispatchSyncEvent", {"origin": base, "registrationId": reg["registrationId"],
+                                                  "tag": "zoufang-sync", "lastChance": False})
+
+    def synced():
+        return any(c["type"] == "visit" and c["data"].get("notes") == "后台同步的记录" and c["data"]["recipient_id"] == rid
+                   for c in staff_api.pull_all())
+
+    wait_until(synced, timeout=45, interval=1, message="the service worker to push the visit", page=blank)
+    cdp.detach()
