@@ -58,6 +58,8 @@ MAX_LENGTHS = {"name": 50, "phone": 32, "address": 255, "notes": 2000}
 # Updated only when the file has a value: a blank cell never erases what staff recorded on a visit.
 OPTIONAL_FIELDS = ("gender", "phone", "address", "notes")
 MAX_ROWS = 50_000
+# A 20,000-row sheet unpacks to about 10 MB; far more is a zip bomb, not a roster.
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
 BATCH_SIZE = 200
 IMPORT_DEVICE_ID = "roster-import"
@@ -126,6 +128,10 @@ def read_table(filename: str, content: bytes) -> Iterator[tuple[int, list]]:
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise ApiError(413, "payload_too_large", "工作簿过大 / the workbook unpacks to too much data")
         with warnings.catch_warnings():
             # WPS and Excel workbooks carry extensions openpyxl skips (with a warning); the cells are fine.
             warnings.simplefilter("ignore", UserWarning)

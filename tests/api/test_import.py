@@ -11,7 +11,7 @@ from werkzeug.test import encode_multipart
 from server.extensions import db
 from server.models import Area, AuditLog, ChangeLog, Recipient, User
 from server.schemas.common import id_number_check_digit
-from server.services import sync
+from server.services import imports, sync
 from server.services.areas import create_area
 from server.services.auth import actor_for
 from server.services.imports import COLUMNS
@@ -359,3 +359,9 @@ def test_a_20000_row_roster_is_checked_and_imported(app, reviewer, capsys):
     with capsys.disabled():
         print(f"\n20,000 rows ({len(content) // 1024} KB), wall/CPU s: dry run {dry[0]:.1f}/{dry[1]:.1f}, "
               f"import {real[0]:.1f}/{real[1]:.1f}, second import {again[0]:.1f}/{again[1]:.1f}")
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused_unread(reviewer, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_UNPACKED_BYTES", 1000)
+    response = upload(reviewer, xlsx([good_row(1)]), dry_run=True)
+    assert response.status_code == 413 and response.json["error"]["code"] == "payload_too_large"
