@@ -5,10 +5,12 @@ import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
 import { vantIconFont } from './vantIconFont'
+import { i18nPrecompile } from './i18nPrecompile'
 
 export default defineConfig({
   plugins: [
     vantIconFont(),
+    i18nPrecompile(),
     vue(),
     // Vant components are imported on demand; in Vitest the CSS is skipped (TOOLCHAIN gotcha 4).
     Components({ resolvers: [VantResolver({ importStyle: !process.env.VITEST })], dts: false }),
@@ -38,6 +40,17 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
+  resolve: {
+    // Messages arrive precompiled (i18nPrecompile), so the runtime-only build is enough.
+    alias: { 'vue-i18n': 'vue-i18n/dist/vue-i18n.runtime.esm-bundler.js' },
+  },
+  define: {
+    __VUE_I18N_FULL_INSTALL__: 'true',
+    __VUE_I18N_LEGACY_API__: 'false',
+    __INTLIFY_PROD_DEVTOOLS__: 'false',
+    __INTLIFY_JIT_COMPILATION__: 'true',
+    __INTLIFY_DROP_MESSAGE_COMPILER__: 'true',
+  },
   build: { outDir: 'dist', target: 'es2020', chunkSizeWarningLimit: 600 },
   test: {
     environment: 'happy-dom',

@@ -6,12 +6,11 @@ import 'vant/es/notify/style'
 import './styles.css'
 import App from './App.vue'
 import { router } from './router'
-import { i18n, setLocale } from './i18n'
+import { i18n, savedLocale, setLocale } from './i18n'
 import { engine, loadSession, refreshSession, session } from './composables/useApp'
 
-setLocale(i18n.global.locale.value as 'zh-CN' | 'en')
-
 async function boot() {
+  await setLocale(savedLocale())
   await loadSession()
   createApp(App).use(router).use(i18n).mount('#app')
   if (session.value && !session.value.expired) {
