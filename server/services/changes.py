@@ -62,20 +62,29 @@ def discard_pending(session: Session) -> None:
     session.info.pop(AUDITS, None)
 
 
+_UPSERTS: dict = {}  # dialect name -> the change log upsert, built once
+
+
 def _upsert_change_log(session: Session):
     dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    stmt = module.insert(ChangeLog.__table__)
-    return stmt.on_conflict_do_update(
-        index_elements=["entity_type", "entity_id", "area_id"], set_={"seq": stmt.excluded.seq}
-    )
+    found = _UPSERTS.get(dialect)
+    if found is None:
+        module = postgresql if dialect == "postgresql" else sqlite
+        stmt = module.insert(ChangeLog.__table__)
+        found = _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["entity_type", "entity_id", "area_id"], set_={"seq": stmt.excluded.seq}
+        )
+    return found
+
+
+_AUDIT_INSERT = insert(AuditLog.__table__)
 
 
 def flush_pending(session: Session) -> None:
     """Write the queued audit rows, then number and log the queued changes: the last step before commit."""
     audits = session.info.pop(AUDITS, None)
     if audits:
-        session.execute(insert(AuditLog.__table__), audits)
+        session.execute(_AUDIT_INSERT, audits)
     changes = session.info.pop(CHANGES, None)
     if not changes:
         return
@@ -107,7 +116,8 @@ def init_app(app) -> None:
 
 
 def newest_change() -> int:
-    return db.session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one_or_none() or 0
+    found = db.session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one_or_none()
+    return found or 0
 
 
 def _scope_clause(actor: Actor):

@@ -118,20 +118,15 @@ class Planner:
         self.known: dict[str, dict] = {}
         self.attachments: set[str] = set()
         self.id_numbers: dict[str, str] = {}  # id_number -> recipient id
+        # One clock reading per batch (like a database's transaction time), not one per row and column.
+        self.now = utcnow()
+        self._in_scope: dict[int | None, bool] = {}  # area id -> in the actor's scope
+        self._handlers = {op: getattr(self, "_" + op.replace(".", "_")) for op in OPS}
 
     # -- loading ---------------------------------------------------------------------------------------
 
     def preload(self, mutations: list[dict]) -> None:
         """Load in a few queries everything the batch will look at."""
-        ids = [m["id"] for m in mutations if isinstance(m, dict) and isinstance(m.get("id"), str)]
-        if ids:
-            rows = db.session.execute(
-                select(AppliedMutation.id, AppliedMutation.user_id, AppliedMutation.payload_hash,
-                       AppliedMutation.entity_type, AppliedMutation.entity_id)
-                .where(AppliedMutation.id.in_(ids))
-            ).all()
-            self.known = {r.id: {"user_id": r.user_id, "hash": r.payload_hash, "entity_type": r.entity_type,
-                                 "entity_id": r.entity_id} for r in rows}
         wanted: dict[str, set] = {t: set() for t in CREATE_SCHEMAS}
         shas: set[str] = set()
         id_numbers: set[str] = set()
@@ -160,6 +155,17 @@ class Planner:
         if id_numbers:
             self.id_numbers = dict(db.session.execute(
                 select(Recipient.id_number, Recipient.id).where(Recipient.id_number.in_(id_numbers))).all())
+        # Mutation ids last: on PostgreSQL each query sees what had committed when it began, so a record
+        # another push created meanwhile comes with its mutation id (answered duplicate, not conflict).
+        ids = [m["id"] for m in mutations if isinstance(m, dict) and isinstance(m.get("id"), str)]
+        if ids:
+            rows = db.session.execute(
+                select(AppliedMutation.id, AppliedMutation.user_id, AppliedMutation.payload_hash,
+                       AppliedMutation.entity_type, AppliedMutation.entity_id)
+                .where(AppliedMutation.id.in_(ids))
+            ).all()
+            self.known = {r.id: {"user_id": r.user_id, "hash": r.payload_hash, "entity_type": r.entity_type,
+                                 "entity_id": r.entity_id} for r in rows}
 
     def load_states(self, wanted: dict[str, set]) -> None:
         for entity_type, ids in wanted.items():
@@ -173,11 +179,17 @@ class Planner:
 
     # -- lookups ---------------------------------------------------------------------------------------
 
+    def in_scope(self, area_id: int | None) -> bool:
+        found = self._in_scope.get(area_id)
+        if found is None:
+            found = self._in_scope[area_id] = self.paths.in_scope(self.actor, area_id)
+        return found
+
     def visible(self, entity_type: str, entity_id: str | None) -> State | None:
         if entity_id is None:
             return None
         state = self.plan.states.get((entity_type, entity_id))
-        if state is None or not self.paths.in_scope(self.actor, state.row["area_id"]):
+        if state is None or not self.in_scope(state.row["area_id"]):
             return None
         return state
 
@@ -186,7 +198,7 @@ class Planner:
         if state is None:
             self.load_states({entity_type: {entity_id}})
             state = self.plan.states.get((entity_type, entity_id))
-        if state is None or not self.paths.in_scope(self.actor, state.row["area_id"]):
+        if state is None or not self.in_scope(state.row["area_id"]):
             return records.tombstone(entity_type, entity_id)
         return records.entity(entity_type, state.row)
 
@@ -216,24 +228,24 @@ class Planner:
             return {"id": mutation_id, "status": "rejected",
                     "error": {"code": "validation_error", "message": "Unknown op",
                               "fields": {"op": [f"Must be one of: {', '.join(OPS)}."]}}}
-        entity_type, action = op.split(".")
+        entity_type = op.split(".", 1)[0]
         try:
-            handler = getattr(self, f"_{entity_type}_{action}")
-            state = handler(mutation)
+            state = self._handlers[op](mutation)
         except Rejected as err:
             return {"id": mutation_id, "status": "rejected", "error": err.error}
         except Conflict as err:
             return {"id": mutation_id, "status": "conflict", "entity": err.entity}
         entity_id = state.row["id"]
-        self.known[mutation_id] = {"user_id": self.actor.user_id, "hash": digest, "entity_type": entity_type,
+        actor = self.actor
+        self.known[mutation_id] = {"user_id": actor.user_id, "hash": digest, "entity_type": entity_type,
                                    "entity_id": entity_id}
         self.plan.applied.append({
-            "id": mutation_id, "user_id": self.actor.user_id, "device_id": self.actor.device_id, "op": op,
-            "payload_hash": digest, "entity_type": entity_type, "entity_id": entity_id, "applied_at": utcnow(),
+            "id": mutation_id, "user_id": actor.user_id, "device_id": actor.device_id, "op": op,
+            "payload_hash": digest, "entity_type": entity_type, "entity_id": entity_id, "applied_at": self.now,
         })
         self.plan.audits.append({
-            "at": utcnow(), "user_id": self.actor.user_id, "action": op, "entity_type": entity_type,
-            "entity_id": entity_id, "device_id": self.actor.device_id, "ip": self.actor.ip,
+            "at": self.now, "user_id": actor.user_id, "action": op, "entity_type": entity_type,
+            "entity_id": entity_id, "device_id": actor.device_id, "ip": actor.ip,
             "details": {"mutation_id": mutation_id},
         })
         return {"id": mutation_id, "status": "applied", "entity": records.entity(entity_type, state.row)}
@@ -244,9 +256,9 @@ class Planner:
             data = schema.load(mutation["data"])
         except ValidationError as err:
             raise Rejected("validation_error", "Invalid record", err.messages) from err
-        now = utcnow()
+        latest = self.now + FUTURE_SLACK
         for key in ("visited_at", "at"):
-            if data.get(key) and data[key] > now + FUTURE_SLACK:
+            if data.get(key) and data[key] > latest:
                 raise Rejected("validation_error", "Invalid record", {key: ["时间不能晚于现在 / in the future"]})
         return data
 
@@ -260,7 +272,7 @@ class Planner:
         raise Conflict(records.entity(entity_type, state.row))
 
     def _require_village(self, area_id: int) -> None:
-        if not self.paths.in_scope(self.actor, area_id) or self.paths.level(area_id) != "village":
+        if not self.in_scope(area_id) or self.paths.level(area_id) != "village":
             raise Rejected("validation_error", "Invalid record",
                            {"area_id": ["不是您辖区内的村(社区) / not a village in your area"]})
 
@@ -311,7 +323,7 @@ class Planner:
             data["id_number"] = None
         self._require_village(data["area_id"])
         self._check_id_number(data.get("id_number"), data["id"])
-        now = utcnow()
+        now = self.now
         row = {**data, "created_by": self.actor.user_id, "created_at": now, "updated_at": now, "version": 1}
         if row.get("id_number"):
             self.id_numbers[row["id_number"]] = row["id"]
@@ -332,7 +344,7 @@ class Planner:
             if key in data and data[key] is None:
                 raise Rejected("validation_error", "Invalid record", {key: ["Field may not be null."]})
         old_area = state.row["area_id"]
-        row = {**state.row, **data, "version": state.row["version"] + 1, "updated_at": utcnow()}
+        row = {**state.row, **data, "version": state.row["version"] + 1, "updated_at": self.now}
         if row.get("id_number"):
             self.id_numbers[row["id_number"]] = row["id"]
         staged = self._stage("recipient", State(row, new=state.new, old_area=state.old_area), old_area)
@@ -371,7 +383,7 @@ class Planner:
         if errors:
             raise Rejected("validation_error", "Invalid record", errors)
         self._check_attachments(data)
-        now = utcnow()
+        now = self.now
         row = {**data, "author_id": self.actor.user_id, "area_id": recipient.row["area_id"],
                "status": "submitted", "review_comment": None, "reviewed_by": None, "reviewed_at": None,
                "created_at": now, "updated_at": now, "version": 1}
@@ -397,7 +409,7 @@ class Planner:
         if errors:
             raise Rejected("validation_error", "Invalid record", errors)
         self._check_attachments(data)
-        row.update(version=state.row["version"] + 1, updated_at=utcnow())
+        row.update(version=state.row["version"] + 1, updated_at=self.now)
         if row["status"] == "returned":
             row["status"] = "submitted"
         if "photos" in data or "signature" in data:
@@ -420,7 +432,7 @@ class Planner:
             if visit is None or visit.row["recipient_id"] != data["recipient_id"]:
                 raise Rejected("not_found", "The visit is unknown or of another recipient",
                                {"visit_id": ["not found"]})
-        now = utcnow()
+        now = self.now
         # Not `now`: follow-ups made offline after the difficulty but synced with it must still count.
         row = {**data, "author_id": self.actor.user_id, "area_id": recipient.row["area_id"], "status": "open",
                "status_changed_at": device_time(mutation, now), "assignee_id": None, "responsible_unit": None,
@@ -437,7 +449,7 @@ class Planner:
             raise Rejected("not_found", "The difficulty is unknown or outside your area",
                            {"difficulty_id": ["not found"]})
         row = {**data, "author_id": self.actor.user_id, "area_id": difficulty.row["area_id"],
-               "created_at": utcnow(), "version": 1}
+               "created_at": self.now, "version": 1}
         self._apply_follow_up(difficulty, row)
         return self._stage("followup", State(row, new=True))
 
@@ -455,12 +467,20 @@ class Planner:
             changed["follow_up_at"] = followup.get("next_follow_up_at")
         if changed != current:
             changed["version"] = current["version"] + 1
-            changed["updated_at"] = utcnow()
+            changed["updated_at"] = self.now
             difficulty.row = changed
             self._stage("difficulty", difficulty)
 
 
 WRITE_ORDER = ("recipient", "visit", "difficulty", "followup")
+_INSERTS: dict = {}  # table -> its INSERT statement, built once (building one costs as much as 50 rows)
+
+
+def _insert(table):
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table)
+    return stmt
 
 
 def write_plan(plan: Plan) -> None:
@@ -469,10 +489,11 @@ def write_plan(plan: Plan) -> None:
     for entity_type in WRITE_ORDER:
         table = records.MODELS[entity_type].__table__
         staged = [s for (t, _), s in plan.states.items() if t == entity_type and s.dirty]
-        new_rows = [s.row for s in staged if s.new]
+        # Sorted by id: concurrent batches take their row locks in one order, so they cannot deadlock.
+        new_rows = sorted((s.row for s in staged if s.new), key=lambda r: r["id"])
         if new_rows:
-            session.execute(insert(table), new_rows)
-        old_rows = [s.row for s in staged if not s.new]
+            session.execute(_insert(table), new_rows)
+        old_rows = sorted((s.row for s in staged if not s.new), key=lambda r: r["id"])
         if old_rows:
             columns = [c.key for c in table.columns if c.key != "id"]
             stmt = (update(table).where(table.c.id == bindparam("_id"))
@@ -485,9 +506,9 @@ def write_plan(plan: Plan) -> None:
             .where(VisitAttachment.visit_id.in_({r["visit_id"] for r in unique_links}))).all())
         fresh = [r for r in unique_links if (r["visit_id"], r["sha256"]) not in existing]
         if fresh:
-            session.execute(insert(VisitAttachment.__table__), fresh)
+            session.execute(_insert(VisitAttachment.__table__), fresh)
     if plan.applied:
-        session.execute(insert(AppliedMutation.__table__), plan.applied)
+        session.execute(_insert(AppliedMutation.__table__), sorted(plan.applied, key=lambda r: r["id"]))
     session.flush()
 
 
@@ -552,6 +573,10 @@ def _push_once(actor: Actor, mutations: list) -> dict:
             except IntegrityError:
                 # Re-planned against what is now committed: the race's winner answers (duplicate/conflict).
                 results.extend(_apply(actor, [mutation]))
-    cursor = changes.newest_change()
+    # Numbering the queued changes (at the savepoint's or the transaction's commit) leaves the newest
+    # number in the session; read it only when this push changed nothing.
+    info = db.session.info
+    cursor = None if info.get(changes.CHANGES) or changes.LAST_SEQ in info else changes.newest_change()
     db.session.commit()
-    return {"results": results, "cursor": db.session.info.pop(changes.LAST_SEQ, cursor)}
+    found = db.session.info.pop(changes.LAST_SEQ, None)
+    return {"results": results, "cursor": found if found is not None else cursor}
