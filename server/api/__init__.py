@@ -75,12 +75,13 @@ def register_blueprints(app: Flask) -> None:
         recipients,
         reports,
         sync,
+        users,
         visits,
         web,
     )
 
     modules = (auth, sync, attachments, admin, archive, areas, notifications, push, visits, difficulties,
-               campaigns, recipients, reports, meta)
+               campaigns, recipients, reports, users, meta)
     for module in modules:
         app.register_blueprint(module.bp)
     app.register_blueprint(web.bp)

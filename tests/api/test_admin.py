@@ -127,3 +127,11 @@ def test_audit_log_is_append_only_in_the_database(app, admin):
         db.session.execute(delete(AuditLog))
         db.session.flush()
     db.session.rollback()
+
+
+def test_office_lists_active_colleagues_in_scope_for_assignment(reviewer, staff, admin):
+    names = {u["display_name"] for u in reviewer.get("/api/users").json["items"]}
+    assert {"李晓红（城关镇）", "王建军（县退役军人事务局）"} <= names
+    assert staff.get("/api/users").status_code == 403
+    admin.patch(f"/api/admin/users/{staff.user['id']}", json={"active": False})
+    assert staff.user["id"] not in {u["id"] for u in reviewer.get("/api/users").json["items"]}
