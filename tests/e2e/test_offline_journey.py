@@ -3,6 +3,7 @@
 import hashlib
 import io
 import random
+import re
 
 import pytest
 from PIL import Image
@@ -262,3 +263,40 @@ def test_background_sync_sends_the_queue_with_the_app_closed(context, e2e_server
 
     wait_until(synced, timeout=45, interval=1, message="the service worker to push the visit", page=blank)
     cdp.detach()
+
+
+def test_offline_new_recipient_visit_and_follow_up_reach_the_server(context, e2e_server, staff_api):
+    base = e2e_server.url
+    page = start_online(context, base)
+    context.set_offline(True)
+
+    # A follow-up on an open difficulty (the seed gives the first recipients some).
+    page.goto(base + "/")
+    page.locator("[data-test=due-item]").first.click()
+    page.wait_for_url("**/difficulties/*")
+    difficulty_id = page.url.rsplit("/", 1)[-1]
+    page.locator("[data-test=followup-note] textarea").fill("已电话联系，下周上门")
+    page.get_by_text("处理中", exact=True).click()
+    page.click("[data-test=save-followup]")
+    page.locator(".van-cell__label", has_text="已电话联系，下周上门").wait_for()
+    assert page.locator("[data-test=difficulty-status]").inner_text().endswith("处理中")
+
+    # A household met on the road: create the recipient offline, then log the visit for it.
+    page.goto(base + "/recipients")
+    page.click("[data-test=new-recipient]")
+    page.locator("[data-test=recipient-name] input").fill("赵新来")
+    page.locator("[data-test=recipient-area]").select_option(index=1)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/recipients/[0-9a-f-]{36}$"))
+    new_rid = page.url.rsplit("/", 1)[-1]
+    save_simple_visit(page, "新登记对象的首次走访")
+    assert [m["op"] for m in outbox(page)] == ["followup.create", "recipient.create", "visit.create"]
+
+    context.set_offline(False)
+    wait_until(lambda: not outbox(page), timeout=45, message="the outbox to drain")
+    changes = {(c["type"], c["id"]): c for c in staff_api.pull_all()}
+    assert changes[("recipient", new_rid)]["data"]["name"] == "赵新来"
+    assert any(c["type"] == "visit" and c["data"]["recipient_id"] == new_rid for c in changes.values())
+    followups = [c for c in changes.values() if c["type"] == "followup" and c["data"]["difficulty_id"] == difficulty_id]
+    assert [f["data"]["note"] for f in followups] == ["已电话联系，下周上门"]
+    assert changes[("difficulty", difficulty_id)]["data"]["status"] == "in_progress"
