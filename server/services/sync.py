@@ -541,30 +541,40 @@ def _apply(actor: Actor, mutations: list) -> list[dict]:
 
 # PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and may run again.
 RETRYABLE_SQLSTATES = ("40P01", "40001")
-PUSH_ATTEMPTS = 3
+PUSH_ATTEMPTS = 5
 
 
 def push(actor: Actor, mutations: list) -> dict:
     """Apply a device's batch in order; answer every mutation; commit once.
 
-    Two batches inserting the same ids in different orders (overlapping retries, tabs) can deadlock on
-    PostgreSQL; the victim is rolled back whole and run again, so the device hears answers, not a 503.
+    When another push commits some of the same ids first (a retry, a second tab), the whole transaction is
+    rolled back and planned again, so those now answer duplicate: holding no locks between attempts, and
+    writing rows in one order, concurrent batches never deadlock. Only the last attempt falls back to one
+    savepoint per mutation (which can deadlock, and is then run again too, while attempts remain).
     """
     for attempt in range(1, PUSH_ATTEMPTS + 1):
+        last = attempt == PUSH_ATTEMPTS
         try:
-            return _push_once(actor, mutations)
+            return _push_once(actor, mutations, one_by_one_on_race=last)
+        except IntegrityError:
+            if last:
+                raise
+            log.info("push batch raced another writer; planning it again (attempt %d)", attempt + 1)
         except OperationalError as err:
-            if attempt == PUSH_ATTEMPTS or getattr(err.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+            if last or getattr(err.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
                 raise
             log.info("push batch deadlocked with another writer; running it again (attempt %d)", attempt + 1)
-            db.session.rollback()
-            db.session.info.pop(changes.LAST_SEQ, None)
+        db.session.rollback()
+        db.session.info.pop(changes.LAST_SEQ, None)
+    raise AssertionError("unreachable")
 
 
-def _push_once(actor: Actor, mutations: list) -> dict:
+def _push_once(actor: Actor, mutations: list, one_by_one_on_race: bool) -> dict:
     try:
         results = _apply(actor, mutations)
     except IntegrityError:
+        if not one_by_one_on_race:
+            raise
         log.info("push batch raced another writer; applying one mutation at a time")
         results = []
         for mutation in mutations:
