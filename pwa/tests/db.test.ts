@@ -4,7 +4,7 @@ import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
 import { getCursor } from '../src/db/replica'
 import { discardMutation, exportPending, listOutbox } from '../src/db/outbox'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
-import { adoptReplicaFor, applyPulledPage } from '../src/db/replica'
+import { adoptReplicaFor, applyPulledPage, dropReplica } from '../src/db/replica'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
 import { getDeviceId, uuid } from '../src/db/meta'
 import { RID, freshDb, jpegBlob, visitData } from './helpers'
@@ -111,6 +111,23 @@ describe('two users on one phone', () => {
     expect(await getDb().visits.count()).toBe(0)
     expect(await listOutbox('1')).toHaveLength(1)
     expect(await listOutbox('2')).toHaveLength(0)
+    await adoptReplicaFor('1')
+    expect(await getDb().visits.get(id)).toBeDefined()
+  })
+})
+
+describe('logout', () => {
+  it('drops the replica but keeps the queue, which comes back at the next login', async () => {
+    await adoptReplicaFor('1')
+    await getDb().recipients.put({ id: 'r1', _version: 2, name: '张三', gender: 'male', id_number: null, phone: '1380000', address: '东村', area_id: 9, category: 'veteran', tags: [], notes: null })
+    const id = uuid()
+    await createVisit('1', visitData(id))
+    await applyPulledPage('1', [], 17)
+    await dropReplica()
+    expect(await getDb().recipients.count()).toBe(0)
+    expect(await getDb().visits.count()).toBe(0)
+    expect(await getCursor('1')).toBe(0)
+    expect(await listOutbox('1')).toHaveLength(1)
     await adoptReplicaFor('1')
     expect(await getDb().visits.get(id)).toBeDefined()
   })

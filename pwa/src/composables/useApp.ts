@@ -1,7 +1,7 @@
 /** App-wide state: the session, the API client and the one sync engine, with reactive status. */
 import { computed, reactive, ref } from 'vue'
 import { getDeviceId, getMeta, getSession, setMeta, setSession } from '../db/meta'
-import { adoptReplicaFor } from '../db/replica'
+import { adoptReplicaFor, dropReplica } from '../db/replica'
 import type { Session } from '../db/types'
 import { ApiError, createApi } from '../sync/api'
 import { SyncEngine, type SyncStatus } from '../sync/engine'
@@ -78,9 +78,10 @@ export async function logout(): Promise<void> {
   } catch {
     /* offline or already expired: the local session is dropped anyway */
   }
+  engine.stop()
   await setSession(null)
   session.value = null
-  engine.stop()
+  await dropReplica()
 }
 
 /** After every local save: sync now if possible, and ask for Background Sync where the browser has it. */

@@ -67,3 +67,17 @@ export async function adoptReplicaFor(userId: string): Promise<boolean> {
   })
   return true
 }
+
+/**
+ * On logout: drop the replica (names, phones and addresses of the roster should not outlive the session on a
+ * shared or lost phone). The outbox, drafts and unsent files stay; the next login pulls the replica again and
+ * lays that user's queue back over it.
+ */
+export async function dropReplica(): Promise<void> {
+  const db = getDb()
+  await db.transaction('rw', [...replicaTables(), db.meta], async () => {
+    for (const t of replicaTables()) await t.clear()
+    await db.meta.where('key').startsWith('cursor:').delete()
+    await db.meta.delete('replica_user')
+  })
+}
