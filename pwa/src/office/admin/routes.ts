@@ -1,4 +1,43 @@
-/** Admin pages of the office console (import, accounts, areas, audit log), children of the office layout. */
-import type { RouteRecordRaw } from 'vue-router'
+/** Admin pages of the office console (import, report, accounts, areas, audit log, own password), children of /office. */
+import type { RouteComponent, RouteRecordRaw } from 'vue-router'
+import type { Role } from './api'
+import { loadAdminMessages } from './i18n'
 
-export const adminRoutes: RouteRecordRaw[] = []
+export { loadAdminMessages } from './i18n'
+
+const OFFICE: Role[] = ['reviewer', 'admin']
+const ADMIN: Role[] = ['admin']
+const ANY: Role[] = ['staff', 'reviewer', 'admin']
+
+/** A lazy page whose messages are merged before it renders (no flash of raw keys). */
+function page(load: () => Promise<{ default: RouteComponent }>): () => Promise<RouteComponent> {
+  return async () => (await Promise.all([load(), loadAdminMessages()]))[0].default
+}
+
+/** The own-password page, for the office and for the field app's router (`/password`). */
+export const ChangePasswordView = page(() => import('./ChangePasswordView.vue'))
+
+export const adminRoutes: RouteRecordRaw[] = [
+  { path: 'import', component: page(() => import('./RosterImportView.vue')), meta: { title: 'admin.import.title', roles: OFFICE } },
+  { path: 'report', component: page(() => import('./WeeklyReportView.vue')), meta: { title: 'admin.report.title', roles: OFFICE } },
+  { path: 'accounts', component: page(() => import('./AccountsView.vue')), meta: { title: 'admin.accounts.title', roles: ADMIN } },
+  { path: 'areas', component: page(() => import('./AreasView.vue')), meta: { title: 'admin.areas.title', roles: ADMIN } },
+  { path: 'audit', component: page(() => import('./AuditLogView.vue')), meta: { title: 'admin.audit.title', roles: ADMIN } },
+  { path: 'password', component: ChangePasswordView, meta: { title: 'admin.password.title', roles: ANY } },
+]
+
+export interface AdminNavItem {
+  path: string
+  titleKey: string
+  roles: Role[]
+}
+
+/** Sidebar entries (absolute paths). Their titles live in the admin messages: call loadAdminMessages() first. */
+export const adminNav: AdminNavItem[] = [
+  { path: '/office/import', titleKey: 'admin.nav.import', roles: OFFICE },
+  { path: '/office/report', titleKey: 'admin.nav.report', roles: OFFICE },
+  { path: '/office/accounts', titleKey: 'admin.nav.accounts', roles: ADMIN },
+  { path: '/office/areas', titleKey: 'admin.nav.areas', roles: ADMIN },
+  { path: '/office/audit', titleKey: 'admin.nav.audit', roles: ADMIN },
+  { path: '/office/password', titleKey: 'admin.nav.password', roles: ANY },
+]

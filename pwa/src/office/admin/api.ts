@@ -1,0 +1,245 @@
+/** Online-only calls of the admin pages (import, report, accounts, areas, audit, own password). No Vue here. */
+import { getSession } from '../../db/meta'
+import { ApiError } from '../../sync/api'
+
+/*
+ * sync/api.ts's client is shaped for the sync protocol (JSON bodies, JPEG uploads, a fixed method set). These
+ * pages also need multipart uploads, file downloads and long requests, so this module keeps that client's
+ * rules — same-origin cookies, X-CSRF-Token from the stored session on every write, the error envelope
+ * turned into its ApiError — and adds those three.
+ */
+
+export type Role = 'staff' | 'reviewer' | 'admin'
+export const ROLES: Role[] = ['staff', 'reviewer', 'admin']
+
+export interface ImportRow {
+  row: number
+  ok: boolean
+  action?: 'create' | 'update' | 'unchanged' | string
+  errors?: Record<string, string[]>
+}
+
+export interface ImportAnswer {
+  dry_run: boolean
+  valid: number
+  invalid: number
+  created?: number
+  updated?: number
+  unchanged?: number
+  rows: ImportRow[]
+}
+
+export interface AdminUser {
+  id: number
+  username: string
+  display_name: string
+  role: Role
+  area_id: number
+  area_name: string | null
+  active: boolean
+  must_change_password: boolean
+  locked: boolean
+  created_at: string
+}
+
+export interface Page<T> {
+  items: T[]
+  total: number
+  page?: number
+  per_page?: number
+}
+
+export interface AreaRow {
+  id: number
+  code: string
+  name: string
+  level: string
+  parent_id: number | null
+}
+
+export interface AuditRow {
+  id: number
+  at: string
+  user_id: number | null
+  username: string | null
+  display_name: string | null
+  action: string
+  entity_type: string | null
+  entity_id: string | null
+  device_id: string | null
+  ip: string | null
+  details: unknown
+}
+
+export interface UserFilters {
+  q?: string
+  role?: string
+  area?: number | string | null
+  active?: boolean | '' | null
+  page?: number
+}
+
+export interface AuditFilters {
+  user_id?: string | number | null
+  action?: string
+  entity_type?: string
+  entity_id?: string
+  device_id?: string
+  from?: string
+  to?: string
+  page?: number
+}
+
+export interface AdminApiOptions {
+  fetch?: typeof fetch
+  getCsrfToken?: () => Promise<string | null | undefined>
+  /** Imports of 20,000 rows take tens of seconds: the default waits two minutes before giving up. */
+  timeoutMs?: number
+}
+
+/** `?a=1&b=x` from the filled-in values only (empty strings, null and undefined are left out). */
+export function queryString(params: Record<string, unknown>): string {
+  const q = new URLSearchParams()
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue
+    q.set(k, String(v))
+  }
+  const s = q.toString()
+  return s ? `?${s}` : ''
+}
+
+/** The file name of a Content-Disposition header (RFC 6266: filename* wins), or the fallback. */
+export function dispositionFilename(header: string | null, fallback: string): string {
+  if (!header) return fallback
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header)
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim())
+    } catch {
+      /* fall through to the plain name */
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/.exec(header)
+  return plain ? plain[1].trim() : fallback
+}
+
+export interface Download {
+  blob: Blob
+  filename: string
+}
+
+export function createAdminApi(opts: AdminApiOptions = {}) {
+  const timeoutMs = opts.timeoutMs ?? 120_000
+  const csrf = opts.getCsrfToken ?? (async () => (await getSession())?.csrf_token)
+
+  async function send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+    const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis)
+    const headers: Record<string, string> = { Accept: accept }
+    if (method !== 'GET') {
+      const token = await csrf()
+      if (token) headers['X-CSRF-Token'] = token
+    }
+    let payload: BodyInit | undefined
+    if (body instanceof FormData) {
+      payload = body // the browser writes the multipart boundary into Content-Type itself
+    } else if (body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      payload = JSON.stringify(body)
+    }
+    const ctrl = typeof AbortController !== 'undefined' ? new AbortController() : null
+    const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null
+    let res: Response
+    try {
+      res = await doFetch(path, { method, headers, body: payload, credentials: 'same-origin', signal: ctrl?.signal })
+    } catch (e) {
+      throw new ApiError(0, 'network_error', (e as Error)?.message ?? 'network error')
+    } finally {
+      if (timer) clearTimeout(timer)
+    }
+    if (!res.ok) {
+      let err: { code?: string; message?: string; fields?: Record<string, unknown> } | undefined
+      try {
+        err = (JSON.parse(await res.text()) as { error?: typeof err })?.error
+      } catch {
+        err = undefined
+      }
+      const fallback = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'server_error' : `http_${res.status}`
+      throw new ApiError(res.status, err?.code ?? fallback, err?.message ?? res.statusText, err?.fields ?? {})
+    }
+    return res
+  }
+
+  async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await send(method, path, body)
+    const text = await res.text()
+    return (text ? JSON.parse(text) : null) as T
+  }
+
+  async function download(path: string, fallbackName: string): Promise<Download> {
+    const res = await send('GET', path, undefined, '*/*')
+    return { blob: await res.blob(), filename: dispositionFilename(res.headers.get('Content-Disposition'), fallbackName) }
+  }
+
+  function upload(file: File | Blob, name?: string): FormData {
+    const form = new FormData()
+    if (name) form.append('file', file, name)
+    else form.append('file', file)
+    return form
+  }
+
+  return {
+    importTemplate: () => download('/api/recipients/import-template.xlsx', 'import-template.xlsx'),
+    importRoster: (file: File, dryRun: boolean) =>
+      json<ImportAnswer>('POST', `/api/recipients/import${dryRun ? '?dry_run=1' : ''}`, upload(file, file.name)),
+    weeklyReport: (from: string, to: string) =>
+      download(`/api/reports/weekly.xlsx${queryString({ from, to })}`, `weekly-${from}-${to}.xlsx`),
+
+    listUsers: (f: UserFilters) => json<Page<AdminUser>>('GET', `/api/admin/users${queryString({ ...f })}`),
+    createUser: (body: { username: string; display_name: string; role: Role; area_id: number; password: string }) =>
+      json<AdminUser>('POST', '/api/admin/users', body),
+    updateUser: (id: number, patch: Partial<Pick<AdminUser, 'display_name' | 'role' | 'area_id' | 'active'>>) =>
+      json<AdminUser>('PATCH', `/api/admin/users/${id}`, patch),
+    resetPassword: (id: number, password: string) =>
+      json<AdminUser>('POST', `/api/admin/users/${id}/reset-password`, { password }),
+    revokeSessions: (id: number) => json<{ revoked: number }>('POST', `/api/admin/users/${id}/revoke-sessions`, {}),
+
+    listAreas: () => json<{ items: AreaRow[] }>('GET', '/api/areas'),
+    createArea: (body: { code: string; name: string; level: string; parent_id: number | null }) =>
+      json<AreaRow>('POST', '/api/admin/areas', body),
+    importAreas: (file: File) =>
+      json<{ created: number; errors: { row: number; errors: Record<string, string[]> }[] }>(
+        'POST', '/api/admin/areas/import', upload(file, file.name)),
+
+    listAudit: (f: AuditFilters) => json<Page<AuditRow>>('GET', `/api/admin/audit${queryString({ ...f })}`),
+
+    changePassword: async (current_password: string, new_password: string) => {
+      await send('POST', '/api/auth/password', { current_password, new_password })
+    },
+  }
+}
+
+export type AdminApi = ReturnType<typeof createAdminApi>
+
+let instance: AdminApi | null = null
+
+/** The pages' client; tests swap it with `setAdminApi(createAdminApi({ fetch }))`. */
+export function adminApi(): AdminApi {
+  return (instance ??= createAdminApi())
+}
+
+export function setAdminApi(next: AdminApi | null): void {
+  instance = next
+}
+
+/** Hand a downloaded file to the browser (a temporary blob: link with `download`). */
+export function saveFile({ blob, filename }: Download): void {
+  const url = URL.createObjectURL(blob)
+  const a = document.createElement('a')
+  a.href = url
+  a.download = filename
+  a.rel = 'noopener'
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+}
