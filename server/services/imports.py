@@ -373,6 +373,9 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
     try:
         columns = locate_header(table)
         villages = VillageIndex(actor)
+        # End the read transaction before seconds of parsing: on SQLite every transaction takes the write
+        # lock at BEGIN (database.py), and phones syncing meanwhile would wait for it.
+        db.session.commit()
         rows: list[Row] = []
         for number, cells in table:
             values = {name: cell_text(cells[index]) if index < len(cells) else ""
