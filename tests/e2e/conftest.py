@@ -15,7 +15,8 @@ import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
-DIST = ROOT / "pwa" / "dist"
+# The built app; ZOUFANG_E2E_DIST points elsewhere (e.g. a build of another checkout).
+DIST = Path(os.environ.get("ZOUFANG_E2E_DIST") or ROOT / "pwa" / "dist")
 BIN = Path(sys.executable).parent
 DEMO_PASSWORD = "Demo@2026"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -127,7 +128,7 @@ class ApiClient:
 @pytest.fixture(scope="session")
 def e2e_server(tmp_path_factory):
     if not (DIST / "index.html").exists():
-        pytest.fail("pwa/dist is not built: run `make build` first")
+        pytest.fail(f"{DIST} has no built app: run `make build` first")
     server = E2EServer(tmp_path_factory.mktemp("e2e"))
     try:
         server.start()

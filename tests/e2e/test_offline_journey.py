@@ -217,11 +217,10 @@ def test_a_second_user_on_the_phone_never_sends_the_first_users_records(context,
 
     context.set_offline(False)
     login(page, base, "reviewer_demo")
-    page.locator("[data-test=sync-card]").wait_for()
-    wait_until(lambda: any(r["id"] == rid for r in read_store(page, "recipients")), timeout=45,
-               message="the reviewer's roster to be pulled")
-    page.click("[data-test=sync-now]")
-    page.wait_for_timeout(1500)
+    # Whatever screen the reviewer lands on, the engine runs a full round (push, then pull) after login.
+    wait_until(lambda: any(row["key"].startswith("last_sync:") and row["key"] != f"last_sync:{queued['user_id']}"
+                           for row in read_store(page, "meta")), timeout=45, message="the reviewer's first sync")
+    assert any(r["id"] == rid for r in read_store(page, "recipients"))
     assert [m["id"] for m in outbox(page)] == [queued["id"]]
     assert not any(c["type"] == "visit" and c["data"].get("notes") == "第一位用户离线记录" for c in staff_api.pull_all())
     page.goto(base + "/settings")
