@@ -30,6 +30,19 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def engine_options(url: str) -> dict:
+    """Engine options per backend.
+
+    psycopg prepares a statement server-side after five runs; PostgreSQL may then keep a generic plan made
+    while a table was small (a sequential scan per `IN (…)` lookup after a big import). Plans are cheap next to
+    that risk, so statements are never prepared.
+    """
+    options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql+psycopg"):
+        options["connect_args"] = {"prepare_threshold": None}
+    return options
+
+
 class Config:
     """Production defaults, overridable through the environment."""
 
@@ -38,7 +51,7 @@ class Config:
         self.INSTANCE_DIR = str(instance)
         self.SECRET_KEY = _secret_key(instance)
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'zoufang.db'}"
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR") or str(instance / "attachments")
         self.PWA_DIST = os.environ.get("PWA_DIST") or str(ROOT / "pwa" / "dist")
         self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
@@ -77,5 +90,6 @@ class TestConfig(Config):
         # Cheap hashes keep logins fast in tests; the algorithm (argon2id) is the same.
         self.ARGON2_TIME_COST, self.ARGON2_MEMORY_KIB, self.ARGON2_PARALLELISM = 1, 1024, 1
         self.SQLALCHEMY_DATABASE_URI = database_url
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(database_url)
         self.INSTANCE_DIR = instance_dir
         self.ATTACHMENTS_DIR = str(Path(instance_dir) / "attachments")
