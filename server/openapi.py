@@ -49,6 +49,10 @@ def build_spec(app: Flask) -> dict:
             if meta and meta.get("body"):
                 operation["requestBody"] = {"required": True,
                                             "content": {"application/json": {"schema": meta["body"]}}}
+            elif meta and meta.get("content_type") == "multipart/form-data":
+                operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}}}}}}
             elif meta and meta.get("content_type"):
                 operation["requestBody"] = {"required": True, "content": {
                     "image/jpeg": {"schema": {"type": "string", "format": "binary"}},

@@ -154,7 +154,8 @@ def create_area():
 
 @bp.post("/areas/import")
 @roles(*ADMIN)
-@doc("Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8)", roles=ADMIN)
+@doc("Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8)", roles=ADMIN,
+     content_type="multipart/form-data")
 def import_areas():
     upload = request.files.get("file")
     if upload is None:

@@ -43,7 +43,8 @@ def _dry_run() -> bool:
 @bp.post("/import")
 @roles("reviewer", "admin")
 @doc("Import recipients from a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row",
-     query=ImportQuerySchema, response=ImportResultSchema, roles=("reviewer", "admin"))
+     query=ImportQuerySchema, response=ImportResultSchema, roles=("reviewer", "admin"),
+     content_type="multipart/form-data")
 def import_recipients():
     dry_run = _dry_run()
     upload = request.files.get("file")
