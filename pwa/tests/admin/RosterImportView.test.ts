@@ -1,0 +1,88 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import RosterImportView from '../../src/office/admin/RosterImportView.vue'
+import { i18n } from '../../src/i18n'
+import { setAdminApi } from '../../src/office/admin/api'
+import { chooseFile, json, mockAdminFetch, query } from './adminHelpers'
+
+afterEach(() => setAdminApi(null))
+
+const DRY = {
+  dry_run: true, valid: 3, invalid: 2, created: 2, updated: 1, unchanged: 0,
+  rows: [
+    { row: 2, ok: true, action: 'created' },
+    { row: 3, ok: false, errors: { id_number: ['校验位错误 / bad check digit'] } },
+    { row: 4, ok: true, action: 'created' },
+    { row: 5, ok: true, action: 'updated' },
+    { row: 6, ok: false, errors: { area_id: ['村名不唯一，请填写村代码 / not unique'], category: ['未知类别 / unknown'] } },
+  ],
+}
+const DONE = { ...DRY, dry_run: false, rows: DRY.rows }
+
+describe('RosterImportView', () => {
+  it('shows exactly the invalid rows of a dry run, enables the import, then shows the counts', async () => {
+    const calls = await mockAdminFetch((c) => json(200, c.url.searchParams.get('dry_run') === '1' ? DRY : DONE))
+    const w = mount(RosterImportView, { global: { plugins: [i18n] }, attachTo: document.body })
+    const run = () => w.find('[data-test="import-run"]')
+    expect(w.find('[data-test="import-dry-run"]').attributes('disabled')).toBeDefined()
+    expect(run().attributes('disabled')).toBeDefined()
+
+    await chooseFile(w.find('[data-test="import-file"]'), new File(['姓名,身份证号\n'], 'roster.csv', { type: 'text/csv' }))
+    await w.find('[data-test="import-dry-run"]').trigger('click')
+    await flushPromises()
+
+    expect(calls).toHaveLength(1)
+    expect(calls[0].method).toBe('POST')
+    expect(calls[0].url.pathname).toBe('/api/recipients/import')
+    expect(query(calls[0])).toEqual({ dry_run: '1' })
+    expect(calls[0].headers['X-CSRF-Token']).toBe('csrf-1')
+    expect((calls[0].body as FormData).get('file')).toBeInstanceOf(File)
+
+    const shown = w.findAll('[data-test="invalid-row"]')
+    expect(shown.map((r) => r.attributes('data-row'))).toEqual(['3', '6'])
+    expect(shown[0].text()).toContain('身份证号')
+    expect(shown[0].text()).toContain('校验位错误')
+    expect(shown[1].text()).toContain('所在村(社区)')
+    expect(shown[1].text()).toContain('未知类别')
+    expect(w.find('[data-test="count-valid"]').text()).toBe('3')
+    expect(w.find('[data-test="count-invalid"]').text()).toBe('2')
+    expect(run().attributes('disabled')).toBeUndefined()
+    expect(run().text()).toContain('3')
+
+    await run().trigger('click')
+    expect(w.find('[data-test="busy"]').exists()).toBe(true)
+    await flushPromises()
+    expect(calls).toHaveLength(2)
+    expect(query(calls[1])).toEqual({})
+    expect(w.find('[data-test="import-done"]').text()).toContain('新增 2 人')
+    expect(w.find('[data-test="count-created"]').text()).toBe('2')
+    expect(w.find('[data-test="count-updated"]').text()).toBe('1')
+    expect(w.find('[data-test="busy"]').exists()).toBe(false)
+    expect(run().attributes('disabled')).toBeDefined()
+    w.unmount()
+  })
+
+  it('pages through 20,000 invalid rows and never renders them all', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ row: i + 2, ok: false, errors: { name: ['必填 / required'] } }))
+    await mockAdminFetch(() => json(200, { dry_run: true, valid: 0, invalid: 20_000, created: 0, updated: 0, unchanged: 0, rows }))
+    const w = mount(RosterImportView, { global: { plugins: [i18n] }, attachTo: document.body })
+    await chooseFile(w.find('[data-test="import-file"]'), new File(['x'], 'big.xlsx'))
+    await w.find('[data-test="import-dry-run"]').trigger('click')
+    await flushPromises()
+    expect(w.findAll('[data-test="invalid-row"]')).toHaveLength(50)
+    expect(w.find('[data-test="invalid-row"]').attributes('data-row')).toBe('2')
+    expect(w.find('[data-test="import-run"]').attributes('disabled')).toBeDefined()
+    expect(w.find('[data-test="invalid-pages"]').exists()).toBe(true)
+    w.unmount()
+  })
+
+  it('shows a translated error when the file is refused', async () => {
+    await mockAdminFetch(() => json(415, { error: { code: 'unsupported_file_type', message: 'save as .xlsx' } }))
+    const w = mount(RosterImportView, { global: { plugins: [i18n] }, attachTo: document.body })
+    await chooseFile(w.find('[data-test="import-file"]'), new File(['x'], 'old.xls'))
+    await w.find('[data-test="import-dry-run"]').trigger('click')
+    await vi.waitFor(() => expect(w.find('[data-test="import-error"]').text()).toContain('.xlsx 或 .csv'))
+    expect(w.find('[data-test="import-run"]').attributes('disabled')).toBeDefined()
+    w.unmount()
+  })
+})

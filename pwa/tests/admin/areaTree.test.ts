@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { areaOrder, optionLabel, visibleNodes } from '../../src/office/admin/areaTree'
+
+const ROWS = [
+  { id: 3, code: '330102002', name: '西镇', level: 'township', parent_id: 1 },
+  { id: 4, code: '330102001001', name: '东村', level: 'village', parent_id: 2 },
+  { id: 1, code: '330102', name: '示范县', level: 'county', parent_id: null },
+  { id: 2, code: '330102001', name: '东镇', level: 'township', parent_id: 1 },
+]
+
+describe('areaTree', () => {
+  it('orders depth-first by code with depths and child counts', () => {
+    const nodes = areaOrder(ROWS)
+    expect(nodes.map((n) => [n.name, n.depth, n.children])).toEqual([
+      ['示范县', 0, 2], ['东镇', 1, 1], ['东村', 2, 0], ['西镇', 1, 0],
+    ])
+    expect(optionLabel(nodes[2])).toBe('\u3000\u3000东村')
+  })
+
+  it('hides the subtree of a collapsed node', () => {
+    const nodes = areaOrder(ROWS)
+    expect(visibleNodes(nodes, new Set()).map((n) => n.name)).toEqual(['示范县'])
+    expect(visibleNodes(nodes, new Set([1])).map((n) => n.name)).toEqual(['示范县', '东镇', '西镇'])
+    expect(visibleNodes(nodes, new Set([1, 2])).map((n) => n.name)).toEqual(['示范县', '东镇', '东村', '西镇'])
+  })
+
+  it('makes an area whose parent is out of sight a root', () => {
+    expect(areaOrder([ROWS[1]]).map((n) => n.depth)).toEqual([0])
+  })
+})
