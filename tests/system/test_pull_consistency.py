@@ -28,7 +28,7 @@ pytestmark = [
 ]
 
 WRITERS = 8
-BATCHES_PER_WRITER = 12
+BATCHES_PER_WRITER = 20
 WAIT = 300  # seconds for the writers to finish: generous, the machine is shared
 
 
@@ -45,14 +45,14 @@ def served_app(database_url, tmp_path):
 
 @pytest.fixture
 def slow_commits():
-    """Hold each numbered transaction open 0-60 ms after taking its numbers, before it commits."""
+    """Hold each numbered transaction open 0-100 ms after taking its numbers, before it commits."""
     local = threading.local()
 
     def linger(session: Session) -> None:
         if changes.LAST_SEQ in session.info:  # this transaction has just numbered its changes
             rng = getattr(local, "rng", None) or random.Random(threading.get_ident())
             local.rng = rng
-            time.sleep(rng.uniform(0, 0.06))
+            time.sleep(rng.uniform(0, 0.1))
 
     event.listen(Session, "before_commit", linger)  # after the change log's listener: the numbers are taken
     yield
