@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,9 +19,20 @@ def _secret_key(instance: Path) -> str:
     path = instance / "secret_key"
     if not path.exists():
         instance.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        # O_EXCL: several gunicorn workers starting at once must end up with one key, not four.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+    for _ in range(50):  # another worker may have created it and not yet written it
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise RuntimeError(f"{path} is empty")
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -34,8 +46,8 @@ def engine_options(url: str) -> dict:
     """Engine options per backend.
 
     psycopg prepares a statement server-side after five runs; PostgreSQL may then keep a generic plan made
-    while a table was small (a sequential scan per `IN (…)` lookup after a big import). Plans are cheap next to
-    that risk, so statements are never prepared.
+    while a table was small (a sequential scan per `IN (…)` lookup after a big import). Planning is cheap
+    next to that risk, so statements are never prepared.
     """
     options: dict = {"pool_pre_ping": True}
     if url.startswith("postgresql+psycopg"):
@@ -50,7 +62,8 @@ class Config:
         instance = _instance_dir()
         self.INSTANCE_DIR = str(instance)
         self.SECRET_KEY = _secret_key(instance)
-        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'zoufang.db'}"
+        default_db = f"sqlite:///{instance / 'zoufang.db'}"
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_db
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR") or str(instance / "attachments")
         self.PWA_DIST = os.environ.get("PWA_DIST") or str(ROOT / "pwa" / "dist")
