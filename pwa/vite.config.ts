@@ -6,11 +6,13 @@ import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
 import { vantIconFont } from './vantIconFont'
 import { i18nPrecompile } from './i18nPrecompile'
+import { chunkFileNames, officeChunks, withoutOfficeFiles } from './officeChunks'
 
 export default defineConfig({
   plugins: [
     vantIconFont(),
     i18nPrecompile(),
+    officeChunks(),
     vue(),
     // Vant components are imported on demand; in Vitest the CSS is skipped (TOOLCHAIN gotcha 4).
     Components({ resolvers: [VantResolver({ importStyle: !process.env.VITEST })], dts: false }),
@@ -36,6 +38,8 @@ export default defineConfig({
       },
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,ico,png,svg,woff2}'],
+        // Field phones never download the office console (see officeChunks.ts).
+        manifestTransforms: [withoutOfficeFiles],
       },
       devOptions: { enabled: false },
     }),
@@ -53,7 +57,7 @@ export default defineConfig({
   },
   // `npm run dev` forwards the API to a Flask server (make run serves on 8000).
   server: { proxy: { '/api': process.env.ZOUFANG_API ?? 'http://127.0.0.1:8000' } },
-  build: { outDir: 'dist', target: 'es2020', chunkSizeWarningLimit: 600 },
+  build: { outDir: 'dist', target: 'es2020', chunkSizeWarningLimit: 600, rolldownOptions: { output: { chunkFileNames } } },
   test: {
     environment: 'happy-dom',
     include: ['tests/**/*.test.ts'],

@@ -1,6 +1,7 @@
 /** Routes (history mode, lazy views) and the login guard. */
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { loadSession, session, sessionLoaded } from './composables/useApp'
+import { officeRoutes } from './office/routes'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', component: () => import('./views/LoginView.vue'), meta: { title: 'login.title', public: true } },
@@ -15,6 +16,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/difficulties/:id', component: () => import('./views/DifficultyView.vue'), meta: { title: 'difficulty.title' } },
   { path: '/outbox', component: () => import('./views/OutboxView.vue'), meta: { title: 'nav.outbox', tab: true } },
   { path: '/settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'nav.settings', tab: true } },
+  ...officeRoutes,
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 

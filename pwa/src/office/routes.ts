@@ -1,0 +1,49 @@
+/** The office console's routes: one lazily loaded wide-screen layout at /office; reviewers and admins only. */
+import type { RouteComponent, RouteLocationNormalized, RouteRecordRaw } from 'vue-router'
+import { session } from '../composables/useApp'
+import * as admin from './admin/routes'
+
+export const OFFICE_ROLES = ['reviewer', 'admin'] as const
+
+export function isOfficeRole(role: string | null | undefined): boolean {
+  return !!role && (OFFICE_ROLES as readonly string[]).includes(role)
+}
+
+/** Office roles only; a page may narrow it further with `meta.roles`. Anyone else goes home. */
+function guard(to: RouteLocationNormalized) {
+  const role = session.value?.user.role
+  if (!isOfficeRole(role)) return { path: '/' }
+  const denied = to.matched.some((r) => Array.isArray(r.meta.roles) && !(r.meta.roles as string[]).includes(role!))
+  return denied ? { path: '/office' } : true
+}
+
+/** A lazy component whose office messages are merged before it renders (no flash of raw keys). */
+function lazy(load: () => Promise<{ default: RouteComponent }>): () => Promise<RouteComponent> {
+  return async () => {
+    const [m, i18n] = await Promise.all([load(), import('./i18n')])
+    await i18n.loadOfficeMessages()
+    return m.default
+  }
+}
+
+const withGuard = (r: RouteRecordRaw): RouteRecordRaw => ('redirect' in r && r.redirect ? r : ({ ...r, beforeEnter: guard } as RouteRecordRaw))
+
+const pages: RouteRecordRaw[] = [
+  { path: '', redirect: '/office/visits' },
+  { path: 'visits', component: lazy(() => import('./OfficeVisitsView.vue')), meta: { title: 'office.visits.title' } },
+  { path: 'visits/:id', component: lazy(() => import('./OfficeVisitView.vue')), meta: { title: 'office.visit.title' } },
+  { path: 'difficulties', component: lazy(() => import('./OfficeDifficultiesView.vue')), meta: { title: 'office.board.title' } },
+  { path: 'difficulties/:id', component: lazy(() => import('./OfficeDifficultyView.vue')), meta: { title: 'office.difficulty.title' } },
+  { path: 'campaigns', component: lazy(() => import('./OfficeCampaignsView.vue')), meta: { title: 'office.campaigns.title' } },
+  { path: 'campaigns/:id', component: lazy(() => import('./OfficeCoverageView.vue')), meta: { title: 'office.coverage.title' } },
+]
+
+export const officeRoutes: RouteRecordRaw[] = [
+  {
+    path: '/office',
+    component: lazy(() => import('./OfficeLayout.vue')),
+    beforeEnter: guard,
+    meta: { office: true },
+    children: [...pages, ...(admin.adminRoutes ?? [])].map(withGuard),
+  },
+]
