@@ -50,6 +50,7 @@ describe('AuditLogView', () => {
     const row = w.find('[data-test="audit-row"]')
     expect(row.text()).toContain('2026/11/29 00:30:05')
     expect(row.text()).toContain('recipient.import')
+    expect(row.text()).toContain('花名册导入')
     await row.find('button.mono').trigger('click')
     await flushPromises()
     expect(query(calls[1])).toEqual({ device_id: 'dev-1234567890abcdef', page: '1' })
