@@ -14,7 +14,7 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import AuditLog, ChangeCounter, ChangeLog
 from ..models.base import utcnow
-from . import records
+from . import bulk, records
 from .actors import Actor
 from .scope import AreaPaths, directory_area_ids, subtree_ids
 
@@ -84,7 +84,7 @@ def flush_pending(session: Session) -> None:
     """Write the queued audit rows, then number and log the queued changes: the last step before commit."""
     audits = session.info.pop(AUDITS, None)
     if audits:
-        session.execute(_AUDIT_INSERT, audits)
+        bulk.insert_many(session, _AUDIT_INSERT, audits)
     changes = session.info.pop(CHANGES, None)
     if not changes:
         return
@@ -98,7 +98,7 @@ def flush_pending(session: Session) -> None:
     first = top - len(unique) + 1
     rows = [{"seq": first + i, "entity_type": t, "entity_id": e, "area_id": a}
             for i, (t, e, a) in enumerate(unique)]
-    session.execute(_upsert_change_log(session), rows)
+    bulk.insert_many(session, _upsert_change_log(session), rows)
     session.info[LAST_SEQ] = top
 
 

@@ -31,7 +31,7 @@ from ..schemas.records import (
     cash_signature_errors,
 )
 from ..schemas.sync import OPS, MutationSchema
-from . import changes, notifications, records
+from . import bulk, changes, notifications, records
 from .actors import Actor
 from .scope import AreaPaths
 
@@ -492,7 +492,7 @@ def write_plan(plan: Plan) -> None:
         # Sorted by id: concurrent batches take their row locks in one order, so they cannot deadlock.
         new_rows = sorted((s.row for s in staged if s.new), key=lambda r: r["id"])
         if new_rows:
-            session.execute(_insert(table), new_rows)
+            bulk.insert_many(session, _insert(table), new_rows)
         old_rows = sorted((s.row for s in staged if not s.new), key=lambda r: r["id"])
         if old_rows:
             columns = [c.key for c in table.columns if c.key != "id"]
@@ -506,9 +506,10 @@ def write_plan(plan: Plan) -> None:
             .where(VisitAttachment.visit_id.in_({r["visit_id"] for r in unique_links}))).all())
         fresh = [r for r in unique_links if (r["visit_id"], r["sha256"]) not in existing]
         if fresh:
-            session.execute(_insert(VisitAttachment.__table__), fresh)
+            bulk.insert_many(session, _insert(VisitAttachment.__table__), fresh)
     if plan.applied:
-        session.execute(_insert(AppliedMutation.__table__), sorted(plan.applied, key=lambda r: r["id"]))
+        bulk.insert_many(session, _insert(AppliedMutation.__table__),
+                         sorted(plan.applied, key=lambda r: r["id"]))
     session.flush()
 
 
