@@ -128,6 +128,14 @@ export interface Download {
   filename: string
 }
 
+const unauthorizedListeners = new Set<() => void>()
+
+/** Called when an admin request answers 401 (the page sends the user to log in again). */
+export function onAdminUnauthorized(fn: () => void): () => void {
+  unauthorizedListeners.add(fn)
+  return () => unauthorizedListeners.delete(fn)
+}
+
 export function createAdminApi(opts: AdminApiOptions = {}) {
   const timeoutMs = opts.timeoutMs ?? 120_000
   const csrf = opts.getCsrfToken ?? (async () => (await getSession())?.csrf_token)
@@ -163,6 +171,7 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
       } catch {
         err = undefined
       }
+      if (res.status === 401) unauthorizedListeners.forEach((fn) => fn())
       const fallback = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'server_error' : `http_${res.status}`
       throw new ApiError(res.status, err?.code ?? fallback, err?.message ?? res.statusText, err?.fields ?? {})
     }

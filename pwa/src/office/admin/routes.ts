@@ -1,5 +1,6 @@
 /** Admin pages of the office console (import, report, accounts, areas, audit log, own password), children of /office. */
-import type { RouteComponent, RouteRecordRaw } from 'vue-router'
+import type { RouteComponent, RouteLocationNormalized, RouteLocationRaw, RouteRecordRaw } from 'vue-router'
+import { session } from '../../composables/useApp'
 import type { Role } from './api'
 import { loadAdminMessages } from './i18n'
 
@@ -16,6 +17,23 @@ function page(load: () => Promise<{ default: RouteComponent }>): () => Promise<R
 
 /** The own-password page, for the office and for the field app's router (`/password`). */
 export const ChangePasswordView = page(() => import('./ChangePasswordView.vue'))
+
+/** The field app's own-password route (staff cannot open /office): `...` it into pwa/src/router.ts's routes. */
+export const passwordRoute: RouteRecordRaw = {
+  path: '/password', component: ChangePasswordView, meta: { title: 'admin.password.title' },
+}
+
+/**
+ * A router guard for `router.beforeEach`: a user whose password must change (after an admin's reset, or when it
+ * expired) is sent to the password page first. Only online: a phone in a village without signal keeps working.
+ */
+export function passwordGuard(to: RouteLocationNormalized): true | RouteLocationRaw {
+  const user = session.value?.user as { must_change_password?: boolean } | undefined
+  if (!user?.must_change_password || session.value?.expired || to.meta.public) return true
+  if (typeof navigator !== 'undefined' && !navigator.onLine) return true
+  if (to.path === '/password' || to.path === '/office/password') return true
+  return { path: to.path.startsWith('/office') ? '/office/password' : '/password', query: { next: to.fullPath } }
+}
 
 export const adminRoutes: RouteRecordRaw[] = [
   { path: 'import', component: page(() => import('./RosterImportView.vue')), meta: { title: 'admin.import.title', roles: OFFICE } },

@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { RouteLocationNormalized } from 'vue-router'
+import { session } from '../../src/composables/useApp'
+import { adminNav, adminRoutes, passwordGuard } from '../../src/office/admin/routes'
+
+const to = (path: string, meta: Record<string, unknown> = {}) => ({ path, fullPath: path, meta }) as unknown as RouteLocationNormalized
+
+function as(must: boolean, expired = false) {
+  session.value = { user: { id: 1, username: 'u', display_name: 'U', role: 'reviewer', area_id: 1, must_change_password: must } as never, csrf_token: 't', expired }
+}
+
+afterEach(() => {
+  session.value = null
+  vi.unstubAllGlobals()
+})
+
+describe('passwordGuard', () => {
+  it('sends a user who must change the password to the page of their app, and back afterwards', () => {
+    as(true)
+    expect(passwordGuard(to('/recipients'))).toEqual({ path: '/password', query: { next: '/recipients' } })
+    expect(passwordGuard(to('/office/visits'))).toEqual({ path: '/office/password', query: { next: '/office/visits' } })
+    expect(passwordGuard(to('/password'))).toBe(true)
+    expect(passwordGuard(to('/office/password'))).toBe(true)
+    expect(passwordGuard(to('/login', { public: true }))).toBe(true)
+  })
+
+  it('lets everyone else through, and never blocks a phone that is offline or logged out by expiry', () => {
+    as(false)
+    expect(passwordGuard(to('/recipients'))).toBe(true)
+    as(true, true)
+    expect(passwordGuard(to('/recipients'))).toBe(true)
+    as(true)
+    vi.stubGlobal('navigator', { onLine: false })
+    expect(passwordGuard(to('/recipients'))).toBe(true)
+  })
+})
+
+describe('adminRoutes', () => {
+  it('are relative children with titles and roles, and the nav points at them', () => {
+    for (const r of adminRoutes) {
+      expect(r.path.startsWith('/')).toBe(false)
+      expect(r.meta?.title).toMatch(/^admin\./)
+      expect(Array.isArray(r.meta?.roles)).toBe(true)
+    }
+    expect(adminNav.map((n) => n.path)).toEqual(adminRoutes.map((r) => `/office/${r.path}`))
+  })
+})
