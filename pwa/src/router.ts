@@ -12,9 +12,11 @@ const routes: RouteRecordRaw[] = [
   { path: '/visits/new', component: () => import('./views/VisitEditView.vue'), meta: { title: 'visit.newTitle', form: true } },
   { path: '/visits/:id', component: () => import('./views/VisitView.vue'), meta: { title: 'visit.detailTitle' } },
   { path: '/visits/:id/edit', component: () => import('./views/VisitEditView.vue'), meta: { title: 'visit.editTitle', form: true } },
+  { path: '/difficulties', component: () => import('./views/DifficultiesView.vue'), meta: { title: 'difficulties.title' } },
   { path: '/difficulties/new', component: () => import('./views/DifficultyNewView.vue'), meta: { title: 'difficulty.newTitle', form: true } },
   { path: '/difficulties/:id', component: () => import('./views/DifficultyView.vue'), meta: { title: 'difficulty.title' } },
   { path: '/outbox', component: () => import('./views/OutboxView.vue'), meta: { title: 'nav.outbox', tab: true } },
+  { path: '/inbox', component: () => import('./views/InboxView.vue'), meta: { title: 'inbox.title', tab: true } },
   { path: '/settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'nav.settings', tab: true } },
   ...officeRoutes,
   { path: '/:pathMatch(.*)*', redirect: '/' },
@@ -28,3 +30,4 @@ router.beforeEach(async (to) => {
   if (!session.value) return { path: '/login', query: { next: to.fullPath } }
   return true
 })
+void import('./office/admin/routes').then((m) => m.installPasswordCheck(router)) // /password, asked for when it must change

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { RouteLocationNormalized } from 'vue-router'
+import { createMemoryHistory, createRouter, type RouteLocationNormalized } from 'vue-router'
 import { session } from '../../src/composables/useApp'
-import { adminNav, adminRoutes, passwordGuard } from '../../src/office/admin/routes'
+import { adminNav, adminRoutes, installPasswordCheck, passwordGuard } from '../../src/office/admin/routes'
 
 const to = (path: string, meta: Record<string, unknown> = {}) => ({ path, fullPath: path, meta }) as unknown as RouteLocationNormalized
 
@@ -32,6 +32,21 @@ describe('passwordGuard', () => {
     as(true)
     vi.stubGlobal('navigator', { onLine: false })
     expect(passwordGuard(to('/recipients'))).toBe(true)
+  })
+})
+
+describe('installPasswordCheck', () => {
+  it('adds /password ahead of a catch-all and redirects there', async () => {
+    const router = createRouter({ history: createMemoryHistory(), routes: [
+      { path: '/', component: { template: '<p />' } },
+      { path: '/:pathMatch(.*)*', redirect: '/' },
+    ] })
+    installPasswordCheck(router)
+    installPasswordCheck(router)
+    expect(router.resolve('/password').name).toBe('own-password')
+    as(true)
+    await router.push('/')
+    expect(router.currentRoute.value.fullPath).toBe('/password?next=/')
   })
 })
 

@@ -1,5 +1,5 @@
 /** Admin pages of the office console (import, report, accounts, areas, audit log, own password), children of /office. */
-import type { RouteComponent, RouteLocationNormalized, RouteLocationRaw, RouteRecordRaw } from 'vue-router'
+import type { RouteComponent, RouteLocationNormalized, RouteLocationRaw, RouteRecordRaw, Router } from 'vue-router'
 import { session } from '../../composables/useApp'
 import type { Role } from './api'
 import { loadAdminMessages } from './i18n'
@@ -33,6 +33,13 @@ export function passwordGuard(to: RouteLocationNormalized): true | RouteLocation
   if (typeof navigator !== 'undefined' && !navigator.onLine) return true
   if (to.path === '/password' || to.path === '/office/password') return true
   return { path: to.path.startsWith('/office') ? '/office/password' : '/password', query: { next: to.fullPath } }
+}
+
+/** The field router's hook: add `/password` and ask for a new password when the server says it must change. */
+export function installPasswordCheck(router: Router): void {
+  if (router.hasRoute('own-password')) return
+  router.addRoute({ ...passwordRoute, name: 'own-password' })
+  router.beforeEach(passwordGuard)
 }
 
 export const adminRoutes: RouteRecordRaw[] = [
