@@ -27,6 +27,12 @@ $(STAMPS)/push-server: tests/push_server/package-lock.json
 	cd tests/push_server && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Lighthouse and axe-core for the PWA benchmark (bench/pwa.py).
+$(STAMPS)/bench-node: bench/package-lock.json
+	@mkdir -p $(STAMPS)
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 pwa/dist/index.html: $(STAMPS)/npm $(PWA_SOURCES)
 	cd pwa && npm run build
 
@@ -51,13 +57,14 @@ test-pwa: $(if $(wildcard pwa/package.json),$(STAMPS)/npm)
 	$(if $(wildcard pwa/package.json),cd pwa && npm test,@echo "no PWA yet")
 
 # Each benchmark prints ratios or figures measured in one run; none asserts a timing.
-bench: $(STAMPS)/venv $(STAMPS)/push-server build
+bench: $(STAMPS)/venv $(STAMPS)/push-server $(STAMPS)/bench-node build
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/office.py
+	$(BIN)/python bench/pwa.py
 
 lint: $(STAMPS)/venv
 	$(BIN)/ruff check server tests bench
 
 clean:
-	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist tests/push_server/node_modules
+	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist tests/push_server/node_modules bench/node_modules

@@ -1,0 +1,629 @@
+"""PWA benchmark (issue 3): the field app in Debian's Chromium against the real server, in one run.
+
+    .venv/bin/python bench/pwa.py                 # everything; needs `make build` and bench/node_modules
+    .venv/bin/python bench/pwa.py --skip lighthouse --no-screenshots
+
+It prints, with the targets beside them (nothing here asserts a timing):
+ 1. first-route JS and CSS, gzipped: the login route, and the home route opened cold after login;
+ 2. the browser flushing 1,000 queued visits (written to IndexedDB the way the app's db/records.ts queues
+    them, then one sync round) as a ratio to the Python client pushing the same 1,000 visits in this run;
+ 3. a fresh phone pulling 10,000 recipients into IndexedDB after login;
+ 4. Lighthouse 12.2.3 mobile performance and accessibility of the login route (bench/lighthouse.mjs);
+ 5. the field journey at 360 px with a 4x CPU slowdown: taps and seconds to log one visit with a difficulty,
+    a photo and the signature; axe-core violations on every field screen;
+and saves phone-size screenshots of the field screens into docs/screenshots/field-*.png.
+
+The server is tests/e2e's E2EServer (gunicorn, 2 workers, a fresh demo-seeded SQLite database in a temp dir),
+always stopped at the end; the browser helpers are tests/e2e/helpers.py. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+import sync as sync_bench  # noqa: E402 - bench/sync.py: realistic visit content and the Python client
+
+from tests.e2e import conftest as e2e  # noqa: E402
+
+
+def _snapshot_dist() -> tuple[Path, Path]:
+    """Copy the built app to a temp dir: other work may rebuild pwa/dist while the bench runs."""
+    source = Path(os.environ.get("ZOUFANG_E2E_DIST") or ROOT / "pwa" / "dist")
+    if not (source / "index.html").exists():
+        raise SystemExit(f"{source} has no built app: run `make build` first")
+    for _ in range(5):
+        copy = Path(tempfile.mkdtemp(prefix="zf-bench-dist-")) / "dist"
+        shutil.copytree(source, copy)
+        html = (copy / "index.html").read_text()
+        refs = re.findall(r'(?:src|href)="(/assets/[^"]+)"', html)
+        if all((copy / ref.lstrip("/")).exists() for ref in refs):
+            return source, copy
+        shutil.rmtree(copy.parent, ignore_errors=True)
+        time.sleep(3)  # caught mid-build
+    raise SystemExit(f"{source} keeps changing: no consistent copy")
+
+from tests.e2e.helpers import draw_signature, login, read_store, wait_for_service_worker, wait_until  # noqa: E402
+
+AXE = BENCH / "node_modules" / "axe-core" / "axe.min.js"
+LIGHTHOUSE = BENCH / "lighthouse.mjs"
+SHOTS = ROOT / "docs" / "screenshots"
+PHONE = {"width": 360, "height": 740}
+TIMEOUT_MS = 30_000
+APP = {"dist": Path()}  # the snapshot of the built app this run serves
+
+# -- small helpers ----------------------------------------------------------------------------------------
+
+
+def new_context(browser, **extra):
+    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2,
+                              locale="zh-CN", timezone_id="Asia/Shanghai", **extra)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(TIMEOUT_MS)
+    return ctx
+
+
+def store_count(page, name: str) -> int:
+    return page.evaluate("""async (name) => await new Promise((resolve, reject) => {
+      const open = indexedDB.open('zoufang');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains(name)) { db.close(); resolve(0); return; }
+        const req = db.transaction(name).objectStore(name).count();
+        req.onsuccess = () => { db.close(); resolve(req.result); };
+        req.onerror = () => { db.close(); reject(req.error); };
+      };
+    })""", name)
+
+
+def session_user_id(page) -> str:
+    meta = {row["key"]: row["value"] for row in read_store(page, "meta")}
+    return str(meta["session"]["user"]["id"])
+
+
+def start_logged_in(ctx, base: str):
+    page = ctx.new_page()
+    page.goto(base + "/login")
+    login(page, base)
+    wait_for_service_worker(page)
+    wait_until(lambda: store_count(page, "recipients") > 0, timeout=60, message="the roster", page=page)
+    return page
+
+
+def kib(n: int) -> str:
+    return f"{n / 1024:.1f} KiB"
+
+
+# -- 1. first-route sizes ---------------------------------------------------------------------------------
+
+
+def gzipped(path: str, body: bytes | None) -> tuple[int, int]:
+    local = APP["dist"] / path.lstrip("/")
+    raw = local.read_bytes() if local.is_file() else (body or b"")
+    return len(raw), len(gzip.compress(raw, compresslevel=9, mtime=0))
+
+
+class Recorder:
+    """Same-origin JS and CSS the page asks for (from the network or the service worker)."""
+
+    def __init__(self, page, base: str):
+        self.origin = urlparse(base).netloc
+        self.files: dict[str, tuple[str, int, int]] = {}
+        page.on("response", self._on_response)
+
+    def _on_response(self, response):
+        url = urlparse(response.url)
+        if url.netloc != self.origin or response.status != 200:
+            return
+        kind = "js" if url.path.endswith(".js") else "css" if url.path.endswith(".css") else None
+        if kind is None or url.path.endswith("/sw.js") or url.path in self.files:
+            return
+        try:
+            body = response.body()
+        except Exception:  # noqa: BLE001 - a body the browser dropped: the dist file still has it
+            body = None
+        self.files[url.path] = (kind, *gzipped(url.path, body))
+
+    def totals(self, paths=None) -> dict:
+        out = {"js": 0, "css": 0, "js_raw": 0, "css_raw": 0, "files": 0}
+        for path, (kind, raw, gz) in self.files.items():
+            if paths is None or path in paths:
+                out[kind] += gz
+                out[kind + "_raw"] += raw
+                out["files"] += 1
+        return out
+
+
+def measure_sizes(browser, base: str) -> dict:
+    ctx = new_context(browser)
+    try:
+        page = ctx.new_page()
+        rec = Recorder(page, base)
+        page.goto(base + "/login", wait_until="networkidle")
+        page.locator("button[type=submit]").wait_for()
+        login_route = rec.totals()
+        login(page, base)
+        page.locator("[data-test=sync-card]").wait_for()
+        wait_for_service_worker(page)
+        # The home route as a logged-in phone opens it: a cold tab on "/" (served by the service worker).
+        home = ctx.new_page()
+        rec_home = Recorder(home, base)
+        home.goto(base + "/", wait_until="networkidle")
+        home.locator("[data-test=sync-card]").wait_for()
+        return {"login": login_route, "home": rec_home.totals(), "login_files": dict(rec.files),
+                "home_files": dict(rec_home.files)}
+    finally:
+        ctx.close()
+
+
+# -- 5. the field journey, screenshots and axe --------------------------------------------------------------
+
+
+def make_photo(path: Path) -> None:
+    from PIL import Image
+
+    rng = random.Random(7)
+    img = Image.new("RGB", (1600, 1200))
+    img.putdata([(rng.randrange(256), 90 + (i // 1600) % 100, 120) for i in range(1600 * 1200)])
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=80)
+    path.write_bytes(buf.getvalue())
+
+
+def field_journey(browser, base: str, photo: Path, cpu_slowdown: float) -> dict:
+    """One visit through the UI, counting taps: a fresh phone, login to saved."""
+    ctx = new_context(browser)
+    taps = 0
+    typed = 0
+
+    def tap(locator):
+        nonlocal taps
+        locator.tap()
+        taps += 1
+
+    def type_text(text: str):
+        nonlocal typed
+        page.keyboard.insert_text(text)  # an IME commits whole words: no per-key events
+        typed += len(text)
+
+    try:
+        page = ctx.new_page()
+        cdp = ctx.new_cdp_session(page)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": cpu_slowdown})
+        started = time.perf_counter()
+        page.goto(base + "/login")
+        tap(page.locator("input[name=username]"))
+        type_text("staff_demo")
+        tap(page.locator("input[name=password]"))
+        type_text("Demo@2026")
+        tap(page.locator("button[type=submit]"))
+        page.wait_for_url(lambda url: "/login" not in url)
+        tap(page.locator("[data-test=new-visit]"))
+        item = page.locator("[data-test=recipient-item]").first
+        item.wait_for(timeout=60_000)  # the first roster pull
+        tap(item)
+        page.wait_for_url("**/visits/new*")
+        page.locator("[data-test=submit-visit]").wait_for()
+        # A photo: the add button, then the camera's shutter (the file chooser here).
+        with page.expect_file_chooser() as chooser:
+            tap(page.locator(".add-photo"))
+        chooser.value.set_files(str(photo))
+        taps += 1
+        page.locator("[data-test=photo-thumb]").wait_for(timeout=60_000)
+        # The signature: one stroke and the pad's confirm button.
+        draw_signature(ctx, page)
+        taps += 2
+        # One difficulty: add it, tap its description, type.
+        tap(page.locator("[data-test=add-inline-difficulty]"))
+        tap(page.locator("[data-test=difficulty-description] textarea").last)
+        type_text("房屋漏雨需修缮")
+        tap(page.locator("[data-test=submit-visit]"))
+        page.wait_for_url("**/recipients/*", timeout=60_000)
+        saved = time.perf_counter() - started
+        queued = read_store(page, "outbox")
+        ops = sorted(m["op"] for m in queued)
+        wait_until(lambda: not read_store(page, "outbox"), timeout=90, message="the journey's visit to sync",
+                   page=page)
+        synced = time.perf_counter() - started
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+        cdp.detach()
+        return {"taps": taps, "typed": typed, "seconds": saved, "synced_seconds": synced, "ops": ops}
+    finally:
+        ctx.close()
+
+
+AXE_RUN = """async () => {
+  const r = await axe.run(document, { resultTypes: ['violations'] });
+  return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+    targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
+}"""
+
+
+def screens_tour(browser, base: str, shots: bool) -> dict:
+    """Every main field screen at 360×740: axe-core's violations, and a screenshot of each."""
+    # The app's CSP forbids inline scripts, and add_script_tag inserts axe's source inline: bypass the CSP
+    # in this context only (the journey and the sizes run with it).
+    ctx = new_context(browser, bypass_csp=True)
+    results: dict[str, list] = {}
+
+    def check(page, name: str):
+        page.wait_for_timeout(300)  # transitions and toasts settle
+        if shots:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"field-{name}.png"))
+        page.add_script_tag(path=str(AXE))
+        results[name] = page.evaluate(AXE_RUN)
+
+    try:
+        page = ctx.new_page()
+        page.goto(base + "/login")
+        page.locator("button[type=submit]").wait_for()
+        check(page, "login")
+        login(page, base)
+        wait_for_service_worker(page)
+        wait_until(lambda: store_count(page, "recipients") > 0, timeout=60, message="the roster", page=page)
+        page.goto(base + "/")
+        page.locator("[data-test=sync-card]").wait_for()
+        check(page, "home")
+        page.goto(base + "/recipients")
+        page.locator("[data-test=recipient-item]").first.wait_for()
+        check(page, "recipients")
+        page.locator("[data-test=recipient-item]").first.click()
+        page.wait_for_url("**/recipients/*")
+        page.locator("[data-test=start-visit]").wait_for()
+        check(page, "recipient")
+        page.click("[data-test=start-visit]")
+        page.locator("[data-test=submit-visit]").wait_for()
+        page.locator("[data-test=occasion] input").fill("春节走访慰问")
+        page.locator("[data-test=gifts] input").fill("米一袋、食用油一桶")
+        check(page, "visit-form")
+        # Offline, so the outbox shows a queued visit.
+        ctx.set_offline(True)
+        page.click("[data-test=submit-visit]")
+        page.wait_for_url("**/recipients/*")
+        page = ctx.new_page()
+        page.goto(base + "/outbox")
+        page.locator("[data-test=outbox-item]").first.wait_for()
+        check(page, "outbox")
+        ctx.set_offline(False)
+        wait_until(lambda: not read_store(page, "outbox"), timeout=60, message="the tour's visit to sync",
+                   page=page)
+        page.goto(base + "/settings")
+        page.locator("[data-test=logout]").wait_for()
+        check(page, "settings")
+        return results
+    finally:
+        ctx.close()
+
+
+# -- 4. Lighthouse ------------------------------------------------------------------------------------------
+
+
+def run_lighthouse(url: str) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        return {"error": "node is not installed"}
+    if not (BENCH / "node_modules" / "lighthouse").is_dir():
+        return {"error": "bench/node_modules is missing: run `make bench` (or `cd bench && npm ci`)"}
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env["CHROME_PATH"] = shutil.which("chromium") or ""
+    try:
+        done = subprocess.run([node, str(LIGHTHOUSE), url], cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=300, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return {"error": "Lighthouse did not finish in 300 s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        return {"error": f"Lighthouse exited {done.returncode}: {(done.stderr or done.stdout)[-800:]}"}
+    return json.loads(lines[-1])
+
+
+# -- 3. pulling 10,000 recipients ---------------------------------------------------------------------------
+
+
+def seed_recipients(base: str, count: int) -> int:
+    """`count` recipient.create mutations pushed as admin_demo into staff_demo's villages (the same
+    service, server.services.sync.push, that every device push goes through)."""
+    staff = sync_bench.Client(base)
+    staff.login()
+    changes, _, _ = sync_bench.pull_all(staff, 0, 1000)
+    villages = sorted(c["data"]["id"] for c in changes
+                      if c["type"] == "area" and c["data"].get("level") == "village")
+    if not villages:
+        raise SystemExit("staff_demo sees no village")
+    admin = sync_bench.Client(base)
+    response = admin.http.post(base + "/api/auth/login", json={"username": "admin_demo",
+                                                              "password": sync_bench.PASSWORD})
+    response.raise_for_status()
+    admin.csrf = response.json()["csrf_token"]
+    rng = random.Random(10_000)
+    categories = ["martyr_family", "disabled_veteran", "demobilized", "veteran", "active_family", "other"]
+    surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+    given = "建国军华明英秀兰德福志强海平玉梅桂芳春生"
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+    mutations = []
+    for _ in range(count):
+        mutations.append({"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)), "op": "recipient.create",
+                          "base_version": None, "client_time": now,
+                          "data": {"id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                                   "name": rng.choice(surnames) + "".join(rng.sample(given, 2)),
+                                   "gender": rng.choice(["male", "female"]),
+                                   "phone": f"139{rng.randrange(10**8):08d}",
+                                   "address": f"{rng.randrange(1, 40)}组{rng.randrange(1, 120)}号",
+                                   "area_id": rng.choice(villages), "category": rng.choice(categories),
+                                   "tags": [], "notes": None}})
+    for i in range(0, count, 200):
+        body = json.dumps({"device_id": "bench", "mutations": mutations[i:i + 200]}).encode()
+        answer = admin.push_raw(body)
+        bad = [r for r in answer["results"] if r["status"] != "applied"]
+        if bad:
+            raise SystemExit(f"seeding recipients: {bad[:3]}")
+    changes, _, _ = sync_bench.pull_all(staff, 0, 1000)
+    return sum(1 for c in changes if c["type"] == "recipient" and not c["deleted"])
+
+
+def pull_recipients(browser, base: str, expected: int) -> dict:
+    ctx = new_context(browser)
+    try:
+        page = ctx.new_page()
+        page.goto(base + "/login")
+        page.locator("button[type=submit]").wait_for()
+        page.fill("input[name=username]", "staff_demo")
+        page.fill("input[name=password]", sync_bench.PASSWORD)
+        first_pull: list[float] = []
+        page.on("request", lambda r: "/api/sync/pull" in r.url and not first_pull
+                and first_pull.append(time.perf_counter()))
+        started = time.perf_counter()
+        page.click("button[type=submit]")
+        wait_until(lambda: store_count(page, "recipients") >= expected, timeout=180, interval=0.1,
+                   message=f"{expected} recipients in IndexedDB", page=page)
+        done = time.perf_counter()
+        return {"seconds": done - started, "pull_seconds": done - first_pull[0],
+                "recipients": store_count(page, "recipients"),
+                "changes": sum(store_count(page, s) for s in ("areas", "users", "recipients", "visits",
+                                                              "difficulties", "followups", "campaigns"))}
+    finally:
+        ctx.close()
+
+
+# -- 2. flushing 1,000 queued visits -------------------------------------------------------------------------
+
+# Exactly what db/records.ts `createVisit` writes for each visit (applyMutationLocally + the outbox row of
+# db/outbox.ts `newMutation`), all in one transaction; then the `online` event the engine listens to starts
+# a round, and the clock runs until the outbox is empty (every mutation answered `applied` and dropped).
+FLUSH = """async ({ userId, visits }) => {
+  const open = () => new Promise((resolve, reject) => {
+    const r = indexedDB.open('zoufang');
+    r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error);
+  });
+  const db = await open();
+  let seq = Date.now() * 1000;
+  const clientTime = new Date().toISOString();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction(['visits', 'outbox'], 'readwrite');
+    for (const v of visits) {
+      tx.objectStore('visits').put(
+        { author_id: userId, status: 'submitted', review_comment: null, ...v, _version: 0 });
+      tx.objectStore('outbox').put({ id: crypto.randomUUID(), user_id: userId, seq: seq++, op: 'visit.create',
+        entity_type: 'visit', entity_id: v.id, data: v, base_version: null, client_time: clientTime,
+        attachments: [], state: 'pending', error: null, attempts: 0, server_entity: null });
+    }
+    tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error);
+  });
+  const count = () => new Promise((resolve, reject) => {
+    const r = db.transaction('outbox').objectStore('outbox').count();
+    r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error);
+  });
+  const queued = await count();
+  const t0 = performance.now();
+  window.dispatchEvent(new Event('online'));
+  const deadline = t0 + 180000;
+  let left = queued;
+  while (left > 0 && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    left = await count();
+  }
+  const ms = performance.now() - t0;
+  db.close();
+  return { queued, left, ms };
+}"""
+
+
+def python_push(base: str, mutations: list[dict]) -> float:
+    client = sync_bench.Client(base)
+    client.login()
+    bodies = [json.dumps({"device_id": "bench", "mutations": mutations[i:i + 200]}).encode()
+              for i in range(0, len(mutations), 200)]
+    elapsed = 0.0
+    for body in bodies:
+        started = time.perf_counter()
+        answer = client.push_raw(body)
+        elapsed += time.perf_counter() - started
+        bad = [r for r in answer["results"] if r["status"] != "applied"]
+        if bad:
+            raise SystemExit(f"python push: {bad[:3]}")
+    return elapsed
+
+
+def flush_visits(browser, base: str, count: int) -> dict:
+    ctx = new_context(browser)
+    try:
+        page = start_logged_in(ctx, base)
+        user_id = session_user_id(page)
+        recipient_ids = sorted(r["id"] for r in read_store(page, "recipients"))[:500]
+        rng = random.Random(1000)
+        # Python first and last, the browser between: the client figure averages over the same load.
+        py_first = python_push(base, sync_bench.make_mutations(rng, recipient_ids, count))
+        visits = [m["data"] for m in sync_bench.make_mutations(rng, recipient_ids, count)]
+        result = page.evaluate(FLUSH, {"userId": user_id, "visits": visits})
+        if result["left"]:
+            raise SystemExit(f"the browser left {result['left']} of {result['queued']} mutations queued")
+        py_last = python_push(base, sync_bench.make_mutations(rng, recipient_ids, count))
+        browser_s = result["ms"] / 1000
+        python_s = (py_first + py_last) / 2
+        return {"count": result["queued"], "browser_s": browser_s, "python_s": python_s,
+                "python_runs": (py_first, py_last), "ratio": python_s / browser_s}
+    finally:
+        ctx.close()
+
+
+# -- main --------------------------------------------------------------------------------------------------
+
+
+def target(ok: bool) -> str:
+    return "meets target" if ok else "OVER TARGET"
+
+
+def say(*lines: str) -> None:
+    print("\n".join(lines), flush=True)
+
+
+def report_sizes(s: dict) -> None:
+    for name, path in (("login", "/login"), ("home", "/")):
+        t = s[name]
+        ok = t["js"] <= 120 * 1024 and t["css"] <= 35 * 1024
+        largest = sorted(s[name + "_files"].items(), key=lambda kv: -kv[1][2])[:4]
+        say(f"1. first route {path} ({name}): JS {kib(t['js'])} + CSS {kib(t['css'])} gzipped "
+            f"(raw {kib(t['js_raw'])} + {kib(t['css_raw'])}, {t['files']} files); "
+            f"target ≤ 120 + 35 KiB: {target(ok)}",
+            "   largest: " + ", ".join(f"{Path(p).name} {kib(gz)}" for p, (_, _, gz) in largest))
+
+
+def report_journey(j: dict, slowdown: float) -> None:
+    ok = j["taps"] <= 25 and j["seconds"] <= 90
+    say(f"5. field journey (360 px, {slowdown:g}x CPU slowdown, fresh phone, login to saved; "
+        f"{', '.join(j['ops'])}): {j['taps']} taps, {j['typed']} characters typed, {j['seconds']:.1f} s "
+        f"of machine time (no human think time; synced at {j['synced_seconds']:.1f} s); "
+        f"targets ≤ 25 taps, ≤ 90 s: {target(ok)}")
+
+
+def report_axe(found: dict, shots: bool) -> None:
+    version = json.loads((AXE.parent / "package.json").read_text())["version"]
+    worst = [v for vs in found.values() for v in vs if v["impact"] in ("serious", "critical")]
+    say(f"5. axe-core {version} violations per screen (none serious/critical: {target(not worst)}):")
+    for screen, violations in found.items():
+        listed = "; ".join(f"{v['impact']} {v['id']} ×{v['nodes']} ({', '.join(v['targets'])})"
+                           for v in violations)
+        say(f"   {screen:11s} {listed or 'none'}")
+    if shots:
+        say("   screenshots: docs/screenshots/field-{" + ",".join(found) + "}.png")
+
+
+def report_lighthouse(lh: dict) -> None:
+    if "error" in lh:
+        say(f"4. Lighthouse could not run: {lh['error']}")
+        return
+    m = lh["metrics"]
+    ok = (lh["performance"] or 0) >= 95 and (lh["accessibility"] or 0) >= 95
+    say(f"4. Lighthouse {lh['lighthouse']} mobile (simulated slow 4G, 4x CPU), /login: performance "
+        f"{lh['performance']}, accessibility {lh['accessibility']}; targets ≥ 95: {target(ok)}",
+        f"   FCP {m['fcp_ms']:.0f} ms, LCP {m['lcp_ms']:.0f} ms, TBT {m['tbt_ms']:.0f} ms, "
+        f"CLS {m['cls']:.3f}, Speed Index {m['si_ms']:.0f} ms")
+    for o in lh.get("opportunities", []):
+        say(f"   opportunity: {o['id']} ≈ {o['ms']:.0f} ms" + (f", {kib(o['bytes'])}" if o["bytes"] else ""))
+    for a in lh["failing"]:
+        say(f"   failing a11y audit: {a['id']} ({a['items']} items) {a['title']}")
+    if lh.get("runtimeError"):
+        say(f"   runtime error: {lh['runtimeError']}")
+
+
+def report_pull(r: dict, seeded: int) -> None:
+    say(f"3. pull into IndexedDB: {r['recipients']} recipients ({seeded} seeded + demo; "
+        f"{r['changes']} records in all): {r['seconds']:.2f} s from the login tap, "
+        f"{r['pull_seconds']:.2f} s from the first pull request "
+        f"({r['recipients'] / r['pull_seconds']:.0f} recipients/s); target ≤ 5 s: "
+        f"{target(r['seconds'] <= 5)}")
+
+
+def report_flush(f: dict) -> None:
+    n = f["count"]
+    say(f"2. flush {n} queued visits: browser {f['browser_s']:.2f} s ({n / f['browser_s']:.0f} rec/s); "
+        f"Python client {f['python_s']:.2f} s ({n / f['python_s']:.0f} rec/s; before/after "
+        f"{f['python_runs'][0]:.2f}/{f['python_runs'][1]:.2f} s); browser / Python {f['ratio']:.3f}; "
+        f"target ≥ 0.5: {target(f['ratio'] >= 0.5)}")
+
+
+def run_all(browser, base: str, tmp: Path, args) -> None:
+    if "sizes" not in args.skip:
+        report_sizes(measure_sizes(browser, base))
+    if "journey" not in args.skip:
+        photo = tmp / "photo.jpg"
+        make_photo(photo)
+        report_journey(field_journey(browser, base, photo, args.cpu_slowdown), args.cpu_slowdown)
+    if "screens" not in args.skip:
+        if AXE.exists():
+            report_axe(screens_tour(browser, base, shots=not args.no_screenshots), not args.no_screenshots)
+        else:
+            say("5. axe-core: bench/node_modules/axe-core is missing (cd bench && npm ci)")
+    if "lighthouse" not in args.skip:
+        report_lighthouse(run_lighthouse(base + "/login"))
+    if "pull" not in args.skip:
+        expected = seed_recipients(base, args.recipients)
+        report_pull(pull_recipients(browser, base, expected), args.recipients)
+    if "flush" not in args.skip:
+        report_flush(flush_visits(browser, base, args.visits))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip", action="append", default=[],
+                        choices=["sizes", "journey", "screens", "lighthouse", "pull", "flush"])
+    parser.add_argument("--no-screenshots", action="store_true", help="run axe on the screens, save no PNGs")
+    parser.add_argument("--recipients", type=int, default=10_000, help="recipients to seed and pull")
+    parser.add_argument("--visits", type=int, default=1_000, help="queued visits for the browser to flush")
+    parser.add_argument("--cpu-slowdown", type=float, default=4, help="CPU throttling of the field journey")
+    args = parser.parse_args(argv)
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise SystemExit("Debian's chromium is missing: apt-get install -y chromium fonts-wqy-microhei")
+
+    from playwright.sync_api import sync_playwright
+
+    load = os.getloadavg()
+    say(f"zoufang PWA bench: {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} cores, "
+        f"load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    source, APP["dist"] = _snapshot_dist()
+    e2e.DIST = APP["dist"]  # E2EServer serves this copy
+    tmp = Path(tempfile.mkdtemp(prefix="zf-bench-pwa-"))
+    server = e2e.E2EServer(tmp)
+    try:
+        server.start()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=executable, args=e2e.CHROMIUM_ARGS, timeout=60_000)
+            say(f"Chromium {browser.version}; app: a copy of {source.relative_to(ROOT)}; gunicorn 2 workers, "
+                f"SQLite, {server.url}")
+            try:
+                run_all(browser, server.url, tmp, args)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(APP["dist"].parent, ignore_errors=True)
+    load = os.getloadavg()
+    say(f"load at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
