@@ -31,7 +31,7 @@ def office(browser):
         ctx.close()
 
 
-def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_log(office, e2e_server, tmp_path):
+def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_log(office, context, e2e_server, tmp_path):
     base = e2e_server.url
     rng = random.Random()
     good = [id_number(rng.randrange(10**6)) for _ in range(2)]
@@ -87,6 +87,7 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     form.locator("[data-test=errors-password]").wait_for()
     assert "8" in form.locator("[data-test=errors-password]").inner_text()
     form.locator("[data-test=account-generate]").click()
+    temporary = form.locator("[data-test=account-password]").input_value()
     form.locator("[data-test=account-save]").click()
     page.locator(f"[data-test=account-row][data-username='{username}']").wait_for()
 
@@ -101,3 +102,18 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     page.fill("[data-test=audit-action]", "user.create")
     page.click("[data-test=audit-search]")
     page.locator("[data-test=audit-row][data-action='user.create']").first.wait_for()
+
+    # The new colleague logs in on a phone and is asked for a password of their own before anything else.
+    phone = context.new_page()
+    phone.goto(base + "/login")
+    phone.fill("input[name=username]", username)
+    phone.fill("input[name=password]", temporary)
+    phone.click("button[type=submit]")
+    phone.wait_for_url(lambda url: "/password?next=" in url)
+    phone.locator("[data-test=password-required]").wait_for()
+    phone.fill("[data-test=password-current] input", temporary)
+    phone.fill("[data-test=password-new] input", "Village#2027")
+    phone.fill("[data-test=password-repeat] input", "Village#2027")
+    phone.click("[data-test=password-submit]")
+    phone.wait_for_url(lambda url: "/password" not in url)
+    assert page.request.get(base + "/api/admin/audit?action=user.change_password").json()["total"] == 1
