@@ -7,7 +7,9 @@ import './styles.css'
 import App from './App.vue'
 import { router } from './router'
 import { i18n, savedLocale, setLocale } from './i18n'
-import { engine, loadSession, refreshSession, session } from './composables/useApp'
+import { api, engine, loadSession, onLogin, refreshSession, session } from './composables/useApp'
+import { refreshUnread, startInboxPolling } from './composables/useInbox'
+import { resubscribeAtLogin } from './composables/usePushSubscription'
 
 async function boot() {
   await setLocale(savedLocale())
@@ -20,7 +22,16 @@ async function boot() {
   // The service worker asks an open page to run the sync (Background Sync).
   navigator.serviceWorker?.addEventListener('message', (e) => {
     if (e.data?.type === 'sync') void engine.requestSync()
+    // A push arrived (refresh the badge) or its notification was tapped (route to its screen).
+    if (e.data?.type === 'notification') void refreshUnread()
+    if (e.data?.type === 'open-url' && typeof e.data.url === 'string' && e.data.url.startsWith('/')) {
+      void router.push(e.data.url)
+      void refreshUnread()
+    }
   })
+  // The inbox badge works with no Web Push at all (unreachable in mainland China): poll.
+  startInboxPolling()
+  onLogin((uid) => void resubscribeAtLogin(api, uid).catch(() => undefined))
   // Ask once for storage the browser will not evict (kept records matter more than cache space).
   void navigator.storage?.persist?.().catch(() => undefined)
 }

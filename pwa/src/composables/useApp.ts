@@ -22,6 +22,13 @@ export function onSessionExpired(fn: () => void): () => void {
   return () => expiredListeners.delete(fn)
 }
 
+const loginListeners = new Set<(userId: string) => void>()
+/** Run after each successful login (e.g. renew the push subscription the server dropped at logout). */
+export function onLogin(fn: (userId: string) => void): () => void {
+  loginListeners.add(fn)
+  return () => loginListeners.delete(fn)
+}
+
 export const engine = new SyncEngine({
   api,
   onSessionExpired: () => {
@@ -70,6 +77,7 @@ export async function login(username: string, password: string): Promise<void> {
   syncStatus.lastSyncAt = last ?? null
   engine.start()
   void engine.requestSync()
+  loginListeners.forEach((fn) => fn(String(answer.user.id)))
 }
 
 export async function logout(): Promise<void> {

@@ -1,9 +1,10 @@
 /// <reference lib="webworker" />
-/** Service worker entry: wiring only (precache, SPA navigation, updates, background sync). */
+/** Service worker entry: wiring only (precache, SPA navigation, updates, background sync, push). */
 import { clientsClaim } from 'workbox-core'
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching'
 import { NavigationRoute, registerRoute } from 'workbox-routing'
 import { registerBackgroundSync } from './backgroundSync'
+import { registerPush } from './push'
 
 declare const self: ServiceWorkerGlobalScope
 
@@ -24,3 +25,4 @@ self.addEventListener('message', (event) => {
 clientsClaim()
 
 registerBackgroundSync(self)
+registerPush(self)

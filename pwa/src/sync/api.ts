@@ -44,6 +44,29 @@ export interface LoginAnswer {
   csrf_token: string
 }
 
+/** One row of the in-app inbox (GET /api/notifications). */
+export interface InboxItem {
+  id: number
+  kind: string
+  title: string
+  body: string
+  url: string | null
+  due_at: string
+  sent_at: string | null
+  read_at: string | null
+}
+
+export interface InboxAnswer {
+  items: InboxItem[]
+  unread: number
+}
+
+/** PushSubscription.toJSON(), as the server stores it. */
+export interface PushSubscriptionBody {
+  endpoint: string
+  keys: { p256dh: string; auth: string }
+}
+
 export interface Api {
   login(username: string, password: string): Promise<LoginAnswer>
   me(): Promise<LoginAnswer>
@@ -51,6 +74,11 @@ export interface Api {
   push(deviceId: string, mutations: PushMutation[]): Promise<{ results: PushResult[]; cursor: number }>
   pull(cursor: number, limit: number): Promise<PullPage>
   putAttachment(sha256: string, blob: Blob): Promise<number>
+  inbox(): Promise<InboxAnswer>
+  markNotificationRead(id: number): Promise<void>
+  vapidPublicKey(): Promise<string>
+  savePushSubscription(sub: PushSubscriptionBody): Promise<void>
+  deletePushSubscription(endpoint: string): Promise<void>
 }
 
 export interface ApiOptions {
@@ -128,6 +156,21 @@ export function createApi(opts: ApiOptions): Api {
     },
     async putAttachment(sha256, blob) {
       return (await request('PUT', `/api/attachments/${sha256}`, undefined, blob)).status
+    },
+    async inbox() {
+      return (await request<InboxAnswer>('GET', '/api/notifications')).json
+    },
+    async markNotificationRead(id) {
+      await request('POST', `/api/notifications/${id}/read`, {})
+    },
+    async vapidPublicKey() {
+      return (await request<{ public_key: string }>('GET', '/api/push/vapid-public-key')).json.public_key
+    },
+    async savePushSubscription(sub) {
+      await request('POST', '/api/push/subscriptions', { endpoint: sub.endpoint, keys: sub.keys })
+    },
+    async deletePushSubscription(endpoint) {
+      await request('DELETE', '/api/push/subscriptions', { endpoint })
     },
   }
 }
