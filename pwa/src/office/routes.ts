@@ -26,6 +26,14 @@ function lazy(load: () => Promise<{ default: RouteComponent }>): () => Promise<R
   }
 }
 
+// The layout's sidebar also shows the admin pages' entries, whose titles live in the admin messages.
+const adminMessages = (admin as { loadAdminMessages?: () => Promise<void> }).loadAdminMessages
+
+function layout(load: () => Promise<{ default: RouteComponent }>): () => Promise<RouteComponent> {
+  const page = lazy(load)
+  return async () => (await Promise.all([page(), adminMessages?.().catch(() => undefined)]))[0]
+}
+
 const withGuard = (r: RouteRecordRaw): RouteRecordRaw => ('redirect' in r && r.redirect ? r : ({ ...r, beforeEnter: guard } as RouteRecordRaw))
 
 const pages: RouteRecordRaw[] = [
@@ -41,7 +49,7 @@ const pages: RouteRecordRaw[] = [
 export const officeRoutes: RouteRecordRaw[] = [
   {
     path: '/office',
-    component: lazy(() => import('./OfficeLayout.vue')),
+    component: layout(() => import('./OfficeLayout.vue')),
     beforeEnter: guard,
     meta: { office: true },
     children: [...pages, ...(admin.adminRoutes ?? [])].map(withGuard),
