@@ -103,6 +103,14 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     page.click("[data-test=audit-search]")
     page.locator("[data-test=audit-row][data-action='user.create']").first.wait_for()
 
+    # The weekly report of the last 7 days downloads as a workbook.
+    page.goto(base + "/office/report")
+    with page.expect_download() as report:
+        page.click("[data-test=report-download]")
+    assert report.value.suggested_filename.endswith(".xlsx")
+    with open(report.value.path(), "rb") as workbook:
+        assert workbook.read(2) == b"PK"
+
     # The new colleague logs in on a phone and is asked for a password of their own before anything else.
     phone = context.new_page()
     phone.goto(base + "/login")
