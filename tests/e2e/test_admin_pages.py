@@ -1,4 +1,4 @@
-"""The office admin pages in real Chromium against the real server: roster import, a new account, the audit log."""
+"""The office admin pages in real Chromium against the real server: roster import, accounts, audit log."""
 
 import random
 
@@ -21,8 +21,8 @@ def id_number(seed: int) -> str:
 @pytest.fixture
 def office(browser):
     """A desk PC: a wide window, Chinese, Beijing time."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN", timezone_id="Asia/Shanghai",
-                              accept_downloads=True)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860}, locale="zh-CN",
+                              timezone_id="Asia/Shanghai", accept_downloads=True)
     ctx.set_default_timeout(20_000)
     ctx.set_default_navigation_timeout(20_000)
     try:
@@ -31,7 +31,8 @@ def office(browser):
         ctx.close()
 
 
-def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_log(office, context, e2e_server, tmp_path):
+def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_log(
+        office, context, e2e_server, tmp_path):
     base = e2e_server.url
     rng = random.Random()
     good = [id_number(rng.randrange(10**6)) for _ in range(2)]
