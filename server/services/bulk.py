@@ -7,7 +7,8 @@ datetimes as SQLite text, JSON through the dialect's serializer…) is applied i
 shared by many rows (the batch's one `now`) is processed once, and the driver's executemany runs through
 `exec_driver_sql` — so events, error wrapping (IntegrityError) and the session's transaction are SQLAlchemy's
 as before. Anything unusual (rows with different keys, a column whose default Python must compute, a
-statement with RETURNING) goes through `session.execute` unchanged.
+statement with RETURNING) goes through `session.execute` unchanged, and so does every insert on PostgreSQL,
+where SQLAlchemy's multi-row VALUES pages ("insertmanyvalues") are faster than the driver's executemany.
 """
 
 from sqlalchemy import insert
@@ -67,6 +68,10 @@ def insert_many(session: Session, table_or_stmt, rows: list[dict]) -> None:
     keys = tuple(rows[0])
     keyset = rows[0].keys()
     connection = session.connection()
+    # PostgreSQL: SQLAlchemy's "insertmanyvalues" (multi-row VALUES pages) beats the driver's executemany.
+    if connection.dialect.name != "sqlite":
+        session.execute(stmt, rows)
+        return
     plan = _prepare(connection.dialect, stmt, keys)
     if plan is None or any(row.keys() != keyset for row in rows):
         session.execute(stmt, rows)
