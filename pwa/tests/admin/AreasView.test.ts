@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import AreasView from '../../src/office/admin/AreasView.vue'
+import { i18n } from '../../src/i18n'
+import { setAdminApi } from '../../src/office/admin/api'
+import { chooseFile, json, mockAdminFetch, type Call } from './adminHelpers'
+
+afterEach(() => setAdminApi(null))
+
+const AREAS = [
+  { id: 1, code: '990100', name: '示范县', level: 'county', parent_id: null },
+  { id: 2, code: '990101', name: '城关镇', level: 'township', parent_id: 1 },
+  { id: 3, code: '990101001', name: '东关村', level: 'village', parent_id: 2 },
+]
+
+function server(c: Call): Response {
+  if (c.url.pathname === '/api/areas') return json(200, { items: AREAS })
+  if (c.url.pathname === '/api/admin/areas') return json(409, { error: { code: 'code_taken', message: 'exists', fields: { code: ['already exists'] } } })
+  if (c.url.pathname === '/api/admin/areas/import') return json(200, { created: 4, errors: [{ row: 3, errors: { parent_code: ['unknown parent'] } }] })
+  return json(404, { error: { code: 'not_found' } })
+}
+
+const names = (w: ReturnType<typeof mount>) => w.findAll('[data-test="area-node"] .name').map((n) => n.text())
+
+describe('AreasView', () => {
+  it('shows the tree with the county open, and expands a township', async () => {
+    await mockAdminFetch(server)
+    const w = mount(AreasView, { global: { plugins: [i18n] }, attachTo: document.body })
+    await flushPromises()
+    expect(names(w)).toEqual(['示范县', '城关镇'])
+    await w.findAll('[data-test="area-node"]')[1].find('button.twisty').trigger('click')
+    expect(names(w)).toEqual(['示范县', '城关镇', '东关村'])
+    w.unmount()
+  })
+
+  it('imports a CSV of codes and lists its row errors', async () => {
+    const calls = await mockAdminFetch(server)
+    const w = mount(AreasView, { global: { plugins: [i18n] }, attachTo: document.body })
+    await flushPromises()
+    await chooseFile(w.find('[data-test="area-csv"]'), new File(['code,name,level,parent_code\n'], 'areas.csv', { type: 'text/csv' }))
+    await w.find('[data-test="area-import"]').trigger('click')
+    await flushPromises()
+    const upload = calls.find((c) => c.url.pathname === '/api/admin/areas/import')!
+    expect(upload.method).toBe('POST')
+    expect((upload.body as FormData).get('file')).toBeInstanceOf(File)
+    expect(w.find('[data-test="area-import-result"]').text()).toBe('新增 4 个区划，1 行有误')
+    expect(w.text()).toContain('unknown parent')
+    w.unmount()
+  })
+
+  it('adds an area under a parent and shows code_taken on the form', async () => {
+    const calls = await mockAdminFetch(server)
+    const w = mount(AreasView, { global: { plugins: [i18n] }, attachTo: document.body })
+    await flushPromises()
+    await w.findAll('[data-test="area-node"]')[1].find('.add').trigger('click')
+    await flushPromises()
+    const form = w.find('[data-test="area-form"]')
+    expect((form.find('[data-test="area-code"]').element as HTMLInputElement).value).toBe('990101')
+    await form.find('[data-test="area-code"]').setValue('990101002')
+    await form.find('[data-test="area-name"]').setValue('西街社区')
+    await form.trigger('submit')
+    await flushPromises()
+    const post = calls.find((c) => c.url.pathname === '/api/admin/areas')!
+    expect(JSON.parse(String(post.body))).toEqual({ code: '990101002', name: '西街社区', level: 'village', parent_id: 2 })
+    expect(form.text()).toContain('区划代码已存在')
+    expect(form.text()).toContain('already exists')
+    w.unmount()
+  })
+})
