@@ -11,10 +11,23 @@ import { api, engine, loadSession, onLogin, refreshSession, session } from './co
 import { refreshUnread, startInboxPolling } from './composables/useInbox'
 import { resubscribeAtLogin } from './composables/usePushSubscription'
 
+// Worker messages start flowing at DOMContentLoaded, before boot() has mounted anything: listen now, act once mounted.
+let markMounted: () => void = () => undefined
+const mounted = new Promise<void>((resolve) => (markMounted = resolve))
+navigator.serviceWorker?.addEventListener('message', (e) => {
+  // A push arrived (refresh the badge) or its notification was tapped (route to its screen).
+  if (e.data?.type === 'notification') void mounted.then(refreshUnread)
+  if (e.data?.type === 'open-url' && typeof e.data.url === 'string' && e.data.url.startsWith('/')) {
+    const url: string = e.data.url
+    void mounted.then(() => router.push(url)).then(refreshUnread)
+  }
+})
+
 async function boot() {
   await setLocale(savedLocale())
   await loadSession()
   createApp(App).use(router).use(i18n).mount('#app')
+  markMounted()
   if (session.value && !session.value.expired) {
     engine.start()
     if (navigator.onLine) void refreshSession()
@@ -22,12 +35,6 @@ async function boot() {
   // The service worker asks an open page to run the sync (Background Sync).
   navigator.serviceWorker?.addEventListener('message', (e) => {
     if (e.data?.type === 'sync') void engine.requestSync()
-    // A push arrived (refresh the badge) or its notification was tapped (route to its screen).
-    if (e.data?.type === 'notification') void refreshUnread()
-    if (e.data?.type === 'open-url' && typeof e.data.url === 'string' && e.data.url.startsWith('/')) {
-      void router.push(e.data.url)
-      void refreshUnread()
-    }
   })
   // The inbox badge works with no Web Push at all (unreachable in mainland China): poll.
   startInboxPolling()

@@ -53,8 +53,9 @@ export async function openApp(sw: ServiceWorkerGlobalScope, url: string): Promis
   const own = windows.filter((c) => new URL(c.url).origin === sw.location.origin)
   const client = own.find((c) => c.focused) ?? own.find((c) => c.visibilityState === 'visible') ?? own[0]
   if (client) {
-    await client.focus().catch(() => undefined)
     client.postMessage({ type: 'open-url', url })
+    // Without the user's tap (or once its grace period ended) focus() is refused or never settles: don't wait on it.
+    void client.focus().catch(() => undefined)
     return 'routed'
   }
   const opened = await sw.clients.openWindow(url).catch(() => null)
