@@ -1,6 +1,6 @@
 """Schemas of the sync endpoints: the push envelope, its answer, and a pull page."""
 
-from marshmallow import INCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, fields, validate
 
 from .common import UtcDateTime, UuidString
 
@@ -56,7 +56,7 @@ class PushResponseSchema(Schema):
 
 class PullQuerySchema(Schema):
     class Meta:
-        unknown = RAISE
+        unknown = EXCLUDE  # a cache-buster (`_=…`) or a newer client's extra parameter is not an error
 
     cursor = fields.Integer(load_default=0)
     limit = fields.Integer(load_default=None, validate=validate.Range(1, 1000))

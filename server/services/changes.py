@@ -102,17 +102,22 @@ def flush_pending(session: Session) -> None:
     session.info[LAST_SEQ] = top
 
 
-def init_app(app) -> None:
-    @event.listens_for(Session, "before_commit")
-    def _before_commit(session: Session) -> None:
-        if session.info.get(CHANGES) or session.info.get(AUDITS):
-            flush_pending(session)
+def _before_commit(session: Session) -> None:
+    if session.info.get(CHANGES) or session.info.get(AUDITS):
+        flush_pending(session)
 
-    @event.listens_for(Session, "after_rollback")
-    def _after_rollback(session: Session) -> None:
-        # A rolled-back transaction's queue must not leak into the next one (savepoints use mark()).
-        if not session.in_transaction():
-            discard_pending(session)
+
+def _after_rollback(session: Session) -> None:
+    # A rolled-back transaction's queue must not leak into the next one (savepoints use mark()).
+    if not session.in_transaction():
+        discard_pending(session)
+
+
+def init_app(app) -> None:
+    """Hook the queues into every session's commit (once per process, however many apps are made)."""
+    if not event.contains(Session, "before_commit", _before_commit):
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
 
 
 def newest_change() -> int:

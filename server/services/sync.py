@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import orjson
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
@@ -118,6 +118,7 @@ class Planner:
         self.known: dict[str, dict] = {}
         self.attachments: set[str] = set()
         self.id_numbers: dict[str, str] = {}  # id_number -> recipient id
+        self.latest_follow_up: dict[str, object] = {}  # difficulty id -> the newest follow-up's `at`
         # One clock reading per batch (like a database's transaction time), not one per row and column.
         self.now = utcnow()
         self._in_scope: dict[int | None, bool] = {}  # area id -> in the actor's scope
@@ -130,11 +131,14 @@ class Planner:
         wanted: dict[str, set] = {t: set() for t in CREATE_SCHEMAS}
         shas: set[str] = set()
         id_numbers: set[str] = set()
+        followed: set[str] = set()
         for m in mutations:
             data = m.get("data") if isinstance(m, dict) else None
             if not isinstance(data, dict):
                 continue
             entity_type = str(m.get("op", "")).split(".")[0]
+            if entity_type == "followup" and isinstance(data.get("difficulty_id"), str):
+                followed.add(data["difficulty_id"].lower())
             if entity_type in wanted and isinstance(data.get("id"), str):
                 wanted[entity_type].add(data["id"].lower())
             for key, target in (("recipient_id", "recipient"), ("visit_id", "visit"),
@@ -155,6 +159,10 @@ class Planner:
         if id_numbers:
             self.id_numbers = dict(db.session.execute(
                 select(Recipient.id_number, Recipient.id).where(Recipient.id_number.in_(id_numbers))).all())
+        if followed:
+            self.latest_follow_up = dict(db.session.execute(
+                select(FollowUp.difficulty_id, func.max(FollowUp.at))
+                .where(FollowUp.difficulty_id.in_(followed)).group_by(FollowUp.difficulty_id)).all())
         # Mutation ids last: on PostgreSQL each query sees what had committed when it began, so a record
         # another push created meanwhile comes with its mutation id (answered duplicate, not conflict).
         ids = [m["id"] for m in mutations if isinstance(m, dict) and isinstance(m.get("id"), str)]
@@ -454,8 +462,13 @@ class Planner:
         return self._stage("followup", State(row, new=True))
 
     def _apply_follow_up(self, difficulty: State, followup: dict) -> None:
-        """The difficulty's status and next date follow its latest follow-up (never an older one)."""
+        """The difficulty's status and next date follow its latest follow-up (never an older one, nor one
+        older than the office's last status change): follow-ups synced out of order change nothing back."""
         current = difficulty.row
+        latest = self.latest_follow_up.get(current["id"])
+        if latest is not None and followup["at"] < latest:
+            return
+        self.latest_follow_up[current["id"]] = followup["at"]
         if followup["at"] < current["status_changed_at"]:
             return
         changed = dict(current)

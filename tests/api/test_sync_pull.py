@@ -214,3 +214,9 @@ def test_recipient_created_with_an_id_number_is_pulled_masked(staff, own_recipie
     finally:
         db.session.rollback()
     assert stored == "11010519491231002X"
+
+
+def test_pull_ignores_an_unknown_query_parameter_like_a_cache_buster(staff):
+    response = staff.get("/api/sync/pull?cursor=0&limit=5&_=1764400000000")
+    assert response.status_code == 200
+    assert len(response.json["changes"]) == 5

@@ -462,6 +462,19 @@ def test_followups_append_and_the_latest_sets_difficulty_status_and_follow_up_at
     assert count(FollowUp, FollowUp.difficulty_id == difficulty["id"]) == 2
 
 
+def test_an_older_followup_synced_later_does_not_move_the_next_date_back(staff, own_recipient):
+    difficulty = difficulty_data(own_recipient["id"])
+    staff.push(mutation("difficulty.create", difficulty))
+    newer = followup(difficulty["id"], "2026-11-28T10:00:00Z", next_follow_up_at="2026-12-05T01:00:00Z")
+    older = followup(difficulty["id"], "2026-11-28T09:00:00Z", next_follow_up_at="2026-12-01T01:00:00Z")
+    [first] = staff.push(mutation("followup.create", newer))
+    [second] = staff.push(mutation("followup.create", older))  # another phone, synced later
+    assert (first["status"], second["status"]) == ("applied", "applied")
+    row = scalar(select(Difficulty).where(Difficulty.id == difficulty["id"]))
+    assert row.follow_up_at.isoformat() == "2026-12-05T01:00:00"
+    assert row.version == 2  # the newer follow-up changed it; the older one changed nothing
+
+
 def test_followups_never_conflict_and_resolve_clears_the_next_date(staff, reviewer, own_recipient):
     difficulty = difficulty_data(own_recipient["id"], follow_up_at="2026-12-01T00:00:00Z")
     staff.push(mutation("difficulty.create", difficulty))
