@@ -1,7 +1,8 @@
 /**
  * Vite plugin: keep the office console out of the field app's downloads. Chunks made only of office code
- * (src/office, its messages, ECharts) are named `office-…`, and they and their CSS are left out of the
- * service worker's precache, so a phone never fetches them; the console loads them online, on demand.
+ * (src/office, its messages, ECharts) are named `office-…`; they, the chunks only they import, and their CSS
+ * are left out of the service worker's precache, so a phone never fetches them; the console loads them
+ * online, on demand.
  */
 import type { Plugin } from 'vite'
 
@@ -33,20 +34,35 @@ export function officeChunks(): Plugin {
     name: 'zoufang:office-chunks',
     apply: 'build',
     generateBundle(_, bundle) {
-      const office = new Set<string>()
-      for (const file of Object.values(bundle)) {
-        if (file.type !== 'chunk' || !isOfficeChunk(file.moduleIds)) continue
-        office.add(file.fileName)
-        const css = (file as { viteMetadata?: { importedCss?: Set<string> } }).viteMetadata?.importedCss
-        css?.forEach((f) => officeFiles.add(f))
-      }
+      const chunks = Object.values(bundle).filter((f) => f.type === 'chunk')
+      const office = new Set(chunks.filter((c) => isOfficeChunk(c.moduleIds)).map((c) => c.fileName))
       // The field app may reach office code only through the lazy /office routes, never by a static import.
-      for (const file of Object.values(bundle)) {
-        if (file.type !== 'chunk' || office.has(file.fileName)) continue
-        const bad = file.imports.filter((f) => office.has(f))
-        if (bad.length) this.error(`${file.fileName} statically imports office chunks ${bad.join(', ')}`)
+      for (const c of chunks) {
+        const bad = office.has(c.fileName) ? [] : c.imports.filter((f) => office.has(f))
+        if (bad.length) this.error(`${c.fileName} statically imports office chunks ${bad.join(', ')}`)
       }
-      office.forEach((f) => officeFiles.add(f))
+      // What the field app can load without entering an office chunk; everything else (office chunks and the
+      // library parts only they use, e.g. Vant's tabs) stays out of the precache.
+      const reachable = new Set<string>()
+      const queue = chunks.filter((c) => c.isEntry).map((c) => c.fileName)
+      while (queue.length) {
+        const name = queue.pop()!
+        if (reachable.has(name) || office.has(name)) continue
+        reachable.add(name)
+        const c = bundle[name]
+        if (c?.type === 'chunk') queue.push(...c.imports, ...c.dynamicImports)
+      }
+      const fieldCss = new Set<string>()
+      for (const c of chunks) {
+        const css = (c as { viteMetadata?: { importedCss?: Set<string> } }).viteMetadata?.importedCss ?? new Set<string>()
+        if (reachable.has(c.fileName)) css.forEach((f) => fieldCss.add(f))
+      }
+      for (const c of chunks) {
+        if (reachable.has(c.fileName)) continue
+        officeFiles.add(c.fileName)
+        const css = (c as { viteMetadata?: { importedCss?: Set<string> } }).viteMetadata?.importedCss
+        css?.forEach((f) => fieldCss.has(f) || officeFiles.add(f))
+      }
     },
   }
 }
