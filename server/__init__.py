@@ -17,6 +17,7 @@ def create_app(config: object | None = None) -> Flask:
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     register_extensions(app)
+    register_read_requests(app)  # before the auth guard, whose session lookup is the first read
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
@@ -54,6 +55,24 @@ def register_commands(app: Flask) -> None:
     from .cli import register
 
     register(app)
+
+
+def register_read_requests(app: Flask) -> None:
+    """GET and HEAD requests read; on SQLite their transactions begin without the write lock."""
+    from flask import g, request
+
+    from .database import begin_reads_deferred, end_deferred_reads
+
+    @app.before_request
+    def _reads_deferred():
+        if request.method in ("GET", "HEAD"):
+            g.zf_deferred = begin_reads_deferred()
+
+    @app.teardown_request
+    def _reads_done(_error):
+        token = g.pop("zf_deferred", None)
+        if token is not None:
+            end_deferred_reads(token)
 
 
 def register_security_headers(app: Flask) -> None:

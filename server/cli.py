@@ -49,7 +49,8 @@ def seed_demo() -> bool:
     for t_index, (township_name, village_names) in enumerate(TOWNSHIPS.items(), start=1):
         township = create_area(f"9901{t_index:02d}", township_name, "township", county.id)
         for v_index, village_name in enumerate(village_names, start=1):
-            villages.append(create_area(f"9901{t_index:02d}{v_index:03d}", village_name, "village", township.id))
+            code = f"9901{t_index:02d}{v_index:03d}"
+            villages.append(create_area(code, village_name, "village", township.id))
     first_township = villages[0].parent_id
     staff = auth_service.create_user("staff_demo", "李晓红（城关镇）", DEMO_PASSWORD, "staff", first_township)
     auth_service.create_user("reviewer_demo", "王建军（县退役军人事务局）", DEMO_PASSWORD, "reviewer", county.id)

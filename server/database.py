@@ -1,11 +1,18 @@
 """Engine wiring: SQLite durability and write-lock behaviour, applied to every connection."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+# Whether a SQLite transaction takes the write lock when it begins. Write requests, CLI commands and
+# dispatchers do; GET requests only read, so they begin deferred and never queue behind a sync push.
+_take_write_lock: ContextVar[bool] = ContextVar("zf_take_write_lock", default=True)
+
 
 def configure_engine(engine: Engine) -> None:
-    """Make SQLite durable (WAL, synchronous=FULL) and take the write lock at BEGIN.
+    """Make SQLite durable (WAL, synchronous=FULL) and take the write lock at BEGIN for writers.
 
     Python's sqlite3 begins deferred transactions; two gunicorn workers that both read and then write
     would hit SQLITE_BUSY on the lock upgrade, which no busy timeout cures. BEGIN IMMEDIATE avoids it.
@@ -25,4 +32,30 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _take_write_lock.get() else "BEGIN")
+
+
+def begin_reads_deferred():
+    """For the rest of this request, SQLite transactions begin without the write lock (GET requests)."""
+    return _take_write_lock.set(False)
+
+
+def end_deferred_reads(token) -> None:
+    _take_write_lock.reset(token)
+
+
+def reading_deferred() -> bool:
+    return not _take_write_lock.get()
+
+
+@contextmanager
+def write_connection(engine: Engine):
+    """A separate connection and transaction that takes the write lock at BEGIN: a read-only request's
+    bookkeeping (an audit row, a session's last-seen time) is written here, so its own deferred read
+    transaction never has to upgrade to a writer (which SQLite may refuse outright in WAL mode)."""
+    token = _take_write_lock.set(True)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        _take_write_lock.reset(token)

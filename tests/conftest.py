@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -93,11 +94,25 @@ def database_url(template_db, tmp_path):
         yield f"sqlite:///{path}"
 
 
+class FreshTransactionClient(FlaskClient):
+    """A test client that ends the test's own transaction before each request.
+
+    The test holds an app context, so requests share its database session; on SQLite a transaction the
+    test body opened (with the write lock) would otherwise still be open when the request writes on another
+    connection (an audit row of a read-only request), and wait out the busy timeout.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     instance = tmp_path / "instance"
     instance.mkdir()
     application = create_app(TestConfig(database_url, str(instance)))
+    application.test_client_class = FreshTransactionClient
     with application.app_context():
         yield application
         db.session.remove()

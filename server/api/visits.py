@@ -64,7 +64,8 @@ def get_visit(visit_id: str):
 
 @bp.post("/<visit_id>/review")
 @roles(*OFFICE)
-@doc("Approve or return a submitted visit (409 invalid_transition otherwise)", body=ReviewSchema, roles=OFFICE)
+@doc("Approve or return a submitted visit (409 invalid_transition otherwise)", body=ReviewSchema,
+     roles=OFFICE)
 def review_visit(visit_id: str):
     body = load_json(ReviewSchema())
     return review.review_visit(g.actor, visit_id, body["decision"], body.get("comment"))

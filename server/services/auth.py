@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 
+from ..database import write_connection
 from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, User, UserSession
@@ -108,11 +109,11 @@ def session_for(token: str | None, idle_days: int) -> tuple[UserSession, User] |
     user = db.session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    # Touch at most hourly: a write on every request would serialise SQLite readers for nothing.
+    # Touch at most hourly, on a connection of its own: the request's own transaction stays a reader.
     if now - row.last_seen_at > timedelta(hours=1):
-        row.last_seen_at = now
-        row.expires_at = now + timedelta(days=idle_days)
-        db.session.commit()
+        with write_connection(db.engine) as connection:
+            connection.execute(update(UserSession).where(UserSession.token_hash == row.token_hash)
+                               .values(last_seen_at=now, expires_at=now + timedelta(days=idle_days)))
     return row, user
 
 
