@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Config
 from .database import configure_engine
-from .extensions import db, migrate
+from .extensions import compress, db, migrate
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -33,6 +33,7 @@ def register_extensions(app: Flask) -> None:
 
     auth.configure(app.config)
     db.init_app(app)
+    compress.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     with app.app_context():
         configure_engine(db.engine)

@@ -91,6 +91,14 @@ class Config:
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid")
         # Behind a reverse proxy (nginx), trust one X-Forwarded-For / -Proto hop for client IP and HTTPS.
         self.PROXY_FIX = _flag("PROXY_FIX")
+        # Pulls over slow rural links and the PWA's scripts: brotli over HTTPS, gzip otherwise; a fast
+        # level, since sync answers are compressed on every request. Streams (workbooks) are left alone.
+        self.COMPRESS_ALGORITHM = ["br", "gzip"]
+        self.COMPRESS_LEVEL = 4
+        self.COMPRESS_BR_LEVEL = 4
+        self.COMPRESS_STREAMS = False
+        self.COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json", "application/javascript",
+                                   "text/javascript", "application/manifest+json", "image/svg+xml"]
         self.TESTING = False
 
 

@@ -130,3 +130,23 @@ def test_push_documents_its_request_and_answer(spec):
     assert set(resolve(spec, body["$ref"])["properties"]) >= {"device_id", "mutations"}
     pull = spec["paths"]["/api/sync/pull"]["get"]
     assert {p["name"] for p in pull["parameters"]} >= {"cursor", "limit"}
+
+
+def test_json_answers_and_app_scripts_are_compressed_for_clients_that_accept_it(client, app, tmp_path):
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>走访通</title>" + " " * 2000)
+    (dist / "assets" / "app-1234.js").write_text("console.log('走访通');\n" * 500)
+    app.config["PWA_DIST"] = str(dist)
+    script = client.get("/assets/app-1234.js", headers={"Accept-Encoding": "gzip"})
+    assert script.headers["Content-Encoding"] == "gzip"
+    assert script.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert len(script.data) < 2000
+    again = client.get("/assets/app-1234.js", headers={"Accept-Encoding": "gzip",
+                                                       "If-None-Match": script.headers["ETag"]})
+    assert again.status_code == 304
+    shell = client.get("/recipients/x", headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
+    assert shell.headers["Content-Encoding"] == "gzip" and "no-store" in shell.headers["Cache-Control"]
+    spec = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert spec.headers["Content-Encoding"] == "gzip"
+    assert client.get("/api/openapi.json").headers.get("Content-Encoding") is None
