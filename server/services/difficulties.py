@@ -91,8 +91,17 @@ def difficulty_detail(actor: Actor, difficulty_id: str) -> dict:
     difficulty = get_difficulty(actor, difficulty_id)
     follow_ups = db.session.execute(
         select(FollowUp).where(FollowUp.difficulty_id == difficulty.id).order_by(FollowUp.at)).scalars()
+    recipient_name, village_name, assignee_name = db.session.execute(
+        select(Recipient.name, Village.name, Assignee.display_name)
+        .select_from(Difficulty)
+        .join(Recipient, Recipient.id == Difficulty.recipient_id)
+        .join(Village, Village.id == Difficulty.area_id)
+        .outerjoin(Assignee, Assignee.id == Difficulty.assignee_id)
+        .where(Difficulty.id == difficulty.id)
+    ).one()
     data = records.difficulty_data(records.row_dict(difficulty))
-    data.update(version=difficulty.version,
+    data.update(version=difficulty.version, recipient_name=recipient_name, village_name=village_name,
+                assignee_name=assignee_name,
                 follow_ups=[records.followup_data(records.row_dict(f)) for f in follow_ups])
     return data
 

@@ -26,6 +26,8 @@ def test_assigning_reaches_the_phone_on_next_pull(staff, reviewer, own_recipient
     response = reviewer.patch(f"/api/difficulties/{data['id']}", json={
         "assignee_id": staff.user["id"], "responsible_unit": "镇民政办", "due_date": due})
     assert response.status_code == 200, response.json
+    assert response.json["recipient_name"] == own_recipient["name"]
+    assert response.json["assignee_name"] == staff.user["display_name"]
     changes, _ = staff.pull_all(cursor)
     pulled = changes[("difficulty", data["id"])]["data"]
     assert (pulled["assignee_id"], pulled["responsible_unit"], pulled["due_date"]) == (
