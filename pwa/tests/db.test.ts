@@ -4,7 +4,7 @@ import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
 import { getCursor } from '../src/db/replica'
 import { discardMutation, exportPending, listOutbox } from '../src/db/outbox'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
-import { adoptReplicaFor, applyPulledPage, dropReplica } from '../src/db/replica'
+import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica } from '../src/db/replica'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
 import { getDeviceId, uuid } from '../src/db/meta'
 import { RID, freshDb, jpegBlob, visitData } from './helpers'
@@ -99,6 +99,44 @@ describe('pulled pages', () => {
     expect((await getDb().visits.get(id))?.gifts).toBe('本机')
     expect((await getDb().areas.get(9))?.name).toBe('东村')
     expect(await getCursor('1')).toBe(42)
+  })
+})
+
+describe('bulk writes', () => {
+  it('a pulled page deletes tombstones (integer keys too) and the later change for one record wins', async () => {
+    await getDb().areas.put({ id: 7, code: '7', name: '西村', level: 'village', parent_id: 2, _version: 1 } as never)
+    const applied = await applyPulledPage('1', [
+      { type: 'area', id: '7', version: 2, deleted: true, data: {} },
+      { type: 'area', id: '9', version: 1, deleted: false, data: { id: 9, code: '9', name: '东村', level: 'village', parent_id: 2 } },
+      { type: 'area', id: '9', version: 2, deleted: false, data: { id: 9, code: '9', name: '东村二', level: 'village', parent_id: 2 } },
+      { type: 'nonsense' as never, id: 'x', version: 1, deleted: false, data: {} },
+    ], 5)
+    expect(applied).toBe(2)
+    expect(await getDb().areas.get(7)).toBeUndefined()
+    expect((await getDb().areas.get(9))?.name).toBe('东村二')
+    expect(await getCursor('1')).toBe(5)
+  })
+
+  it('a pushed batch drops acknowledged mutations and stores entities only where nothing else is queued', async () => {
+    const done = uuid()
+    const edited = uuid()
+    await createVisit('1', visitData(done))
+    await createVisit('1', visitData(edited))
+    const [m1, m2] = await listOutbox('1')
+    await updateVisit('1', edited, { gifts: '本机新改' }) // folds into m2 under a fresh id: m2 is gone
+    const queued = (await listOutbox('1')).find((m) => m.entity_id === edited)!
+    // Another user's queued change to the same record does not protect this user's replica.
+    await createVisit('2', visitData(done))
+    await applyPushedBatch('1', [m1.id, m2.id], [
+      { type: 'visit', id: done, version: 1, deleted: false, data: visitData(done, { gifts: '服务器' }) },
+      { type: 'visit', id: done, version: 2, deleted: false, data: visitData(done, { gifts: '服务器二' }) },
+      { type: 'visit', id: edited, version: 1, deleted: false, data: visitData(edited, { gifts: '服务器' }) },
+    ])
+    expect((await getDb().visits.get(done))?.gifts).toBe('服务器二')
+    expect((await getDb().visits.get(done))?._version).toBe(2)
+    expect((await getDb().visits.get(edited))?.gifts).toBe('本机新改')
+    expect((await listOutbox('1')).map((m) => m.id)).toEqual([queued.id])
+    expect(await listOutbox('2')).toHaveLength(1)
   })
 })
 

@@ -39,8 +39,7 @@ export async function listAllOutbox(): Promise<Mutation[]> {
 /** Entity ids with an unsynced mutation of this user: pulls must not overwrite them. */
 export async function pendingEntityIds(userId: string): Promise<Set<string>> {
   const ids = new Set<string>()
-  await getDb().outbox.each((m) => {
-    if (m.user_id !== userId) return
+  await getDb().outbox.where('[user_id+seq]').between([userId, -Infinity], [userId, Infinity]).each((m) => {
     ids.add(m.entity_id)
     // A queued follow-up changes its difficulty's status and next date locally.
     if (m.op === 'followup.create' && m.data.difficulty_id) ids.add(String(m.data.difficulty_id))

@@ -11,18 +11,43 @@ function replicaTables() {
   return Object.values(ENTITY_TABLES).map((t) => db.table(t))
 }
 
-async function putChange(c: Change, pending: Set<string>): Promise<boolean> {
-  const name = ENTITY_TABLES[c.type]
-  if (!name) return false
-  // A record with unsynced local changes keeps them; the push result will bring the server's copy.
-  if (pending.has(String(c.id))) return false
-  const table = getDb().table(name)
-  if (c.deleted) {
-    await table.delete(c.id)
-    if (/^\d+$/.test(c.id)) await table.delete(Number(c.id))
+/**
+ * Write changes to the replica with bulk operations: per store one bulkDelete (tombstones) and one bulkPut.
+ * Skips unknown types and records with unsynced local changes (`pending`): the push result brings the
+ * server's copy later. When a page names one record twice, the later change wins. Call inside a transaction
+ * over the replica stores. Returns how many changes were written.
+ */
+async function writeChanges(changes: Change[], pending: Set<string>): Promise<number> {
+  const byTable = new Map<string, Map<string, Change>>()
+  for (const c of changes) {
+    const name = ENTITY_TABLES[c.type]
+    if (!name) continue
+    // A record with unsynced local changes keeps them; the push result will bring the server's copy.
+    if (pending.has(String(c.id))) continue
+    let rows = byTable.get(name)
+    if (!rows) byTable.set(name, (rows = new Map()))
+    rows.delete(String(c.id)) // re-insert so the later change keeps its place and wins
+    rows.set(String(c.id), c)
   }
-  else await table.put(changeToRow(c))
-  return true
+  let applied = 0
+  const db = getDb()
+  for (const [name, rows] of byTable) {
+    const table = db.table(name)
+    const deletes: unknown[] = []
+    const puts: Record<string, unknown>[] = []
+    for (const c of rows.values()) {
+      if (c.deleted) {
+        deletes.push(c.id)
+        if (/^\d+$/.test(c.id)) deletes.push(Number(c.id)) // areas and users have integer keys
+      } else {
+        puts.push(changeToRow(c))
+      }
+      applied++
+    }
+    if (deletes.length) await table.bulkDelete(deletes as never[])
+    if (puts.length) await table.bulkPut(puts)
+  }
+  return applied
 }
 
 /** Store one pulled page and its cursor in a single transaction: either both land or neither. */
@@ -31,19 +56,38 @@ export async function applyPulledPage(userId: string, changes: Change[], cursor:
   let applied = 0
   await db.transaction('rw', [...replicaTables(), db.outbox, db.meta], async () => {
     const pending = await pendingEntityIds(userId)
-    for (const c of changes) if (await putChange(c, pending)) applied++
+    applied = await writeChanges(changes, pending)
     await setMeta(cursorKey(userId), cursor)
   })
   return applied
 }
 
-/** Store the entity a push answered with, unless the record has newer queued changes. */
-export async function applyPushedEntity(userId: string, entity: Change): Promise<void> {
+/**
+ * Settle a pushed batch in one transaction: drop the acknowledged mutations, then store the entities the
+ * server answered with, except for records that still have queued mutations of this user (later edits,
+ * rejected or conflicting ones, unanswered ones). Other outbox changes of the same answer (conflict,
+ * rejected) may run in an enclosing transaction over the replica stores, the outbox and attachments.
+ */
+export async function applyPushedBatch(userId: string, acknowledged: string[], entities: Change[]): Promise<void> {
   const db = getDb()
   await db.transaction('rw', [...replicaTables(), db.outbox], async () => {
+    if (acknowledged.length) await db.outbox.bulkDelete(acknowledged)
+    if (!entities.length) return
     const pending = await pendingEntityIds(userId)
-    await putChange(entity, pending)
+    // Several answers for one record (a create and an update in one batch): keep the newest version.
+    const newest = new Map<string, Change>()
+    for (const e of entities) {
+      const key = `${e.type}:${e.id}`
+      const prev = newest.get(key)
+      if (!prev || (e.version ?? 0) >= (prev.version ?? 0)) newest.set(key, e)
+    }
+    await writeChanges([...newest.values()], pending)
   })
+}
+
+/** Store the entity a push answered with, unless the record has newer queued changes. */
+export async function applyPushedEntity(userId: string, entity: Change): Promise<void> {
+  await applyPushedBatch(userId, [], [entity])
 }
 
 export async function getCursor(userId: string): Promise<number> {

@@ -5,8 +5,8 @@ import { ENTITY_TABLES } from '../db/schema'
 import { getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
 import { listOutbox } from '../db/outbox'
 import { inflight } from '../db/records'
-import { adoptReplicaFor, applyPulledPage, applyPushedEntity, getCursor } from '../db/replica'
-import type { Mutation } from '../db/types'
+import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor } from '../db/replica'
+import type { Change, Mutation } from '../db/types'
 import { ApiError, type Api, type PushMutation, type PushResult } from './api'
 
 export const MAX_BATCH = 200
@@ -234,10 +234,18 @@ export class SyncEngine {
     }
   }
 
+  /**
+   * Settle one pushed batch in one transaction: the pending-entity set is computed once, acknowledged
+   * mutations are bulk-deleted and the returned entities bulk-put (see `applyPushedBatch`).
+   */
   private async applyResults(userId: string, sent: Mutation[], results: PushResult[], retriedMissing: Set<string>) {
     const db = getDb()
     const byId = new Map(results.map((r) => [r.id, r]))
     let unanswered = 0
+    const acknowledged: string[] = []
+    const entities: Change[] = []
+    const updates: { id: string; patch: Partial<Mutation> }[] = []
+    const notUploaded: string[] = []
     for (const m of sent) {
       const r = byId.get(m.id)
       if (!r) {
@@ -245,22 +253,30 @@ export class SyncEngine {
         continue
       }
       if (r.status === 'applied' || r.status === 'duplicate') {
-        await db.outbox.delete(m.id)
-        if (r.entity) await applyPushedEntity(userId, r.entity)
+        acknowledged.push(m.id)
+        if (r.entity) entities.push(r.entity)
       } else if (r.status === 'conflict') {
-        await db.outbox.update(m.id, {
-          state: 'conflict', error: { code: 'conflict', message: r.error?.message }, server_entity: r.entity ?? null,
+        updates.push({
+          id: m.id,
+          patch: { state: 'conflict', error: { code: 'conflict', message: r.error?.message }, server_entity: r.entity ?? null },
         })
       } else if (r.error?.code === 'missing_attachment' && !retriedMissing.has(m.id)) {
         // The server lost or never got the file: upload it again, then the mutation goes again.
         retriedMissing.add(m.id)
-        for (const sha of m.attachments) await db.attachments.update(sha, { uploaded: 0 })
+        notUploaded.push(...m.attachments)
       } else {
-        await db.outbox.update(m.id, {
-          state: 'rejected', error: r.error ?? { code: 'validation_error' }, attempts: m.attempts + 1,
+        updates.push({
+          id: m.id,
+          patch: { state: 'rejected', error: r.error ?? { code: 'validation_error' }, attempts: m.attempts + 1 },
         })
       }
     }
+    const tables = [db.outbox, db.attachments, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
+    await db.transaction('rw', tables, async () => {
+      for (const { id, patch } of updates) await db.outbox.update(id, patch)
+      for (const sha of new Set(notUploaded)) await db.attachments.update(sha, { uploaded: 0 })
+      await applyPushedBatch(userId, acknowledged, entities)
+    })
     if (unanswered) throw new ApiError(0, 'incomplete_answer')
   }
 
