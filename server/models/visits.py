@@ -17,7 +17,7 @@ class Visit(db.Model):
     __table_args__ = (
         Index("ix_visits_area_visited", "area_id", "visited_at"),
         Index("ix_visits_recipient_visited", "recipient_id", "visited_at"),
-        Index("ix_visits_visited", "visited_at"),
+        Index("ix_visits_visited_recipient", "visited_at", "recipient_id"),
         Index("ix_visits_status_visited", "status", "visited_at"),
         Index("ix_visits_author_visited", "author_id", "visited_at"),
     )
