@@ -5,12 +5,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Area, Campaign
+from ..models import Campaign
 from ..models.recipients import CATEGORIES
 from ..services import records
 from ..services.campaigns import create_campaign
 from ..services.coverage import campaign_coverage
-from ..services.scope import directory_area_ids
+from ..services.scope import area_in_scope, directory_area_ids
 from . import doc, load_json, roles
 
 bp = Blueprint("campaigns", __name__, url_prefix="/api/campaigns")
@@ -53,8 +53,7 @@ def list_campaigns():
 def create():
     body = load_json(CampaignCreateSchema())
     area_id = body.pop("area_id") or g.actor.area_id
-    area = db.session.get(Area, area_id)
-    if area is None or not (g.actor.sees_all or area.path.startswith(g.actor.area_path)):
+    if area_in_scope(g.actor, area_id) is None:
         raise ValidationError({"area_id": ["not an area in your scope"]})
     campaign = create_campaign(g.actor, area_id=area_id, **body)
     return records.campaign_data(records.row_dict(campaign)), 201

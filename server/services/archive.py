@@ -9,14 +9,12 @@ from ..models import Area, Difficulty, FollowUp, Recipient, User, Visit
 from . import records
 from .actors import Actor
 from .changes import record_audit
+from .scope import area_in_scope
 
 
 def get_recipient(actor: Actor, recipient_id: str) -> Recipient:
     recipient = db.session.get(Recipient, recipient_id)
-    if recipient is None:
-        raise ApiError(404, "not_found", "No such recipient")
-    path = db.session.execute(select(Area.path).where(Area.id == recipient.area_id)).scalar_one()
-    if not (actor.sees_all or path.startswith(actor.area_path)):
+    if recipient is None or area_in_scope(actor, recipient.area_id) is None:
         raise ApiError(404, "not_found", "No such recipient")
     return recipient
 

@@ -17,6 +17,7 @@ from ..models.base import utcnow
 from . import subscriptions
 from .actors import Actor
 from .changes import record_audit, record_change
+from .scope import area_in_scope
 
 hasher = PasswordHasher()
 # Verified against when the username is unknown, so a miss takes as long as a wrong password.
@@ -143,10 +144,7 @@ def revoke_sessions(user_id: int, actor: Actor | None) -> int:
 
 def get_user_in_scope(actor: Actor, user_id: int) -> User:
     user = db.session.get(User, user_id)
-    if user is None:
-        raise ApiError(404, "not_found", "No such user")
-    path = db.session.execute(select(Area.path).where(Area.id == user.area_id)).scalar_one()
-    if not (actor.sees_all or path.startswith(actor.area_path)):
+    if user is None or area_in_scope(actor, user.area_id) is None:
         raise ApiError(404, "not_found", "No such user")
     return user
 

@@ -12,7 +12,7 @@ from ..models.base import utcnow
 from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
-from .scope import apply_scope, scope_filter
+from .scope import apply_scope, area_in_scope, scope_filter
 from .timezone import local_today
 
 Village = aliased(Area)
@@ -32,8 +32,8 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, ar
     if clause is not None:
         filters.append(clause)
     if area is not None:
-        chosen = db.session.get(Area, area)
-        if chosen is None or not (actor.sees_all or chosen.path.startswith(actor.area_path)):
+        chosen = area_in_scope(actor, area)
+        if chosen is None:
             raise ApiError(404, "not_found", "No such area in your scope")
         filters.append(Difficulty.area_id.in_(
             select(Area.id).where(Area.path.startswith(chosen.path, autoescape=True)).scalar_subquery()))

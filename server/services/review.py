@@ -11,7 +11,7 @@ from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
 from .notifications import notify_visit_returned
-from .scope import apply_scope, scope_filter
+from .scope import apply_scope, area_in_scope, scope_filter
 from .timezone import local_range_utc
 
 Village = aliased(Area)
@@ -19,8 +19,8 @@ Township = aliased(Area)
 
 
 def _area_within(actor: Actor, area_id: int) -> Area:
-    area = db.session.get(Area, area_id)
-    if area is None or not (actor.sees_all or area.path.startswith(actor.area_path)):
+    area = area_in_scope(actor, area_id)
+    if area is None:
         raise ApiError(404, "not_found", "No such area in your scope")
     return area
 

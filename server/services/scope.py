@@ -23,6 +23,17 @@ def scope_filter(actor: Actor, area_column):
     return area_column.in_(subtree_ids(actor))
 
 
+def covers(actor: Actor, area: Area | None) -> bool:
+    """Whether an area lies in the actor's subtree (False for no area)."""
+    return area is not None and (actor.sees_all or area.path.startswith(actor.area_path))
+
+
+def area_in_scope(actor: Actor, area_id: int | None) -> Area | None:
+    """The area, if it lies in the actor's subtree; None otherwise (callers answer 404 / a field error)."""
+    area = db.session.get(Area, area_id) if area_id is not None else None
+    return area if covers(actor, area) else None
+
+
 def subtree_filter(path: str, area_column):
     """`area_column` within the subtree at `path`, or None when that subtree is the whole tree."""
     if path.count("/") == 2 and _single_root():

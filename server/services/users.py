@@ -9,11 +9,12 @@ from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, User
 from ..models.base import utcnow
-from .actors import Actor
 from . import auth
+from .actors import Actor
 from .auth import get_user_in_scope as _user_in_scope
 from .auth import hash_password, revoke_sessions
 from .changes import newest_change, record_audit, record_change
+from .scope import area_in_scope
 
 CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
 
@@ -44,8 +45,8 @@ def _check_password(password: str, policy: dict, username: str) -> None:
 
 
 def _area_in_scope(actor: Actor, area_id: int) -> Area:
-    area = db.session.get(Area, area_id)
-    if area is None or not (actor.sees_all or area.path.startswith(actor.area_path)):
+    area = area_in_scope(actor, area_id)
+    if area is None:
         raise ApiError(422, "validation_error", "Unknown area", {"area_id": ["not an area in your scope"]})
     return area
 
