@@ -1,6 +1,15 @@
 """Schemas of the records the sync ops write: a `.create` carries all of it, an `.update` a patch."""
 
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate, validates, validates_schema
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from ..models.difficulties import CATEGORIES as DIFFICULTY_CATEGORIES
 from ..models.difficulties import STATUSES as DIFFICULTY_STATUSES
