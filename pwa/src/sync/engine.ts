@@ -3,7 +3,6 @@ import { getDb } from '../db/db'
 import { attachmentBlob, pruneUploadedAttachments } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
 import { getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
-import { listOutbox } from '../db/outbox'
 import { inflight } from '../db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor } from '../db/replica'
 import type { Change, Mutation } from '../db/types'
@@ -195,7 +194,9 @@ export class SyncEngine {
     let batchSize = MAX_BATCH
     const retriedMissing = new Set<string>()
     for (let round = 0; round < 1000; round++) {
-      const pending = (await listOutbox(userId)).filter((m) => m.state === 'pending')
+      // Only the next batch's worth of this user's pending mutations, oldest first (not the whole queue).
+      const pending = await getDb().outbox.where('[user_id+seq]').between([userId, -Infinity], [userId, Infinity])
+        .filter((m) => m.state === 'pending').limit(batchSize).toArray()
       if (!pending.length) return
       // Take mutations in order up to the count and byte limits.
       const batch: Mutation[] = []
