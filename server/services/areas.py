@@ -88,7 +88,7 @@ def import_areas(actor: Actor, rows: list[dict]) -> dict:
                 errors.append({"row": index, "errors": err.fields or {"code": [err.message]}})
             del pending[code]
             progress = True
-    for code, (index, *_rest) in pending.items():
+    for index, *_rest in pending.values():
         errors.append({"row": index, "errors": {"parent_code": ["parent cycle or unknown"]}})
     db.session.commit()
     return {"created": created, "errors": sorted(errors, key=lambda e: e["row"])}

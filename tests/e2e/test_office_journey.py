@@ -4,7 +4,7 @@ fixes it, the reviewer approves it and the phone can no longer edit it; the cove
 import hashlib
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -94,7 +94,7 @@ def review_in_console(page, visit_id: str, decision: str, comment: str) -> None:
 def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff_api, reviewer_api, tmp_path):
     base = e2e_server.url
     photo = make_photo(tmp_path / "photo.jpg")
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
 
     # --- The phone: log a visit offline (photo, GPS, cash with a reason for no signature, a difficulty).
     context.grant_permissions(["geolocation"], origin=base)
@@ -208,7 +208,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     answer = staff_api.post("/api/sync/push", {"device_id": "e2e-office", "mutations": [{
         "id": str(uuid.uuid4()), "op": "visit.update", "data": {"id": visit_id, "notes": "改"},
         "base_version": server_visit(reviewer_api, visit_id)["version"],
-        "client_time": datetime.now(timezone.utc).isoformat()}]}).json()
+        "client_time": datetime.now(UTC).isoformat()}]}).json()
     assert answer["results"][0]["status"] == "rejected"
     assert answer["results"][0]["error"]["code"] == "visit_locked"
 
@@ -221,7 +221,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     board_row.locator("[data-test=board-open]").click()
     pc.wait_for_url("**/office/difficulties/*")
     pc.locator("[data-test=unit]").fill("镇住建办")
-    due = (datetime.now(timezone.utc) + timedelta(days=14)).date().isoformat()
+    due = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
     pc.locator("[data-test=due-date]").fill(due)
     pc.click("[data-test=save-assignment]")
     difficulty_id = pc.url.rsplit("/", 1)[-1]

@@ -9,7 +9,14 @@ import pytest
 from PIL import Image
 
 from .helpers import (
-    draw_signature, login, open_recipient, outbox, read_store, wait_for_service_worker, wait_initial_sync, wait_until,
+    draw_signature,
+    login,
+    open_recipient,
+    outbox,
+    read_store,
+    wait_for_service_worker,
+    wait_initial_sync,
+    wait_until,
 )
 
 pytestmark = pytest.mark.e2e
