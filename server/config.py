@@ -97,6 +97,7 @@ class Config:
         self.COMPRESS_LEVEL = 4
         self.COMPRESS_BR_LEVEL = 4
         self.COMPRESS_STREAMS = False
+        self.COMPRESS_REGISTER = False  # server/__init__.py applies it, leaving out the sync push answer
         self.COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json", "application/javascript",
                                    "text/javascript", "application/manifest+json", "image/svg+xml"]
         self.TESTING = False

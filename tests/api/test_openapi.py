@@ -150,3 +150,11 @@ def test_json_answers_and_app_scripts_are_compressed_for_clients_that_accept_it(
     spec = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip"})
     assert spec.headers["Content-Encoding"] == "gzip"
     assert client.get("/api/openapi.json").headers.get("Content-Encoding") is None
+
+
+def test_sync_push_answers_are_not_compressed_but_pulls_are(staff):
+    push = staff.post("/api/sync/push", json={"device_id": "d", "mutations": []},
+                      headers={"Accept-Encoding": "gzip"})
+    assert push.status_code == 200 and push.headers.get("Content-Encoding") is None
+    pull = staff.get("/api/sync/pull?cursor=0", headers={"Accept-Encoding": "gzip"})
+    assert pull.headers["Content-Encoding"] == "gzip"
