@@ -15,7 +15,6 @@ from .models.base import utcnow
 from .schemas.common import id_number_check_digit
 from .services import auth as auth_service
 from .services import sync
-from .services.actors import Actor
 from .services.areas import create_area
 from .services.campaigns import create_campaign
 
@@ -214,4 +213,4 @@ def register_push_commands(app: Flask) -> None:
         click.echo(push.public_key_of(vapid))
 
 
-__all__ = ["register", "seed_demo", "Actor"]
+__all__ = ["register", "seed_demo"]

@@ -141,4 +141,4 @@ def review_visit(actor: Actor, visit_id: str, decision: str, comment: str | None
     return records.entity("visit", records.row_dict(visit))
 
 
-__all__ = ["list_visits", "visit_detail", "review_visit", "scope_filter"]
+__all__ = ["list_visits", "visit_detail", "review_visit"]
