@@ -27,7 +27,7 @@ from pathlib import Path
 
 import orjson
 import requests
-from sqlalchemy import create_engine, event, insert, select, text
+from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,21 +151,10 @@ def migrate_and_seed(url: str, instance: Path) -> None:
 
 def raw_engine(url: str):
     """An engine with the server's durability settings (WAL + synchronous=FULL, BEGIN IMMEDIATE)."""
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection, _record):
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA busy_timeout = 30000")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = FULL")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.close()
+    from server.database import configure_engine
 
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    engine = create_engine(url)
+    configure_engine(engine)
     return engine
 
 

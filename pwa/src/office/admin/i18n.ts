@@ -1,39 +1,14 @@
 /** The admin pages' messages (keys under `admin.`): loaded when an admin page first opens, merged per locale. */
-import { watch } from 'vue'
 import { ApiError } from '../../sync/api'
-import { i18n } from '../../i18n'
+import { lazyMessages, type MessageLoaders } from '../../i18n/lazy'
 
-type Messages = Record<string, unknown>
-
-const loaders: Record<string, () => Promise<{ default: Messages }>> = {
-  'zh-CN': () => import('../../i18n/admin.zh-CN.json') as Promise<{ default: Messages }>,
-  en: () => import('../../i18n/admin.en.json') as Promise<{ default: Messages }>,
-}
-
-const loaded = new Map<string, Promise<void>>()
-let watching = false
-
-function load(locale: string): Promise<void> {
-  const loader = loaders[locale]
-  if (!loader) return Promise.resolve()
-  let p = loaded.get(locale)
-  if (!p) {
-    p = loader().then((m) => i18n.global.mergeLocaleMessage(locale, m.default as never))
-    p.catch(() => loaded.delete(locale)) // offline at first open: try again next time
-    loaded.set(locale, p)
-  }
-  return p
-}
+const bundle = lazyMessages({
+  'zh-CN': () => import('../../i18n/admin.zh-CN.json'),
+  en: () => import('../../i18n/admin.en.json'),
+} as MessageLoaders)
 
 /** Merge the admin messages of the current locale (and Chinese, the fallback); follow later switches. */
-export async function loadAdminMessages(): Promise<void> {
-  const current = i18n.global.locale.value
-  if (!watching) {
-    watching = true
-    watch(i18n.global.locale, (next) => void load(next))
-  }
-  await Promise.all([load('zh-CN'), load(current)])
-}
+export const loadAdminMessages = (): Promise<void> => bundle.loadCurrent()
 
 type T = (key: string, named?: Record<string, unknown>) => string
 
