@@ -152,13 +152,18 @@ def browser():
             b.close()
 
 
+def browser_context(browser, **options):
+    """A fresh browser context (its own storage) in Chinese, Shanghai time, with the suite's timeouts."""
+    ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", **options)
+    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
+    ctx.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    return ctx
+
+
 @pytest.fixture
 def context(browser):
     """A fresh phone: 360 px wide, touch, its own storage."""
-    ctx = browser.new_context(viewport={"width": 360, "height": 740}, has_touch=True, locale="zh-CN",
-                              timezone_id="Asia/Shanghai")
-    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    ctx.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    ctx = browser_context(browser, viewport={"width": 360, "height": 740}, has_touch=True)
     try:
         yield ctx
     finally:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import DEFAULT_TIMEOUT_MS, ROOT
+from .conftest import DEFAULT_TIMEOUT_MS, ROOT, browser_context
 from .helpers import login, open_recipient, outbox, read_store, wait_for_service_worker, wait_initial_sync, wait_until
 from .test_offline_journey import make_photo
 
@@ -31,9 +31,7 @@ def shot(page, name: str) -> None:
 @pytest.fixture
 def office(browser):
     """A PC browser: 1366×768, its own storage."""
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", timezone_id="Asia/Shanghai")
-    ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
-    ctx.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
+    ctx = browser_context(browser, viewport={"width": 1366, "height": 768})
     try:
         yield ctx
     finally:
