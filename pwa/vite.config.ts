@@ -5,13 +5,11 @@ import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
 import { vantIconFont } from './vantIconFont'
-import { i18nPrecompile } from './i18nPrecompile'
 import { chunkFileNames, officeChunks, withoutOfficeFiles } from './officeChunks'
 
 export default defineConfig({
   plugins: [
     vantIconFont(),
-    i18nPrecompile(),
     officeChunks(),
     vue(),
     // Vant components are imported on demand; in Vitest the CSS is skipped (TOOLCHAIN gotcha 4).
@@ -44,16 +42,11 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
-  resolve: {
-    // Messages arrive precompiled (i18nPrecompile), so the runtime-only build is enough.
-    alias: { 'vue-i18n': 'vue-i18n/dist/vue-i18n.runtime.esm-bundler.js' },
-  },
   define: {
-    __VUE_I18N_FULL_INSTALL__: 'true',
-    __VUE_I18N_LEGACY_API__: 'false',
-    __INTLIFY_PROD_DEVTOOLS__: 'false',
-    __INTLIFY_JIT_COMPILATION__: 'true',
-    __INTLIFY_DROP_MESSAGE_COMPILER__: 'true',
+    // Every component (ours, Vant's, vue-router's) is written with setup(): leave the Options API out of Vue.
+    __VUE_OPTIONS_API__: 'false',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
   },
   // `npm run dev` forwards the API to a Flask server (make run serves on 8000).
   server: { proxy: { '/api': process.env.ZOUFANG_API ?? 'http://127.0.0.1:8000' } },
