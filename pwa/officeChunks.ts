@@ -23,8 +23,17 @@ export function isOfficeChunk(moduleIds: readonly string[]): boolean {
   return moduleIds.some(isOffice) && !moduleIds.some((id) => FIELD.test(id) && !isOffice(id))
 }
 
+// Shared chunks take the name of their first module; the two big libraries' chunks are named after them instead,
+// so size reports say what they hold.
+const LIBRARIES: [RegExp, string][] = [
+  [/[\\/]node_modules[\\/]@vue[\\/]runtime-core[\\/]/, 'vue'],
+  [/[\\/]node_modules[\\/]dexie[\\/]/, 'dexie'],
+]
+
 export function chunkFileNames(chunk: { moduleIds: readonly string[] }): string {
-  return isOfficeChunk(chunk.moduleIds) ? 'assets/office-[name]-[hash].js' : 'assets/[name]-[hash].js'
+  if (isOfficeChunk(chunk.moduleIds)) return 'assets/office-[name]-[hash].js'
+  const library = LIBRARIES.find(([re]) => chunk.moduleIds.some((id) => re.test(id)))
+  return library ? `assets/${library[1]}-[hash].js` : 'assets/[name]-[hash].js'
 }
 
 const officeFiles = new Set<string>()
