@@ -5,7 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMPS := .stamps
 PORT ?= 8000
-PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/vite.config.ts pwa/package.json -type f 2>/dev/null)
+# The app's sources and its build helpers (vite.config.ts, officeChunks.ts, vantIconFont.ts, pwa-assets.config.ts…).
+PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/package.json pwa/tsconfig.json -type f 2>/dev/null) \
+               $(wildcard pwa/*.ts)
 
 .PHONY: run test test-server test-pwa build bench lint migrate seed clean
 

@@ -229,7 +229,8 @@ def test_a_second_user_on_the_phone_never_sends_the_first_users_records(context,
                            for row in read_store(page, "meta")), timeout=45, message="the reviewer's first sync")
     assert any(r["id"] == rid for r in read_store(page, "recipients"))
     assert [m["id"] for m in outbox(page)] == [queued["id"]]
-    assert not any(c["type"] == "visit" and c["data"].get("notes") == "第一位用户离线记录" for c in staff_api.pull_all())
+    early = [c for c in staff_api.pull_all() if c["type"] == "visit" and c["data"].get("notes") == "第一位用户离线记录"]
+    assert not early, f"sent before its user logged in again: {early}, outbox {outbox(page)}"
     page.goto(base + "/settings")
     page.locator("[data-test=other-users]").wait_for()
 
