@@ -5,14 +5,14 @@ The PWA is not built here: `make build` (a dependency of `make test`) leaves it 
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.live_server import START_TIMEOUT, LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 # The built app; ZOUFANG_E2E_DIST points elsewhere (e.g. a build of another checkout).
@@ -21,73 +21,28 @@ BIN = Path(sys.executable).parent
 DEMO_PASSWORD = "Demo@2026"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-START_TIMEOUT = 60
 DEFAULT_TIMEOUT_MS = 20_000
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class E2EServer:
-    """gunicorn serving a temporary SQLite database and the built PWA."""
+class E2EServer(LiveServer):
+    """gunicorn (2 workers) serving a fresh demo-seeded SQLite database and the built PWA."""
 
     def __init__(self, tmp: Path):
+        super().__init__(f"sqlite:///{tmp / 'e2e.db'}", tmp / "instance", workers=2,
+                         env={"PWA_DIST": str(DIST), "SECRET_KEY": "e2e-secret"})
         self.tmp = tmp
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        self.env.pop("TEST_DATABASE_URL", None)
-        self.env.update(DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}", ZOUFANG_INSTANCE_DIR=str(tmp / "instance"),
-                        PWA_DIST=str(DIST), SECRET_KEY="e2e-secret", LOG_LEVEL="WARNING")
-        self.process: subprocess.Popen | None = None
 
     def flask(self, *args: str) -> str:
-        done = subprocess.run([str(BIN / "flask"), "--app", "server", *args], cwd=ROOT, env=self.env,
+        done = subprocess.run([str(BIN / "flask"), "--app", "server", *args], cwd=ROOT, env=self.environment(),
                               capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
         if done.returncode:
             raise RuntimeError(f"flask {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
         return done.stdout
 
-    def start(self) -> None:
+    def start(self, timeout: float = START_TIMEOUT) -> None:
         self.flask("db", "upgrade")
         self.flask("seed-demo")
-        log = open(self.tmp / "gunicorn.log", "ab")  # noqa: SIM115 - the child owns it
-        try:
-            self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{self.port}", "--graceful-timeout", "5",
-                 "server.wsgi:app"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-        finally:
-            log.close()
-        deadline = time.monotonic() + START_TIMEOUT
-        with requests.Session() as http:
-            http.trust_env = False
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"gunicorn exited: {(self.tmp / 'gunicorn.log').read_text()[-2000:]}")
-                try:
-                    if http.get(f"{self.url}/api/health", timeout=10).status_code == 200:
-                        return
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not answer in {START_TIMEOUT}s")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=15)
-        self.process = None
+        super().start(timeout)
 
     def api(self, username: str = "staff_demo") -> "ApiClient":
         return ApiClient(self.url, username)

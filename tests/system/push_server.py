@@ -6,7 +6,6 @@ All its endpoints are POST. Installed by `make test-server` (tests/push_server, 
 """
 
 import shutil
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,15 +13,11 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.live_server import free_port
+
 PACKAGE = Path(__file__).resolve().parent.parent / "push_server"
 SERVER_JS = PACKAGE / "node_modules" / "web-push-testing" / "src" / "bin" / "server.js"
 START_TIMEOUT = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PushTestServer:

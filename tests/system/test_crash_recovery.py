@@ -13,7 +13,8 @@ from collections import Counter
 import pytest
 import requests
 
-from tests.system.conftest import HttpClient, LiveServer, created_ids, record_mutations, staff_recipients
+from tests.live_server import LiveServer
+from tests.system.conftest import HttpClient, created_ids, record_mutations, staff_recipients
 
 pytestmark = [pytest.mark.slow]
 
