@@ -1,8 +1,11 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import Dexie from 'dexie'
+import { setDb } from '../src/db/db'
+import { createDb } from '../src/db/schema'
 import { getDb } from '../src/db/db'
 import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
 import { getCursor } from '../src/db/replica'
-import { discardMutation, exportPending, listOutbox } from '../src/db/outbox'
+import { discardMutation, exportPending, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds } from '../src/db/outbox'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica } from '../src/db/replica'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
@@ -183,5 +186,61 @@ describe('drafts and device', () => {
   it('the device id is made once', async () => {
     const a = await getDeviceId()
     expect(await getDeviceId()).toBe(a)
+  })
+})
+
+describe('schema version 2', () => {
+  it('a version-1 database upgrades with its queue intact and the new indexes filled', async () => {
+    const name = `upgrade-${uuid()}`
+    const v1 = new Dexie(name)
+    // Version 1 exactly as shipped (schema.ts keeps it unchanged).
+    v1.version(1).stores({
+      areas: 'id, parent_id', users: 'id', recipients: 'id, area_id, category, name',
+      visits: 'id, recipient_id, visited_at, author_id', difficulties: 'id, recipient_id, visit_id, status, follow_up_at',
+      followups: 'id, difficulty_id, at', campaigns: 'id, ends_on', outbox: 'id, [user_id+seq], entity_id, state',
+      attachments: 'sha256, uploaded', drafts: 'key, user_id', meta: 'key',
+    })
+    const visit = newMutation('1', 'visit.create', visitData('v-1'), null)
+    const rejected = { ...newMutation('1', 'visit.create', visitData('v-2'), null), state: 'rejected' as const, error: { code: 'validation_error' } }
+    const follow = newMutation('1', 'followup.create', { id: 'f-1', difficulty_id: 'd-1', at: '2027-01-01T00:00:00Z', note: 'x' }, null)
+    const other = newMutation('2', 'visit.create', visitData('v-3'), null)
+    await v1.table('outbox').bulkPut([visit, rejected, follow, other])
+    await v1.table('visits').put({ ...visitData('v-1'), _version: 0 })
+    await v1.table('meta').put({ key: 'device_id', value: 'dev-1' })
+    v1.close()
+
+    const db = createDb(name)
+    setDb(db)
+    await db.open()
+    expect(db.verno).toBe(2)
+    expect((await listOutbox('1')).map((m) => m.id)).toEqual([visit.id, rejected.id, follow.id])
+    expect((await listOutbox('2')).map((m) => m.id)).toEqual([other.id])
+    expect((await nextPending('1', 10)).map((m) => m.id)).toEqual([visit.id, follow.id])
+    expect(await getDeviceId()).toBe('dev-1')
+    expect(await db.visits.get('v-1')).toBeTruthy()
+    expect(await pendingAmong('1', [
+      { type: 'visit', id: 'v-1' }, { type: 'visit', id: 'v-2' }, { type: 'visit', id: 'v-3' }, { type: 'difficulty', id: 'd-1' },
+    ])).toEqual(new Set(['v-1', 'v-2', 'd-1']))
+    db.close()
+  })
+})
+
+describe('pending checks', () => {
+  it('asking about a few records of a long queue protects exactly what the whole-queue check protects', async () => {
+    const ids = Array.from({ length: 30 }, () => uuid())
+    for (const id of ids) await createVisit('1', visitData(id))
+    await createVisit('2', visitData('other-user'))
+    await createFollowUp('1', { id: uuid(), difficulty_id: 'd-queued', at: '2027-01-01T00:00:00Z', note: '跟进', status: null, next_follow_up_at: null })
+    const asked = [
+      { type: 'visit' as const, id: ids[0] }, { type: 'visit' as const, id: ids[29] }, { type: 'visit' as const, id: 'not-queued' },
+      { type: 'visit' as const, id: 'other-user' }, { type: 'difficulty' as const, id: 'd-queued' },
+      { type: 'difficulty' as const, id: 'd-free' },
+    ]
+    const all = await pendingEntityIds('1')
+    const expected = new Set(asked.map((c) => c.id).filter((id) => all.has(id)))
+    expect(expected).toEqual(new Set([ids[0], ids[29], 'd-queued']))
+    expect(await pendingAmong('1', asked)).toEqual(expected) // the keyed path (queue longer than the question)
+    expect(await pendingAmong('1', [...asked, ...ids.map((id) => ({ type: 'visit' as const, id }))]))
+      .toEqual(new Set([...ids, 'd-queued'])) // the whole-queue path
   })
 })

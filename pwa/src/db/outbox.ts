@@ -36,15 +36,74 @@ export async function listAllOutbox(): Promise<Mutation[]> {
   return getDb().outbox.toArray()
 }
 
+function userQueue(userId: string) {
+  return getDb().outbox.where('[user_id+seq]').between([userId, -Infinity], [userId, Infinity])
+}
+
+/**
+ * The oldest `limit` pending mutations of one user: one ranged getAll on `[user_id+state+seq]` (schema v2),
+ * not a cursor walk over the whole queue.
+ */
+export async function nextPending(userId: string, limit: number): Promise<Mutation[]> {
+  return getDb().outbox.where('[user_id+state+seq]')
+    .between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).limit(limit).toArray()
+}
+
 /** Entity ids with an unsynced mutation of this user: pulls must not overwrite them. */
 export async function pendingEntityIds(userId: string): Promise<Set<string>> {
   const ids = new Set<string>()
-  await getDb().outbox.where('[user_id+seq]').between([userId, -Infinity], [userId, Infinity]).each((m) => {
+  for (const m of await userQueue(userId).toArray()) {
     ids.add(m.entity_id)
     // A queued follow-up changes its difficulty's status and next date locally.
     if (m.op === 'followup.create' && m.data.difficulty_id) ids.add(String(m.data.difficulty_id))
-  })
+  }
   return ids
+}
+
+/**
+ * The same protection as `pendingEntityIds`, asked only about the records `changes` name: for each of them
+ * that has an unsynced mutation of this user (or, for a difficulty, a queued follow-up), those mutations. A
+ * queue no longer than the question is read whole (one getAll); a longer one is asked about these records
+ * only, one keyed getAll each on the `entity_id` and `data.difficulty_id` indexes, all issued at once, so
+ * storing a pushed batch costs the batch, not the whole queue.
+ */
+export async function queuedAmong(userId: string, changes: Pick<Change, 'type' | 'id'>[]): Promise<Map<string, Mutation[]>> {
+  const found = new Map<string, Mutation[]>()
+  const add = (id: string, m: Mutation) => {
+    const list = found.get(id)
+    if (list) list.push(m)
+    else found.set(id, [m])
+  }
+  const ids = new Set(changes.map((c) => String(c.id)))
+  if (!ids.size) return found
+  const queued = await userQueue(userId).count()
+  if (!queued) return found
+  if (queued <= ids.size) {
+    for (const m of await userQueue(userId).toArray()) {
+      if (ids.has(m.entity_id)) add(m.entity_id, m)
+      const difficulty = m.op === 'followup.create' && m.data.difficulty_id ? String(m.data.difficulty_id) : null
+      if (difficulty && ids.has(difficulty)) add(difficulty, m)
+    }
+    return found
+  }
+  const outbox = getDb().outbox
+  const difficulties = new Set(changes.filter((c) => c.type === 'difficulty').map((c) => String(c.id)))
+  await Promise.all([
+    ...[...ids].map(async (id) => {
+      for (const m of await outbox.where('entity_id').equals(id).toArray()) if (m.user_id === userId) add(id, m)
+    }),
+    ...[...difficulties].map(async (id) => {
+      for (const m of await outbox.where('data.difficulty_id').equals(id).toArray()) {
+        if (m.user_id === userId && m.op === 'followup.create') add(id, m)
+      }
+    }),
+  ])
+  return found
+}
+
+/** The ids among `changes` that `pendingEntityIds` would protect (see `queuedAmong`). */
+export async function pendingAmong(userId: string, changes: Pick<Change, 'type' | 'id'>[]): Promise<Set<string>> {
+  return new Set((await queuedAmong(userId, changes)).keys())
 }
 
 /** Put a rejected or conflicting mutation back in the queue, unchanged or rebased on the server's version. */

@@ -1,7 +1,7 @@
 /** The local copy of the server's records: pulled pages, pushed results, and a switch of user. */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
-import { changeToRow, listOutbox, pendingEntityIds } from './outbox'
+import { changeToRow, listOutbox, pendingAmong, queuedAmong } from './outbox'
 import { applyMutationLocally } from './records'
 import { cursorKey, getMeta, setMeta } from './meta'
 import type { Change } from './types'
@@ -55,7 +55,7 @@ export async function applyPulledPage(userId: string, changes: Change[], cursor:
   const db = getDb()
   let applied = 0
   await db.transaction('rw', [...replicaTables(), db.outbox, db.meta], async () => {
-    const pending = await pendingEntityIds(userId)
+    const pending = await pendingAmong(userId, changes)
     applied = await writeChanges(changes, pending)
     await setMeta(cursorKey(userId), cursor)
   })
@@ -73,7 +73,6 @@ export async function applyPushedBatch(userId: string, acknowledged: string[], e
   await db.transaction('rw', [...replicaTables(), db.outbox], async () => {
     if (acknowledged.length) await db.outbox.bulkDelete(acknowledged)
     if (!entities.length) return
-    const pending = await pendingEntityIds(userId)
     // Several answers for one record (a create and an update in one batch): keep the newest version.
     const newest = new Map<string, Change>()
     for (const e of entities) {
@@ -81,7 +80,21 @@ export async function applyPushedBatch(userId: string, acknowledged: string[], e
       const prev = newest.get(key)
       if (!prev || (e.version ?? 0) >= (prev.version ?? 0)) newest.set(key, e)
     }
-    await writeChanges([...newest.values()], pending)
+    const latest = [...newest.values()]
+    // Asked after the delete, about these records only: later edits, rejected, conflicting or unanswered ones
+    // (and the next batch, sent but not yet settled) still protect theirs.
+    const queued = await queuedAmong(userId, latest)
+    await writeChanges(latest, new Set(queued.keys()))
+    // An update queued while its record's create (or an earlier update) was still unsynced has no base
+    // version yet (0): the record it was made on is the one the server just answered with.
+    for (const c of latest) {
+      for (const m of queued.get(String(c.id)) ?? []) {
+        if (m.entity_id === String(c.id) && m.entity_type === c.type && m.state === 'pending'
+          && m.op.endsWith('.update') && !((m.base_version ?? 0) > 0)) {
+          await db.outbox.update(m.id, { base_version: c.version })
+        }
+      }
+    }
   })
 }
 
