@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest'
+import Dexie from 'dexie'
 import { getDb } from '../src/db/db'
 import { putAttachment } from '../src/db/attachments'
 import { getSession, setSession, uuid } from '../src/db/meta'
@@ -227,5 +228,120 @@ describe('scheduling', () => {
     await setSession(null)
     expect(await engineFor(server).syncOnce()).toBe('no_session')
     expect(server.requests).toHaveLength(0)
+  })
+})
+
+describe('pipelined push', () => {
+  const recipientCreates = (n: number, user = '1') => Array.from({ length: n }, (_, i) => newMutation(user, 'recipient.create', {
+    id: uuid(), name: `对象${i}`, gender: 'male', id_number: null, phone: null, address: null, area_id: 9, category: 'veteran', tags: [], notes: null,
+  }, null))
+
+  /** Wrap the fake server's fetch: `onPush(n)` runs before the n-th push (1-based) reaches it. */
+  function onPush(fn: (n: number) => Promise<void> | void) {
+    const inner = server.fetch
+    let n = 0
+    server.fetch = async (input, init) => {
+      if (String(input).endsWith('/api/sync/push')) await fn(++n)
+      return inner(input, init)
+    }
+  }
+
+  it('sends the next batch while the previous answer is being stored, and applies each mutation once', async () => {
+    await getDb().outbox.bulkPut(recipientCreates(450))
+    // Count committed outbox writes (Dexie announces each commit); note the count as each push leaves.
+    let outboxCommits = 0
+    const onCommit = (parts: Record<string, unknown>) => {
+      if (Object.keys(parts).some((k) => k.includes('/outbox/'))) outboxCommits++
+    }
+    Dexie.on('storagemutated', onCommit)
+    const commitsAtPush: number[] = []
+    onPush(() => {
+      commitsAtPush.push(outboxCommits)
+    })
+    try {
+      expect(await engineFor(server).syncOnce()).toBe('ok')
+    } finally {
+      Dexie.on('storagemutated').unsubscribe(onCommit)
+    }
+    expect(server.pushSizes).toEqual([200, 200, 50])
+    // The second push left before the first answer was stored; answers were then stored one per batch.
+    expect(commitsAtPush[1]).toBe(0)
+    expect(outboxCommits).toBe(3)
+    expect(server.count('recipient')).toBe(450)
+    expect(server.applied.size).toBe(450)
+    expect(await listOutbox('1')).toHaveLength(0)
+    const stored = await getDb().recipients.toArray()
+    expect(stored).toHaveLength(450)
+    expect(stored.every((r) => r._version === 1)).toBe(true)
+  })
+
+  it('a network failure on a later batch keeps the first answer stored and the rest queued; nothing is lost', async () => {
+    await getDb().outbox.bulkPut(recipientCreates(450))
+    onPush((n) => {
+      if (n === 2) throw new TypeError('Failed to fetch')
+    })
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('retry')
+    expect(server.count('recipient')).toBe(200)
+    const left = await listOutbox('1')
+    expect(left).toHaveLength(250)
+    expect(left.every((m) => m.state === 'pending')).toBe(true)
+    expect((await getDb().recipients.toArray()).filter((r) => r._version === 1)).toHaveLength(200)
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(server.count('recipient')).toBe(450)
+    expect(server.applied.size).toBe(450)
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('a lost answer in the middle is sent again and answered duplicate: every mutation applied exactly once', async () => {
+    await getDb().outbox.bulkPut(recipientCreates(450))
+    server.faults.push({ path: '/api/sync/push', fault: 'lose-response' })
+    onPush((n) => {
+      // The fault above is consumed by the first push: move it to the second.
+      if (n === 1) server.faults.length = 0
+      if (n === 2) server.faults.push({ path: '/api/sync/push', fault: 'lose-response' })
+    })
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('retry')
+    expect(server.count('recipient')).toBe(400) // the second batch was applied; its answer was lost
+    expect(await listOutbox('1')).toHaveLength(250)
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(server.count('recipient')).toBe(450)
+    expect(server.applied.size).toBe(450)
+    expect(await listOutbox('1')).toHaveLength(0)
+    expect((await getDb().recipients.toArray()).every((r) => r._version === 1)).toBe(true)
+  })
+
+  it('an update whose create is in the batch before waits for that answer and takes its version', async () => {
+    const first = recipientCreates(199)
+    const id = uuid()
+    await createVisit('1', visitData(id)) // the 200th mutation: the first batch ends with it
+    const created = (await listOutbox('1'))[0]
+    const update = newMutation('1', 'visit.update', { id, gifts: '棉被' }, 0) // queued while the create was in flight
+    await getDb().outbox.bulkPut([...first.map((m) => ({ ...m, seq: created.seq - 1000 + first.indexOf(m) })), update])
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(server.pushSizes).toEqual([200, 1])
+    const sent = server.requests.filter((r) => r.path === '/api/sync/push')[1].body as { mutations: { base_version: number }[] }
+    expect(sent.mutations[0].base_version).toBe(1)
+    expect(server.get('visit', id)?.version).toBe(2)
+    expect(server.get('visit', id)?.data.gifts).toBe('棉被')
+    expect((await getDb().visits.get(id))?._version).toBe(2)
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('an edit made while a batch is in flight is queued on its own and sent after, not folded into it', async () => {
+    const id = uuid()
+    await createVisit('1', visitData(id))
+    await getDb().outbox.bulkPut(recipientCreates(250))
+    onPush(async (n) => {
+      if (n === 1) await updateVisit('1', id, { gifts: '棉被' })
+    })
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(server.get('visit', id)?.data.gifts).toBe('棉被')
+    expect(server.get('visit', id)?.version).toBe(2)
+    const local = await getDb().visits.get(id)
+    expect(local?.gifts).toBe('棉被')
+    expect(local?._version).toBe(2)
+    expect(await listOutbox('1')).toHaveLength(0)
   })
 })

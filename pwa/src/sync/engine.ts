@@ -3,6 +3,7 @@ import { getDb } from '../db/db'
 import { attachmentBlob, pruneUploadedAttachments } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
 import { getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
+import { nextPending } from '../db/outbox'
 import { inflight } from '../db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor } from '../db/replica'
 import type { Change, Mutation } from '../db/types'
@@ -12,6 +13,8 @@ export const MAX_BATCH = 200
 /** Stay under the server's 2 MB request limit with room for the envelope. */
 export const MAX_BATCH_BYTES = 1_800_000
 export const PULL_LIMIT = 500
+/** Pending mutations one read of the queue takes into the push pipeline (five full batches). */
+export const PUSH_WINDOW = 5 * MAX_BATCH
 
 export type SyncOutcome = 'ok' | 'no_session' | 'unauthorized' | 'retry' | 'busy'
 
@@ -182,56 +185,124 @@ export class SyncEngine {
     return failed
   }
 
-  /** Fill the base_version of an update queued before its record's create had synced. */
+  /** An update queued before its record's create had synced: its base_version comes from the stored answer. */
+  private static needsBaseVersion(m: Mutation): boolean {
+    return m.op.endsWith('.update') && !((m.base_version ?? 0) > 0)
+  }
+
+  /**
+   * Fill the base_version of an update queued before its record's create had synced: storing that create's
+   * answer wrote it into the queued row (`applyPushedBatch`); else the replica's version.
+   */
   private async baseVersionFor(m: Mutation): Promise<number | null> {
-    if (!m.op.endsWith('.update') || (m.base_version ?? 0) > 0) return m.base_version
+    if (!SyncEngine.needsBaseVersion(m)) return m.base_version
+    const stored = (await getDb().outbox.get(m.id))?.base_version ?? 0
+    if (stored > 0) return stored
     const row = (await getDb().table(ENTITY_TABLES[m.entity_type]).get(m.entity_id)) as { _version?: number } | undefined
     return row?._version ?? m.base_version
   }
 
+  /**
+   * Push this user's pending mutations, oldest first, in batches, pipelined: one ranged read takes up to
+   * PUSH_WINDOW of them (all marked in flight at once, so no edit folds into them meanwhile); each batch is
+   * sent as soon as the previous batch's answer has arrived, while that answer is still being stored. The
+   * answers are stored strictly in order, one transaction each. A batch is sent only after the server has
+   * answered the one before it, so the server still sees the queue in order; a batch with an update whose
+   * base_version must come from an earlier answer waits until that answer is stored. When the window is
+   * used up every answer is stored before the queue is read again (mutations answered `missing_attachment`
+   * go again then). A failed push or store ends the round after the answers already received are stored;
+   * everything unsettled stays pending and goes again (push is idempotent).
+   */
   private async pushAll(userId: string): Promise<void> {
     const deviceId = await getDeviceId()
     let batchSize = MAX_BATCH
     const retriedMissing = new Set<string>()
-    for (let round = 0; round < 1000; round++) {
-      // Only the next batch's worth of this user's pending mutations, oldest first (not the whole queue).
-      const pending = await getDb().outbox.where('[user_id+seq]').between([userId, -Infinity], [userId, Infinity])
-        .filter((m) => m.state === 'pending').limit(batchSize).toArray()
-      if (!pending.length) return
-      // Take mutations in order up to the count and byte limits.
-      const batch: Mutation[] = []
-      let bytes = 0
-      for (const m of pending) {
-        const size = JSON.stringify(m.data).length + 200
-        if (batch.length >= batchSize || (batch.length && bytes + size > MAX_BATCH_BYTES)) break
-        batch.push(m)
-        bytes += size
+    const held = new Set<string>() // in flight because of this round
+    const release = (ids: Iterable<string>) => {
+      for (const id of ids) {
+        inflight.delete(id)
+        held.delete(id)
       }
-      const refused = await this.uploadAttachments(batch)
-      const sendable = batch.filter((m) => !refused.has(m.id))
-      if (!sendable.length) continue
-      const body: PushMutation[] = []
-      for (const m of sendable) {
-        body.push({ id: m.id, op: m.op, data: m.data, base_version: await this.baseVersionFor(m), client_time: m.client_time })
-      }
-      sendable.forEach((m) => inflight.add(m.id))
-      let answer
-      try {
-        answer = await this.opts.api.push(deviceId, body)
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 413) {
-          if (sendable.length > 1) {
-            batchSize = Math.max(1, Math.floor(sendable.length / 2))
+    }
+    let settling: Promise<void> = Promise.resolve() // the answers received and not yet stored, in order
+    const failed: { error?: unknown; set: boolean } = { set: false } // the first store that failed
+    const settle = (sent: Mutation[], results: PushResult[]) => {
+      settling = settling.then(async () => {
+        try {
+          if (!failed.set) await this.applyResults(userId, sent, results, retriedMissing)
+        } catch (error) {
+          if (!failed.set) Object.assign(failed, { error, set: true })
+        } finally {
+          release(sent.map((m) => m.id))
+        }
+      })
+    }
+    const drain = async () => {
+      await settling
+      if (failed.set) throw failed.error
+    }
+    try {
+      for (let pass = 0; pass < 1000; pass++) {
+        await drain()
+        const window = (await nextPending(userId, PUSH_WINDOW)).filter((m) => !inflight.has(m.id))
+        // Synchronously after the read, before any other transaction can fold an edit into these.
+        for (const m of window) {
+          inflight.add(m.id)
+          held.add(m.id)
+        }
+        if (!window.length) return
+        const refused = new Set<string>()
+        let next = 0
+        while (next < window.length) {
+          // Take mutations in order up to the count and byte limits.
+          const batch: Mutation[] = []
+          let bytes = 0
+          let end = next
+          for (; end < window.length; end++) {
+            const m = window[end]
+            if (refused.has(m.id)) continue
+            const size = JSON.stringify(m.data).length + 200
+            if (batch.length >= batchSize || (batch.length && bytes + size > MAX_BATCH_BYTES)) break
+            batch.push(m)
+            bytes += size
+          }
+          for (const id of await this.uploadAttachments(batch)) refused.add(id)
+          const sendable = batch.filter((m) => !refused.has(m.id))
+          if (!sendable.length) {
+            next = end
             continue
           }
-          await getDb().outbox.update(sendable[0].id, { state: 'rejected', error: { code: e.code, message: e.message } })
-          continue
+          if (sendable.some(SyncEngine.needsBaseVersion)) await drain()
+          if (failed.set) throw failed.error
+          const body: PushMutation[] = []
+          for (const m of sendable) {
+            const base = SyncEngine.needsBaseVersion(m) ? await this.baseVersionFor(m) : m.base_version
+            body.push({ id: m.id, op: m.op, data: m.data, base_version: base, client_time: m.client_time })
+          }
+          let answer
+          try {
+            answer = await this.opts.api.push(deviceId, body)
+          } catch (e) {
+            if (e instanceof ApiError && e.status === 413) {
+              if (sendable.length > 1) {
+                batchSize = Math.max(1, Math.floor(sendable.length / 2))
+                continue // the same mutations again, in smaller batches
+              }
+              await getDb().outbox.update(sendable[0].id, { state: 'rejected', error: { code: e.code, message: e.message } })
+              refused.add(sendable[0].id)
+              next = end
+              continue
+            }
+            throw e
+          }
+          next = end
+          settle(sendable, answer.results)
         }
-        throw e
-      } finally {
-        sendable.forEach((m) => inflight.delete(m.id))
       }
-      await this.applyResults(userId, sendable, answer.results, retriedMissing)
+    } finally {
+      // Store what was answered (a failed push or store still keeps every answer received before it).
+      await settling
+      release([...held])
     }
   }
 
