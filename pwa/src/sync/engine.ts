@@ -226,16 +226,25 @@ export class SyncEngine {
     }
     let settling: Promise<void> = Promise.resolve() // the answers received and not yet stored, in order
     const failed: { error?: unknown; set: boolean } = { set: false } // the first store that failed
+    // Answers that arrive while an earlier one is being stored wait here and are then stored together, in
+    // one transaction (group commit): the store, not the network, is the slow step on a phone's IndexedDB.
+    let waiting: { sent: Mutation[]; results: PushResult[] }[] = []
+    const storeWaiting = async () => {
+      const group = waiting
+      waiting = []
+      if (!group.length) return
+      const sent = group.flatMap((a) => a.sent)
+      try {
+        if (!failed.set) await this.applyResults(userId, sent, group.flatMap((a) => a.results), retriedMissing)
+      } catch (error) {
+        if (!failed.set) Object.assign(failed, { error, set: true })
+      } finally {
+        release(sent.map((m) => m.id))
+      }
+    }
     const settle = (sent: Mutation[], results: PushResult[]) => {
-      settling = settling.then(async () => {
-        try {
-          if (!failed.set) await this.applyResults(userId, sent, results, retriedMissing)
-        } catch (error) {
-          if (!failed.set) Object.assign(failed, { error, set: true })
-        } finally {
-          release(sent.map((m) => m.id))
-        }
-      })
+      waiting.push({ sent, results })
+      settling = settling.then(storeWaiting)
     }
     const drain = async () => {
       await settling
