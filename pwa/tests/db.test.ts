@@ -5,7 +5,7 @@ import { createDb } from '../src/db/schema'
 import { getDb } from '../src/db/db'
 import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
 import { getCursor } from '../src/db/replica'
-import { discardMutation, exportPending, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds } from '../src/db/outbox'
+import { discardMutation, exportPending, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds, queuedAmong } from '../src/db/outbox'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica } from '../src/db/replica'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
@@ -242,5 +242,29 @@ describe('pending checks', () => {
     expect(await pendingAmong('1', asked)).toEqual(expected) // the keyed path (queue longer than the question)
     expect(await pendingAmong('1', [...asked, ...ids.map((id) => ({ type: 'visit' as const, id }))]))
       .toEqual(new Set([...ids, 'd-queued'])) // the whole-queue path
+  })
+
+  it('sees mutations written behind its back (another tab), leaves out the ones being acknowledged, and forgets nothing it needs', async () => {
+    const a = newMutation('1', 'visit.create', visitData('v-a'), null)
+    const b = newMutation('1', 'visit.create', visitData('v-b'), null)
+    await getDb().outbox.bulkPut([a, b])
+    expect((await nextPending('1', 10)).map((m) => m.id)).toEqual([a.id, b.id]) // remembered from here on
+    const asked = [{ type: 'visit' as const, id: 'v-a' }, { type: 'visit' as const, id: 'v-b' }, { type: 'difficulty' as const, id: 'd-9' }]
+    expect(await pendingAmong('1', asked)).toEqual(new Set(['v-a', 'v-b']))
+    // a and b are being acknowledged: they protect nothing any more...
+    expect(await queuedAmong('1', asked, [a.id, b.id])).toEqual(new Map())
+    // ...but an edit of v-a and a follow-up of d-9 queued meanwhile by another tab (never read here) do.
+    const edit = newMutation('1', 'visit.update', { id: 'v-a', notes: '改' }, 0)
+    const follow = newMutation('1', 'followup.create', { id: 'f-9', difficulty_id: 'd-9', at: '2027-01-01T00:00:00Z', note: 'x' }, null)
+    await getDb().outbox.bulkPut([edit, follow])
+    const queued = await queuedAmong('1', asked, [a.id, b.id])
+    expect([...queued.keys()].sort()).toEqual(['d-9', 'v-a'])
+    expect(queued.get('v-a')!.map((m) => m.id)).toEqual([edit.id])
+    expect(queued.get('d-9')!.map((m) => m.id)).toEqual([follow.id])
+    // A deleted mutation protects nothing, whatever was remembered about it.
+    await getDb().outbox.delete(edit.id)
+    expect(await pendingAmong('1', asked)).toEqual(new Set(['v-a', 'v-b', 'd-9']))
+    await getDb().outbox.bulkDelete([a.id, follow.id])
+    expect(await pendingAmong('1', asked)).toEqual(new Set(['v-b']))
   })
 })

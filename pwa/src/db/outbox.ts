@@ -41,63 +41,74 @@ function userQueue(userId: string) {
 }
 
 /**
+ * What the pending check needs of a queued mutation — the records it protects — by mutation id. These never
+ * change for an id (an edit folds into the same record, a retry gets a new id), so they are remembered for as
+ * long as the page lives: storing a pushed batch then asks IndexedDB only for the queue's keys.
+ */
+const protects = new Map<string, string[]>()
+
+function protectedBy(m: Mutation): string[] {
+  // A queued follow-up changes its difficulty's status and next date locally.
+  const difficulty = m.op === 'followup.create' && m.data.difficulty_id ? String(m.data.difficulty_id) : null
+  return difficulty ? [m.entity_id, difficulty] : [m.entity_id]
+}
+
+function remember(rows: (Mutation | undefined)[]): void {
+  for (const m of rows) if (m) protects.set(m.id, protectedBy(m))
+}
+
+/** Mutations that left the queue (acknowledged or discarded) need not be remembered. */
+export function forgetMutations(ids: Iterable<string>): void {
+  for (const id of ids) protects.delete(id)
+}
+
+/**
  * The oldest `limit` pending mutations of one user: one ranged getAll on `[user_id+state+seq]` (schema v2),
  * not a cursor walk over the whole queue.
  */
 export async function nextPending(userId: string, limit: number): Promise<Mutation[]> {
-  return getDb().outbox.where('[user_id+state+seq]')
+  const rows = await getDb().outbox.where('[user_id+state+seq]')
     .between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).limit(limit).toArray()
+  remember(rows)
+  return rows
 }
 
 /** Entity ids with an unsynced mutation of this user: pulls must not overwrite them. */
 export async function pendingEntityIds(userId: string): Promise<Set<string>> {
   const ids = new Set<string>()
-  for (const m of await userQueue(userId).toArray()) {
-    ids.add(m.entity_id)
-    // A queued follow-up changes its difficulty's status and next date locally.
-    if (m.op === 'followup.create' && m.data.difficulty_id) ids.add(String(m.data.difficulty_id))
-  }
+  for (const m of await userQueue(userId).toArray()) for (const id of protectedBy(m)) ids.add(id)
   return ids
 }
 
 /**
  * The same protection as `pendingEntityIds`, asked only about the records `changes` name: for each of them
- * that has an unsynced mutation of this user (or, for a difficulty, a queued follow-up), those mutations. A
- * queue no longer than the question is read whole (one getAll); a longer one is asked about these records
- * only, one keyed getAll each on the `entity_id` and `data.difficulty_id` indexes, all issued at once, so
- * storing a pushed batch costs the batch, not the whole queue.
+ * that has an unsynced mutation of this user (or, for a difficulty, a queued follow-up), those mutations as
+ * they are now. Reads the queue's keys (one getAllKeys), the rows of mutations this page has not seen yet,
+ * and the matching rows; mutation ids in `except` (just acknowledged, deleted in the same transaction) are
+ * left out, so the check may run alongside their delete.
  */
-export async function queuedAmong(userId: string, changes: Pick<Change, 'type' | 'id'>[]): Promise<Map<string, Mutation[]>> {
+export async function queuedAmong(
+  userId: string, changes: Pick<Change, 'type' | 'id'>[], except: Iterable<string> = [],
+): Promise<Map<string, Mutation[]>> {
   const found = new Map<string, Mutation[]>()
-  const add = (id: string, m: Mutation) => {
-    const list = found.get(id)
-    if (list) list.push(m)
-    else found.set(id, [m])
-  }
   const ids = new Set(changes.map((c) => String(c.id)))
   if (!ids.size) return found
-  const queued = await userQueue(userId).count()
-  if (!queued) return found
-  if (queued <= ids.size) {
-    for (const m of await userQueue(userId).toArray()) {
-      if (ids.has(m.entity_id)) add(m.entity_id, m)
-      const difficulty = m.op === 'followup.create' && m.data.difficulty_id ? String(m.data.difficulty_id) : null
-      if (difficulty && ids.has(difficulty)) add(difficulty, m)
-    }
-    return found
-  }
+  const skip = new Set(except)
   const outbox = getDb().outbox
-  const difficulties = new Set(changes.filter((c) => c.type === 'difficulty').map((c) => String(c.id)))
-  await Promise.all([
-    ...[...ids].map(async (id) => {
-      for (const m of await outbox.where('entity_id').equals(id).toArray()) if (m.user_id === userId) add(id, m)
-    }),
-    ...[...difficulties].map(async (id) => {
-      for (const m of await outbox.where('data.difficulty_id').equals(id).toArray()) {
-        if (m.user_id === userId && m.op === 'followup.create') add(id, m)
-      }
-    }),
-  ])
+  const keys = ((await userQueue(userId).primaryKeys()) as string[]).filter((k) => !skip.has(k))
+  const unseen = keys.filter((k) => !protects.has(k))
+  if (unseen.length) remember(await outbox.bulkGet(unseen))
+  const hits = keys.filter((k) => protects.get(k)?.some((id) => ids.has(id)))
+  if (!hits.length) return found
+  for (const m of await outbox.bulkGet(hits)) {
+    if (!m) continue // deleted meanwhile: protects nothing
+    for (const id of protectedBy(m)) {
+      if (!ids.has(id)) continue
+      const list = found.get(id)
+      if (list) list.push(m)
+      else found.set(id, [m])
+    }
+  }
   return found
 }
 

@@ -1,7 +1,7 @@
 /** The local copy of the server's records: pulled pages, pushed results, and a switch of user. */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
-import { changeToRow, listOutbox, pendingAmong, queuedAmong } from './outbox'
+import { changeToRow, forgetMutations, listOutbox, pendingAmong, queuedAmong } from './outbox'
 import { applyMutationLocally } from './records'
 import { cursorKey, getMeta, setMeta } from './meta'
 import type { Change } from './types'
@@ -70,32 +70,36 @@ export async function applyPulledPage(userId: string, changes: Change[], cursor:
  */
 export async function applyPushedBatch(userId: string, acknowledged: string[], entities: Change[]): Promise<void> {
   const db = getDb()
+  // Several answers for one record (a create and an update in one batch): keep the newest version.
+  const newest = new Map<string, Change>()
+  for (const e of entities) {
+    const key = `${e.type}:${e.id}`
+    const prev = newest.get(key)
+    if (!prev || (e.version ?? 0) >= (prev.version ?? 0)) newest.set(key, e)
+  }
+  const latest = [...newest.values()]
   await db.transaction('rw', [...replicaTables(), db.outbox], async () => {
-    if (acknowledged.length) await db.outbox.bulkDelete(acknowledged)
-    if (!entities.length) return
-    // Several answers for one record (a create and an update in one batch): keep the newest version.
-    const newest = new Map<string, Change>()
-    for (const e of entities) {
-      const key = `${e.type}:${e.id}`
-      const prev = newest.get(key)
-      if (!prev || (e.version ?? 0) >= (prev.version ?? 0)) newest.set(key, e)
-    }
-    const latest = [...newest.values()]
-    // Asked after the delete, about these records only: later edits, rejected, conflicting or unanswered ones
-    // (and the next batch, sent but not yet settled) still protect theirs.
-    const queued = await queuedAmong(userId, latest)
-    await writeChanges(latest, new Set(queued.keys()))
-    // An update queued while its record's create (or an earlier update) was still unsynced has no base
-    // version yet (0): the record it was made on is the one the server just answered with.
-    for (const c of latest) {
-      for (const m of queued.get(String(c.id)) ?? []) {
-        if (m.entity_id === String(c.id) && m.entity_type === c.type && m.state === 'pending'
-          && m.op.endsWith('.update') && !((m.base_version ?? 0) > 0)) {
-          await db.outbox.update(m.id, { base_version: c.version })
+    // The delete and the store run side by side (one transaction: both land or neither). The check asks about
+    // these records only and leaves the acknowledged mutations out: later edits, rejected, conflicting or
+    // unanswered ones (and the next batch, sent but not yet settled) still protect theirs.
+    const store = async () => {
+      if (!latest.length) return
+      const queued = await queuedAmong(userId, latest, acknowledged)
+      await writeChanges(latest, new Set(queued.keys()))
+      // An update queued while its record's create (or an earlier update) was still unsynced has no base
+      // version yet (0): the record it was made on is the one the server just answered with.
+      for (const c of latest) {
+        for (const m of queued.get(String(c.id)) ?? []) {
+          if (m.entity_id === String(c.id) && m.entity_type === c.type && m.state === 'pending'
+            && m.op.endsWith('.update') && !((m.base_version ?? 0) > 0)) {
+            await db.outbox.update(m.id, { base_version: c.version })
+          }
         }
       }
     }
+    await Promise.all([acknowledged.length ? db.outbox.bulkDelete(acknowledged) : undefined, store()])
   })
+  forgetMutations(acknowledged)
 }
 
 /** Store the entity a push answered with, unless the record has newer queued changes. */
