@@ -314,6 +314,51 @@ describe('pipelined push', () => {
     expect(stored.every((r) => r._version === 1)).toBe(true)
   })
 
+  it("a round running when another user logs in never sends the first user's records under the new session", async () => {
+    await getDb().outbox.bulkPut(recipientCreates(450))
+    onPush(async (n) => {
+      // While the first batch is on its way, user 1 logs out and user 2 logs in on this phone.
+      if (n === 1) await login('2', 'tok-2')
+    })
+    const sentWith: string[] = []
+    const inner = server.fetch
+    server.fetch = async (input, init) => {
+      if (String(input).endsWith('/api/sync/push')) sentWith.push(new Headers(init?.headers).get('X-CSRF-Token') ?? '')
+      return inner(input, init)
+    }
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('no_session')
+    // The batch already sent is answered and settled; nothing more of user 1 went out, none with user 2's token.
+    expect(sentWith).toEqual(['tok'])
+    expect(server.count('recipient')).toBe(200)
+    expect(await listOutbox('1')).toHaveLength(250)
+    expect((await getSession())?.expired).toBe(false) // user 2's session is not touched
+    // User 1's queue goes on when user 1 logs in again.
+    await login('1')
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(server.count('recipient')).toBe(450)
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('a sync asked for by the next user while the previous round stops runs for the next user', async () => {
+    await getDb().outbox.bulkPut(recipientCreates(450))
+    let asked: Promise<unknown> | null = null
+    onPush(async (n) => {
+      if (n === 1) {
+        await login('2', 'tok-2')
+        asked = engine.requestSync() // what login() does after storing the new session
+      }
+    })
+    const engine = engineFor(server)
+    const first = engine.requestSync()
+    await first
+    await asked
+    expect(server.count('recipient')).toBe(200)
+    // User 2's own round ran after user 1's stopped: it pulled under user 2's cursor.
+    expect(await getCursor('2')).toBeGreaterThan(0)
+    expect(await listOutbox('1')).toHaveLength(250)
+  })
+
   it('a network failure on a later batch keeps the first answer stored and the rest queued; nothing is lost', async () => {
     await getDb().outbox.bulkPut(recipientCreates(450))
     onPush((n) => {

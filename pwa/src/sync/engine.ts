@@ -37,6 +37,9 @@ export interface EngineOptions {
   onSessionExpired?: () => void
 }
 
+/** The session changed (a logout, another user's login) while a round ran for the previous user. */
+class SessionChanged extends Error {}
+
 export class SyncEngine {
   readonly status: SyncStatus = {
     running: false, lastOutcome: null, lastErrorCode: null, lastSyncAt: null, failures: 0, nextRetryAt: null,
@@ -87,7 +90,8 @@ export class SyncEngine {
       do {
         this.again = false
         outcome = await this.runLocked()
-      } while (this.again && outcome === 'ok')
+      // A round cut short by a change of user ('no_session') runs again for whoever is logged in now.
+      } while (this.again && (outcome === 'ok' || outcome === 'no_session'))
       return outcome
     })().finally(() => {
       this.current = null
@@ -126,12 +130,13 @@ export class SyncEngine {
     this.emit({ running: true })
     let outcome: SyncOutcome
     let code: string | null = null
+    let uid = ''
     try {
       const session = await getSession()
       if (!session || session.expired) {
         outcome = 'no_session'
       } else {
-        const uid = String(session.user.id)
+        uid = String(session.user.id)
         await adoptReplicaFor(uid)
         await this.pushAll(uid)
         await this.pullAll(uid)
@@ -142,7 +147,10 @@ export class SyncEngine {
         outcome = 'ok'
       }
     } catch (e) {
-      if (e instanceof ApiError && (e.status === 401 || e.code === 'csrf_failed' || e.code === 'unauthorized')) {
+      if (e instanceof SessionChanged || (e instanceof ApiError && !(await this.isSessionOf(uid)))) {
+        // What the previous user's round still had to send waits for that user's next login.
+        outcome = 'no_session'
+      } else if (e instanceof ApiError && (e.status === 401 || e.code === 'csrf_failed' || e.code === 'unauthorized')) {
         await markSessionExpired()
         outcome = 'unauthorized'
         code = e.code
@@ -157,6 +165,20 @@ export class SyncEngine {
     this.emit({ running: false, lastOutcome: outcome, lastErrorCode: code, failures })
     this.schedule(outcome)
     return outcome
+  }
+
+  private async isSessionOf(userId: string): Promise<boolean> {
+    const s = await getSession()
+    return !!s && !s.expired && String(s.user.id) === userId
+  }
+
+  /**
+   * Before each request of a round: the round's user must still be the one logged in, so a round that was
+   * running when the user logged out (or another user logged in on this phone) never sends that user's
+   * records with the next session's cookie, nor stores what the next session pulls under the old cursor.
+   */
+  private async assertSessionOf(userId: string): Promise<void> {
+    if (!(await this.isSessionOf(userId))) throw new SessionChanged()
   }
 
   private async uploadAttachments(batch: Mutation[]): Promise<Set<string>> {
@@ -275,6 +297,7 @@ export class SyncEngine {
             batch.push(m)
             bytes += size
           }
+          await this.assertSessionOf(userId)
           for (const id of await this.uploadAttachments(batch)) refused.add(id)
           const sendable = batch.filter((m) => !refused.has(m.id))
           if (!sendable.length) {
@@ -290,6 +313,7 @@ export class SyncEngine {
           }
           let answer
           try {
+            await this.assertSessionOf(userId)
             answer = await this.opts.api.push(deviceId, body)
           } catch (e) {
             if (e instanceof ApiError && e.status === 413) {
@@ -367,6 +391,7 @@ export class SyncEngine {
     for (let page = 0; page < 10_000; page++) {
       let answer
       try {
+        await this.assertSessionOf(userId)
         answer = await this.opts.api.pull(cursor, PULL_LIMIT)
       } catch (e) {
         if (e instanceof ApiError && e.status === 410 && !restarted) {
@@ -376,6 +401,7 @@ export class SyncEngine {
         }
         throw e
       }
+      await this.assertSessionOf(userId) // the answer was for this user's session only if it still is
       await applyPulledPage(userId, answer.changes, answer.cursor)
       cursor = answer.cursor
       if (!answer.has_more) return
