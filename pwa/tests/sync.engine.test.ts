@@ -173,6 +173,45 @@ describe('pull', () => {
     expect(server.requests.filter((r) => r.path === '/api/sync/pull')).toHaveLength(3)
   })
 
+  it('asks for the next page while storing the last; a failed store keeps the cursor of the last page stored', async () => {
+    for (let i = 0; i < 1200; i++) server.seed('recipient', `r${i}`, { name: `对象${i}`, area_id: 9, category: 'veteran' })
+    // Record, for each pull request, how many pages had been stored when it left.
+    const db = getDb()
+    let stored = 0
+    const transaction = db.transaction.bind(db) as (...args: unknown[]) => Promise<unknown>
+    let failSecondStore = true
+    db.transaction = (async (...args: unknown[]) => {
+      const tables = args[1] as { name: string }[]
+      const isPage = pulls.length > 0 && Array.isArray(tables) && tables.some((t) => t.name === 'meta')
+        && tables.some((t) => t.name === 'recipients')
+      if (isPage && pulls.length >= 2 && stored === 1 && failSecondStore) {
+        failSecondStore = false
+        throw new Error('QuotaExceededError')
+      }
+      const r = await transaction(...args)
+      if (isPage) stored++
+      return r
+    }) as never
+    const pulls: number[] = []
+    const inner = server.fetch
+    server.fetch = async (input, init) => {
+      if (String(input).includes('/api/sync/pull')) pulls.push(stored)
+      return inner(input, init)
+    }
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('retry')
+    // The second page was asked for before the first was stored; the third never, since storing the second failed.
+    expect(pulls.slice(0, 2)).toEqual([0, 0])
+    expect(await getDb().recipients.count()).toBe(500)
+    const afterFirst = await getCursor('1')
+    expect(afterFirst).toBeGreaterThan(0)
+    expect(afterFirst).toBeLessThan(server.seq)
+    // The next round goes on from the last stored page and ends with everything.
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(await getDb().recipients.count()).toBe(1200)
+    expect(await getCursor('1')).toBe(server.seq)
+  })
+
   it('keeps the local copy while pulling, then takes the server answer after push', async () => {
     server.seed('recipient', 'r1', { name: '张三', area_id: 9, category: 'veteran' })
     const engine = engineFor(server)

@@ -385,26 +385,46 @@ export class SyncEngine {
     if (unanswered) throw new ApiError(0, 'incomplete_answer')
   }
 
+  /**
+   * Pull pages until `has_more` is false, pipelined: the next page is asked for (with the cursor the last
+   * answer gave) while the last one is being stored. Pages are stored strictly in order, each with its cursor
+   * in one transaction; a failed store ends the round, and the page fetched ahead is dropped unstored.
+   */
   private async pullAll(userId: string): Promise<void> {
     let cursor = await getCursor(userId)
     let restarted = false
-    for (let page = 0; page < 10_000; page++) {
-      let answer
-      try {
-        await this.assertSessionOf(userId)
-        answer = await this.opts.api.pull(cursor, PULL_LIMIT)
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 410 && !restarted) {
-          restarted = true
-          cursor = 0
-          continue
+    const fetchPage = async (from: number) => {
+      await this.assertSessionOf(userId)
+      return this.opts.api.pull(from, PULL_LIMIT)
+    }
+    let ahead: ReturnType<typeof fetchPage> | null = null
+    try {
+      for (let page = 0; page < 10_000; page++) {
+        let answer
+        try {
+          answer = await (ahead ?? fetchPage(cursor))
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 410 && !restarted) {
+            restarted = true
+            cursor = 0
+            ahead = null
+            continue
+          }
+          throw e
+        } finally {
+          ahead = null
         }
-        throw e
+        if (answer.has_more) {
+          ahead = fetchPage(answer.cursor)
+          ahead.catch(() => undefined) // settled when it is awaited; a failure then ends the round
+        }
+        await this.assertSessionOf(userId) // the answer was for this user's session only if it still is
+        await applyPulledPage(userId, answer.changes, answer.cursor)
+        cursor = answer.cursor
+        if (!answer.has_more) return
       }
-      await this.assertSessionOf(userId) // the answer was for this user's session only if it still is
-      await applyPulledPage(userId, answer.changes, answer.cursor)
-      cursor = answer.cursor
-      if (!answer.has_more) return
+    } finally {
+      await ahead?.catch(() => undefined) // no request outlives the round
     }
   }
 }
