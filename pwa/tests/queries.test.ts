@@ -55,3 +55,27 @@ describe('helpers', () => {
     expect(isValidIdNumber('110105194912310021')).toBe(false)
   })
 })
+
+describe('active campaign coverage from IndexedDB', () => {
+  it('reads the visits of the campaign days only, with the Shanghai day edges right', async () => {
+    const { freshDb } = await import('./helpers')
+    const { activeCampaignCoverage, localDayStart } = await import('../src/db/queries')
+    const db = await freshDb()
+    expect(localDayStart('2027-01-10')).toBe('2027-01-09T16:00:00.000Z')
+    await db.areas.bulkPut([{ id: 1, code: '1', name: '县', level: 'county', parent_id: null }] as never)
+    await db.campaigns.put({ id: 'c1', name: '春节走访', starts_on: '2027-01-10', ends_on: '2027-01-20', categories: [], area_id: 1 } as never)
+    const rec = (id: string) => ({ id, _version: 1, name: id, gender: 'male', id_number: null, phone: null, address: null, area_id: 1, category: 'veteran', tags: [], notes: null })
+    await db.recipients.bulkPut(['before', 'first', 'last', 'after', 'never'].map(rec) as never)
+    const visit = (id: string, recipient_id: string, visited_at: string) => ({ id, _version: 1, recipient_id, author_id: 1, visited_at, kind: 'festival' })
+    await db.visits.bulkPut([
+      visit('v1', 'before', '2027-01-09T15:59:59.999Z'), // 23:59 on the 9th in Shanghai
+      visit('v2', 'first', '2027-01-09T16:00:00.000Z'), // 00:00 on the 10th
+      visit('v3', 'last', '2027-01-20T15:59:59.999Z'), // 23:59 on the 20th
+      visit('v4', 'after', '2027-01-20T16:00:00.000Z'), // 00:00 on the 21st
+    ] as never)
+    const [cov] = await activeCampaignCoverage(new Date('2027-01-15T04:00:00Z'))
+    expect(cov.targets).toHaveLength(5)
+    expect(cov.notVisited.map((r) => r.id).sort()).toEqual(['after', 'before', 'never'])
+    expect(await activeCampaignCoverage(new Date('2027-01-21T04:00:00Z'))).toEqual([])
+  })
+})

@@ -67,12 +67,31 @@ export function campaignCoverage(campaign: Campaign, recipients: Recipient[], vi
   return { campaign, targets, notVisited: targets.filter((r) => !visited.has(r.id)) }
 }
 
+/** The UTC instant (ISO, as `visited_at` is stored) at which a local day starts. */
+export function localDayStart(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) - TZ_OFFSET_MS).toISOString()
+}
+
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10)
+}
+
+/**
+ * Coverage of the campaigns running today. Only the visits inside the campaigns' dates are read (a range of
+ * the `visited_at` index), not the whole history: the home screen asks again after every synced batch.
+ */
 export async function activeCampaignCoverage(now: Date = new Date()): Promise<CampaignCoverage[]> {
   const db = getDb()
   const today = localDay(now)
   const campaigns = (await db.campaigns.toArray()).filter((c) => c.starts_on <= today && today <= c.ends_on)
   if (!campaigns.length) return []
-  const [recipients, visits, areas] = await Promise.all([db.recipients.toArray(), db.visits.toArray(), db.areas.toArray()])
+  const from = campaigns.map((c) => c.starts_on).sort()[0]
+  const to = campaigns.map((c) => c.ends_on).sort().reverse()[0]
+  const [recipients, visits, areas] = await Promise.all([
+    db.recipients.toArray(),
+    db.visits.where('visited_at').between(localDayStart(from), localDayStart(nextDay(to)), true, false).toArray(),
+    db.areas.toArray(),
+  ])
   const areaMap = new Map(areas.map((a) => [String(a.id), a]))
   return campaigns.map((c) => campaignCoverage(c, recipients, visits, areaMap))
 }
