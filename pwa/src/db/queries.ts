@@ -55,9 +55,17 @@ export interface CampaignCoverage {
   notVisited: Recipient[]
 }
 
-export function campaignCoverage(campaign: Campaign, recipients: Recipient[], visits: Visit[], areas: Map<string, Area>): CampaignCoverage {
+export interface CampaignTargets {
+  campaign: Campaign
+  targets: Recipient[]
+}
+
+function targetsOf(campaign: Campaign, recipients: Recipient[], areas: Map<string, Area>): Recipient[] {
   const cats = campaign.categories ?? []
-  const targets = recipients.filter((r) => (!cats.length || cats.includes(r.category)) && inSubtree(r.area_id, campaign.area_id, areas))
+  return recipients.filter((r) => (!cats.length || cats.includes(r.category)) && inSubtree(r.area_id, campaign.area_id, areas))
+}
+
+function withNotVisited({ campaign, targets }: CampaignTargets, visits: Visit[]): CampaignCoverage {
   const visited = new Set(
     visits.filter((v) => {
       const day = localDay(v.visited_at)
@@ -65,6 +73,10 @@ export function campaignCoverage(campaign: Campaign, recipients: Recipient[], vi
     }).map((v) => v.recipient_id),
   )
   return { campaign, targets, notVisited: targets.filter((r) => !visited.has(r.id)) }
+}
+
+export function campaignCoverage(campaign: Campaign, recipients: Recipient[], visits: Visit[], areas: Map<string, Area>): CampaignCoverage {
+  return withNotVisited({ campaign, targets: targetsOf(campaign, recipients, areas) }, visits)
 }
 
 /** The UTC instant (ISO, as `visited_at` is stored) at which a local day starts. */
@@ -76,22 +88,32 @@ function nextDay(day: string): string {
   return new Date(Date.parse(`${day}T00:00:00.000Z`) + 86_400_000).toISOString().slice(0, 10)
 }
 
-/**
- * Coverage of the campaigns running today. Only the visits inside the campaigns' dates are read (a range of
- * the `visited_at` index), not the whole history: the home screen asks again after every synced batch.
- */
-export async function activeCampaignCoverage(now: Date = new Date()): Promise<CampaignCoverage[]> {
+/** The campaigns running today and whom each targets: reads the roster, so only a roster change wakes it. */
+export async function activeCampaignTargets(now: Date = new Date()): Promise<CampaignTargets[]> {
   const db = getDb()
   const today = localDay(now)
   const campaigns = (await db.campaigns.toArray()).filter((c) => c.starts_on <= today && today <= c.ends_on)
   if (!campaigns.length) return []
+  const [recipients, areas] = await Promise.all([db.recipients.toArray(), db.areas.toArray()])
+  const areaMap = new Map(areas.map((a) => [String(a.id), a]))
+  return campaigns.map((campaign) => ({ campaign, targets: targetsOf(campaign, recipients, areaMap) }))
+}
+
+/** The visits inside the campaigns' days only (a range of the `visited_at` index), not the whole history. */
+export async function visitsDuring(campaigns: Campaign[]): Promise<Visit[]> {
+  if (!campaigns.length) return []
   const from = campaigns.map((c) => c.starts_on).sort()[0]
   const to = campaigns.map((c) => c.ends_on).sort().reverse()[0]
-  const [recipients, visits, areas] = await Promise.all([
-    db.recipients.toArray(),
-    db.visits.where('visited_at').between(localDayStart(from), localDayStart(nextDay(to)), true, false).toArray(),
-    db.areas.toArray(),
-  ])
-  const areaMap = new Map(areas.map((a) => [String(a.id), a]))
-  return campaigns.map((c) => campaignCoverage(c, recipients, visits, areaMap))
+  return getDb().visits.where('visited_at').between(localDayStart(from), localDayStart(nextDay(to)), true, false).toArray()
+}
+
+/** Who each running campaign still has to visit. */
+export function coverageOf(running: CampaignTargets[], visits: Visit[]): CampaignCoverage[] {
+  return running.map((r) => withNotVisited(r, visits))
+}
+
+/** Coverage of the campaigns running today, in one read (the home screen keeps its two halves live apart). */
+export async function activeCampaignCoverage(now: Date = new Date()): Promise<CampaignCoverage[]> {
+  const running = await activeCampaignTargets(now)
+  return coverageOf(running, await visitsDuring(running.map((r) => r.campaign)))
 }
