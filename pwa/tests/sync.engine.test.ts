@@ -275,6 +275,30 @@ describe('pipelined push', () => {
     id: uuid(), name: `对象${i}`, gender: 'male', id_number: null, phone: null, address: null, area_id: 9, category: 'veteran', tags: [], notes: null,
   }, null))
 
+  /** Count committed transactions that wrote the outbox (Dexie announces each commit) while `run` runs. */
+  async function countingOutboxCommits<T>(run: () => Promise<T>): Promise<{ result: T; commits: number }> {
+    let commits = 0
+    const onCommit = (parts: Record<string, unknown>) => {
+      if (Object.keys(parts).some((k) => k.includes('/outbox/'))) commits++
+    }
+    Dexie.on('storagemutated', onCommit)
+    try {
+      return { result: await run(), commits }
+    } finally {
+      Dexie.on('storagemutated').unsubscribe(onCommit)
+    }
+  }
+
+  /** Every queued create reached the server once, left the queue, and its answer (version 1) is stored. */
+  async function expectAllSyncedOnce(n: number) {
+    expect(server.count('recipient')).toBe(n)
+    expect(server.applied.size).toBe(n)
+    expect(await listOutbox('1')).toHaveLength(0)
+    const stored = await getDb().recipients.toArray()
+    expect(stored).toHaveLength(n)
+    expect(stored.every((r) => r._version === 1)).toBe(true)
+  }
+
   /** Wrap the fake server's fetch: `onPush(n)` runs before the n-th push (1-based) reaches it. */
   function onPush(fn: (n: number) => Promise<void> | void) {
     const inner = server.fetch
@@ -287,40 +311,29 @@ describe('pipelined push', () => {
 
   it('sends the next batch while the previous answer is being stored, and applies each mutation once', async () => {
     await getDb().outbox.bulkPut(recipientCreates(450))
-    // Count committed outbox writes (Dexie announces each commit); note the count as each push leaves.
-    let outboxCommits = 0
-    const onCommit = (parts: Record<string, unknown>) => {
-      if (Object.keys(parts).some((k) => k.includes('/outbox/'))) outboxCommits++
-    }
-    Dexie.on('storagemutated', onCommit)
+    // Note how many outbox commits had happened as each push left.
+    let commitsSoFar = 0
     const commitsAtPush: number[] = []
-    onPush(() => {
-      commitsAtPush.push(outboxCommits)
-    })
-    try {
-      expect(await engineFor(server).syncOnce()).toBe('ok')
-    } finally {
-      Dexie.on('storagemutated').unsubscribe(onCommit)
+    const onCommit = (parts: Record<string, unknown>) => {
+      if (Object.keys(parts).some((k) => k.includes('/outbox/'))) commitsSoFar++
     }
+    onPush(() => {
+      commitsAtPush.push(commitsSoFar)
+    })
+    Dexie.on('storagemutated', onCommit)
+    const { result, commits } = await countingOutboxCommits(() => engineFor(server).syncOnce())
+    Dexie.on('storagemutated').unsubscribe(onCommit)
+    expect(result).toBe('ok')
     expect(server.pushSizes).toEqual([200, 200, 50])
     // The second push left before the first answer was stored; later answers are stored one by one or together.
     expect(commitsAtPush[1]).toBe(0)
-    expect(outboxCommits).toBeGreaterThanOrEqual(2)
-    expect(outboxCommits).toBeLessThanOrEqual(3)
-    expect(server.count('recipient')).toBe(450)
-    expect(server.applied.size).toBe(450)
-    expect(await listOutbox('1')).toHaveLength(0)
-    const stored = await getDb().recipients.toArray()
-    expect(stored).toHaveLength(450)
-    expect(stored.every((r) => r._version === 1)).toBe(true)
+    expect(commits).toBeGreaterThanOrEqual(2)
+    expect(commits).toBeLessThanOrEqual(3)
+    await expectAllSyncedOnce(450)
   })
 
   it('stores the answers that arrived during a slow store together, in one transaction, in order', async () => {
     await getDb().outbox.bulkPut(recipientCreates(450))
-    let outboxCommits = 0
-    const onCommit = (parts: Record<string, unknown>) => {
-      if (Object.keys(parts).some((k) => k.includes('/outbox/'))) outboxCommits++
-    }
     // The first store waits until the last batch has been answered (a slow phone's IndexedDB).
     let pushes = 0
     let allAnswered!: () => void
@@ -339,18 +352,11 @@ describe('pipelined push', () => {
       }
       return transaction(...args)
     }) as never
-    Dexie.on('storagemutated', onCommit)
-    try {
-      expect(await engineFor(server).syncOnce()).toBe('ok')
-    } finally {
-      Dexie.on('storagemutated').unsubscribe(onCommit)
-    }
+    const { result, commits } = await countingOutboxCommits(() => engineFor(server).syncOnce())
+    expect(result).toBe('ok')
     expect(server.pushSizes).toEqual([200, 200, 50])
-    expect(outboxCommits).toBe(2) // the first answer, then the two that waited for it
-    expect(await listOutbox('1')).toHaveLength(0)
-    const stored = await getDb().recipients.toArray()
-    expect(stored).toHaveLength(450)
-    expect(stored.every((r) => r._version === 1)).toBe(true)
+    expect(commits).toBe(2) // the first answer, then the two that waited for it
+    await expectAllSyncedOnce(450)
   })
 
   it("a round running when another user logs in never sends the first user's records under the new session", async () => {
