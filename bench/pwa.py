@@ -733,8 +733,8 @@ def main(argv=None) -> int:
         server.start()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=e2e.CHROMIUM_ARGS, timeout=60_000)
-            say(f"Chromium {browser.version}; app: a copy of {source.relative_to(ROOT)}; gunicorn 2 workers, "
-                f"SQLite, {server.url}")
+            shown = source.relative_to(ROOT) if source.is_relative_to(ROOT) else source
+            say(f"Chromium {browser.version}; app: a copy of {shown}; gunicorn 2 workers, SQLite, {server.url}")
             try:
                 run_all(browser, server.url, tmp, args)
             finally:
