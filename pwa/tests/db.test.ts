@@ -7,7 +7,8 @@ import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
 import { getCursor } from '../src/db/replica'
 import { discardMutation, exportPending, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds, queuedAmong } from '../src/db/outbox'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
-import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica } from '../src/db/replica'
+import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica, settleAnswered } from '../src/db/replica'
+import { answeredVersions } from '../src/db/answered'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
 import { getDeviceId, uuid } from '../src/db/meta'
 import { RID, freshDb, jpegBlob, visitData } from './helpers'
@@ -33,7 +34,7 @@ describe('local writes', () => {
   it('a failing write leaves neither the record nor its mutation', async () => {
     const id = uuid()
     const db = getDb()
-    await expect(db.transaction('rw', [db.outbox, db.visits, db.recipients, db.difficulties, db.followups], async () => {
+    await expect(db.transaction('rw', [db.outbox, db.visits, db.recipients, db.difficulties, db.followups, db.answered], async () => {
       await createVisit('1', visitData(id))
       throw new Error('boom')
     })).rejects.toThrow('boom')
@@ -120,7 +121,7 @@ describe('bulk writes', () => {
     expect(await getCursor('1')).toBe(5)
   })
 
-  it('a pushed batch drops acknowledged mutations and stores entities only where nothing else is queued', async () => {
+  it('a pushed batch drops acknowledged mutations and remembers answered versions where nothing else is queued; the pull brings the records', async () => {
     const done = uuid()
     const edited = uuid()
     await createVisit('1', visitData(done))
@@ -130,16 +131,38 @@ describe('bulk writes', () => {
     const queued = (await listOutbox('1')).find((m) => m.entity_id === edited)!
     // Another user's queued change to the same record does not protect this user's replica.
     await createVisit('2', visitData(done))
+    const serverDone = { type: 'visit' as const, id: done, version: 2, deleted: false, data: visitData(done, { gifts: '服务器二' }) }
     await applyPushedBatch('1', [m1.id, m2.id], [
       { type: 'visit', id: done, version: 1, deleted: false, data: visitData(done, { gifts: '服务器' }) },
-      { type: 'visit', id: done, version: 2, deleted: false, data: visitData(done, { gifts: '服务器二' }) },
+      serverDone,
       { type: 'visit', id: edited, version: 1, deleted: false, data: visitData(edited, { gifts: '服务器' }) },
     ])
-    expect((await getDb().visits.get(done))?.gifts).toBe('服务器二')
-    expect((await getDb().visits.get(done))?._version).toBe(2)
-    expect((await getDb().visits.get(edited))?.gifts).toBe('本机新改')
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([queued.id])
     expect(await listOutbox('2')).toHaveLength(1)
+    // The rows keep what the phone wrote; the newest answered version is remembered for the free record only.
+    expect((await getDb().visits.get(done))?.gifts).toBe(visitData(done).gifts)
+    expect(await answeredVersions('1')).toEqual({ [`visit:${done}`]: 2 })
+    // An edit made now (before the pull) is based on the answered version, not on the row's 0.
+    const edit = await updateVisit('1', done, { notes: '拉取前再改' })
+    expect(edit?.base_version).toBe(2)
+    // The pull brings the record: the row takes the server's copy and the answered version is forgotten.
+    await getDb().outbox.delete(edit!.id)
+    await applyPulledPage('1', [serverDone], 9)
+    expect((await getDb().visits.get(done))?.gifts).toBe('服务器二')
+    expect((await getDb().visits.get(done))?._version).toBe(2)
+    expect(await answeredVersions('1')).toEqual({})
+    expect((await getDb().visits.get(edited))?.gifts).toBe('本机新改')
+  })
+
+  it('answered versions the pull did not bring go into their rows at the end of the round', async () => {
+    const id = uuid()
+    await createVisit('1', visitData(id))
+    const [m] = await listOutbox('1')
+    await applyPushedBatch('1', [m.id], [{ type: 'visit', id, version: 3, deleted: false, data: visitData(id) }])
+    expect((await getDb().visits.get(id))?._version).toBe(0)
+    await settleAnswered('1')
+    expect((await getDb().visits.get(id))?._version).toBe(3)
+    expect(await answeredVersions('1')).toEqual({})
   })
 })
 
@@ -212,7 +235,8 @@ describe('schema version 2', () => {
     const db = createDb(name)
     setDb(db)
     await db.open()
-    expect(db.verno).toBe(2)
+    expect(db.verno).toBe(3)
+    expect(await db.answered.count()).toBe(0) // v3's store, empty
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([visit.id, rejected.id, follow.id])
     expect((await listOutbox('2')).map((m) => m.id)).toEqual([other.id])
     expect((await nextPending('1', 10)).map((m) => m.id)).toEqual([visit.id, follow.id])

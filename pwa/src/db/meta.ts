@@ -1,6 +1,20 @@
 /** Small key/value settings kept on the device: device id, session, pull cursor, last sync time. */
+import Dexie from 'dexie'
 import { getDb } from './db'
 import type { Session } from './types'
+
+let metaGeneration = 0
+/**
+ * A number that changes whenever the meta store (which holds the session) may have changed: on every write from
+ * this page, and on Dexie's change events, which also carry other tabs' writes. The sync engine re-reads the
+ * session only when it moved, so checking "still the same user?" before each request costs nothing.
+ */
+export function metaGenerationNow(): number {
+  return metaGeneration
+}
+Dexie.on('storagemutated', (parts: Record<string, unknown>) => {
+  if (Object.keys(parts).some((k) => k.includes('/meta/'))) metaGeneration++
+})
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   const row = await getDb().meta.get(key)
@@ -8,7 +22,9 @@ export async function getMeta<T>(key: string): Promise<T | undefined> {
 }
 
 export async function setMeta(key: string, value: unknown): Promise<void> {
+  metaGeneration++
   await getDb().meta.put({ key, value })
+  metaGeneration++
 }
 
 export function uuid(): string {

@@ -2,6 +2,7 @@
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
 import { newMutation } from './outbox'
+import { baseVersionOf } from './answered'
 import type { Difficulty, FollowUp, Mutation, Op, Recipient, Visit } from './types'
 
 /** Ids of mutations being pushed right now (in this page); they must not be edited in place. */
@@ -42,7 +43,7 @@ export async function applyMutationLocally(m: Pick<Mutation, 'op' | 'data' | 'us
 }
 
 function tablesFor(db: ReturnType<typeof getDb>) {
-  return [db.outbox, db.visits, db.recipients, db.difficulties, db.followups]
+  return [db.outbox, db.visits, db.recipients, db.difficulties, db.followups, db.answered]
 }
 
 /**
@@ -71,7 +72,8 @@ async function queue(userId: string, op: Op, data: Data, attachments: string[] =
       if (op.endsWith('.update')) {
         const table = db.table(ENTITY_TABLES[op.split('.')[0] as keyof typeof ENTITY_TABLES])
         const existing = (await table.get(String(data.id))) as Data | undefined
-        base = (existing?._version as number) ?? 0
+        // The server's version: the row's, or a newer one a push answered that the pull has not brought yet.
+        base = await baseVersionOf(userId, op.split('.')[0], String(data.id), existing?._version as number | undefined)
       }
       mutation = newMutation(userId, op, data, base, attachments)
     }

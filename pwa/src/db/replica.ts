@@ -4,6 +4,7 @@ import { ENTITY_TABLES } from './schema'
 import { changeToRow, forgetMutations, listOutbox, pendingAmong, queuedAmong } from './outbox'
 import { applyMutationLocally } from './records'
 import { cursorKey, getMeta, setMeta } from './meta'
+import { answeredEntries, answeredVersions, clearAnswered, forgetAnswered, rememberAnswered } from './answered'
 import type { Change } from './types'
 
 function replicaTables() {
@@ -17,7 +18,7 @@ function replicaTables() {
  * server's copy later. When a page names one record twice, the later change wins. Call inside a transaction
  * over the replica stores. Returns how many changes were written.
  */
-async function writeChanges(changes: Change[], pending: Set<string>): Promise<number> {
+async function writeChanges(changes: Change[], pending: Set<string>): Promise<Change[]> {
   const byTable = new Map<string, Map<string, Change>>()
   for (const c of changes) {
     const name = ENTITY_TABLES[c.type]
@@ -29,7 +30,7 @@ async function writeChanges(changes: Change[], pending: Set<string>): Promise<nu
     rows.delete(String(c.id)) // re-insert so the later change keeps its place and wins
     rows.set(String(c.id), c)
   }
-  let applied = 0
+  const written: Change[] = []
   const db = getDb()
   for (const [name, rows] of byTable) {
     const table = db.table(name)
@@ -42,31 +43,35 @@ async function writeChanges(changes: Change[], pending: Set<string>): Promise<nu
       } else {
         puts.push(changeToRow(c))
       }
-      applied++
+      written.push(c)
     }
     if (deletes.length) await table.bulkDelete(deletes as never[])
     if (puts.length) await table.bulkPut(puts)
   }
-  return applied
+  return written
 }
 
 /** Store one pulled page and its cursor in a single transaction: either both land or neither. */
 export async function applyPulledPage(userId: string, changes: Change[], cursor: number): Promise<number> {
   const db = getDb()
   let applied = 0
-  await db.transaction('rw', [...replicaTables(), db.outbox, db.meta], async () => {
+  await db.transaction('rw', [...replicaTables(), db.outbox, db.meta, db.answered], async () => {
     const pending = await pendingAmong(userId, changes)
-    applied = await writeChanges(changes, pending)
+    const written = await writeChanges(changes, pending)
+    applied = written.length
+    await forgetAnswered(userId, written)
     await setMeta(cursorKey(userId), cursor)
   })
   return applied
 }
 
 /**
- * Settle a pushed batch in one transaction: drop the acknowledged mutations, then store the entities the
- * server answered with, except for records that still have queued mutations of this user (later edits,
- * rejected or conflicting ones, unanswered ones). Other outbox changes of the same answer (conflict,
- * rejected) may run in an enclosing transaction over the replica stores, the outbox and attachments.
+ * Settle a pushed batch in one transaction: drop the acknowledged mutations and remember the versions the server
+ * answered with (`answered.ts`) for records without other queued mutations of this user (later edits, rejected,
+ * conflicting or unanswered ones, and the next batch, sent but not yet settled, still protect theirs). The
+ * records themselves are not rewritten here: the pull that follows brings them (`settleAnswered` covers any it
+ * does not). Other outbox changes of the same answer (conflict, rejected) may run in an enclosing transaction
+ * over the replica stores, the outbox, `answered` and attachments.
  */
 export async function applyPushedBatch(userId: string, acknowledged: string[], entities: Change[]): Promise<void> {
   const db = getDb()
@@ -78,14 +83,15 @@ export async function applyPushedBatch(userId: string, acknowledged: string[], e
     if (!prev || (e.version ?? 0) >= (prev.version ?? 0)) newest.set(key, e)
   }
   const latest = [...newest.values()]
-  await db.transaction('rw', [...replicaTables(), db.outbox], async () => {
-    // The delete and the store run side by side (one transaction: both land or neither). The check asks about
-    // these records only and leaves the acknowledged mutations out: later edits, rejected, conflicting or
-    // unanswered ones (and the next batch, sent but not yet settled) still protect theirs.
+  await db.transaction('rw', [...replicaTables(), db.outbox, db.answered], async () => {
+    // The check runs beside the delete and leaves the acknowledged mutations out.
     const store = async () => {
       if (!latest.length) return
       const queued = await queuedAmong(userId, latest, acknowledged)
-      await writeChanges(latest, new Set(queued.keys()))
+      const free = latest.filter((c) => !queued.has(String(c.id)))
+      // A tombstone in an answer (rare) is applied at once; the rest waits for the pull.
+      await writeChanges(free.filter((c) => c.deleted), new Set())
+      await rememberAnswered(userId, free.filter((c) => !c.deleted))
       // An update queued while its record's create (or an earlier update) was still unsynced has no base
       // version yet (0): the record it was made on is the one the server just answered with.
       for (const c of latest) {
@@ -100,6 +106,27 @@ export async function applyPushedBatch(userId: string, acknowledged: string[], e
     await Promise.all([acknowledged.length ? db.outbox.bulkDelete(acknowledged) : undefined, store()])
   })
   forgetMutations(acknowledged)
+}
+
+/**
+ * After a round's pull: answered records the pull did not refresh (left out because the user queued another
+ * change meanwhile, or not in the pull at all) take their answered version into their row, and the map is
+ * emptied. The rows keep their local data; the next pull or answer brings the server's.
+ */
+export async function settleAnswered(userId: string): Promise<void> {
+  const db = getDb()
+  await db.transaction('rw', [...replicaTables(), db.answered], async () => {
+    const map = await answeredVersions(userId)
+    const left = answeredEntries(map)
+    if (!left.length) return
+    for (const [type, id, version] of left) {
+      const name = ENTITY_TABLES[type as keyof typeof ENTITY_TABLES]
+      if (!name) continue
+      const row = (await db.table(name).get(id)) as { _version?: number } | undefined
+      if (row && (row._version ?? 0) < version) await db.table(name).update(id, { _version: version })
+    }
+    await clearAnswered(userId)
+  })
 }
 
 /** Store the entity a push answered with, unless the record has newer queued changes. */

@@ -9,6 +9,12 @@ export interface MetaRow {
   value: unknown
 }
 
+/** `answered`: one row per user, `versions` by `type:id` (db/answered.ts). */
+export interface AnsweredRow {
+  user_id: string
+  versions: Record<string, number>
+}
+
 export type ZoufangDB = Dexie & {
   areas: EntityTable<Area, 'id'>
   users: EntityTable<UserRow, 'id'>
@@ -21,6 +27,7 @@ export type ZoufangDB = Dexie & {
   attachments: EntityTable<Attachment, 'sha256'>
   drafts: EntityTable<Draft, 'key'>
   meta: EntityTable<MetaRow, 'key'>
+  answered: EntityTable<AnsweredRow, 'user_id'>
 }
 
 /** The replicated stores, by the `type` of a pulled change. */
@@ -56,6 +63,11 @@ export function createDb(name = 'zoufang'): ZoufangDB {
   // data.difficulty_id finds the queued follow-ups that protect a difficulty.
   db.version(2).stores({
     outbox: 'id, [user_id+seq], entity_id, [user_id+state+seq], data.difficulty_id',
+  })
+  // Version 3 adds `answered` (db/answered.ts): per user, the versions pushes were answered with until the pull
+  // brings the records. Its own store, so the sync engine's session reads (meta) never wait for a batch's store.
+  db.version(3).stores({
+    answered: 'user_id',
   })
   return db
 }

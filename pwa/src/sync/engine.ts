@@ -2,10 +2,11 @@
 import { getDb } from '../db/db'
 import { attachmentBlob, pruneUploadedAttachments } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
-import { getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
+import { getDeviceId, getSession, lastSyncKey, markSessionExpired, metaGenerationNow, setMeta } from '../db/meta'
 import { nextPending } from '../db/outbox'
 import { inflight } from '../db/records'
-import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor } from '../db/replica'
+import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor, settleAnswered } from '../db/replica'
+import { baseVersionOf } from '../db/answered'
 import type { Change, Mutation } from '../db/types'
 import { ApiError, type Api, type PushMutation, type PushResult } from './api'
 
@@ -50,6 +51,7 @@ export class SyncEngine {
   private again = false
   private started = false
   private readonly onOnline = () => void this.requestSync()
+  private sessionChecked: { userId: string; generation: number } | null = null
 
   constructor(private readonly opts: EngineOptions) {}
 
@@ -140,6 +142,7 @@ export class SyncEngine {
         await adoptReplicaFor(uid)
         await this.pushAll(uid)
         await this.pullAll(uid)
+        await settleAnswered(uid)
         await pruneUploadedAttachments()
         const now = new Date().toISOString()
         await setMeta(lastSyncKey(uid), now)
@@ -178,7 +181,11 @@ export class SyncEngine {
    * records with the next session's cookie, nor stores what the next session pulls under the old cursor.
    */
   private async assertSessionOf(userId: string): Promise<void> {
+    // Read the session again only when the meta store may have changed since the last check that passed.
+    const generation = metaGenerationNow()
+    if (this.sessionChecked?.userId === userId && this.sessionChecked.generation === generation) return
     if (!(await this.isSessionOf(userId))) throw new SessionChanged()
+    this.sessionChecked = { userId, generation }
   }
 
   private async uploadAttachments(batch: Mutation[]): Promise<Set<string>> {
@@ -221,7 +228,8 @@ export class SyncEngine {
     const stored = (await getDb().outbox.get(m.id))?.base_version ?? 0
     if (stored > 0) return stored
     const row = (await getDb().table(ENTITY_TABLES[m.entity_type]).get(m.entity_id)) as { _version?: number } | undefined
-    return row?._version ?? m.base_version
+    const base = await baseVersionOf(m.user_id, m.entity_type, m.entity_id, row?._version)
+    return base > 0 ? base : m.base_version
   }
 
   /**
@@ -341,7 +349,8 @@ export class SyncEngine {
 
   /**
    * Settle one pushed batch in one transaction: the pending-entity set is computed once, acknowledged
-   * mutations are bulk-deleted and the returned entities bulk-put (see `applyPushedBatch`).
+   * mutations are bulk-deleted and the answered versions remembered until the pull brings the records (see
+   * `applyPushedBatch`).
    */
   private async applyResults(userId: string, sent: Mutation[], results: PushResult[], retriedMissing: Set<string>) {
     const db = getDb()
@@ -376,7 +385,7 @@ export class SyncEngine {
         })
       }
     }
-    const tables = [db.outbox, db.attachments, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
+    const tables = [db.outbox, db.attachments, db.answered, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
     await db.transaction('rw', tables, async () => {
       for (const { id, patch } of updates) await db.outbox.update(id, patch)
       for (const sha of new Set(notUploaded)) await db.attachments.update(sha, { uploaded: 0 })
