@@ -1,6 +1,6 @@
 /** App-wide state: the session, the API client and the one sync engine, with reactive status. */
 import { computed, reactive, ref } from 'vue'
-import { getDeviceId, getMeta, getSession, setMeta, setSession } from '../db/meta'
+import { currentSession, getDeviceId, getMeta, getSession, setMeta, setSession } from '../db/meta'
 import { adoptReplicaFor, dropReplica } from '../db/replica'
 import type { Session } from '../db/types'
 import { ApiError, createApi } from '../sync/api'
@@ -10,7 +10,7 @@ export const session = ref<Session | null>(null)
 export const sessionLoaded = ref(false)
 export const deviceId = ref('')
 
-export const api = createApi({ getCsrfToken: async () => (await getSession())?.csrf_token ?? session.value?.csrf_token })
+export const api = createApi({ getCsrfToken: async () => (await currentSession())?.csrf_token ?? session.value?.csrf_token })
 
 export const syncStatus = reactive<SyncStatus>({
   running: false, lastOutcome: null, lastErrorCode: null, lastSyncAt: null, failures: 0, nextRetryAt: null,

@@ -51,6 +51,20 @@ export async function getDeviceId(): Promise<string> {
 }
 
 export const getSession = () => getMeta<Session | null>('session')
+
+let sessionCache: { generation: number; session: Session | null } | null = null
+
+/**
+ * The stored session, read again only when the meta store may have changed since (`metaGenerationNow`): what the
+ * sync engine and the API client ask before every request, without a database read each time.
+ */
+export async function currentSession(): Promise<Session | null> {
+  const generation = metaGeneration
+  if (sessionCache?.generation === generation) return sessionCache.session
+  const session = (await getSession()) ?? null
+  sessionCache = { generation, session } // a write during the read moved the generation: the next call reads again
+  return session
+}
 export const setSession = (s: Session | null) => setMeta('session', s)
 
 export async function markSessionExpired(): Promise<void> {

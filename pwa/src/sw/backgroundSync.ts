@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 /** Background Sync (Chromium): flush the outbox when the connection returns, even with the app closed. */
-import { getSession } from '../db/meta'
+import { currentSession } from '../db/meta'
 import { createApi } from '../sync/api'
 import { SyncEngine } from '../sync/engine'
 
@@ -21,7 +21,7 @@ export function registerBackgroundSync(sw: ServiceWorkerGlobalScope): void {
         clients.forEach((c) => c.postMessage({ type: 'sync' }))
         return
       }
-      const api = createApi({ getCsrfToken: async () => (await getSession())?.csrf_token })
+      const api = createApi({ getCsrfToken: async () => (await currentSession())?.csrf_token })
       const outcome = await new SyncEngine({ api }).syncOnce()
       // A rejection of the returned promise makes the browser retry the sync later.
       if (outcome === 'retry') throw new Error('sync will be retried')

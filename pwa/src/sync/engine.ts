@@ -2,7 +2,7 @@
 import { getDb } from '../db/db'
 import { attachmentBlob, pruneUploadedAttachments } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
-import { getDeviceId, getSession, lastSyncKey, markSessionExpired, metaGenerationNow, setMeta } from '../db/meta'
+import { currentSession, getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
 import { nextPending } from '../db/outbox'
 import { inflight } from '../db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor, settleAnswered } from '../db/replica'
@@ -51,7 +51,6 @@ export class SyncEngine {
   private again = false
   private started = false
   private readonly onOnline = () => void this.requestSync()
-  private sessionChecked: { userId: string; generation: number } | null = null
 
   constructor(private readonly opts: EngineOptions) {}
 
@@ -171,7 +170,7 @@ export class SyncEngine {
   }
 
   private async isSessionOf(userId: string): Promise<boolean> {
-    const s = await getSession()
+    const s = await currentSession()
     return !!s && !s.expired && String(s.user.id) === userId
   }
 
@@ -181,11 +180,7 @@ export class SyncEngine {
    * records with the next session's cookie, nor stores what the next session pulls under the old cursor.
    */
   private async assertSessionOf(userId: string): Promise<void> {
-    // Read the session again only when the meta store may have changed since the last check that passed.
-    const generation = metaGenerationNow()
-    if (this.sessionChecked?.userId === userId && this.sessionChecked.generation === generation) return
     if (!(await this.isSessionOf(userId))) throw new SessionChanged()
-    this.sessionChecked = { userId, generation }
   }
 
   private async uploadAttachments(batch: Mutation[]): Promise<Set<string>> {
