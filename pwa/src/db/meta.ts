@@ -13,7 +13,8 @@ export function metaGenerationNow(): number {
   return metaGeneration
 }
 Dexie.on('storagemutated', (parts: Record<string, unknown>) => {
-  if (Object.keys(parts).some((k) => k.includes('/meta/'))) metaGeneration++
+  // `all`: Dexie's "anything may have changed" (a page restored from the back-forward cache).
+  if (Object.keys(parts).some((k) => k === 'all' || k.includes('/meta/'))) metaGeneration++
 })
 
 export async function getMeta<T>(key: string): Promise<T | undefined> {
