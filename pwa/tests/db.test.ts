@@ -10,7 +10,7 @@ import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica, settleAnswered } from '../src/db/replica'
 import { answeredVersions } from '../src/db/answered'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
-import { getDeviceId, uuid } from '../src/db/meta'
+import { currentSession, getDeviceId, setSession, uuid } from '../src/db/meta'
 import { RID, freshDb, jpegBlob, visitData } from './helpers'
 
 beforeEach(async () => {
@@ -177,6 +177,36 @@ describe('two users on one phone', () => {
     expect(await listOutbox('2')).toHaveLength(0)
     await adoptReplicaFor('1')
     expect(await getDb().visits.get(id)).toBeDefined()
+  })
+})
+
+describe('the session as the sync engine reads it', () => {
+  const user = (id: string) => ({ id, username: `u${id}`, display_name: id, role: 'staff' as const, area_id: 1 })
+
+  it('is read from IndexedDB again only after the meta store changed, here or in another tab', async () => {
+    await setSession({ user: user('1'), csrf_token: 'a', expired: false })
+    expect((await currentSession())?.csrf_token).toBe('a')
+    // No write since: answered without a read (a read would see this row, written behind Dexie's back).
+    const raw = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open(getDb().name)
+      r.onsuccess = () => resolve(r.result)
+      r.onerror = () => reject(r.error)
+    })
+    await new Promise<void>((resolve) => {
+      const tx = raw.transaction('meta', 'readwrite')
+      tx.objectStore('meta').put({ key: 'session', value: { user: user('9'), csrf_token: 'unseen', expired: false } })
+      tx.oncomplete = () => resolve()
+    })
+    raw.close()
+    expect((await currentSession())?.csrf_token).toBe('a')
+    // Another tab logs in (another Dexie instance on the same database; Dexie announces its commit).
+    const other = createDb(getDb().name)
+    await other.open()
+    await other.meta.put({ key: 'session', value: { user: user('2'), csrf_token: 'b', expired: false } })
+    other.close()
+    expect((await currentSession())?.user.id).toBe('2')
+    await setSession(null)
+    expect(await currentSession()).toBeNull()
   })
 })
 
