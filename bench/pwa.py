@@ -107,10 +107,13 @@ def session_user_id(page) -> str:
 
 
 def start_logged_in(ctx, base: str):
+    """A logged-in phone whose first sync round has finished (with 10,000 recipients on the server it takes a while:
+    a flush started before it ends would wait for its pull)."""
     page = ctx.new_page()
     page.goto(base + "/login")
     login(page, base)
-    wait_until(lambda: store_count(page, "recipients") > 0, timeout=120, message="the roster", page=page)
+    wait_until(lambda: any(row["key"].startswith("last_sync:") for row in read_store(page, "meta")), timeout=180,
+               message="the first sync round", page=page)
     return page
 
 
