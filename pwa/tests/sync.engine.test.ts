@@ -4,7 +4,7 @@ import { getDb } from '../src/db/db'
 import { putAttachment } from '../src/db/attachments'
 import { getSession, setSession, uuid } from '../src/db/meta'
 import { listOutbox, newMutation, retryMutation } from '../src/db/outbox'
-import { createVisit, updateVisit } from '../src/db/records'
+import { createVisit, inflight, updateVisit } from '../src/db/records'
 import { getCursor } from '../src/db/replica'
 import { answeredVersions } from '../src/db/answered'
 import { FakeServer } from './fakeServer'
@@ -330,6 +330,18 @@ describe('pipelined push', () => {
     expect(commitsAtPush[1]).toBe(0)
     expect(commits).toBeGreaterThanOrEqual(2)
     expect(commits).toBeLessThanOrEqual(3)
+    await expectAllSyncedOnce(450)
+  })
+
+  it('reads only the first batch before sending it; the rest of the window is read while it is on its way', async () => {
+    await getDb().outbox.bulkPut(recipientCreates(450))
+    const inFlightAtPush: number[] = []
+    onPush(() => {
+      inFlightAtPush.push(inflight.size)
+    })
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(inFlightAtPush[0]).toBe(200) // only the first batch had been read and marked
+    expect(inFlightAtPush[1]).toBeGreaterThanOrEqual(250) // the rest joined the window during the first push
     await expectAllSyncedOnce(450)
   })
 

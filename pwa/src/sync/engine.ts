@@ -278,13 +278,20 @@ export class SyncEngine {
     try {
       for (let pass = 0; pass < 1000; pass++) {
         await drain()
-        const window = (await nextPending(userId, PUSH_WINDOW)).filter((m) => !inflight.has(m.id))
-        // Synchronously after the read, before any other transaction can fold an edit into these.
-        for (const m of window) {
-          inflight.add(m.id)
-          held.add(m.id)
+        // Marked in flight synchronously after each read, before any other transaction can fold an edit into them.
+        const take = (rows: Mutation[]) => {
+          const fresh = rows.filter((m) => !inflight.has(m.id))
+          for (const m of fresh) {
+            inflight.add(m.id)
+            held.add(m.id)
+          }
+          return fresh
         }
+        // The first batch is read alone, so it leaves at once; the rest of the window is read while it is on its way.
+        const window = take(await nextPending(userId, batchSize))
         if (!window.length) return
+        let rest: Promise<Mutation[]> | null = null
+        let restToRead = window.length >= batchSize
         const refused = new Set<string>()
         let next = 0
         while (next < window.length) {
@@ -317,7 +324,12 @@ export class SyncEngine {
           let answer
           try {
             await this.assertSessionOf(userId)
-            answer = await this.opts.api.push(deviceId, body)
+            const pushing = this.opts.api.push(deviceId, body)
+            if (restToRead && !rest) {
+              rest = nextPending(userId, PUSH_WINDOW)
+              rest.catch(() => undefined) // awaited below; a failed read ends the round there
+            }
+            answer = await pushing
           } catch (e) {
             if (e instanceof ApiError && e.status === 413) {
               if (sendable.length > 1) {
@@ -333,6 +345,11 @@ export class SyncEngine {
           }
           next = end
           settle(sendable, answer.results)
+          if (rest) {
+            window.push(...take(await rest))
+            rest = null
+            restToRead = false
+          }
         }
       }
     } finally {
