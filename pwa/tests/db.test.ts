@@ -5,7 +5,7 @@ import { createDb } from '../src/db/schema'
 import { getDb } from '../src/db/db'
 import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
 import { getCursor } from '../src/db/replica'
-import { discardMutation, exportPending, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds, queuedAmong } from '../src/db/outbox'
+import { countPending, countQueued, deleteQueued, discardMutation, mutationId, exportPending, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds, queuedAmong } from '../src/db/outbox'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica, settleAnswered } from '../src/db/replica'
 import { answeredVersions } from '../src/db/answered'
@@ -242,8 +242,8 @@ describe('drafts and device', () => {
   })
 })
 
-describe('schema version 2', () => {
-  it('a version-1 database upgrades with its queue intact and the new indexes filled', async () => {
+describe('schema upgrades', () => {
+  it('a version-1 database upgrades to the current version with its queue intact and the indexes it reads filled', async () => {
     const name = `upgrade-${uuid()}`
     const v1 = new Dexie(name)
     // Version 1 exactly as shipped (schema.ts keeps it unchanged).
@@ -265,7 +265,8 @@ describe('schema version 2', () => {
     const db = createDb(name)
     setDb(db)
     await db.open()
-    expect(db.verno).toBe(3)
+    expect(db.verno).toBe(4)
+    expect(db.outbox.schema.indexes.map((i) => i.name).sort()).toEqual(['[user_id+state+seq]', 'entity_id'])
     expect(await db.answered.count()).toBe(0) // v3's store, empty
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([visit.id, rejected.id, follow.id])
     expect((await listOutbox('2')).map((m) => m.id)).toEqual([other.id])
@@ -276,6 +277,43 @@ describe('schema version 2', () => {
       { type: 'visit', id: 'v-1' }, { type: 'visit', id: 'v-2' }, { type: 'visit', id: 'v-3' }, { type: 'difficulty', id: 'd-1' },
     ])).toEqual(new Set(['v-1', 'v-2', 'd-1']))
     db.close()
+  })
+})
+
+describe('mutation ids', () => {
+  it('are RFC 9562 version-7 UUIDs that sort as their seq does', () => {
+    const seqs = [1_700_000_000_000_000, 1_700_000_000_000_001, 1_700_000_000_000_999, 1_700_000_000_001_000, 1_800_000_000_000_000]
+    const ids = seqs.map(mutationId)
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect([...ids].sort()).toEqual(ids)
+    expect(new Set(seqs.map(mutationId)).size).toBe(seqs.length)
+    expect(mutationId(seqs[0])).not.toBe(ids[0]) // 62 random bits each time
+  })
+
+  it('deleteQueued removes exactly the given ones, around other users\' and unanswered ones in between', async () => {
+    const one = Array.from({ length: 12 }, (_, i) => newMutation('1', 'visit.create', visitData(`d-${i}`), null))
+    const two = newMutation('2', 'visit.create', visitData('d-other'), null) // queued between one[5] and one[6]
+    const rows = [...one.slice(0, 6), two, ...one.slice(6)]
+    await getDb().outbox.bulkPut(rows)
+    const gone = [...one.slice(0, 4), ...one.slice(5, 9), one[11]].map((m) => m.id)
+    await getDb().transaction('rw', getDb().outbox, () => deleteQueued(gone))
+    expect((await getDb().outbox.toArray()).map((m) => m.id).sort()).toEqual([one[4], two, one[9], one[10]].map((m) => m.id).sort())
+    await getDb().transaction('rw', getDb().outbox, () => deleteQueued([]))
+    expect(await getDb().outbox.count()).toBe(4)
+  })
+})
+
+describe('one user\'s queue', () => {
+  it('holds every state of that user, oldest first, and nothing of a user whose id starts the same', async () => {
+    const first = newMutation('1', 'visit.create', visitData('q-1'), null)
+    const rejected = { ...newMutation('1', 'visit.create', visitData('q-2'), null), state: 'rejected' as const }
+    const conflict = { ...newMutation('1', 'visit.update', { id: 'q-1', gifts: '米' }, 1), state: 'conflict' as const }
+    const last = newMutation('1', 'visit.create', visitData('q-3'), null)
+    await getDb().outbox.bulkPut([last, conflict, first, rejected, newMutation('10', 'visit.create', visitData('q-4'), null)])
+    expect((await listOutbox('1')).map((m) => m.id)).toEqual([first.id, rejected.id, conflict.id, last.id])
+    expect(await countQueued('1')).toBe(4)
+    expect(await countPending('1')).toBe(2)
+    expect(await countQueued('10')).toBe(1)
   })
 })
 

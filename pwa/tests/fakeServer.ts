@@ -27,6 +27,8 @@ export class FakeServer {
   forget = new Set<string>()
   requests: { method: string; path: string; body?: unknown }[] = []
   pushSizes: number[] = []
+  /** Larger batches are answered 413 (the real server's limit is 200 mutations or 2 MB). */
+  maxBatch = 200
 
   seed(type: string, id: string, data: Record<string, unknown>) {
     const key = `${type}:${id}`
@@ -104,7 +106,7 @@ export class FakeServer {
   }
 
   private push(body: { mutations: { id: string; op: string; data: Record<string, unknown>; base_version: number | null }[] }) {
-    if (body.mutations.length > 200) return this.err(413, 'batch_too_large')
+    if (body.mutations.length > this.maxBatch) return this.err(413, 'batch_too_large')
     this.pushSizes.push(body.mutations.length)
     const results = body.mutations.map((m) => {
       const payload = JSON.stringify([m.op, m.data, m.base_version])

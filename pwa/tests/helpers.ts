@@ -2,7 +2,7 @@
 import { createDb } from '../src/db/schema'
 import { setDb } from '../src/db/db'
 import { setSession } from '../src/db/meta'
-import { createApi } from '../src/sync/api'
+import { createApi, type Api } from '../src/sync/api'
 import { SyncEngine } from '../src/sync/engine'
 import { FakeServer } from './fakeServer'
 
@@ -19,12 +19,13 @@ export async function login(userId = '1', csrf = 'tok') {
   await setSession({ user: { id: userId, username: `u${userId}`, display_name: `User ${userId}`, role: 'staff', area_id: 1 }, csrf_token: csrf, expired: false })
 }
 
-export function engineFor(server: FakeServer) {
+/** An engine talking to `server`; `wrap` may watch or change the API it calls. */
+export function engineFor(server: FakeServer, wrap: (api: Api) => Api = (api) => api) {
   const api = createApi({
-    fetch: server.fetch as typeof fetch,
+    fetch: (input, init) => server.fetch(input, init),
     getCsrfToken: async () => (await import('../src/db/meta')).getSession().then((s) => s?.csrf_token),
   })
-  return new SyncEngine({ api })
+  return new SyncEngine({ api: wrap(api) })
 }
 
 export function jpegBlob(seed = 1): Blob {

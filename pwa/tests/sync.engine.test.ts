@@ -336,13 +336,93 @@ describe('pipelined push', () => {
   it('reads only the first batch before sending it; the rest of the window is read while it is on its way', async () => {
     await getDb().outbox.bulkPut(recipientCreates(450))
     const inFlightAtPush: number[] = []
-    onPush(() => {
-      inFlightAtPush.push(inflight.size)
-    })
-    expect(await engineFor(server).syncOnce()).toBe('ok')
+    const engine = engineFor(server, (api) => ({
+      ...api,
+      push: (deviceId, mutations) => {
+        inFlightAtPush.push(inflight.size) // as the engine hands the batch over, before any await
+        return api.push(deviceId, mutations)
+      },
+    }))
+    expect(await engine.syncOnce()).toBe('ok')
     expect(inFlightAtPush[0]).toBe(200) // only the first batch had been read and marked
     expect(inFlightAtPush[1]).toBeGreaterThanOrEqual(250) // the rest joined the window during the first push
     await expectAllSyncedOnce(450)
+  })
+
+  it('keeps two independent batches on their way at once; a batch naming a record created in one waits for its answer', async () => {
+    // Batch 1: visits of recipients that exist on the server already; batch 2: new recipients (independent of
+    // batch 1); batch 3: visits of the recipients created in batch 2.
+    for (let i = 0; i < 5; i++) server.seed('recipient', `r${i}`, { name: `老${i}`, area_id: 9 })
+    const visitsOf = (ids: string[], n: number) => Array.from({ length: n }, (_, i) =>
+      newMutation('1', 'visit.create', { ...visitData(uuid()), recipient_id: ids[i % ids.length] }, null))
+    const independent = visitsOf(['r0', 'r1', 'r2', 'r3', 'r4'], 200)
+    const creates = recipientCreates(200)
+    const dependent = visitsOf(creates.map((m) => m.entity_id), 200)
+    await getDb().outbox.bulkPut([...independent, ...creates, ...dependent].map((m, i) => ({ ...m, seq: i })))
+    let flying = 0
+    const flyingAtSend: number[] = []
+    const engine = engineFor(server, (api) => ({
+      ...api,
+      push: async (deviceId, mutations) => {
+        flyingAtSend.push(flying++)
+        try {
+          await new Promise((r) => setTimeout(r, 20)) // the network
+          return await api.push(deviceId, mutations)
+        } finally {
+          flying--
+        }
+      },
+    }))
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(server.pushSizes).toEqual([200, 200, 200])
+    // Batch 2 left with batch 1 unanswered; batch 3 only once batch 2 (its recipients) was answered.
+    expect(flyingAtSend).toEqual([0, 1, 0])
+    expect(server.count('visit')).toBe(400)
+    expect(server.count('recipient')).toBe(205)
+    expect(await listOutbox('1')).toHaveLength(0)
+  })
+
+  it('a second follow-up of the same difficulty never travels beside the first', async () => {
+    const difficultyId = uuid()
+    server.seed('difficulty', difficultyId, { recipient_id: 'r0', status: 'open' })
+    const followUp = (status: string) => newMutation('1', 'followup.create', { id: uuid(), difficulty_id: difficultyId, note: status, status }, null)
+    const filler = recipientCreates(199)
+    const rows = [...filler, followUp('in_progress'), followUp('resolved')].map((m, i) => ({ ...m, seq: i }))
+    await getDb().outbox.bulkPut(rows)
+    let flying = 0
+    let most = 0
+    const engine = engineFor(server, (api) => ({
+      ...api,
+      push: async (deviceId, mutations) => {
+        most = Math.max(most, ++flying)
+        try {
+          await new Promise((r) => setTimeout(r, 10))
+          return await api.push(deviceId, mutations)
+        } finally {
+          flying--
+        }
+      },
+    }))
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(server.pushSizes).toEqual([200, 1])
+    expect(most).toBe(1) // both name the difficulty the first changes: the second waited for its answer
+  })
+
+  it('a 413 for a batch sends the same mutations again in smaller batches, once each', async () => {
+    await getDb().outbox.bulkPut(recipientCreates(450))
+    server.maxBatch = 120
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    expect(Math.max(...server.pushSizes)).toBeLessThanOrEqual(120)
+    await expectAllSyncedOnce(450)
+  })
+
+  it('a single mutation still too large after halving is rejected; the rest sync', async () => {
+    await getDb().outbox.bulkPut(recipientCreates(3))
+    server.maxBatch = 0
+    expect(await engineFor(server).syncOnce()).toBe('ok')
+    const left = await listOutbox('1')
+    expect(left).toHaveLength(3)
+    expect(left.every((m) => m.state === 'rejected' && m.error?.code === 'batch_too_large')).toBe(true)
   })
 
   it('stores the answers that arrived during a slow store together, in one transaction, in order', async () => {
@@ -386,10 +466,12 @@ describe('pipelined push', () => {
     }
     const engine = engineFor(server)
     expect(await engine.syncOnce()).toBe('no_session')
-    // The batch already sent is answered and settled; nothing more of user 1 went out, none with user 2's token.
-    expect(sentWith).toEqual(['tok'])
-    expect(server.count('recipient')).toBe(200)
-    expect(await listOutbox('1')).toHaveLength(250)
+    // The batches that left before the switch (the first, and the one beside it) are answered and settled;
+    // nothing of user 1 left after it, none with user 2's token.
+    expect(sentWith.length).toBeLessThan(3)
+    expect(sentWith.every((t) => t === 'tok')).toBe(true)
+    expect(server.count('recipient')).toBe(200 * sentWith.length)
+    expect(await listOutbox('1')).toHaveLength(450 - 200 * sentWith.length)
     expect((await getSession())?.expired).toBe(false) // user 2's session is not touched
     // User 1's queue goes on when user 1 logs in again.
     await login('1')
@@ -411,10 +493,11 @@ describe('pipelined push', () => {
     const first = engine.requestSync()
     await first
     await asked
-    expect(server.count('recipient')).toBe(200)
+    const sent = server.count('recipient')
+    expect(sent).toBeLessThan(450) // user 1's round stopped
     // User 2's own round ran after user 1's stopped: it pulled under user 2's cursor.
     expect(await getCursor('2')).toBeGreaterThan(0)
-    expect(await listOutbox('1')).toHaveLength(250)
+    expect(await listOutbox('1')).toHaveLength(450 - sent)
   })
 
   it('an edit made after its create was answered but before the pull landed goes out on the answered version', async () => {
@@ -441,19 +524,20 @@ describe('pipelined push', () => {
     expect(await answeredVersions('1')).toEqual({})
   })
 
-  it('a network failure on a later batch keeps the first answer stored and the rest queued; nothing is lost', async () => {
+  it('a network failure on a later batch keeps the answers received stored and that batch queued; nothing is lost', async () => {
     await getDb().outbox.bulkPut(recipientCreates(450))
     onPush((n) => {
       if (n === 2) throw new TypeError('Failed to fetch')
     })
     const engine = engineFor(server)
     expect(await engine.syncOnce()).toBe('retry')
-    expect(server.count('recipient')).toBe(200)
+    // Batches 1 and 3 (which left beside batch 2 once batch 1 was answered) reached the server; batch 2 did not.
+    expect(server.count('recipient')).toBe(250)
     const left = await listOutbox('1')
-    expect(left).toHaveLength(250)
+    expect(left).toHaveLength(200)
     expect(left.every((m) => m.state === 'pending')).toBe(true)
-    // The first answer is stored: its versions are remembered (the pull that would bring the records never ran).
-    expect(Object.values(await answeredVersions('1')).filter((v) => v === 1)).toHaveLength(200)
+    // Both answers are stored: their versions are remembered (the pull that would bring the records never ran).
+    expect(Object.values(await answeredVersions('1')).filter((v) => v === 1)).toHaveLength(250)
     expect(await engine.syncOnce()).toBe('ok')
     expect(server.count('recipient')).toBe(450)
     expect(server.applied.size).toBe(450)
@@ -470,9 +554,10 @@ describe('pipelined push', () => {
     })
     const engine = engineFor(server)
     expect(await engine.syncOnce()).toBe('retry')
-    expect(server.count('recipient')).toBe(400) // the second batch was applied; its answer was lost
-    expect(await listOutbox('1')).toHaveLength(250)
+    expect(server.count('recipient')).toBe(450) // every batch was applied; the second one's answer was lost
+    expect(await listOutbox('1')).toHaveLength(200)
     expect(await engine.syncOnce()).toBe('ok')
+    expect(server.pushSizes).toEqual([200, 200, 50, 200])
     expect(server.count('recipient')).toBe(450)
     expect(server.applied.size).toBe(450)
     expect(await listOutbox('1')).toHaveLength(0)

@@ -1,7 +1,7 @@
 /** The outbox: ordered mutations per user, written in the same transaction as the local record. */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
-import { uuid, setMeta, cursorKey } from './meta'
+import { setMeta, cursorKey } from './meta'
 import type { Change, EntityType, Mutation, Op } from './types'
 
 let lastSeq = 0
@@ -13,6 +13,43 @@ export function nextSeq(): number {
   return lastSeq
 }
 
+/**
+ * A mutation id that sorts like its seq: a UUID version 7 (RFC 9562) whose 48-bit time is the seq's
+ * millisecond and whose 12-bit `rand_a` is the seq's count within it, then 62 random bits. The outbox is
+ * keyed by mutation id, so a user's queue lies in key order and an answered batch is one key range: one
+ * range delete instead of one delete per mutation (bench/pwa.py: ≈ 10× less IndexedDB time).
+ */
+export function mutationId(seq: number): string {
+  const ms = Math.floor(seq / 1000)
+  const within = seq - ms * 1000
+  const random = globalThis.crypto.getRandomValues(new Uint8Array(8))
+  random[0] = (random[0] & 0x3f) | 0x80 // the variant
+  const hex = (n: number, width: number) => n.toString(16).padStart(width, '0')
+  const tail = Array.from(random, (b) => hex(b, 2)).join('')
+  const time = hex(ms, 12)
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${hex(within, 3)}-${tail.slice(0, 4)}-${tail.slice(4)}`
+}
+
+/**
+ * Delete queued mutations by id, as few requests as the keys allow: each run of them with no other queued
+ * mutation between (in key order) goes as one key-range delete. Call inside a transaction over the outbox.
+ */
+export async function deleteQueued(ids: string[]): Promise<void> {
+  if (!ids.length) return
+  const outbox = getDb().outbox
+  const gone = new Set(ids)
+  const runs: [string, string][] = []
+  let run: [string, string] | null = null
+  for (const key of (await outbox.toCollection().primaryKeys()) as string[]) {
+    if (!gone.has(key)) run = null
+    else if (run) run[1] = key
+    else runs.push((run = [key, key]))
+  }
+  await Promise.all(runs.map(([first, last]) => (first === last
+    ? outbox.delete(first)
+    : outbox.where(':id').between(first, last, true, true).delete())))
+}
+
 export function entityTypeOf(op: Op): EntityType {
   return op.split('.')[0] as EntityType
 }
@@ -20,8 +57,9 @@ export function entityTypeOf(op: Op): EntityType {
 export function newMutation(
   userId: string, op: Op, data: Record<string, unknown>, baseVersion: number | null, attachments: string[] = [],
 ): Mutation {
+  const seq = nextSeq()
   return {
-    id: uuid(), user_id: userId, seq: nextSeq(), op, entity_type: entityTypeOf(op),
+    id: mutationId(seq), user_id: userId, seq, op, entity_type: entityTypeOf(op),
     entity_id: String(data.id), data, base_version: baseVersion, client_time: new Date().toISOString(),
     attachments, state: 'pending', error: null, attempts: 0, server_entity: null,
   }
@@ -29,15 +67,29 @@ export function newMutation(
 
 /** Mutations of one user, oldest first. */
 export async function listOutbox(userId: string): Promise<Mutation[]> {
-  return getDb().outbox.where('[user_id+seq]').between([userId, -Infinity], [userId, Infinity]).toArray()
+  return (await userQueue(userId).toArray()).sort((a, b) => a.seq - b.seq)
+}
+
+/** How many mutations of one user are queued (any state): one index count. */
+export function countQueued(userId: string): Promise<number> {
+  return userQueue(userId).count()
+}
+
+/** How many of them wait to be sent. */
+export function countPending(userId: string): Promise<number> {
+  return getDb().outbox.where('[user_id+state+seq]').between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).count()
 }
 
 export async function listAllOutbox(): Promise<Mutation[]> {
   return getDb().outbox.toArray()
 }
 
+/**
+ * One user's queue, every state: the `[user_id+state+seq]` keys starting with the user id (ordered by state,
+ * then seq) lie between `[user]` (a shorter array sorts first) and `[user, []]` (an array sorts after any state).
+ */
 function userQueue(userId: string) {
-  return getDb().outbox.where('[user_id+seq]').between([userId, -Infinity], [userId, Infinity])
+  return getDb().outbox.where('[user_id+state+seq]').between([userId], [userId, []], true, true)
 }
 
 /**
@@ -47,7 +99,8 @@ function userQueue(userId: string) {
  */
 const protects = new Map<string, string[]>()
 
-function protectedBy(m: Mutation): string[] {
+/** The records a mutation changes: its own and, for a follow-up, its difficulty (status, next date). */
+export function protectedBy(m: Mutation): string[] {
   // A queued follow-up changes its difficulty's status and next date locally.
   const difficulty = m.op === 'followup.create' && m.data.difficulty_id ? String(m.data.difficulty_id) : null
   return difficulty ? [m.entity_id, difficulty] : [m.entity_id]
@@ -127,7 +180,7 @@ export async function retryMutation(id: string): Promise<void> {
     if (m.state === 'conflict' && m.server_entity) patch.base_version = m.server_entity.version
     // A new id: the server never recorded the rejected one, but a fresh id can never be mistaken for a reuse.
     await db.outbox.delete(id)
-    await db.outbox.put({ ...m, ...patch, id: uuid(), server_entity: null })
+    await db.outbox.put({ ...m, ...patch, id: mutationId(m.seq), server_entity: null })
   })
 }
 

@@ -1,7 +1,7 @@
 /** The local copy of the server's records: pulled pages, pushed results, and a switch of user. */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
-import { changeToRow, forgetMutations, listOutbox, pendingAmong, queuedAmong } from './outbox'
+import { changeToRow, deleteQueued, forgetMutations, listOutbox, pendingAmong, queuedAmong } from './outbox'
 import { applyMutationLocally } from './records'
 import { cursorKey, getMeta, setMeta } from './meta'
 import { answeredEntries, answeredVersions, clearAnswered, forgetAnswered, rememberAnswered } from './answered'
@@ -103,7 +103,7 @@ export async function applyPushedBatch(userId: string, acknowledged: string[], e
         }
       }
     }
-    await Promise.all([acknowledged.length ? db.outbox.bulkDelete(acknowledged) : undefined, store()])
+    await Promise.all([deleteQueued(acknowledged), store()])
   })
   forgetMutations(acknowledged)
 }

@@ -69,5 +69,11 @@ export function createDb(name = 'zoufang'): ZoufangDB {
   db.version(3).stores({
     answered: 'user_id',
   })
+  // Version 4 drops two outbox indexes nothing reads any more: [user_id+seq] (a user's whole queue is the
+  // [user_id+state+seq] prefix) and data.difficulty_id (queuedAmong remembers what each mutation protects).
+  // Every queued row is deleted once it is answered, and each index is one more entry to remove per row.
+  db.version(4).stores({
+    outbox: 'id, entity_id, [user_id+state+seq]',
+  })
   return db
 }

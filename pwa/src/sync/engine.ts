@@ -3,7 +3,7 @@ import { getDb } from '../db/db'
 import { attachmentBlob, pruneUploadedAttachments } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
 import { currentSession, getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
-import { nextPending } from '../db/outbox'
+import { nextPending, protectedBy } from '../db/outbox'
 import { inflight } from '../db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor, settleAnswered } from '../db/replica'
 import { baseVersionOf } from '../db/answered'
@@ -16,6 +16,8 @@ export const MAX_BATCH_BYTES = 1_800_000
 export const PULL_LIMIT = 500
 /** Pending mutations one read of the queue takes into the push pipeline (five full batches). */
 export const PUSH_WINDOW = 5 * MAX_BATCH
+/** Pushed batches on their way at once (independent ones only: see `dependsOn`). */
+export const MAX_IN_FLIGHT = 2
 
 export type SyncOutcome = 'ok' | 'no_session' | 'unauthorized' | 'retry' | 'busy'
 
@@ -36,6 +38,41 @@ export interface EngineOptions {
   random?: () => number
   /** Called with the user id after a 401: the UI shows the login screen; the queue stays. */
   onSessionExpired?: () => void
+}
+
+/** A pushed batch on its way: what it changes and names, to keep dependent batches behind it. */
+interface Flight {
+  sent: Mutation[]
+  changes: Set<string>
+  names: Set<string>
+  answer: Promise<{ results: PushResult[] }>
+}
+
+/** The record ids a mutation names: what it changes and every record its data refers to (`recipient_id`, …). */
+function namedBy(m: Mutation): string[] {
+  const ids = protectedBy(m)
+  for (const [key, value] of Object.entries(m.data ?? {})) if (key.endsWith('_id') && typeof value === 'string') ids.push(value)
+  return ids
+}
+
+function newFlight(sent: Mutation[]): Flight {
+  return {
+    sent,
+    changes: new Set(sent.flatMap(protectedBy)),
+    names: new Set(sent.flatMap(namedBy)),
+    answer: Promise.resolve({ results: [] }),
+  }
+}
+
+/**
+ * Must `later` wait for `earlier`'s answer? Yes when it names a record `earlier` changes (a visit of a
+ * recipient created there, a second update of a record) or changes one `earlier` names. Two visits of the
+ * same recipient do not depend on each other.
+ */
+function dependsOn(later: Flight, earlier: Flight): boolean {
+  for (const id of later.names) if (earlier.changes.has(id)) return true
+  for (const id of later.changes) if (earlier.names.has(id)) return true
+  return false
 }
 
 /** The session changed (a logout, another user's login) while a round ran for the previous user. */
@@ -229,14 +266,16 @@ export class SyncEngine {
 
   /**
    * Push this user's pending mutations, oldest first, in batches, pipelined: one ranged read takes up to
-   * PUSH_WINDOW of them (all marked in flight at once, so no edit folds into them meanwhile); each batch is
-   * sent as soon as the previous batch's answer has arrived, while that answer is still being stored. The
-   * answers are stored strictly in order, one transaction each. A batch is sent only after the server has
-   * answered the one before it, so the server still sees the queue in order; a batch with an update whose
-   * base_version must come from an earlier answer waits until that answer is stored. When the window is
-   * used up every answer is stored before the queue is read again (mutations answered `missing_attachment`
-   * go again then). A failed push or store ends the round after the answers already received are stored;
-   * everything unsettled stays pending and goes again (push is idempotent).
+   * PUSH_WINDOW of them (all marked in flight at once, so no edit folds into them meanwhile). Up to
+   * MAX_IN_FLIGHT batches are on their way at once, but a batch that names a record an earlier unanswered
+   * batch changes (or changes one it names) waits for that answer: the server sees every dependent mutation
+   * after the one it depends on, as if the queue were sent one batch at a time. The answers are stored
+   * strictly in the order the batches were sent, one transaction each, while later batches travel. A batch
+   * with an update whose base_version must come from an earlier answer waits until every answer before it
+   * is stored. When the window is used up every answer is stored before the queue is read again (mutations
+   * answered `missing_attachment` go again then; after a 413 the window is read again in smaller batches).
+   * A failed push or store ends the round after the answers already received are stored; everything
+   * unsettled stays pending and goes again (push is idempotent).
    */
   private async pushAll(userId: string): Promise<void> {
     const deviceId = await getDeviceId()
@@ -259,12 +298,15 @@ export class SyncEngine {
       waiting = []
       if (!group.length) return
       const sent = group.flatMap((a) => a.sent)
+      const started = performance.now()
       try {
         if (!failed.set) await this.applyResults(userId, sent, group.flatMap((a) => a.results), retriedMissing)
       } catch (error) {
         if (!failed.set) Object.assign(failed, { error, set: true })
       } finally {
         release(sent.map((m) => m.id))
+        // User timing (devtools' performance panel, bench/pwa.py): when each group of answers was stored.
+        performance.measure?.(`zf-sync-store ${sent.length}`, { start: started })
       }
     }
     const settle = (sent: Mutation[], results: PushResult[]) => {
@@ -275,9 +317,36 @@ export class SyncEngine {
       await settling
       if (failed.set) throw failed.error
     }
+    // The batches sent and not yet answered, oldest first.
+    const flying: Flight[] = []
+    let resized = false // a 413 halved the batch size: the rest of the window is read again
+    /** Wait for the oldest batch's answer and hand it to the store; a 413 shrinks the batches instead. */
+    const receiveOldest = async () => {
+      const flight = flying.shift()!
+      let answer
+      try {
+        answer = await flight.answer
+      } catch (e) {
+        if (!(e instanceof ApiError && e.status === 413)) throw e
+        if (flight.sent.length > 1) {
+          batchSize = Math.max(1, Math.floor(flight.sent.length / 2))
+          resized = true // these stay pending and unsettled: the next pass reads them again
+        } else {
+          await getDb().outbox.update(flight.sent[0].id, { state: 'rejected', error: { code: e.code, message: e.message } })
+          release([flight.sent[0].id])
+        }
+        return
+      }
+      settle(flight.sent, answer.results)
+    }
+    const receiveAll = async () => {
+      while (flying.length) await receiveOldest()
+    }
     try {
       for (let pass = 0; pass < 1000; pass++) {
         await drain()
+        release([...held]) // what the last pass read and did not send (after a 413) is read again
+        resized = false
         // Marked in flight synchronously after each read, before any other transaction can fold an edit into them.
         const take = (rows: Mutation[]) => {
           const fresh = rows.filter((m) => !inflight.has(m.id))
@@ -290,11 +359,10 @@ export class SyncEngine {
         // The first batch is read alone, so it leaves at once; the rest of the window is read while it is on its way.
         const window = take(await nextPending(userId, batchSize))
         if (!window.length) return
-        let rest: Promise<Mutation[]> | null = null
         let restToRead = window.length >= batchSize
         const refused = new Set<string>()
         let next = 0
-        while (next < window.length) {
+        while (next < window.length && !resized) {
           // Take mutations in order up to the count and byte limits.
           const batch: Mutation[] = []
           let bytes = 0
@@ -310,50 +378,40 @@ export class SyncEngine {
           await this.assertSessionOf(userId)
           for (const id of await this.uploadAttachments(batch)) refused.add(id)
           const sendable = batch.filter((m) => !refused.has(m.id))
-          if (!sendable.length) {
-            next = end
-            continue
+          next = end
+          if (!sendable.length) continue
+          if (sendable.some(SyncEngine.needsBaseVersion)) {
+            await receiveAll()
+            await drain()
           }
-          if (sendable.some(SyncEngine.needsBaseVersion)) await drain()
+          const flight = newFlight(sendable)
+          while (flying.length >= MAX_IN_FLIGHT || flying.some((f) => dependsOn(flight, f))) await receiveOldest()
+          if (resized) break
           if (failed.set) throw failed.error
           const body: PushMutation[] = []
           for (const m of sendable) {
             const base = SyncEngine.needsBaseVersion(m) ? await this.baseVersionFor(m) : m.base_version
             body.push({ id: m.id, op: m.op, data: m.data, base_version: base, client_time: m.client_time })
           }
-          let answer
-          try {
-            await this.assertSessionOf(userId)
-            const pushing = this.opts.api.push(deviceId, body)
-            if (restToRead && !rest) {
-              rest = nextPending(userId, PUSH_WINDOW)
-              rest.catch(() => undefined) // awaited below; a failed read ends the round there
-            }
-            answer = await pushing
-          } catch (e) {
-            if (e instanceof ApiError && e.status === 413) {
-              if (sendable.length > 1) {
-                batchSize = Math.max(1, Math.floor(sendable.length / 2))
-                continue // the same mutations again, in smaller batches
-              }
-              await getDb().outbox.update(sendable[0].id, { state: 'rejected', error: { code: e.code, message: e.message } })
-              refused.add(sendable[0].id)
-              next = end
-              continue
-            }
-            throw e
-          }
-          next = end
-          settle(sendable, answer.results)
-          if (rest) {
-            window.push(...take(await rest))
-            rest = null
+          await this.assertSessionOf(userId)
+          flight.answer = this.opts.api.push(deviceId, body)
+          flight.answer.catch(() => undefined) // awaited in order by receiveOldest
+          flying.push(flight)
+          if (restToRead) {
             restToRead = false
+            window.push(...take(await nextPending(userId, PUSH_WINDOW)))
           }
         }
+        await receiveAll()
       }
     } finally {
-      // Store what was answered (a failed push or store still keeps every answer received before it).
+      // Every request of the round has ended before it does; the answers that came back are stored (a failed
+      // push or store still keeps every answer received before or beside it).
+      while (flying.length) {
+        const flight = flying.shift()!
+        const answer = await flight.answer.catch(() => null)
+        if (answer) settle(flight.sent, answer.results)
+      }
       await settling
       release([...held])
     }
