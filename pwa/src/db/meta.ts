@@ -40,15 +40,21 @@ export function uuid(): string {
 }
 
 /** The device id is made once and remembered, so the server's audit log can tell phones apart. */
+/** The device id of the open database, once read (it never changes while the database lives). */
+let deviceIdOf: { db: unknown; id: string } | null = null
+
 export async function getDeviceId(): Promise<string> {
   const db = getDb()
-  return db.transaction('rw', db.meta, async () => {
+  if (deviceIdOf?.db === db) return deviceIdOf.id
+  const id = await db.transaction('rw', db.meta, async () => {
     const existing = await getMeta<string>('device_id')
     if (existing) return existing
-    const id = uuid()
-    await setMeta('device_id', id)
-    return id
+    const made = uuid()
+    await setMeta('device_id', made)
+    return made
   })
+  deviceIdOf = { db, id }
+  return id
 }
 
 export const getSession = () => getMeta<Session | null>('session')

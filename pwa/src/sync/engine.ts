@@ -2,7 +2,7 @@
 import { getDb } from '../db/db'
 import { attachmentBlob, pruneUploadedAttachments } from '../db/attachments'
 import { ENTITY_TABLES } from '../db/schema'
-import { currentSession, getDeviceId, getSession, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
+import { currentSession, getDeviceId, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
 import { nextPending, protectedBy } from '../db/outbox'
 import { inflight } from '../db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, getCursor, settleAnswered } from '../db/replica'
@@ -170,13 +170,13 @@ export class SyncEngine {
     let code: string | null = null
     let uid = ''
     try {
-      const session = await getSession()
+      const session = await currentSession()
       if (!session || session.expired) {
         outcome = 'no_session'
       } else {
         uid = String(session.user.id)
-        await adoptReplicaFor(uid)
-        await this.pushAll(uid)
+        const [, deviceId] = await Promise.all([adoptReplicaFor(uid), getDeviceId()])
+        await this.pushAll(uid, deviceId)
         await this.pullAll(uid)
         await settleAnswered(uid)
         await pruneUploadedAttachments()
@@ -277,8 +277,7 @@ export class SyncEngine {
    * A failed push or store ends the round after the answers already received are stored; everything
    * unsettled stays pending and goes again (push is idempotent).
    */
-  private async pushAll(userId: string): Promise<void> {
-    const deviceId = await getDeviceId()
+  private async pushAll(userId: string, deviceId: string): Promise<void> {
     let batchSize = MAX_BATCH
     const retriedMissing = new Set<string>()
     const held = new Set<string>() // in flight because of this round
