@@ -44,6 +44,7 @@ sys.path.insert(0, str(BENCH))
 import sync as sync_bench  # noqa: E402 - bench/sync.py: realistic visit content and the Python client
 
 from tests.e2e import conftest as e2e  # noqa: E402
+from tests.e2e import helpers as e2e_helpers  # noqa: E402
 
 
 def _snapshot_dist() -> tuple[Path, Path]:
@@ -461,17 +462,7 @@ def pull_recipients(browser, base: str, expected: int) -> dict:
 # Exactly what db/records.ts `createVisit` writes for each visit (applyMutationLocally + the outbox row of
 # db/outbox.ts `newMutation`), all in one transaction; then the `online` event the engine listens to starts
 # a round, and the clock runs until the outbox is empty (every mutation answered `applied` and dropped).
-MUTATION_ID = """// db/outbox.ts `mutationId`: a version-7 UUID that sorts as its seq.
-const mutationId = (seq) => {
-  const ms = Math.floor(seq / 1000);
-  const random = crypto.getRandomValues(new Uint8Array(8));
-  random[0] = (random[0] & 0x3f) | 0x80;
-  const hex = (n, w) => n.toString(16).padStart(w, '0');
-  const tail = Array.from(random, (b) => hex(b, 2)).join('');
-  const time = hex(ms, 12);
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${hex(seq - ms * 1000, 3)}-${tail.slice(0, 4)}-${tail.slice(4)}`;
-};
-"""
+MUTATION_ID = e2e_helpers.MUTATION_ID_JS
 
 FLUSH = """async ({ userId, visits }) => {
   """ + MUTATION_ID + """
@@ -512,9 +503,11 @@ FLUSH = """async ({ userId, visits }) => {
   // When each request of the round left and was answered, in ms from the online event.
   const timeline = performance.getEntriesByType('resource')
     .filter((e) => e.name.includes('/api/sync/') && e.startTime >= t0)
-    .map((e) => [new URL(e.name).pathname.split('/').pop(), Math.round(e.startTime - t0), Math.round(e.responseEnd - t0)])
+    .map((e) => [new URL(e.name).pathname.split('/').pop(), Math.round(e.startTime - t0),
+      Math.round(e.responseEnd - t0)])
     .concat(performance.getEntriesByType('measure').filter((e) => e.name.startsWith('zf-sync-') && e.startTime >= t0)
-      .map((e) => [e.name.replace('zf-sync-', ''), Math.round(e.startTime - t0), Math.round(e.startTime + e.duration - t0)]))
+      .map((e) => [e.name.replace('zf-sync-', ''), Math.round(e.startTime - t0),
+        Math.round(e.startTime + e.duration - t0)]))
     .sort((a, b) => a[1] - b[1]);
   return { queued, left, ms, timeline };
 }"""
@@ -544,7 +537,9 @@ FLUSH_FLOOR = """async ({ userId, visits, batch }) => {
     const open = indexedDB.open('zf-bench-flush-floor', 1);
     open.onupgradeneeded = () => {
       const store = open.result.createObjectStore('outbox', { keyPath: schema.keyPath });
-      for (const i of schema.indexes) store.createIndex(i.name, i.keyPath, { unique: i.unique, multiEntry: i.multiEntry });
+      for (const i of schema.indexes) {
+        store.createIndex(i.name, i.keyPath, { unique: i.unique, multiEntry: i.multiEntry });
+      }
     };
     const db = await req(open);
     let seq = Date.now() * 1000;
@@ -703,7 +698,8 @@ def report_flush(f: dict) -> None:
         f"by key range {f['floor_range_s']:.3f} s (the app deletes each run of answered ids as one range)",
         "   from the online event (ms; push: sent–answered, store N: N mutations' answers stored): "
         + ", ".join(f"{name} {start}–{end}" for name, start, end in f["timeline"]),
-        f"   the last answer came {max((e for n, s, e in f['timeline'] if n == 'push'), default=0)} ms after the online event; "
+        f"   the last answer came {max((e for n, _, e in f['timeline'] if n == 'push'), default=0)} ms after "
+        f"the online event; "
         f"the outbox was empty at {f['measured_s'] * 1000:.0f} ms")
     if f["sent"] < n:
         say(f"   cut off after {f['measured_s']:.0f} s with {n - f['sent']} still queued: the browser time "

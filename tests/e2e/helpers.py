@@ -19,6 +19,46 @@ async (name) => await new Promise((resolve, reject) => {
 """
 
 
+# db/outbox.ts `mutationId`: a version-7 UUID that sorts as its seq (the outbox's key order is the queue's).
+MUTATION_ID_JS = """
+const mutationId = (seq) => {
+  const ms = Math.floor(seq / 1000);
+  const random = crypto.getRandomValues(new Uint8Array(8));
+  random[0] = (random[0] & 0x3f) | 0x80;
+  const hex = (n, w) => n.toString(16).padStart(w, '0');
+  const tail = Array.from(random, (b) => hex(b, 2)).join('');
+  const time = hex(ms, 12);
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${hex(seq - ms * 1000, 3)}-${tail.slice(0, 4)}-${tail.slice(4)}`;
+};
+"""
+
+# Queue mutations the way db/outbox.ts `newMutation` does (one transaction, seq and ids in order), without
+# the replica rows: for a queue too long to type in through the screens.
+QUEUE_JS = """async ({ userId, mutations }) => {
+""" + MUTATION_ID_JS + """
+  const db = await new Promise((resolve, reject) => {
+    const r = indexedDB.open('zoufang'); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error);
+  });
+  let seq = Date.now() * 1000;
+  const clientTime = new Date().toISOString();
+  await new Promise((resolve, reject) => {
+    const tx = db.transaction('outbox', 'readwrite');
+    for (const m of mutations) {
+      const s = seq++;
+      tx.objectStore('outbox').put({ id: mutationId(s), user_id: userId, seq: s, op: m.op, entity_type: m.op.split('.')[0],
+        entity_id: m.data.id, data: m.data, base_version: null, client_time: clientTime, attachments: [],
+        state: 'pending', error: null, attempts: 0, server_entity: null });
+    }
+    tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error);
+  });
+  db.close();
+}"""
+
+
+def queue_mutations(page, user_id: str, mutations: list[dict]) -> None:
+    page.evaluate(QUEUE_JS, {"userId": user_id, "mutations": mutations})
+
+
 def read_store(page, name: str) -> list[dict]:
     return page.evaluate(READ_STORE, name)
 

@@ -4,6 +4,7 @@ import hashlib
 import io
 import random
 import re
+import uuid
 
 import pytest
 from PIL import Image
@@ -13,6 +14,7 @@ from .helpers import (
     login,
     open_recipient,
     outbox,
+    queue_mutations,
     read_store,
     wait_for_service_worker,
     wait_initial_sync,
@@ -307,3 +309,53 @@ def test_offline_new_recipient_visit_and_follow_up_reach_the_server(context, e2e
     followups = [c for c in changes.values() if c["type"] == "followup" and c["data"]["difficulty_id"] == difficulty_id]
     assert [f["data"]["note"] for f in followups] == ["已电话联系，下周上门"]
     assert changes[("difficulty", difficulty_id)]["data"]["status"] == "in_progress"
+
+
+def test_a_long_queue_goes_two_batches_at_a_time_and_dependent_records_after_their_own(context, e2e_server, staff_api):
+    """600 queued mutations against the real server: 200 visits of known recipients, 200 new recipients (a
+    batch independent of the first, so it travels beside it), 200 visits of the new recipients (which must
+    wait for the recipients' answer). Every one is applied exactly once; nothing is rejected."""
+    base = e2e_server.url
+    page = start_online(context, base)
+    # A slow link (half a second each way, as in a village): a batch's answer takes longer than the phone needs
+    # to read and send the next one, so whether it waits shows only what the engine decides.
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": 500, "downloadThroughput": -1, "uploadThroughput": -1})
+    known = sorted(read_store(page, "recipients"), key=lambda r: r["id"])
+    user_id = str(next(r["value"] for r in read_store(page, "meta") if r["key"] == "session")["user"]["id"])
+    village = known[0]["area_id"]
+
+    def visit(recipient_id: str, i: int) -> dict:
+        return {"op": "visit.create", "data": {
+            "id": str(uuid.uuid4()), "recipient_id": recipient_id, "visited_at": "2026-11-20T02:00:00.000Z",
+            "kind": "routine", "occasion": f"批量走访 {i}", "participants": "李晓红", "gifts": "", "cash_cents": 0,
+            "notes": "离线批量记录", "location": None, "photos": [], "signature": None, "no_signature_reason": None}}
+
+    new = [{"op": "recipient.create", "data": {
+        "id": str(uuid.uuid4()), "name": f"新对象{i}", "gender": "male", "id_number": None, "phone": None,
+        "address": None, "area_id": village, "category": "veteran", "tags": [], "notes": None}} for i in range(200)]
+    of_known = [visit(known[i % len(known)]["id"], i) for i in range(200)]
+    of_new = [visit(m["data"]["id"], i) for i, m in enumerate(new)]
+    queue_mutations(page, user_id, of_known + new + of_new)
+    assert len(outbox(page)) == 600
+
+    # Queued behind the engine's back (no save ran): the `online` event starts the round that sends them.
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    wait_until(lambda: not outbox(page), timeout=60, message="the outbox to drain", page=page)
+    cdp.detach()
+
+    pushes = page.evaluate("""() => performance.getEntriesByType('resource')
+      .filter((e) => e.name.endsWith('/api/sync/push')).map((e) => [e.startTime, e.responseEnd])""")
+    assert len(pushes) == 3
+    (first_sent, first_answered), (second_sent, second_answered), (third_sent, _) = pushes
+    assert first_answered - first_sent >= 450  # the slow link is in place
+    assert second_sent < first_answered  # the new recipients travelled beside the first batch
+    assert third_sent > second_answered  # their visits left only after the recipients' answer
+
+    changes = {(c["type"], c["id"]): c for c in staff_api.pull_all()}
+    for m in of_known + new + of_new:
+        kind = m["op"].split(".")[0]
+        assert changes[(kind, m["data"]["id"])]["version"] == 1, m
+    assert sum(1 for c in changes.values() if c["type"] == "recipient" and c["data"]["name"].startswith("新对象")) == 200
