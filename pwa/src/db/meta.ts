@@ -39,10 +39,10 @@ export function uuid(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
 
-/** The device id is made once and remembered, so the server's audit log can tell phones apart. */
 /** The device id of the open database, once read (it never changes while the database lives). */
 let deviceIdOf: { db: unknown; id: string } | null = null
 
+/** The device id is made once and remembered, so the server's audit log can tell phones apart. */
 export async function getDeviceId(): Promise<string> {
   const db = getDb()
   if (deviceIdOf?.db === db) return deviceIdOf.id

@@ -40,11 +40,15 @@ export interface EngineOptions {
   onSessionExpired?: () => void
 }
 
-/** A pushed batch on its way: what it changes and names, to keep dependent batches behind it. */
-interface Flight {
+/** A batch about to be pushed: its mutations, the records they change and the records they name. */
+interface Batch {
   sent: Mutation[]
   changes: Set<string>
   names: Set<string>
+}
+
+/** A pushed batch on its way, kept to hold dependent batches behind it until it is answered. */
+interface Flight extends Batch {
   answer: Promise<{ results: PushResult[] }>
 }
 
@@ -55,13 +59,8 @@ function namedBy(m: Mutation): string[] {
   return ids
 }
 
-function newFlight(sent: Mutation[]): Flight {
-  return {
-    sent,
-    changes: new Set(sent.flatMap(protectedBy)),
-    names: new Set(sent.flatMap(namedBy)),
-    answer: Promise.resolve({ results: [] }),
-  }
+function batchOf(sent: Mutation[]): Batch {
+  return { sent, changes: new Set(sent.flatMap(protectedBy)), names: new Set(sent.flatMap(namedBy)) }
 }
 
 /**
@@ -69,7 +68,7 @@ function newFlight(sent: Mutation[]): Flight {
  * recipient created there, a second update of a record) or changes one `earlier` names. Two visits of the
  * same recipient do not depend on each other.
  */
-function dependsOn(later: Flight, earlier: Flight): boolean {
+function dependsOn(later: Batch, earlier: Batch): boolean {
   for (const id of later.names) if (earlier.changes.has(id)) return true
   for (const id of later.changes) if (earlier.names.has(id)) return true
   return false
@@ -383,8 +382,8 @@ export class SyncEngine {
             await receiveAll()
             await drain()
           }
-          const flight = newFlight(sendable)
-          while (flying.length >= MAX_IN_FLIGHT || flying.some((f) => dependsOn(flight, f))) await receiveOldest()
+          const ready = batchOf(sendable)
+          while (flying.length >= MAX_IN_FLIGHT || flying.some((f) => dependsOn(ready, f))) await receiveOldest()
           if (resized) break
           if (failed.set) throw failed.error
           const body: PushMutation[] = []
@@ -393,9 +392,9 @@ export class SyncEngine {
             body.push({ id: m.id, op: m.op, data: m.data, base_version: base, client_time: m.client_time })
           }
           await this.assertSessionOf(userId)
-          flight.answer = this.opts.api.push(deviceId, body)
-          flight.answer.catch(() => undefined) // awaited in order by receiveOldest
-          flying.push(flight)
+          const answer = this.opts.api.push(deviceId, body)
+          answer.catch(() => undefined) // awaited in order by receiveOldest
+          flying.push({ ...ready, answer })
           if (restToRead) {
             restToRead = false
             window.push(...take(await nextPending(userId, PUSH_WINDOW)))
