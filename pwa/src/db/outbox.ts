@@ -229,3 +229,30 @@ export function changeToRow(c: Change): Record<string, unknown> {
   // data.id keeps its type (areas and users have integer ids; the change's id is a string).
   return { id: c.id, ...c.data, _version: c.version }
 }
+
+// What the sync engine writes to the queue (sync/pushPipeline.ts, sync/answers.ts, sync/upload.ts): it changes
+// outbox rows only through these and `deleteQueued` (replica.ts's `applyPushedBatch`), never by itself.
+
+/** Why a mutation stays queued instead of going again: the server's entity after a conflict, or an error. */
+export type Refusal =
+  | { id: string; state: 'conflict'; message?: string; entity: Change | null }
+  | { id: string; state: 'rejected'; error: NonNullable<Mutation['error']>; attempts?: number }
+
+/**
+ * Keep refused mutations in the queue, visible with why, until the user retries, fixes or discards them:
+ * `conflict` with the server's entity (a retry rebases on it), `rejected` with the error (and the count of
+ * attempts the server answered, when it did). Inside or outside a transaction over the outbox.
+ */
+export async function markRefused(refusals: Refusal[]): Promise<void> {
+  const outbox = getDb().outbox
+  for (const r of refusals) {
+    await outbox.update(r.id, r.state === 'conflict'
+      ? { state: 'conflict', error: { code: 'conflict', message: r.message }, server_entity: r.entity }
+      : { state: 'rejected', error: r.error, ...(r.attempts === undefined ? {} : { attempts: r.attempts }) })
+  }
+}
+
+/** The base_version a queued row holds now (storing its create's answer may have filled it), 0 when none. */
+export async function queuedBaseVersion(id: string): Promise<number> {
+  return (await getDb().outbox.get(id))?.base_version ?? 0
+}
