@@ -42,7 +42,8 @@ def openapi_document() -> dict:
             db.session.remove()
             db.engine.dispose()
         if response.status_code != 200:
-            raise SystemExit(f"GET /api/openapi.json answered {response.status_code}: {response.get_data(as_text=True)}")
+            body = response.get_data(as_text=True)
+            raise SystemExit(f"GET /api/openapi.json answered {response.status_code}: {body}")
         return response.get_json()
 
 
