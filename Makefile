@@ -9,7 +9,8 @@ PORT ?= 8000
 PWA_SOURCES := $(shell find pwa/src pwa/public pwa/index.html pwa/package.json pwa/tsconfig.json -type f 2>/dev/null) \
                $(wildcard pwa/*.ts)
 
-.PHONY: run test test-server test-pwa build bench lint migrate seed clean
+.PHONY: run test test-fast test-server test-pwa build bench lint lint-server lint-pwa api-types check-api-types \
+        migrate seed clean
 
 $(STAMPS)/venv: pyproject.toml
 	@mkdir -p $(STAMPS)
@@ -50,7 +51,13 @@ seed: migrate
 run: $(STAMPS)/venv build seed
 	PORT=$(PORT) $(BIN)/honcho start -f Procfile
 
-test: test-server test-pwa
+test: lint test-server test-pwa
+
+# No browser and no second process: unit, domain, services and API tests (any folder but e2e/ and system/,
+# minus the tests marked slow) and Vitest. tests/README.md lists the tiers.
+test-fast: $(STAMPS)/venv $(if $(wildcard pwa/package.json),$(STAMPS)/npm)
+	$(BIN)/pytest -q -m "not e2e and not slow" --ignore=tests/e2e --ignore=tests/system
+	$(if $(wildcard pwa/package.json),cd pwa && npm test)
 
 test-server: $(STAMPS)/venv $(STAMPS)/push-server build
 	$(BIN)/pytest -q
@@ -65,8 +72,21 @@ bench: $(STAMPS)/venv $(STAMPS)/push-server $(STAMPS)/bench-node build
 	$(BIN)/python bench/office.py
 	$(BIN)/python bench/pwa.py
 
-lint: $(STAMPS)/venv
-	$(BIN)/ruff check server tests bench
+lint: lint-server check-api-types lint-pwa
+
+lint-server: $(STAMPS)/venv
+	$(BIN)/ruff check server tests bench scripts
+
+lint-pwa: $(STAMPS)/npm
+	cd pwa && npm run lint
+
+# The PWA's request types, generated from the OpenAPI document the server serves (scripts/openapi.py).
+api-types: $(STAMPS)/venv $(STAMPS)/npm
+	$(BIN)/python scripts/openapi.py --types
+
+# Fails with "pwa/src/api/schema.d.ts is stale: run make api-types" when the server's document has moved on.
+check-api-types: $(STAMPS)/venv $(STAMPS)/npm
+	$(BIN)/python scripts/openapi.py --types --check
 
 clean:
 	rm -rf $(STAMPS) $(VENV) pwa/node_modules pwa/dist tests/push_server/node_modules bench/node_modules
