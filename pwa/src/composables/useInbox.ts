@@ -1,6 +1,6 @@
 /** The inbox and its unread badge without Web Push: polled on start, on `online`, after each sync, every few minutes while visible. */
 import { computed } from 'vue'
-import { getDb } from '../db/db'
+import { getMeta } from '../db/meta'
 import { inboxKey, markRead, refreshInbox, type InboxCache } from '../sync/inbox'
 import { api, currentUserId, engine, session } from './useApp'
 import { useLiveQuery } from './useLiveQuery'
@@ -12,7 +12,7 @@ export function useInbox() {
   const uid = currentUserId
   const cache = useLiveQuery(async () => {
     if (!uid.value) return undefined
-    return (await getDb().meta.get(inboxKey(uid.value)))?.value as InboxCache | undefined
+    return getMeta<InboxCache>(inboxKey(uid.value))
   }, [uid])
   const unread = computed(() => cache.value?.unread ?? 0)
   return { cache, unread }
