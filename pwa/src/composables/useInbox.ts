@@ -5,7 +5,7 @@ import { inboxKey, markRead, refreshInbox, type InboxCache } from '../sync/inbox
 import { api, currentUserId, engine, session } from './useApp'
 import { useLiveQuery } from './useLiveQuery'
 
-export const POLL_MS = 3 * 60_000
+const POLL_MS = 3 * 60_000
 
 /** The cached inbox of the logged-in user, live from IndexedDB (so the badge shows offline). */
 export function useInbox() {

@@ -10,7 +10,7 @@ import type { Change, EntityType, Mutation, Op } from './types'
 let lastSeq = 0
 
 /** A monotonic sequence number, also monotonic across reloads because it starts from the clock. */
-export function nextSeq(): number {
+function nextSeq(): number {
   const now = Date.now() * 1000
   lastSeq = Math.max(now, lastSeq + 1)
   return lastSeq
@@ -53,7 +53,7 @@ export async function deleteQueued(ids: string[]): Promise<void> {
     : outbox.where(':id').between(first, last, true, true).delete())))
 }
 
-export function entityTypeOf(op: Op): EntityType {
+function entityTypeOf(op: Op): EntityType {
   return op.split('.')[0] as EntityType
 }
 
@@ -110,10 +110,6 @@ export function countQueued(userId: string): Promise<number> {
 /** How many of them wait to be sent. */
 export function countPending(userId: string): Promise<number> {
   return getDb().outbox.where('[user_id+state+seq]').between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).count()
-}
-
-export async function listAllOutbox(): Promise<Mutation[]> {
-  return getDb().outbox.toArray()
 }
 
 /**

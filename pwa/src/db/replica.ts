@@ -129,11 +129,6 @@ export async function settleAnswered(userId: string): Promise<void> {
   })
 }
 
-/** Store the entity a push answered with, unless the record has newer queued changes. */
-export async function applyPushedEntity(userId: string, entity: Change): Promise<void> {
-  await applyPushedBatch(userId, [], [entity])
-}
-
 export async function getCursor(userId: string): Promise<number> {
   return (await getMeta<number>(cursorKey(userId))) ?? 0
 }

@@ -84,7 +84,7 @@ export interface AdminApiOptions {
 }
 
 /** The file name of a Content-Disposition header (RFC 6266: filename* wins), or the fallback. */
-export function dispositionFilename(header: string | null, fallback: string): string {
+function dispositionFilename(header: string | null, fallback: string): string {
   if (!header) return fallback
   const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header)
   if (star) {
