@@ -79,3 +79,50 @@ describe('active campaign coverage from IndexedDB', () => {
     expect(await activeCampaignCoverage(new Date('2027-01-21T04:00:00Z'))).toEqual([])
   })
 })
+
+describe('named reads of the views', () => {
+  it('lists a recipient\'s visits and follow-ups newest first, and only unresolved difficulties', async () => {
+    const { freshDb } = await import('./helpers')
+    const q = await import('../src/db/queries')
+    const db = await freshDb()
+    await db.recipients.bulkPut([{ id: 'r1', name: '乙' }, { id: 'r2', name: '甲' }] as never)
+    await db.visits.bulkPut([
+      { id: 'v1', recipient_id: 'r1', visited_at: '2027-01-01T00:00:00Z' },
+      { id: 'v2', recipient_id: 'r1', visited_at: '2027-01-03T00:00:00Z' },
+      { id: 'v3', recipient_id: 'r2', visited_at: '2027-01-02T00:00:00Z' },
+    ] as never)
+    await db.difficulties.bulkPut([
+      { id: 'd1', recipient_id: 'r1', visit_id: 'v1', status: 'open', follow_up_at: null, due_date: '2027-02-01' },
+      { id: 'd2', recipient_id: 'r1', visit_id: 'v2', status: 'resolved', follow_up_at: null, due_date: null },
+      { id: 'd3', recipient_id: 'r2', visit_id: null, status: 'in_progress', follow_up_at: null, due_date: '2027-01-15' },
+    ] as never)
+    await db.followups.bulkPut([
+      { id: 'f1', difficulty_id: 'd1', at: '2027-01-05T00:00:00Z' },
+      { id: 'f2', difficulty_id: 'd1', at: '2027-01-07T00:00:00Z' },
+    ] as never)
+    expect((await q.visitsOfRecipient('r1')).map((v) => v.id)).toEqual(['v2', 'v1'])
+    expect((await q.followUpsOf('d1')).map((f) => f.id)).toEqual(['f2', 'f1'])
+    const open = await q.openDifficultiesOf('r1')
+    expect(open.map((d) => [d.id, d.followups.map((f) => f.id)])).toEqual([['d1', ['f2', 'f1']]])
+    expect((await q.openDifficulties()).map((d) => d.id)).toEqual(['d3', 'd1'])
+    expect((await q.difficultiesOfVisit('v2')).map((d) => d.id)).toEqual(['d2'])
+    expect((await q.recipientsByName()).map((r) => r.name)).toEqual(['乙', '甲'].sort())
+    expect(await q.recipientNames(['r2', 'gone'])).toEqual(new Map([['r2', '甲']]))
+    expect((await q.recipientNames()).size).toBe(2)
+  })
+
+  it('answers what is queued: record ids, per record and other users\' mutations', async () => {
+    const { freshDb, visitData } = await import('./helpers')
+    const q = await import('../src/db/queries')
+    const { createVisit } = await import('../src/db/records')
+    await freshDb()
+    await createVisit('1', visitData('a1'))
+    await createVisit('1', visitData('a2'))
+    await createVisit('2', visitData('b1'))
+    expect(await q.queuedEntityIds()).toEqual(new Set(['a1', 'a2', 'b1']))
+    expect(await q.countQueuedFor('a1')).toBe(1)
+    expect(await q.countQueuedFor('zz')).toBe(0)
+    expect(await q.countQueuedOfOthers('1')).toBe(1)
+    expect(await q.countQueuedOfOthers('2')).toBe(2)
+  })
+})

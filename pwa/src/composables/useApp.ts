@@ -3,7 +3,8 @@ import { computed, reactive, ref } from 'vue'
 import { currentSession, getDeviceId, getMeta, getSession, setMeta, setSession } from '../db/meta'
 import { adoptReplicaFor, dropReplica } from '../db/replica'
 import type { Session } from '../db/types'
-import { ApiError, createApi } from '../sync/api'
+import { ApiError } from '../lib/http'
+import { createApi } from '../sync/api'
 import { SyncEngine, type SyncStatus } from '../sync/engine'
 
 export const session = ref<Session | null>(null)

@@ -1,18 +1,18 @@
 /** The inbox and its unread badge without Web Push: polled on start, on `online`, after each sync, every few minutes while visible. */
 import { computed } from 'vue'
-import { getDb } from '../db/db'
+import { getMeta } from '../db/meta'
 import { inboxKey, markRead, refreshInbox, type InboxCache } from '../sync/inbox'
 import { api, currentUserId, engine, session } from './useApp'
 import { useLiveQuery } from './useLiveQuery'
 
-export const POLL_MS = 3 * 60_000
+const POLL_MS = 3 * 60_000
 
 /** The cached inbox of the logged-in user, live from IndexedDB (so the badge shows offline). */
 export function useInbox() {
   const uid = currentUserId
   const cache = useLiveQuery(async () => {
     if (!uid.value) return undefined
-    return (await getDb().meta.get(inboxKey(uid.value)))?.value as InboxCache | undefined
+    return getMeta<InboxCache>(inboxKey(uid.value))
   }, [uid])
   const unread = computed(() => cache.value?.unread ?? 0)
   return { cache, unread }

@@ -15,13 +15,13 @@ export type PushOutcome = 'on' | 'off' | 'unsupported'
 export const pushPrefKey = (userId: string) => `push:${userId}`
 const READY_TIMEOUT_MS = 10_000
 
-export function pushSupported(): boolean {
+function pushSupported(): boolean {
   return typeof window !== 'undefined' && 'PushManager' in window && 'Notification' in window &&
     typeof navigator !== 'undefined' && 'serviceWorker' in navigator
 }
 
 /** Unsupported here, or the user has blocked notifications for the site (only the browser settings can undo that). */
-export function pushBlocked(): boolean {
+function pushBlocked(): boolean {
   return !pushSupported() || Notification.permission === 'denied'
 }
 

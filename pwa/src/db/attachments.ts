@@ -2,7 +2,7 @@
 import { getDb } from './db'
 import type { Attachment } from './types'
 
-export async function sha256Hex(data: Blob | ArrayBuffer): Promise<string> {
+async function sha256Hex(data: Blob | ArrayBuffer): Promise<string> {
   const buf = data instanceof ArrayBuffer ? data : await data.arrayBuffer()
   const digest = await crypto.subtle.digest('SHA-256', buf)
   return Array.from(new Uint8Array(digest), (x) => x.toString(16).padStart(2, '0')).join('')

@@ -9,7 +9,7 @@ let metaGeneration = 0
  * this page, and on Dexie's change events, which also carry other tabs' writes. The sync engine re-reads the
  * session only when it moved, so checking "still the same user?" before each request costs nothing.
  */
-export function metaGenerationNow(): number {
+function metaGenerationNow(): number {
   return metaGeneration
 }
 Dexie.on('storagemutated', (parts: Record<string, unknown>) => {

@@ -1,13 +1,16 @@
-/** The outbox: ordered mutations per user, written in the same transaction as the local record. */
+/**
+ * The outbox: ordered mutations per user, written in the same transaction as the local record. The only module
+ * that writes outbox rows; a writer that must share its caller's transaction takes that transaction's `db`.
+ */
 import { getDb } from './db'
-import { ENTITY_TABLES } from './schema'
+import { ENTITY_TABLES, type ZoufangDB } from './schema'
 import { setMeta, cursorKey } from './meta'
 import type { Change, EntityType, Mutation, Op } from './types'
 
 let lastSeq = 0
 
 /** A monotonic sequence number, also monotonic across reloads because it starts from the clock. */
-export function nextSeq(): number {
+function nextSeq(): number {
   const now = Date.now() * 1000
   lastSeq = Math.max(now, lastSeq + 1)
   return lastSeq
@@ -50,7 +53,7 @@ export async function deleteQueued(ids: string[]): Promise<void> {
     : outbox.where(':id').between(first, last, true, true).delete())))
 }
 
-export function entityTypeOf(op: Op): EntityType {
+function entityTypeOf(op: Op): EntityType {
   return op.split('.')[0] as EntityType
 }
 
@@ -63,6 +66,35 @@ export function newMutation(
     entity_id: String(data.id), data, base_version: baseVersion, client_time: new Date().toISOString(),
     attachments, state: 'pending', error: null, attempts: 0, server_entity: null,
   }
+}
+
+/**
+ * The user's latest queued mutation of a record that an edit (`op`) may fold into: same user, not a conflict,
+ * not being pushed right now (`inflight`), and a create or the same kind of update. Call inside the edit's
+ * transaction.
+ */
+export async function foldTarget(
+  db: ZoufangDB, userId: string, op: Op, entityId: string, inflight: ReadonlySet<string>,
+): Promise<Mutation | undefined> {
+  const queued = (await db.outbox.where('entity_id').equals(entityId).toArray())
+    .filter((m) => m.user_id === userId && m.state !== 'conflict' && !inflight.has(m.id))
+    .sort((a, b) => a.seq - b.seq)
+  const target = queued[queued.length - 1]
+  return target && (target.op.endsWith('.create') || target.op === op) ? target : undefined
+}
+
+/**
+ * Queue a mutation, in place of `replaces` (the mutation it was folded from) when given. Call inside the
+ * transaction that writes its local record, so neither lands without the other.
+ */
+export async function enqueue(db: ZoufangDB, mutation: Mutation, replaces?: string): Promise<void> {
+  if (replaces) await db.outbox.delete(replaces)
+  await db.outbox.put(mutation)
+}
+
+/** Change fields of a queued mutation (its state, error, base version) in the caller's transaction. */
+export async function updateMutation(db: ZoufangDB, id: string, patch: Partial<Mutation>): Promise<void> {
+  await db.outbox.update(id, patch)
 }
 
 /** Mutations of one user, oldest first. */
@@ -78,10 +110,6 @@ export function countQueued(userId: string): Promise<number> {
 /** How many of them wait to be sent. */
 export function countPending(userId: string): Promise<number> {
   return getDb().outbox.where('[user_id+state+seq]').between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).count()
-}
-
-export async function listAllOutbox(): Promise<Mutation[]> {
-  return getDb().outbox.toArray()
 }
 
 /**

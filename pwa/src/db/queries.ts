@@ -1,6 +1,70 @@
-/** Read models computed on the device from synced data: today's follow-ups, campaign coverage. */
+/** The reads the views run (through `useLiveQuery`), and read models computed from synced data: due follow-ups, coverage. */
 import { getDb } from './db'
-import type { Area, AreaId, Campaign, Difficulty, Recipient, Visit } from './types'
+import type { Area, AreaId, Campaign, Difficulty, FollowUp, Recipient, Visit } from './types'
+
+// -- records by id
+
+export const getRecipient = (id: string): Promise<Recipient | undefined> => getDb().recipients.get(id)
+export const getVisit = (id: string): Promise<Visit | undefined> => getDb().visits.get(id)
+export const getDifficulty = (id: string): Promise<Difficulty | undefined> => getDb().difficulties.get(id)
+export const getArea = (id: AreaId): Promise<Area | undefined> => getDb().areas.get(id as never)
+
+// -- lists
+
+/** The roster in name order. */
+export const recipientsByName = (): Promise<Recipient[]> => getDb().recipients.orderBy('name').toArray()
+
+export const allAreas = (): Promise<Area[]> => getDb().areas.toArray()
+
+/** Recipient names by id: the whole roster, or only `ids` (a keyed read, so a pull of other records does not wake it). */
+export async function recipientNames(ids?: string[]): Promise<Map<string, string>> {
+  const rows = ids ? (ids.length ? await getDb().recipients.bulkGet(ids) : []) : await getDb().recipients.toArray()
+  return new Map(rows.flatMap((r) => (r ? [[r.id, r.name] as const] : [])))
+}
+
+const newestFirst = <T>(rows: T[], at: (row: T) => string): T[] => rows.sort((a, b) => at(b).localeCompare(at(a)))
+
+/** A recipient's visits, newest first. */
+export async function visitsOfRecipient(recipientId: string): Promise<Visit[]> {
+  return newestFirst(await getDb().visits.where('recipient_id').equals(recipientId).toArray(), (v) => v.visited_at)
+}
+
+/** The difficulties recorded during a visit. */
+export const difficultiesOfVisit = (visitId: string): Promise<Difficulty[]> =>
+  getDb().difficulties.where('visit_id').equals(visitId).toArray()
+
+/** A difficulty's follow-ups, newest first. */
+export async function followUpsOf(difficultyId: string): Promise<FollowUp[]> {
+  return newestFirst(await getDb().followups.where('difficulty_id').equals(difficultyId).toArray(), (f) => f.at)
+}
+
+/** A recipient's unresolved difficulties, each with its follow-ups (newest first). */
+export async function openDifficultiesOf(recipientId: string): Promise<(Difficulty & { followups: FollowUp[] })[]> {
+  const list = (await getDb().difficulties.where('recipient_id').equals(recipientId).toArray()).filter((d) => d.status !== 'resolved')
+  return Promise.all(list.map(async (d) => ({ ...d, followups: await followUpsOf(d.id) })))
+}
+
+/** Every unresolved difficulty, the one due soonest first (those without a date last). */
+export async function openDifficulties(): Promise<Difficulty[]> {
+  const all = await getDb().difficulties.toArray()
+  return all.filter((d) => d.status !== 'resolved').sort((a, b) => (difficultyDueDay(a) ?? '9').localeCompare(difficultyDueDay(b) ?? '9'))
+}
+
+// -- the outbox as the views see it (any user's queue: a record queued by anyone on this phone is "not synced")
+
+/** Ids of the records with a queued mutation. */
+export async function queuedEntityIds(): Promise<Set<string>> {
+  return new Set((await getDb().outbox.orderBy('entity_id').uniqueKeys()) as string[])
+}
+
+/** How many mutations are queued for one record. */
+export const countQueuedFor = (entityId: string): Promise<number> => getDb().outbox.where('entity_id').equals(entityId).count()
+
+/** How many mutations of other users than `userId` wait on this phone. */
+export const countQueuedOfOthers = (userId: string): Promise<number> =>
+  getDb().outbox.filter((m) => m.user_id !== userId).count()
+
+// -- due follow-ups and campaign coverage
 
 const TZ_OFFSET_MS = 8 * 3600_000 // Asia/Shanghai, no DST
 

@@ -1,7 +1,7 @@
 /** Local writes: each one updates the local record and queues its mutation in one Dexie transaction. */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
-import { newMutation } from './outbox'
+import { enqueue, foldTarget, newMutation } from './outbox'
 import { baseVersionOf } from './answered'
 import type { Difficulty, FollowUp, Mutation, Op, Recipient, Visit } from './types'
 
@@ -54,20 +54,13 @@ async function queue(userId: string, op: Op, data: Data, attachments: string[] =
   const db = getDb()
   data = plain(data)
   return db.transaction('rw', tablesFor(db), async () => {
-    let mutation: Mutation | null = null
-    if (op.endsWith('.update')) {
-      const queued = (await db.outbox.where('entity_id').equals(String(data.id)).toArray())
-        .filter((m) => m.user_id === userId && m.state !== 'conflict' && !inflight.has(m.id))
-        .sort((a, b) => a.seq - b.seq)
-      const target = queued[queued.length - 1]
-      if (target && (target.op.endsWith('.create') || target.op === op)) {
-        await db.outbox.delete(target.id)
-        const fresh = newMutation(userId, target.op, { ...target.data, ...data }, target.base_version,
-          [...new Set([...target.attachments, ...attachments])])
-        mutation = { ...fresh, seq: target.seq }
-      }
-    }
-    if (!mutation) {
+    let mutation: Mutation
+    const target = op.endsWith('.update') ? await foldTarget(db, userId, op, String(data.id), inflight) : undefined
+    if (target) {
+      const fresh = newMutation(userId, target.op, { ...target.data, ...data }, target.base_version,
+        [...new Set([...target.attachments, ...attachments])])
+      mutation = { ...fresh, seq: target.seq }
+    } else {
       let base: number | null = null
       if (op.endsWith('.update')) {
         const table = db.table(ENTITY_TABLES[op.split('.')[0] as keyof typeof ENTITY_TABLES])
@@ -78,7 +71,7 @@ async function queue(userId: string, op: Op, data: Data, attachments: string[] =
       mutation = newMutation(userId, op, data, base, attachments)
     }
     await applyMutationLocally(mutation)
-    await db.outbox.put(mutation)
+    await enqueue(db, mutation, target?.id)
     return mutation
   })
 }

@@ -1,7 +1,7 @@
 /** The local copy of the server's records: pulled pages, pushed results, and a switch of user. */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
-import { changeToRow, deleteQueued, forgetMutations, listOutbox, pendingAmong, queuedAmong } from './outbox'
+import { changeToRow, deleteQueued, forgetMutations, listOutbox, pendingAmong, queuedAmong, updateMutation } from './outbox'
 import { applyMutationLocally } from './records'
 import { cursorKey, getMeta, setMeta } from './meta'
 import { answeredEntries, answeredVersions, clearAnswered, forgetAnswered, rememberAnswered } from './answered'
@@ -98,7 +98,7 @@ export async function applyPushedBatch(userId: string, acknowledged: string[], e
         for (const m of queued.get(String(c.id)) ?? []) {
           if (m.entity_id === String(c.id) && m.entity_type === c.type && m.state === 'pending'
             && m.op.endsWith('.update') && !((m.base_version ?? 0) > 0)) {
-            await db.outbox.update(m.id, { base_version: c.version })
+            await updateMutation(db, m.id, { base_version: c.version })
           }
         }
       }
@@ -127,11 +127,6 @@ export async function settleAnswered(userId: string): Promise<void> {
     }
     await clearAnswered(userId)
   })
-}
-
-/** Store the entity a push answered with, unless the record has newer queued changes. */
-export async function applyPushedEntity(userId: string, entity: Change): Promise<void> {
-  await applyPushedBatch(userId, [], [entity])
 }
 
 export async function getCursor(userId: string): Promise<number> {

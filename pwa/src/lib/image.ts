@@ -1,6 +1,6 @@
 /** Photo compression on the device: JPEG, longest side ≤ 1600 px, about 300 KB. */
-export const MAX_SIDE = 1600
-export const TARGET_BYTES = 300 * 1024
+const MAX_SIDE = 1600
+const TARGET_BYTES = 300 * 1024
 
 function toBlob(canvas: HTMLCanvasElement, quality: number): Promise<Blob> {
   return new Promise((resolve, reject) =>

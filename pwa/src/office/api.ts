@@ -1,15 +1,6 @@
-/** Online-only calls of the office console (visits, review, difficulties, campaigns, coverage). No Vue here. */
+/** The office console's endpoints (visits, review, difficulties, campaigns, coverage, areas) on the request core. No Vue here. */
 import { getSession } from '../db/meta'
-import type { ApiErrorBody } from '../db/types'
-import { ApiError } from '../sync/api'
-
-/*
- * The same rules as sync/api.ts's client — same-origin cookies, X-CSRF-Token from the stored session on every
- * write, the error envelope turned into its ApiError — for the office's JSON endpoints, which that client
- * (shaped for the sync protocol) has no methods for.
- */
-
-export type Query = Record<string, string | number | boolean | null | undefined>
+import { createHttp, queryString, type Query } from '../lib/http'
 
 const unauthorizedListeners = new Set<() => void>()
 /** Called when an office request answers 401 (the layout sends the user to log in again). */
@@ -18,48 +9,12 @@ export function onUnauthorized(fn: () => void): () => void {
   return () => unauthorizedListeners.delete(fn)
 }
 
-export function queryString(q: Query = {}): string {
-  const params = new URLSearchParams()
-  for (const [k, v] of Object.entries(q)) {
-    if (v === undefined || v === null || v === '' || v === false) continue
-    params.set(k, v === true ? '1' : String(v))
-  }
-  const s = params.toString()
-  return s ? `?${s}` : ''
-}
-
-export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
-  if (method !== 'GET') {
-    const token = (await getSession())?.csrf_token
-    if (token) headers['X-CSRF-Token'] = token
-  }
-  if (body !== undefined) headers['Content-Type'] = 'application/json'
-  let res: Response
-  try {
-    res = await fetch(path, {
-      method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body),
-    })
-  } catch (e) {
-    throw new ApiError(0, 'network_error', (e as Error)?.message ?? 'network error')
-  }
-  const text = await res.text().catch(() => '')
-  let json: unknown = null
-  if (text) {
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = null
-    }
-  }
-  if (!res.ok) {
-    const err = (json as { error?: ApiErrorBody } | null)?.error
-    if (res.status === 401) unauthorizedListeners.forEach((fn) => fn())
-    const fallback = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'server_error' : `http_${res.status}`
-    throw new ApiError(res.status, err?.code ?? fallback, err?.message ?? res.statusText, err?.fields ?? {})
-  }
-  return json as T
-}
+/** Online only, no timeout; the CSRF token is the stored session's, read at each write. */
+const http = createHttp({
+  getCsrfToken: async () => (await getSession())?.csrf_token,
+  onUnauthorized: () => unauthorizedListeners.forEach((fn) => fn()),
+})
+const request = http.json
 
 export interface Page<T> {
   items: T[]

@@ -3,7 +3,7 @@ import type { RouteComponent, RouteLocationNormalized, RouteRecordRaw } from 'vu
 import { session } from '../composables/useApp'
 import * as admin from './admin/routes'
 
-export const OFFICE_ROLES = ['reviewer', 'admin'] as const
+const OFFICE_ROLES = ['reviewer', 'admin'] as const
 
 export function isOfficeRole(role: string | null | undefined): boolean {
   return !!role && (OFFICE_ROLES as readonly string[]).includes(role)

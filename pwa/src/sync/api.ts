@@ -1,22 +1,8 @@
-/** fetch wrapper for the server's JSON API: CSRF header, error envelope → ApiError. No Vue here. */
+/** The field app's endpoints (sync, session, attachments, inbox, push) on the request core. No Vue here. */
+import { createHttp, type CsrfTokenSource } from '../lib/http'
 import type { ApiErrorBody, Change, SessionUser } from '../db/types'
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message = code,
-    readonly fields: Record<string, unknown> = {},
-  ) {
-    super(message)
-    this.name = 'ApiError'
-  }
-
-  /** Network failures, timeouts, throttling and server errors mean "try again later". */
-  get retryable(): boolean {
-    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500
-  }
-}
+export { ApiError } from '../lib/http'
 
 export interface PushMutation {
   id: string
@@ -83,94 +69,41 @@ export interface Api {
 
 export interface ApiOptions {
   baseUrl?: string
-  getCsrfToken: () => Promise<string | null | undefined>
+  getCsrfToken: CsrfTokenSource
   fetch?: typeof fetch
+  /** A request that has not answered after this long fails as a network error (default 30 s). */
   timeoutMs?: number
 }
 
 export function createApi(opts: ApiOptions): Api {
-  const base = opts.baseUrl ?? ''
-  const timeoutMs = opts.timeoutMs ?? 30000
-
-  async function request<T>(method: string, path: string, body?: unknown, raw?: Blob): Promise<{ status: number; json: T }> {
-    const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis)
-    const headers: Record<string, string> = { Accept: 'application/json' }
-    if (method !== 'GET') {
-      const token = await opts.getCsrfToken()
-      if (token) headers['X-CSRF-Token'] = token
-    }
-    let payload: BodyInit | undefined
-    if (raw) {
-      headers['Content-Type'] = raw.type || 'image/jpeg'
-      payload = raw
-    } else if (body !== undefined) {
-      headers['Content-Type'] = 'application/json'
-      payload = JSON.stringify(body)
-    }
-    const ctrl = typeof AbortController !== 'undefined' ? new AbortController() : null
-    const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null
-    let res: Response
-    try {
-      res = await doFetch(base + path, {
-        method, headers, body: payload, credentials: 'same-origin', signal: ctrl?.signal,
-      })
-    } catch (e) {
-      throw new ApiError(0, 'network_error', (e as Error)?.message ?? 'network error')
-    } finally {
-      if (timer) clearTimeout(timer)
-    }
-    let json: unknown = null
-    const text = await res.text().catch(() => '')
-    if (text) {
-      try {
-        json = JSON.parse(text)
-      } catch {
-        json = null
-      }
-    }
-    if (!res.ok) {
-      const err = (json as { error?: ApiErrorBody } | null)?.error
-      const fallback = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'server_error' : `http_${res.status}`
-      throw new ApiError(res.status, err?.code ?? fallback, err?.message ?? res.statusText, err?.fields ?? {})
-    }
-    return { status: res.status, json: json as T }
-  }
+  const http = createHttp({ ...opts, timeoutMs: opts.timeoutMs ?? 30000 })
+  const { json } = http
 
   return {
-    async login(username, password) {
-      return (await request<LoginAnswer>('POST', '/api/auth/login', { username, password })).json
-    },
-    async me() {
-      return (await request<LoginAnswer>('GET', '/api/auth/me')).json
-    },
+    login: (username, password) => json<LoginAnswer>('POST', '/api/auth/login', { username, password }),
+    me: () => json<LoginAnswer>('GET', '/api/auth/me'),
     async logout() {
-      await request('POST', '/api/auth/logout', {})
+      await json('POST', '/api/auth/logout', {})
     },
-    async push(deviceId, mutations) {
-      return (await request<{ results: PushResult[]; cursor: number }>('POST', '/api/sync/push', {
-        device_id: deviceId, mutations,
-      })).json
-    },
-    async pull(cursor, limit) {
-      return (await request<PullPage>('GET', `/api/sync/pull?cursor=${cursor}&limit=${limit}`)).json
-    },
+    push: (deviceId, mutations) =>
+      json<{ results: PushResult[]; cursor: number }>('POST', '/api/sync/push', { device_id: deviceId, mutations }),
+    pull: (cursor, limit) => json<PullPage>('GET', `/api/sync/pull?cursor=${cursor}&limit=${limit}`),
+    // Photos and signatures go as their raw bytes; a blob without a type is a compressed photo (JPEG).
     async putAttachment(sha256, blob) {
-      return (await request('PUT', `/api/attachments/${sha256}`, undefined, blob)).status
+      const res = await http.send('PUT', `/api/attachments/${sha256}`, blob.type ? blob : blob.slice(0, blob.size, 'image/jpeg'))
+      await res.text().catch(() => '')
+      return res.status
     },
-    async inbox() {
-      return (await request<InboxAnswer>('GET', '/api/notifications')).json
-    },
+    inbox: () => json<InboxAnswer>('GET', '/api/notifications'),
     async markNotificationRead(id) {
-      await request('POST', `/api/notifications/${id}/read`, {})
+      await json('POST', `/api/notifications/${id}/read`, {})
     },
-    async vapidPublicKey() {
-      return (await request<{ public_key: string }>('GET', '/api/push/vapid-public-key')).json.public_key
-    },
+    vapidPublicKey: async () => (await json<{ public_key: string }>('GET', '/api/push/vapid-public-key')).public_key,
     async savePushSubscription(sub) {
-      await request('POST', '/api/push/subscriptions', { endpoint: sub.endpoint, keys: sub.keys })
+      await json('POST', '/api/push/subscriptions', { endpoint: sub.endpoint, keys: sub.keys })
     },
     async deletePushSubscription(endpoint) {
-      await request('DELETE', '/api/push/subscriptions', { endpoint })
+      await json('DELETE', '/api/push/subscriptions', { endpoint })
     },
   }
 }

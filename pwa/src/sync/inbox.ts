@@ -32,7 +32,7 @@ function withLocalReads(answer: InboxAnswer, pending: number[], now: string): In
 }
 
 /** Send the queued reads; a row the server no longer has (404) is dropped, a network failure keeps it queued. */
-export async function flushReads(api: Api, userId: string): Promise<void> {
+async function flushReads(api: Api, userId: string): Promise<void> {
   const pending = (await getMeta<number[]>(pendingReadsKey(userId))) ?? []
   if (!pending.length) return
   const sent = new Set<number>()

@@ -3,7 +3,7 @@ import { flushPromises, mount } from '@vue/test-utils'
 import AccountForm from '../../src/office/admin/AccountForm.vue'
 import { i18n } from '../../src/i18n'
 import { setAdminApi } from '../../src/office/admin/api'
-import { areaOrder } from '../../src/office/admin/areaTree'
+import { areaOrder } from '../../src/office/areaTree'
 import { json, mockAdminFetch } from './adminHelpers'
 
 afterEach(() => setAdminApi(null))

@@ -1,4 +1,5 @@
 /** Helpers for the admin page tests: a recording fetch mock and the admin client bound to it. */
+import { vi } from 'vitest'
 import { createAdminApi, setAdminApi } from '../../src/office/admin/api'
 import { loadAdminMessages } from '../../src/office/admin/i18n'
 
@@ -15,7 +16,10 @@ export function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
 }
 
-/** A fetch that records every call and answers with `handler`; the admin pages use it through setAdminApi. */
+/**
+ * A fetch that records every call and answers with `handler`: the admin pages' own client uses it through
+ * setAdminApi, the area list (the office client, shared with the office pages) as the global fetch.
+ */
 export async function mockAdminFetch(handler: Handler): Promise<Call[]> {
   await loadAdminMessages()
   const calls: Call[] = []
@@ -30,6 +34,7 @@ export async function mockAdminFetch(handler: Handler): Promise<Call[]> {
     return handler(call)
   }
   setAdminApi(createAdminApi({ fetch: fetch as typeof globalThis.fetch, getCsrfToken: async () => 'csrf-1' }))
+  vi.stubGlobal('fetch', fetch)
   return calls
 }
 

@@ -1,13 +1,7 @@
-/** Online-only calls of the admin pages (import, report, accounts, areas, audit, own password). No Vue here. */
+/** The admin pages' endpoints (import, report, accounts, areas, audit, own password) on the request core. No Vue here. */
 import { getSession } from '../../db/meta'
-import { ApiError } from '../../sync/api'
-
-/*
- * sync/api.ts's client is shaped for the sync protocol (JSON bodies, JPEG uploads, a fixed method set). These
- * pages also need multipart uploads, file downloads and long requests, so this module keeps that client's
- * rules — same-origin cookies, X-CSRF-Token from the stored session on every write, the error envelope
- * turned into its ApiError — and adds those three.
- */
+import { createHttp, queryString, type CsrfTokenSource } from '../../lib/http'
+import type { Area } from '../api'
 
 export type Role = 'staff' | 'reviewer' | 'admin'
 export const ROLES: Role[] = ['staff', 'reviewer', 'admin']
@@ -49,14 +43,6 @@ export interface Page<T> {
   per_page?: number
 }
 
-export interface AreaRow {
-  id: number
-  code: string
-  name: string
-  level: string
-  parent_id: number | null
-}
-
 export interface AuditRow {
   id: number
   at: string
@@ -75,7 +61,7 @@ export interface UserFilters {
   q?: string
   role?: string
   area?: number | string | null
-  active?: boolean | '' | null
+  active?: 'true' | 'false' | ''
   page?: number
 }
 
@@ -92,24 +78,13 @@ export interface AuditFilters {
 
 export interface AdminApiOptions {
   fetch?: typeof fetch
-  getCsrfToken?: () => Promise<string | null | undefined>
+  getCsrfToken?: CsrfTokenSource
   /** Imports of 20,000 rows take tens of seconds: the default waits two minutes before giving up. */
   timeoutMs?: number
 }
 
-/** `?a=1&b=x` from the filled-in values only (empty strings, null and undefined are left out). */
-export function queryString(params: Record<string, unknown>): string {
-  const q = new URLSearchParams()
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === null || v === '') continue
-    q.set(k, String(v))
-  }
-  const s = q.toString()
-  return s ? `?${s}` : ''
-}
-
 /** The file name of a Content-Disposition header (RFC 6266: filename* wins), or the fallback. */
-export function dispositionFilename(header: string | null, fallback: string): string {
+function dispositionFilename(header: string | null, fallback: string): string {
   if (!header) return fallback
   const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header)
   if (star) {
@@ -137,52 +112,13 @@ export function onAdminUnauthorized(fn: () => void): () => void {
 }
 
 export function createAdminApi(opts: AdminApiOptions = {}) {
-  const timeoutMs = opts.timeoutMs ?? 120_000
-  const csrf = opts.getCsrfToken ?? (async () => (await getSession())?.csrf_token)
-
-  async function send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
-    const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis)
-    const headers: Record<string, string> = { Accept: accept }
-    if (method !== 'GET') {
-      const token = await csrf()
-      if (token) headers['X-CSRF-Token'] = token
-    }
-    let payload: BodyInit | undefined
-    if (body instanceof FormData) {
-      payload = body // the browser writes the multipart boundary into Content-Type itself
-    } else if (body !== undefined) {
-      headers['Content-Type'] = 'application/json'
-      payload = JSON.stringify(body)
-    }
-    const ctrl = typeof AbortController !== 'undefined' ? new AbortController() : null
-    const timer = ctrl ? setTimeout(() => ctrl.abort(), timeoutMs) : null
-    let res: Response
-    try {
-      res = await doFetch(path, { method, headers, body: payload, credentials: 'same-origin', signal: ctrl?.signal })
-    } catch (e) {
-      throw new ApiError(0, 'network_error', (e as Error)?.message ?? 'network error')
-    } finally {
-      if (timer) clearTimeout(timer)
-    }
-    if (!res.ok) {
-      let err: { code?: string; message?: string; fields?: Record<string, unknown> } | undefined
-      try {
-        err = (JSON.parse(await res.text()) as { error?: typeof err })?.error
-      } catch {
-        err = undefined
-      }
-      if (res.status === 401) unauthorizedListeners.forEach((fn) => fn())
-      const fallback = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'server_error' : `http_${res.status}`
-      throw new ApiError(res.status, err?.code ?? fallback, err?.message ?? res.statusText, err?.fields ?? {})
-    }
-    return res
-  }
-
-  async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await send(method, path, body)
-    const text = await res.text()
-    return (text ? JSON.parse(text) : null) as T
-  }
+  const http = createHttp({
+    fetch: opts.fetch,
+    getCsrfToken: opts.getCsrfToken ?? (async () => (await getSession())?.csrf_token),
+    timeoutMs: opts.timeoutMs ?? 120_000,
+    onUnauthorized: () => unauthorizedListeners.forEach((fn) => fn()),
+  })
+  const { json, send } = http
 
   async function download(path: string, fallbackName: string): Promise<Download> {
     const res = await send('GET', path, undefined, '*/*')
@@ -212,9 +148,8 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
       json<AdminUser>('POST', `/api/admin/users/${id}/reset-password`, { password }),
     revokeSessions: (id: number) => json<{ revoked: number }>('POST', `/api/admin/users/${id}/revoke-sessions`, {}),
 
-    listAreas: () => json<{ items: AreaRow[] }>('GET', '/api/areas'),
     createArea: (body: { code: string; name: string; level: string; parent_id: number | null }) =>
-      json<AreaRow>('POST', '/api/admin/areas', body),
+      json<Area>('POST', '/api/admin/areas', body),
     importAreas: (file: File) =>
       json<{ created: number; errors: { row: number; errors: Record<string, string[]> }[] }>(
         'POST', '/api/admin/areas/import', upload(file, file.name)),

@@ -19,7 +19,7 @@ function page(load: () => Promise<{ default: RouteComponent }>): () => Promise<R
 export const ChangePasswordView = page(() => import('./ChangePasswordView.vue'))
 
 /** The field app's own-password route (staff cannot open /office): `...` it into pwa/src/router.ts's routes. */
-export const passwordRoute: RouteRecordRaw = {
+const passwordRoute: RouteRecordRaw = {
   path: '/password', component: ChangePasswordView, meta: { title: 'admin.password.title' },
 }
 

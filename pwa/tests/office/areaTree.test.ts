@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { areaOrder, optionLabel, visibleNodes } from '../../src/office/admin/areaTree'
+import { areaOrder, optionLabel, visibleNodes } from '../../src/office/areaTree'
 
 const ROWS = [
   { id: 3, code: '330102002', name: '西镇', level: 'township', parent_id: 1 },

@@ -1,15 +1,15 @@
 /** The area list as a tree: depth-first order with depths, for pickers and the collapsible tree. No Vue here. */
-import type { AreaRow } from './api'
+import type { Area } from './api'
 
-export interface AreaNode extends AreaRow {
+export interface AreaNode extends Area {
   depth: number
   children: number
 }
 
 /** Depth-first, children in code order; rows whose parent is not visible become roots. */
-export function areaOrder(rows: AreaRow[]): AreaNode[] {
+export function areaOrder(rows: Area[]): AreaNode[] {
   const ids = new Set(rows.map((r) => r.id))
-  const kids = new Map<number | null, AreaRow[]>()
+  const kids = new Map<number | null, Area[]>()
   for (const r of rows) {
     const parent = r.parent_id !== null && ids.has(r.parent_id) ? r.parent_id : null
     const list = kids.get(parent) ?? []
