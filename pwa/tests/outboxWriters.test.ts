@@ -2,15 +2,12 @@ import { describe, expect, it } from 'vitest'
 
 const SOURCES = import.meta.glob('../src/**/*.{vue,ts}', { query: '?raw', import: 'default', eager: true }) as Record<string, string>
 
-// The sync engine still writes a mutation's state in place; its split moves that onto db/outbox.ts's functions.
-const NOT_YET_MOVED = new Set(['../src/sync/engine.ts'])
-
 describe('outbox writers', () => {
   it('only db/outbox.ts writes outbox rows', () => {
     const write = /\.outbox\s*\.(?:put|add|update|delete|bulkPut|bulkAdd|bulkDelete|bulkUpdate|clear|modify)\b|\.outbox\.where\([^)]*\)[\s\S]{0,120}?\.(?:delete|modify)\(/
     expect(Object.keys(SOURCES).length).toBeGreaterThan(50)
     const writers = Object.entries(SOURCES)
-      .filter(([path, text]) => path !== '../src/db/outbox.ts' && !NOT_YET_MOVED.has(path) && write.test(text))
+      .filter(([path, text]) => path !== '../src/db/outbox.ts' && write.test(text))
       .map(([path]) => path)
     expect(writers).toEqual([])
   })

@@ -3,15 +3,12 @@ import Dexie from 'dexie'
 import { getDb } from './db'
 import type { Session } from './types'
 
-let metaGeneration = 0
 /**
  * A number that changes whenever the meta store (which holds the session) may have changed: on every write from
  * this page, and on Dexie's change events, which also carry other tabs' writes. The sync engine re-reads the
  * session only when it moved, so checking "still the same user?" before each request costs nothing.
  */
-function metaGenerationNow(): number {
-  return metaGeneration
-}
+let metaGeneration = 0
 Dexie.on('storagemutated', (parts: Record<string, unknown>) => {
   // `all`: Dexie's "anything may have changed" (a page restored from the back-forward cache).
   if (Object.keys(parts).some((k) => k === 'all' || k.includes('/meta/'))) metaGeneration++
@@ -62,7 +59,7 @@ export const getSession = () => getMeta<Session | null>('session')
 let sessionCache: { generation: number; session: Session | null } | null = null
 
 /**
- * The stored session, read again only when the meta store may have changed since (`metaGenerationNow`): what the
+ * The stored session, read again only when the meta store may have changed since (`metaGeneration`): what the
  * sync engine and the API client ask before every request, without a database read each time.
  */
 export async function currentSession(): Promise<Session | null> {
