@@ -85,10 +85,12 @@ def test_every_operation_is_well_formed(spec):
         assert operation["responses"], where
         for status, response in operation["responses"].items():
             assert re.fullmatch(r"[1-5]\d\d|default", status), where
+            response = resolve(spec, response["$ref"]) if "$ref" in response else response
             assert response.get("description"), (where, status)
-        declared = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+        parameters = [*spec["paths"][path].get("parameters", []), *operation.get("parameters", [])]
+        declared = {p["name"] for p in parameters if p.get("in") == "path"}
         assert declared == set(re.findall(r"{([^}]+)}", path)), where
-        for parameter in operation.get("parameters", []):
+        for parameter in parameters:
             parameter = resolve(spec, parameter["$ref"]) if "$ref" in parameter else parameter
             assert parameter["in"] in PARAMETER_PLACES and parameter["name"], where
             assert "schema" in parameter or "content" in parameter, where
@@ -104,7 +106,8 @@ def test_every_error_response_uses_the_error_envelope(spec):
     assert "error" in envelope["properties"]
     for path, method, operation in operations(spec):
         for status, response in operation["responses"].items():
-            if status.startswith(("4", "5")):
+            if status.startswith(("4", "5")) or status == "default":
+                response = resolve(spec, response["$ref"]) if "$ref" in response else response
                 schema = response["content"]["application/json"]["schema"]
                 assert resolve(spec, schema["$ref"]) is envelope, (method, path, status)
 
