@@ -1,6 +1,6 @@
 """Meta endpoints: a health check; the OpenAPI document itself is served by flask-smorest's Api."""
 
-from flask import Flask
+from flask import Flask, current_app, json
 from sqlalchemy import text
 
 from ..extensions import db
@@ -47,15 +47,19 @@ def prepare_openapi(api) -> None:
 
 
 def document_openapi(app: Flask, api) -> None:
-    """The document's own endpoint: served by smorest, answered without a session, listed like the rest."""
-    view = app.view_functions[OPENAPI_ENDPOINT]
-
-    def openapi_json():
-        return view()
-
-    app.view_functions[OPENAPI_ENDPOINT] = public(openapi_json)
-    api.spec.path(rule=next(app.url_map.iter_rules(OPENAPI_ENDPOINT)), operations={"get": {
+    """The document's own endpoint: answered without a session, listed like the rest, and built once per app
+    from the spec smorest assembled (the shared Api object is re-initialised by every app a process makes)."""
+    spec = api.spec
+    spec.path(rule=next(app.url_map.iter_rules(OPENAPI_ENDPOINT)), operations={"get": {
         "operationId": f"{OPENAPI_ENDPOINT}.get", "summary": "This document (OpenAPI 3)", "tags": ["meta"],
         "security": [], "responses": {
             "200": {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}},
             **{str(status): name for status, name in ERROR_RESPONSES.items() if status not in (401, 403)}}}})
+    built: list[bytes] = []
+
+    def openapi_json():
+        if not built:
+            built.append(json.dumps(spec.to_dict()).encode())
+        return current_app.response_class(built[0], mimetype="application/json")
+
+    app.view_functions[OPENAPI_ENDPOINT] = public(openapi_json)

@@ -2,7 +2,7 @@
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
-from .common import UtcDateTime, UuidString
+from .common import ErrorSchema, UtcDateTime, UuidString
 
 OPS = ("recipient.create", "recipient.update", "visit.create", "visit.update", "difficulty.create",
        "followup.create")
@@ -163,18 +163,13 @@ class EntitySchema(Schema):
     data = _always(RecordData(allow_none=True))
 
 
-class MutationErrorSchema(Schema):
-    code = _always(fields.String())
-    message = _always(fields.String())
-    fields_ = fields.Dict(data_key="fields", metadata={"description": "field → messages (list items by index)"})
-
-
 class MutationResultSchema(Schema):
     id = _always(fields.String(allow_none=True, metadata={"description": "null when the mutation had no "
                                                                          "string id"}))
     status = _always(fields.String(validate=validate.OneOf(("applied", "duplicate", "conflict", "rejected"))))
     entity = fields.Nested(EntitySchema, metadata={"description": "applied, duplicate, conflict"})
-    error = fields.Nested(MutationErrorSchema, metadata={"description": "rejected"})
+    error = fields.Nested(ErrorSchema, metadata={"description": "rejected; `fields` keys a list item by its "
+                                                               "index"})
 
 
 class PushResponseSchema(Schema):
