@@ -42,8 +42,6 @@ class ImportRowSchema(Schema):
     ok = fields.Boolean(required=True)
     action = fields.String(metadata={"description": "created / updated / unchanged (ok rows)"})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-    warnings = fields.List(fields.Dict(), metadata={"description": "data-quality notes, e.g. "
-                                                                   "{code: possible_duplicate, recipient_id}"})
 
 
 class ImportResultSchema(Schema):

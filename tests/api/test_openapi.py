@@ -267,3 +267,10 @@ def test_real_push_and_pull_answers_validate_against_the_published_schemas(
                 break
     assert seen_types == {"area", "user", "recipient", "visit", "difficulty", "followup", "campaign"}
     assert tombstones >= 4  # the recipient, its visit, difficulty and follow-up left staff_demo's scope
+
+
+def test_only_the_json_document_is_served_no_documentation_page_from_a_cdn(app, staff):
+    served = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("api-docs.")}
+    assert served == {"/api/openapi.json"}
+    for path in ("/api/docs", "/api/swagger-ui", "/api/redoc", "/api/rapidoc"):
+        assert staff.get(path).status_code == 404
