@@ -6,7 +6,7 @@ from sqlalchemy import text
 from ..extensions import db
 from ..schemas.common import UtcDateTime
 from ..schemas.meta import HealthSchema
-from ..schemas.sync import RECORD_DATA, RecordData
+from ..schemas.sync import RECORD_DATA, MutationSchema, RecordData
 from . import ERROR_RESPONSES, Blueprint, public
 
 bp = Blueprint("meta", __name__, url_prefix="/api", description="Health and this document")
@@ -44,6 +44,9 @@ def prepare_openapi(api) -> None:
     api.ma_plugin.converter.add_attribute_function(_record_data)
     for schema in RECORD_DATA.values():
         spec.components.schema(_component(schema), schema=schema)
+    # A push's items are checked one by one by the service (a bad one is answered `rejected`, not 422), so
+    # PushRequest lists them as any value; this is the shape a device sends.
+    spec.components.schema("Mutation", schema=MutationSchema)
 
 
 def document_openapi(app: Flask, api) -> None:

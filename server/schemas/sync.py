@@ -27,7 +27,9 @@ class PushRequestSchema(Schema):
 
     device_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
     # Each item is checked one by one in the service, so a malformed item rejects only itself.
-    mutations = fields.List(fields.Raw(allow_none=True), required=True)
+    mutations = fields.List(fields.Raw(allow_none=True), required=True, metadata={
+        "maxItems": 200, "description": "≤ 200 (413 batch_too_large), the body ≤ 2 MB (413 payload_too_large); "
+                                        "each item is a Mutation"})
 
 
 # -- the records as pull `data` and push `entity.data` (server/services/records.py writes them) --------
