@@ -100,6 +100,15 @@ class Config:
         self.COMPRESS_REGISTER = False  # server/__init__.py applies it, leaving out the sync push answer
         self.COMPRESS_MIMETYPES = ["text/html", "text/css", "application/json", "application/javascript",
                                    "text/javascript", "application/manifest+json", "image/svg+xml"]
+        # The OpenAPI document (flask-smorest) at GET /api/openapi.json; no Swagger/ReDoc page (they load
+        # from a CDN, and nothing here may load from a third-party origin).
+        self.API_TITLE = "走访通 Zoufang API"
+        self.API_VERSION = "1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+        self.API_SPEC_OPTIONS = {"info": {"description": "Offline-first visit logging. Errors: "
+                                                         "{error: {code, message, fields}}."}}
         self.TESTING = False
 
 

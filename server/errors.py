@@ -51,6 +51,13 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return response
 
 
+def location_messages(messages) -> dict:
+    """webargs' {"json": {...}} (or "query", "files"): the one location's field messages."""
+    if isinstance(messages, dict) and len(messages) == 1:
+        messages = next(iter(messages.values()))
+    return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Map every exception to the envelope; nothing ever answers with a stack trace."""
 
@@ -76,6 +83,13 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):
         status = err.code or 500
+        data = getattr(err, "data", None) or {}
+        if "messages" in data:
+            # webargs (via @bp.arguments) nests the messages by location, {"json": {...}}: clients get the
+            # location's dict as `fields`, as a schema.load in the view gave them.
+            return error_response(status, HTTP_CODES.get(status, "http_error"),
+                                  getattr(data.get("schema"), "error_message", "Invalid input"),
+                                  location_messages(data["messages"]))
         if status == 400 and "JSON" in (err.description or ""):
             return error_response(400, "invalid_json", "The body is not valid JSON")
         code = HTTP_CODES.get(status, "http_error")

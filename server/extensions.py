@@ -1,10 +1,13 @@
 """Extension objects, created here without an app and bound in create_app."""
 
+import flask_smorest
 from flask_compress import Compress
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from .schemas.common import ErrorEnvelopeSchema
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -22,3 +25,16 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 compress = Compress()
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api: builds the OpenAPI document from the blueprints. Errors are documented in the
+    one envelope; they are answered by server/errors.py (smorest's own HTTPException handler stays off)."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = Api()

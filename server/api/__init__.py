@@ -1,14 +1,20 @@
-"""API blueprints (one per resource) and what they share: auth, CSRF, JSON loading, docs metadata."""
+"""API blueprints (one flask-smorest Blueprint per resource) and what they share: auth marks, JSON parsing."""
 
 from functools import wraps
 
-from flask import Flask, g, request
-from marshmallow import Schema
+import flask_smorest
+from flask import Flask, current_app, g
+from marshmallow import Schema, fields
+from webargs.flaskparser import FlaskParser
 
 from ..errors import ApiError
 
 SESSION_COOKIE = "zoufang_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+BINARY = {"type": "string", "format": "binary"}
+# Error answers every operation documents (all in the ErrorEnvelope); components/responses by status name.
+ERROR_RESPONSES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+                   413: "REQUEST_ENTITY_TOO_LARGE", 422: "UNPROCESSABLE_ENTITY"}
 
 
 def public(view):
@@ -17,21 +23,8 @@ def public(view):
     return view
 
 
-def doc(summary: str, body: type[Schema] | Schema | None = None, query: type[Schema] | Schema | None = None,
-        response: type[Schema] | Schema | None = None, status: int = 200, roles: tuple[str, ...] = (),
-        content_type: str | None = None, produces: str | None = None):
-    """Attach what the OpenAPI document says about a view (it is generated from these and the url map)."""
-
-    def wrap(view):
-        view.zf_doc = {"summary": summary, "body": body, "query": query, "response": response,
-                       "status": status, "roles": roles, "content_type": content_type, "produces": produces}
-        return view
-
-    return wrap
-
-
 def roles(*allowed: str):
-    """Allow only these roles (403 `forbidden` otherwise)."""
+    """Allow only these roles (403 `forbidden` otherwise); checked before the body is read."""
 
     def wrap(view):
         @wraps(view)
@@ -46,26 +39,108 @@ def roles(*allowed: str):
     return wrap
 
 
-def load_json(schema: Schema) -> dict:
-    """Parse and validate a JSON body; not JSON → 400 `invalid_json`, invalid → 422 `validation_error`."""
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiError(400, "invalid_json", "The body is not valid JSON")
-    return schema.load(data)
+class Parser(FlaskParser):
+    """webargs' parser with the API's rules: a schema's own `unknown` decides (RAISE unless it says
+    otherwise, in the query string too), a JSON body must be sent as JSON (415) and parse (400)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = dict.fromkeys(FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION)
+
+    def load_json(self, req, schema):
+        if not req.is_json:
+            raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json)")
+        data = req.get_json(silent=True)
+        if data is None:
+            raise ApiError(400, "invalid_json", "The body is not valid JSON")
+        return data
 
 
-def load_query(schema: Schema) -> dict:
-    return schema.load(request.args.to_dict())
+class Blueprint(flask_smorest.Blueprint):
+    """A smorest Blueprint whose operations also carry their id, security and role note, and the error
+    answers in the envelope, so the views state each of these once (route, `public`, `roles`)."""
+
+    ARGUMENTS_PARSER = Parser()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(self._prepare_access_doc)
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, info in self._docs[endpoint].items():
+            if method != "parameters":
+                info["zf"] = {"operation_id": f"{self.name}.{endpoint}.{method}",
+                              "public": getattr(obj, "zf_public", False), "roles": getattr(obj, "zf_roles", ())}
+
+    @staticmethod
+    def _prepare_access_doc(doc, doc_info, *, method, **kwargs):
+        access = doc_info["zf"]
+        doc["operationId"] = access["operation_id"]
+        if access["public"]:
+            doc["security"] = []
+        else:
+            doc["security"] = [{"session": []}] if method == "get" else [{"session": [], "csrf": []}]
+        if access["roles"]:
+            docstring = doc_info["docstring"]
+            note = f"Roles: {', '.join(access['roles'])}"
+            docstring["description"] = f"{docstring['description']}\n\n{note}" if docstring.get("description") \
+                else note
+        responses = doc.setdefault("responses", {})
+        for status, name in ERROR_RESPONSES.items():
+            if status in (401, 403) and access["public"]:
+                continue
+            responses.setdefault(status, name)
+        return doc
+
+    def response(self, status_code, schema=None, **kwargs):
+        """smorest's response; under TESTING it also fails on a key the schema would silently drop."""
+        decorate = super().response(status_code, schema, **kwargs)
+        instance = schema() if isinstance(schema, type) else schema
+
+        def decorator(func):
+            if not isinstance(instance, Schema):
+                return decorate(func)
+
+            @wraps(func)
+            def checked(*args, **kw):
+                result = func(*args, **kw)
+                if current_app.testing:
+                    body = result[0] if isinstance(result, tuple) else result
+                    if isinstance(body, dict | list):
+                        undeclared = undeclared_keys(instance, body)
+                        assert not undeclared, f"{type(instance).__name__} would drop {undeclared}"
+                return result
+
+            return decorate(checked)
+
+        return decorator
+
+
+def undeclared_keys(schema: Schema, value, path: str = "") -> list[str]:
+    """Keys of `value` (a dump's input) that `schema` does not declare, through Nested and List(Nested)."""
+    if isinstance(value, list) and schema.many:
+        return [k for item in value for k in undeclared_keys(schema, item, path + "[]")]
+    if not isinstance(value, dict):
+        return []
+    declared = {f.attribute or name: f for name, f in schema.fields.items()}
+    found = [f"{path}.{k}" for k in value if k not in declared]
+    for key, field in declared.items():
+        inner, many = field, False
+        if isinstance(field, fields.List):
+            inner, many = field.inner, True
+        if isinstance(inner, fields.Nested) and isinstance(value.get(key), list if many else dict):
+            nested = inner.schema
+            items = value[key] if many else [value[key]]
+            for item in items:
+                found += undeclared_keys(nested if not nested.many else type(nested)(), item, f"{path}.{key}")
+    return found
 
 
 def register_blueprints(app: Flask) -> None:
+    from ..extensions import api
     from . import (
-        admin,
-        archive,
         areas,
         attachments,
+        audit,
         auth,
         campaigns,
         difficulties,
@@ -80,9 +155,11 @@ def register_blueprints(app: Flask) -> None:
         web,
     )
 
-    modules = (auth, sync, attachments, admin, archive, areas, notifications, push, visits, difficulties,
-               campaigns, recipients, reports, users, meta)
-    for module in modules:
-        app.register_blueprint(module.bp)
+    api.init_app(app)
+    meta.prepare_openapi(api)
+    for module in (auth, sync, attachments, areas, audit, notifications, push, visits, difficulties, campaigns,
+                   recipients, reports, users, meta):
+        api.register_blueprint(module.bp)
+    meta.document_openapi(app, api)
     app.register_blueprint(web.bp)
     auth.register_guards(app)

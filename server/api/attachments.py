@@ -1,12 +1,15 @@
 """Attachments: idempotent upload by SHA-256 and scoped download."""
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Response, current_app, g, request
 
 from ..errors import ApiError
+from ..schemas.attachments import StoredAttachmentSchema
 from ..services.attachments import FileStore, readable_attachment, store_attachment
-from . import doc
+from . import BINARY, Blueprint
 
-bp = Blueprint("attachments", __name__, url_prefix="/api/attachments")
+bp = Blueprint("attachments", __name__, url_prefix="/api/attachments",
+               description="Photos and signatures, content-addressed")
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
 def file_store() -> FileStore:
@@ -14,9 +17,12 @@ def file_store() -> FileStore:
 
 
 @bp.put("/<string(length=64):sha256>")
-@doc("Upload a photo or signature (raw JPEG/PNG/WebP bytes, ≤ 5 MB): 201 stored, 200 already there",
-     status=201, content_type="image/jpeg")
+@bp.doc(requestBody={"required": True, "content": {t: {"schema": BINARY} for t in IMAGE_TYPES}})
+@bp.response(201, StoredAttachmentSchema, description="Stored")
+@bp.alt_response(200, schema=StoredAttachmentSchema, description="Already there", success=True)
+@bp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
 def put_attachment(sha256: str):
+    """Upload a photo or signature (raw JPEG/PNG/WebP bytes, ≤ 5 MB): 201 stored, 200 already there"""
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
     if (request.content_length or 0) > limit:
         raise ApiError(413, "payload_too_large", "附件不能超过5MB / attachments are limited to 5 MB")
@@ -25,8 +31,11 @@ def put_attachment(sha256: str):
 
 
 @bp.get("/<string(length=64):sha256>")
-@doc("Download an attachment (its uploader, or whoever can see a visit naming it)", produces="image/jpeg")
+@bp.response(200, BINARY, content_type="image/jpeg", description="The bytes, with their own image type")
+@bp.alt_response(200, schema=BINARY, content_type="image/png", success=True)
+@bp.alt_response(200, schema=BINARY, content_type="image/webp", success=True)
 def get_attachment(sha256: str):
+    """Download an attachment (its uploader, or whoever can see a visit naming it)"""
     row = readable_attachment(g.actor, sha256.lower())
     data = file_store().get(row.sha256)
     response = Response(data, mimetype=row.content_type)

@@ -1,40 +1,15 @@
 """Login, logout and the current user; the guard that loads the session and checks CSRF for /api."""
 
-from flask import Blueprint, current_app, g, jsonify, make_response, request
-from marshmallow import Schema, fields, validate
+from flask import Response, after_this_request, current_app, g, request
 
 from ..errors import ApiError
+from ..schemas.auth import LoginSchema, PasswordChangeSchema, SessionSchema
 from ..services import auth as auth_service
 from ..services import users as user_service
 from ..services.users import password_expired
-from . import SAFE_METHODS, SESSION_COOKIE, doc, load_json, public
+from . import SAFE_METHODS, SESSION_COOKIE, Blueprint, public
 
-bp = Blueprint("auth", __name__, url_prefix="/api/auth")
-
-
-class LoginSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    device_id = fields.String(load_default=None, validate=validate.Length(max=64))
-
-
-class PasswordChangeSchema(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-
-
-class UserOutSchema(Schema):
-    must_change_password = fields.Boolean()
-    id = fields.Integer()
-    username = fields.String()
-    display_name = fields.String()
-    role = fields.String()
-    area_id = fields.Integer()
-
-
-class SessionOutSchema(Schema):
-    user = fields.Nested(UserOutSchema)
-    csrf_token = fields.String()
+bp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Login, logout, the session")
 
 
 def user_json(user) -> dict:
@@ -50,46 +25,54 @@ def client_ip() -> str | None:
 
 @bp.post("/login")
 @public
-@doc("Log in: opens a server-side session (cookie) and returns the CSRF token", body=LoginSchema,
-     response=SessionOutSchema)
-def login():
-    body = load_json(LoginSchema())
+@bp.arguments(LoginSchema)
+@bp.response(200, SessionSchema)
+@bp.alt_response(423, response="LOCKED")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+def login(body):
+    """Log in: opens a server-side session (cookie) and returns the CSRF token"""
     config = current_app.config
     user, token, csrf = auth_service.login(
         body["username"], body["password"], threshold=config["LOCKOUT_THRESHOLD"],
         lock_minutes=config["LOCKOUT_MINUTES"], idle_days=config["SESSION_IDLE_DAYS"],
         user_agent=request.headers.get("User-Agent"), ip=client_ip(), device_id=body.get("device_id"))
-    response = make_response(jsonify({"user": user_json(user), "csrf_token": csrf}))
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/",
-                        secure=config["SESSION_COOKIE_SECURE"] or request.is_secure,
-                        max_age=config["SESSION_IDLE_DAYS"] * 86400)
-    return response
+
+    @after_this_request
+    def _cookie(response):
+        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", path="/",
+                            secure=config["SESSION_COOKIE_SECURE"] or request.is_secure,
+                            max_age=config["SESSION_IDLE_DAYS"] * 86400)
+        return response
+
+    return {"user": user_json(user), "csrf_token": csrf}
 
 
 @bp.get("/me")
-@doc("The logged-in user and the session's CSRF token", response=SessionOutSchema)
+@bp.response(200, SessionSchema)
 def me():
-    return jsonify({"user": user_json(g.user), "csrf_token": g.session_row.csrf_token})
+    """The logged-in user and the session's CSRF token"""
+    return {"user": user_json(g.user), "csrf_token": g.session_row.csrf_token}
 
 
 @bp.post("/logout")
-@doc("Log out: revokes this session", status=204)
+@bp.response(204)
 def logout():
+    """Log out: revokes this session"""
     auth_service.logout(request.cookies[SESSION_COOKIE], g.actor)
-    response = make_response("", 204)
+    response = Response(status=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
 @bp.post("/password")
-@doc("Change one's own password (required after an admin's reset or when it expired)",
-     body=PasswordChangeSchema, status=204)
-def change_password():
-    body = load_json(PasswordChangeSchema())
+@bp.arguments(PasswordChangeSchema)
+@bp.response(204)
+def change_password(body):
+    """Change one's own password (required after an admin's reset or when it expired)"""
     policy = {k: current_app.config[k] for k in ("PASSWORD_MIN_LENGTH", "PASSWORD_MIN_CLASSES",
                                                  "PASSWORD_MAX_AGE_DAYS")}
     user_service.change_own_password(g.actor, policy, body["current_password"], body["new_password"])
-    return "", 204
+    return Response(status=204)
 
 
 def register_guards(app) -> None:

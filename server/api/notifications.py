@@ -1,38 +1,23 @@
 """The in-app inbox: notifications due by now, newest first, and the unread count."""
 
-from flask import Blueprint, g
-from marshmallow import Schema, fields
+from flask import g
 
-from ..schemas.common import UtcDateTime
+from ..schemas.notifications import InboxSchema, NotificationSchema
 from ..services import notifications
-from . import doc
+from . import Blueprint
 
-bp = Blueprint("notifications", __name__, url_prefix="/api/notifications")
-
-
-class NotificationSchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    title = fields.String()
-    body = fields.String()
-    url = fields.String(allow_none=True)
-    due_at = UtcDateTime()
-    sent_at = UtcDateTime(allow_none=True)
-    read_at = UtcDateTime(allow_none=True)
-
-
-class InboxSchema(Schema):
-    items = fields.List(fields.Nested(NotificationSchema))
-    unread = fields.Integer()
+bp = Blueprint("notifications", __name__, url_prefix="/api/notifications", description="The in-app inbox")
 
 
 @bp.get("")
-@doc("The inbox", response=InboxSchema)
+@bp.response(200, InboxSchema)
 def inbox():
-    return InboxSchema().dump(notifications.list_inbox(g.actor))
+    """The inbox"""
+    return notifications.list_inbox(g.actor)
 
 
 @bp.post("/<int:notification_id>/read")
-@doc("Mark a notification read", response=NotificationSchema)
+@bp.response(200, NotificationSchema)
 def read(notification_id: int):
-    return NotificationSchema().dump(notifications.mark_read(g.actor, notification_id))
+    """Mark a notification read"""
+    return notifications.mark_read(g.actor, notification_id)

@@ -1,100 +1,38 @@
 """Web Push: the VAPID public key browsers subscribe with, and the logged-in user's subscriptions."""
 
-import base64
-import binascii
-from urllib.parse import urlsplit
-
-from flask import Blueprint, current_app, g
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from flask import Response, current_app, g
 
 from ..push import get_pusher
+from ..schemas.push import EndpointSchema, SavedSubscriptionSchema, SubscriptionSchema, VapidKeySchema
 from ..services import subscriptions
-from . import doc, load_json, public
+from . import Blueprint, public
 
-bp = Blueprint("push", __name__, url_prefix="/api/push")
-
-LOOPBACK = {"localhost", "127.0.0.1", "::1"}
-
-
-def _b64url_length(value: str) -> int | None:
-    try:
-        return len(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-    except (binascii.Error, ValueError):
-        return None
-
-
-class VapidKeySchema(Schema):
-    public_key = fields.String()
-
-
-class SubscriptionKeysSchema(Schema):
-    p256dh = fields.String(required=True, validate=validate.Length(max=255))
-    auth = fields.String(required=True, validate=validate.Length(max=255))
-
-    @validates("p256dh")
-    def _p256dh(self, value: str, **_):
-        # An uncompressed P-256 point: 65 bytes starting 0x04.
-        raw = _b64url_length(value)
-        if raw != 65 or base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))[0] != 4:
-            raise ValidationError("not a base64url uncompressed P-256 public key")
-
-    @validates("auth")
-    def _auth(self, value: str, **_):
-        if _b64url_length(value) != 16:
-            raise ValidationError("not a base64url 16-byte auth secret")
-
-
-class SubscriptionSchema(Schema):
-    """A browser's PushSubscription.toJSON(); expirationTime and other fields are ignored."""
-
-    class Meta:
-        unknown = "exclude"
-
-    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=1024))
-    keys = fields.Nested(SubscriptionKeysSchema, required=True)
-
-    @validates("endpoint")
-    def _endpoint(self, value: str, **_):
-        # Push services are HTTPS; plain HTTP only to this machine (the test push service).
-        parts = urlsplit(value)
-        if not parts.hostname or not (parts.scheme == "https" or
-                                      (parts.scheme == "http" and parts.hostname in LOOPBACK)):
-            raise ValidationError("must be an https:// push service URL")
-
-
-class EndpointSchema(Schema):
-    class Meta:
-        unknown = "exclude"
-
-    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=1024))
-
-
-class SavedSubscriptionSchema(Schema):
-    endpoint = fields.String()
-    created = fields.Boolean()
+bp = Blueprint("push", __name__, url_prefix="/api/push", description="Web Push subscriptions")
 
 
 @bp.get("/vapid-public-key")
 @public
-@doc("The VAPID public key (applicationServerKey) to subscribe with", response=VapidKeySchema)
+@bp.response(200, VapidKeySchema)
 def vapid_public_key():
-    return VapidKeySchema().dump({"public_key": get_pusher(current_app).public_key})
+    """The VAPID public key (applicationServerKey) to subscribe with"""
+    return {"public_key": get_pusher(current_app).public_key}
 
 
 @bp.post("/subscriptions")
-@doc("Save this browser's push subscription for the logged-in user", body=SubscriptionSchema,
-     response=SavedSubscriptionSchema, status=201)
-def save():
-    data = load_json(SubscriptionSchema())
+@bp.arguments(SubscriptionSchema)
+@bp.response(201, SavedSubscriptionSchema, description="Saved")
+@bp.alt_response(200, schema=SavedSubscriptionSchema, description="Known already", success=True)
+def save(data):
+    """Save this browser's push subscription for the logged-in user"""
     row, created = subscriptions.save_subscription(g.actor, data["endpoint"], data["keys"]["p256dh"],
                                                    data["keys"]["auth"])
-    body = SavedSubscriptionSchema().dump({"endpoint": row.endpoint, "created": created})
-    return body, 201 if created else 200
+    return {"endpoint": row.endpoint, "created": created}, 201 if created else 200
 
 
 @bp.delete("/subscriptions")
-@doc("Forget this browser's push subscription", body=EndpointSchema, status=204)
-def remove():
-    data = load_json(EndpointSchema())
+@bp.arguments(EndpointSchema)
+@bp.response(204)
+def remove(data):
+    """Forget this browser's push subscription"""
     subscriptions.delete_subscription(g.actor, data["endpoint"])
-    return "", 204
+    return Response(status=204)

@@ -1,69 +1,64 @@
-"""Recipients (office): the roster import and its template."""
+"""Recipients (office): the roster import and its template, the archive 档案, the audited ID reveal."""
 
-from flask import Blueprint, g, request, send_file
-from marshmallow import Schema, fields
+from flask import current_app, g, render_template, send_file
 
 from ..errors import ApiError
-from ..services import imports
-from . import doc, roles
+from ..schemas.recipients import ArchiveSchema, IdNumberSchema, ImportQuerySchema, ImportResultSchema, RosterFileSchema
+from ..services import archive, imports, labels
+from . import BINARY, Blueprint, roles
 
-bp = Blueprint("recipients", __name__, url_prefix="/api/recipients")
-
-
-class ImportQuerySchema(Schema):
-    dry_run = fields.Boolean(load_default=False, metadata={"description": "1: check only, write nothing"})
-
-
-class ImportRowSchema(Schema):
-    row = fields.Integer(required=True, metadata={"description": "the sheet's row number"})
-    ok = fields.Boolean(required=True)
-    action = fields.String(metadata={"description": "created / updated / unchanged (ok rows)"})
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-
-
-class ImportResultSchema(Schema):
-    dry_run = fields.Boolean(required=True)
-    valid = fields.Integer(required=True)
-    invalid = fields.Integer(required=True)
-    created = fields.Integer(required=True)
-    updated = fields.Integer(required=True)
-    unchanged = fields.Integer(required=True)
-    rows = fields.List(fields.Nested(ImportRowSchema), required=True)
-
-
-def _dry_run() -> bool:
-    value = request.args.get("dry_run", "0").strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    raise ApiError(400, "bad_request", "dry_run must be 1 or 0", {"dry_run": ["must be 1 or 0"]})
+bp = Blueprint("recipients", __name__, url_prefix="/api/recipients",
+               description="Roster import, archive, ID reveal")
+OFFICE = ("reviewer", "admin")
 
 
 @bp.post("/import")
-@roles("reviewer", "admin")
-@doc("Import recipients from a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row",
-     query=ImportQuerySchema, response=ImportResultSchema, roles=("reviewer", "admin"),
-     content_type="multipart/form-data")
-def import_recipients():
-    dry_run = _dry_run()
-    upload = request.files.get("file")
-    if upload is None:
-        raise ApiError(422, "validation_error", "Send the roster as multipart field `file`",
-                       {"file": ["必填 / required"]})
+@roles(*OFFICE)
+@bp.arguments(ImportQuerySchema, location="query", error_status_code=400)
+@bp.arguments(RosterFileSchema, location="files")
+@bp.response(200, ImportResultSchema)
+def import_recipients(query, files):
+    """Import recipients from a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row"""
+    upload = files["file"]
     try:
         content = upload.read()
     finally:
         upload.close()  # a large upload is spooled to a temporary file: let it go now
     if not content:
         raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
-    return imports.import_recipients(g.actor, upload.filename or "", content, dry_run)
+    return imports.import_recipients(g.actor, upload.filename or "", content, query["dry_run"])
 
 
 @bp.get("/import-template.xlsx")
-@roles("reviewer", "admin")
-@doc("The import template: header row, code sheet (categories, villages in scope), instructions",
-     roles=("reviewer", "admin"), produces=imports.XLSX_MIMETYPE)
+@roles(*OFFICE)
+@bp.response(200, BINARY, content_type=imports.XLSX_MIMETYPE)
 def import_template():
+    """The import template: header row, code sheet (categories, villages in scope), instructions"""
     return send_file(imports.build_template(g.actor), mimetype=imports.XLSX_MIMETYPE, as_attachment=True,
                      download_name="优抚对象导入模板.xlsx", max_age=0)
+
+
+@bp.get("/<recipient_id>/id-number")
+@roles(*OFFICE)
+@bp.response(200, IdNumberSchema)
+def reveal(recipient_id: str):
+    """The full ID number of a recipient (a reviewer opening the record); every read is audited"""
+    return {"id_number": archive.reveal_id_number(g.actor, recipient_id)}
+
+
+@bp.get("/<recipient_id>/archive")
+@roles(*OFFICE)
+@bp.response(200, ArchiveSchema)
+def archive_json(recipient_id: str):
+    """The archive: profile, every visit with photos and signature, every difficulty with follow-ups"""
+    return archive.recipient_archive(g.actor, recipient_id)
+
+
+@bp.get("/<recipient_id>/archive.html")
+@roles(*OFFICE)
+@bp.response(200, {"type": "string"}, content_type="text/html")
+def archive_page(recipient_id: str):
+    """The archive as a printable page (print it to PDF from the browser)"""
+    data = archive.recipient_archive(g.actor, recipient_id)
+    html = render_template("archive.html", a=data, L=labels, zone=current_app.config["TIMEZONE"])
+    return current_app.response_class(html, mimetype="text/html")

@@ -1,53 +1,22 @@
 """Office: the visit list, a visit's detail and its review."""
 
-from flask import Blueprint, current_app, g
-from marshmallow import RAISE, Schema, fields, validate
+from flask import current_app, g
 
-from ..models.visits import KINDS, STATUSES
+from ..schemas.sync import EntitySchema
+from ..schemas.visits import ReviewSchema, VisitDetailSchema, VisitPageSchema, VisitQuerySchema
 from ..services import review
-from . import doc, load_json, load_query, roles
+from . import Blueprint, roles
 
-bp = Blueprint("visits", __name__, url_prefix="/api/visits")
+bp = Blueprint("visits", __name__, url_prefix="/api/visits", description="Synced visits and their review")
 OFFICE = ("reviewer", "admin")
-
-
-class VisitQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    area = fields.Integer()
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
-    kind = fields.String(validate=validate.OneOf(KINDS))
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    q = fields.String(validate=validate.Length(max=50))
-    author_id = fields.Integer()
-    recipient_id = fields.String(validate=validate.Length(max=36))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
-
-
-class ReviewSchema(Schema):
-    class Meta:
-        unknown = RAISE
-
-    decision = fields.String(required=True, validate=validate.OneOf(("approve", "return")))
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
-
-
-class VisitPageSchema(Schema):
-    items = fields.List(fields.Dict())
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
 
 
 @bp.get("")
 @roles(*OFFICE)
-@doc("Synced visits in scope (filters: area, from, to, kind, status, q, author_id, recipient_id)",
-     query=VisitQuerySchema, response=VisitPageSchema, roles=OFFICE)
-def list_visits():
-    query = load_query(VisitQuerySchema())
+@bp.arguments(VisitQuerySchema, location="query")
+@bp.response(200, VisitPageSchema)
+def list_visits(query):
+    """Synced visits in scope (filters: area, from, to, kind, status, q, author_id, recipient_id)"""
     return review.list_visits(
         g.actor, zone=current_app.config["TIMEZONE"], area=query.get("area"), date_from=query.get("from_"),
         date_to=query.get("to"), kind=query.get("kind"), status=query.get("status"), q=query.get("q"),
@@ -57,15 +26,17 @@ def list_visits():
 
 @bp.get("/<visit_id>")
 @roles(*OFFICE)
-@doc("A visit with its recipient, photos, signature, location and the difficulties found", roles=OFFICE)
+@bp.response(200, VisitDetailSchema)
 def get_visit(visit_id: str):
+    """A visit with its recipient, photos, signature, location and the difficulties found"""
     return review.visit_detail(g.actor, visit_id)
 
 
 @bp.post("/<visit_id>/review")
 @roles(*OFFICE)
-@doc("Approve or return a submitted visit (409 invalid_transition otherwise)", body=ReviewSchema,
-     roles=OFFICE)
-def review_visit(visit_id: str):
-    body = load_json(ReviewSchema())
+@bp.arguments(ReviewSchema)
+@bp.response(200, EntitySchema, description="The visit as a pull change")
+@bp.alt_response(409, response="CONFLICT", description="invalid_transition")
+def review_visit(body, visit_id: str):
+    """Approve or return a submitted visit (409 invalid_transition otherwise)"""
     return review.review_visit(g.actor, visit_id, body["decision"], body.get("comment"))

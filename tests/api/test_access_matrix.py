@@ -39,8 +39,8 @@ ARGUMENT_KINDS = {
 BODIES = {
     "visits.review_visit": {"decision": "return", "comment": "请补充照片"},
     "difficulties.patch_difficulty": {"status": "in_progress"},
-    "admin.update_user": {"display_name": "改名"},
-    "admin.reset_password": {"password": "Matrix-Reset#2026-long"},
+    "users.update_user": {"display_name": "改名"},
+    "users.reset_password": {"password": "Matrix-Reset#2026-long"},
 }
 QUERIES = {
     "sync.pull": "?cursor=0",

@@ -5,6 +5,8 @@ the same garbage; sync push gets it both as a whole body and inside single mutat
 mutation is answered `rejected` and the rest of the batch applies.
 """
 
+import re
+
 import orjson
 import pytest
 from sqlalchemy import func, select
@@ -90,15 +92,15 @@ def sample_values(app, rule, admin) -> dict:
 
 
 def body_routes(app):
-    """Routes whose docs say they read a JSON body."""
+    """Routes whose OpenAPI operation reads a JSON body (the document is built from the views)."""
+    spec = app.test_client().get("/api/openapi.json").json
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
             continue
-        view = app.view_functions[rule.endpoint]
-        wrapped = getattr(view, "__wrapped__", None)
-        meta = getattr(view, "zf_doc", None) or getattr(wrapped, "zf_doc", None) or {}
-        if meta.get("body") is not None:
-            for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+        item = spec["paths"].get(re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), {})
+        for method in sorted(rule.methods - {"GET", "HEAD", "OPTIONS"}):
+            body = item.get(method.lower(), {}).get("requestBody", {})
+            if "application/json" in body.get("content", {}):
                 yield rule, method
 
 
@@ -256,3 +258,44 @@ def test_login_with_a_malformed_body_answers_422_without_a_session(client, body)
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_error"
     assert client.get("/api/auth/me").status_code == 401
+
+
+# -- the envelope of argument errors (webargs nests them by location; clients get the location's dict) ----
+
+
+def test_an_unknown_body_field_answers_422_with_the_field_messages(client):
+    response = client.post("/api/auth/login", json={"username": "a", "password": "b", "role": "admin"})
+    assert response.status_code == 422
+    assert response.json == {"error": {"code": "validation_error", "message": "Invalid input",
+                                       "fields": {"role": ["Unknown field."]}}}
+
+
+def test_a_bad_pull_cursor_answers_400_bad_request_with_the_field(staff):
+    response = staff.get("/api/sync/pull?cursor=abc")
+    assert response.status_code == 400
+    assert response.json == {"error": {"code": "bad_request", "message": "cursor and limit must be integers",
+                                       "fields": {"cursor": ["Not a valid integer."]}}}
+
+
+def test_an_unknown_query_parameter_is_rejected_where_the_schema_says_so(reviewer):
+    response = reviewer.get("/api/visits?colour=red")
+    assert response.status_code == 422
+    assert response.json["error"]["fields"] == {"colour": ["Unknown field."]}
+
+
+def test_a_roster_import_without_a_file_or_with_a_bad_dry_run_answers_as_before(reviewer):
+    missing = reviewer.post("/api/recipients/import?dry_run=1", data={}, content_type="multipart/form-data")
+    assert missing.status_code == 422
+    assert missing.json == {"error": {"code": "validation_error",
+                                      "message": "Send the roster as multipart field `file`",
+                                      "fields": {"file": ["必填 / required"]}}}
+    bad_flag = reviewer.post("/api/recipients/import?dry_run=maybe", data={}, content_type="multipart/form-data")
+    assert bad_flag.status_code == 400
+    assert bad_flag.json == {"error": {"code": "bad_request", "message": "dry_run must be 1 or 0",
+                                       "fields": {"dry_run": ["must be 1 or 0"]}}}
+
+
+def test_a_json_endpoint_answers_415_to_a_form_body(staff):
+    response = staff.post("/api/push/subscriptions", data={"endpoint": "x"})
+    assert response.status_code == 415
+    assert response.json["error"]["code"] == "unsupported_media_type"

@@ -2,7 +2,10 @@
 
 import re
 
+import jsonschema
 import pytest
+
+from tests.conftest import difficulty_data, mutation, new_id, visit_data
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 PARAMETER_PLACES = {"path", "query", "header", "cookie"}
@@ -85,10 +88,12 @@ def test_every_operation_is_well_formed(spec):
         assert operation["responses"], where
         for status, response in operation["responses"].items():
             assert re.fullmatch(r"[1-5]\d\d|default", status), where
+            response = resolve(spec, response["$ref"]) if "$ref" in response else response
             assert response.get("description"), (where, status)
-        declared = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "path"}
+        parameters = [*spec["paths"][path].get("parameters", []), *operation.get("parameters", [])]
+        declared = {p["name"] for p in parameters if p.get("in") == "path"}
         assert declared == set(re.findall(r"{([^}]+)}", path)), where
-        for parameter in operation.get("parameters", []):
+        for parameter in parameters:
             parameter = resolve(spec, parameter["$ref"]) if "$ref" in parameter else parameter
             assert parameter["in"] in PARAMETER_PLACES and parameter["name"], where
             assert "schema" in parameter or "content" in parameter, where
@@ -104,7 +109,8 @@ def test_every_error_response_uses_the_error_envelope(spec):
     assert "error" in envelope["properties"]
     for path, method, operation in operations(spec):
         for status, response in operation["responses"].items():
-            if status.startswith(("4", "5")):
+            if status.startswith(("4", "5")) or status == "default":
+                response = resolve(spec, response["$ref"]) if "$ref" in response else response
                 schema = response["content"]["application/json"]["schema"]
                 assert resolve(spec, schema["$ref"]) is envelope, (method, path, status)
 
@@ -158,3 +164,113 @@ def test_sync_push_answers_are_not_compressed_but_pulls_are(staff):
     assert push.status_code == 200 and push.headers.get("Content-Encoding") is None
     pull = staff.get("/api/sync/pull?cursor=0", headers={"Accept-Encoding": "gzip"})
     assert pull.headers["Content-Encoding"] == "gzip"
+
+
+# -- the sync answers (prebuilt orjson, not dumped by a schema) validate against what the document says ---
+
+
+def json_schema(node):
+    """OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a null alternative."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        if isinstance(node.get("type"), str) and not {"oneOf", "anyOf", "allOf", "$ref"} & set(node):
+            node["type"] = [node["type"], "null"]
+            if "enum" in node:
+                node["enum"] = [*node["enum"], None]
+        else:
+            node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def validator_for(spec, component: str):
+    components = json_schema(spec["components"])
+    return jsonschema.Draft7Validator({"$ref": f"#/components/schemas/{component}", "components": components})
+
+
+def assert_valid(validator, body, where):
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    assert not errors, (where, [(list(e.absolute_path), e.message[:300]) for e in errors[:5]])
+
+
+def test_the_documented_answer_schemas_are_strict_enough_to_fail(spec):
+    push = validator_for(spec, "PushResponse")
+    entity = {"type": "visit", "id": "x", "version": 1, "deleted": False, "data": {"id": "x"}}
+    assert not push.is_valid({"results": [{"id": "x", "status": "applied", "entity": entity}], "cursor": 1})
+    assert not push.is_valid({"results": [{"id": "x", "status": "stored"}], "cursor": 1})
+    assert not push.is_valid({"results": [], "cursor": 1, "extra": True})
+    tombstone = {"type": "visit", "id": "x", "version": 0, "deleted": True, "data": None}
+    assert push.is_valid({"results": [{"id": None, "status": "conflict", "entity": tombstone}], "cursor": 1})
+
+
+def test_real_push_and_pull_answers_validate_against_the_published_schemas(
+        client, staff, reviewer, admin, own_recipient):
+    spec = client.get("/api/openapi.json").json
+    push_schema = spec["paths"]["/api/sync/push"]["post"]["responses"]["200"]["content"]["application/json"]
+    pull_schema = spec["paths"]["/api/sync/pull"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert push_schema["schema"]["$ref"].endswith("/PushResponse")
+    assert pull_schema["schema"]["$ref"].endswith("/PullResponse")
+    push_validator, pull_validator = validator_for(spec, "PushResponse"), validator_for(spec, "PullResponse")
+
+    recipient = {"id": new_id(), "name": "契约", "gender": "female", "id_number": None, "phone": None,
+                 "address": None, "area_id": own_recipient["area_id"], "category": "veteran", "tags": ["t"],
+                 "notes": None}
+    visit = visit_data(recipient["id"], cash_cents=5000, no_signature_reason="卧床无法签字")
+    difficulty = difficulty_data(recipient["id"], visit_id=visit["id"], due_date="2026-12-20")
+    followup = {"id": new_id(), "difficulty_id": difficulty["id"], "at": "2026-11-29T01:00:00Z", "note": "回访",
+                "status": "in_progress", "next_follow_up_at": "2026-12-03T01:00:00Z"}
+    created = mutation("visit.create", visit)
+    batches = [
+        [mutation("recipient.create", recipient), created, mutation("difficulty.create", difficulty),
+         mutation("followup.create", followup),
+         mutation("visit.update", {"id": visit["id"], "notes": "改"}, base_version=1)],
+        [created,  # duplicate
+         mutation("visit.update", {"id": visit["id"], "notes": "过时"}, base_version=1),  # conflict
+         mutation("visit.create", visit_data(own_recipient["id"], photos=["nope"])),  # rejected, list fields
+         {"id": 12, "op": "visit.create", "data": {}},  # rejected, no id
+         mutation("visit.delete", {})],  # rejected, unknown op
+    ]
+    statuses = set()
+    for batch in batches:
+        response = staff.post("/api/sync/push", json={"device_id": "contract", "mutations": batch})
+        assert response.status_code == 200
+        assert_valid(push_validator, response.json, "push")
+        statuses |= {r["status"] for r in response.json["results"]}
+    assert statuses == {"applied", "duplicate", "conflict", "rejected"}
+
+    assert reviewer.post("/api/campaigns", json={"name": "契约活动", "starts_on": "2026-11-01",
+                                                 "ends_on": "2026-11-30"}).status_code == 201
+    _, cursor = staff.pull_all()
+    version = admin.pull_all()[0][("recipient", recipient["id"])]["version"]
+    elsewhere = next(c["data"]["area_id"] for (t, _), c in admin.pull_all()[0].items()
+                     if t == "recipient" and c["data"]["area_id"] not in
+                     {d["data"]["area_id"] for (u, _), d in staff.pull_all()[0].items() if u == "recipient"})
+    [moved] = admin.push(mutation("recipient.update", {"id": recipient["id"], "area_id": elsewhere},
+                                  base_version=version))
+    assert moved["status"] == "applied"
+
+    seen_types, tombstones = set(), 0
+    for start in (0, cursor):
+        page_cursor = start
+        while True:
+            response = staff.get(f"/api/sync/pull?cursor={page_cursor}&limit=50")
+            assert response.status_code == 200
+            body = response.json
+            assert_valid(pull_validator, body, ("pull", page_cursor))
+            seen_types |= {c["type"] for c in body["changes"]}
+            tombstones += sum(c["deleted"] for c in body["changes"])
+            page_cursor = body["cursor"]
+            if not body["has_more"]:
+                break
+    assert seen_types == {"area", "user", "recipient", "visit", "difficulty", "followup", "campaign"}
+    assert tombstones >= 4  # the recipient, its visit, difficulty and follow-up left staff_demo's scope
+
+
+def test_only_the_json_document_is_served_no_documentation_page_from_a_cdn(app, staff):
+    served = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("api-docs.")}
+    assert served == {"/api/openapi.json"}
+    for path in ("/api/docs", "/api/swagger-ui", "/api/redoc", "/api/rapidoc"):
+        assert staff.get(path).status_code == 404

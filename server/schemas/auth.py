@@ -1,0 +1,29 @@
+"""Wire shapes of /api/auth: login, the session answer, the own password change."""
+
+from marshmallow import Schema, fields, validate
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    device_id = fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class SessionUserSchema(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    area_id = fields.Integer(required=True)
+    must_change_password = fields.Boolean(required=True, metadata={
+        "description": "after an admin's reset or when the password expired: change it first"})
+
+
+class SessionSchema(Schema):
+    user = fields.Nested(SessionUserSchema, required=True)
+    csrf_token = fields.String(required=True, metadata={"description": "send it as X-CSRF-Token"})

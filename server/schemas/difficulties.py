@@ -1,0 +1,59 @@
+"""Wire shapes of the office's difficulties board: filters, the page, a difficulty's detail, changes."""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from ..models.difficulties import CATEGORIES, STATUSES, URGENCIES
+from .sync import DifficultyDataSchema, FollowUpDataSchema
+
+
+class BoardQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    overdue = fields.Boolean(load_default=False)
+    area = fields.Integer()
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    urgency = fields.String(validate=validate.OneOf(URGENCIES))
+    assignee_id = fields.Integer()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class DifficultyPatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    assignee_id = fields.Integer(allow_none=True)
+    responsible_unit = fields.String(allow_none=True, validate=validate.Length(max=100))
+    due_date = fields.Date(allow_none=True)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    version = fields.Integer(metadata={"description": "when given, must be current (409 conflict otherwise)"})
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not set(data) - {"version"}:
+            raise ValidationError("Nothing to change.", "_schema")
+
+
+class BoardItemSchema(DifficultyDataSchema):
+    version = fields.Integer(required=True)
+    recipient_name = fields.String(required=True)
+    village_name = fields.String(required=True)
+    assignee_name = fields.String(required=True, allow_none=True)
+    overdue = fields.Boolean(required=True)
+
+
+class BoardPageSchema(Schema):
+    items = fields.List(fields.Nested(BoardItemSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class DifficultyDetailSchema(DifficultyDataSchema):
+    version = fields.Integer(required=True)
+    recipient_name = fields.String(required=True)
+    village_name = fields.String(required=True)
+    assignee_name = fields.String(required=True, allow_none=True)
+    follow_ups = fields.List(fields.Nested(FollowUpDataSchema), required=True)

@@ -1,0 +1,86 @@
+"""Wire shapes of the office's recipient endpoints: the roster import, the archive 档案, the ID reveal."""
+
+from flask_smorest.fields import Upload
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from .sync import DifficultyDataSchema, FollowUpDataSchema, RecipientDataSchema, VisitDataSchema
+
+
+class OneOrZero(fields.Boolean):
+    """1/true/yes/on or 0/false/no/off (any case, spaces around ignored); an empty value is 0."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("", "0", "false", "no", "off"):
+            return False
+        raise ValidationError("must be 1 or 0")
+
+
+class ImportQuerySchema(Schema):
+    error_message = "dry_run must be 1 or 0"  # the 400's message (server/errors.py)
+
+    class Meta:
+        unknown = EXCLUDE
+
+    dry_run = OneOrZero(load_default=False, metadata={"description": "1: check only, write nothing"})
+
+
+class RosterFileSchema(Schema):
+    error_message = "Send the roster as multipart field `file`"  # the 422's message (server/errors.py)
+
+    class Meta:
+        unknown = EXCLUDE
+
+    file = Upload(required=True, error_messages={"required": "必填 / required"},
+                  metadata={"description": ".xlsx or .csv (the template's columns)"})
+
+
+class ImportRowSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "the sheet's row number"})
+    ok = fields.Boolean(required=True)
+    action = fields.String(metadata={"description": "created / updated / unchanged (ok rows)"})
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ImportResultSchema(Schema):
+    dry_run = fields.Boolean(required=True)
+    valid = fields.Integer(required=True)
+    invalid = fields.Integer(required=True)
+    created = fields.Integer(required=True)
+    updated = fields.Integer(required=True)
+    unchanged = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(ImportRowSchema), required=True)
+
+
+class IdNumberSchema(Schema):
+    id_number = fields.String(required=True, allow_none=True)
+
+
+class ArchiveRecipientSchema(RecipientDataSchema):
+    village_name = fields.String(required=True)
+    township_name = fields.String(required=True, allow_none=True)
+
+
+class ArchiveVisitSchema(VisitDataSchema):
+    author_name = fields.String(required=True, allow_none=True)
+
+
+class ArchiveFollowUpSchema(FollowUpDataSchema):
+    author_name = fields.String(required=True, allow_none=True)
+
+
+class ArchiveDifficultySchema(DifficultyDataSchema):
+    author_name = fields.String(required=True, allow_none=True)
+    follow_ups = fields.List(fields.Nested(ArchiveFollowUpSchema), required=True)
+
+
+class ArchiveSchema(Schema):
+    """Everything about one recipient, oldest first; the ID number masked."""
+
+    recipient = fields.Nested(ArchiveRecipientSchema, required=True)
+    visits = fields.List(fields.Nested(ArchiveVisitSchema), required=True)
+    difficulties = fields.List(fields.Nested(ArchiveDifficultySchema), required=True)
+    names = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                        metadata={"description": "user id → display name"})

@@ -1,0 +1,97 @@
+"""Wire shapes of accounts (admin) and of colleagues in scope (the office's assignee picker)."""
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from ..models.users import ROLES
+
+
+class UserQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(validate=validate.Length(max=50))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    area = fields.Integer()
+    active = fields.Boolean()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+class UserCreateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$"))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    area_id = fields.Integer(required=True, strict=True)
+    password = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class UserUpdateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    area_id = fields.Integer(strict=True)
+    active = fields.Boolean()
+
+    @validates_schema
+    def _something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Nothing to change.", "_schema")
+
+
+class PasswordResetSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    password = fields.String(required=True, validate=validate.Length(max=256))
+
+
+class UserSchema(Schema):
+    """An account as the admin pages show it."""
+
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    area_id = fields.Integer(required=True)
+    area_name = fields.String(required=True, allow_none=True)
+    active = fields.Boolean(required=True)
+    must_change_password = fields.Boolean(required=True)
+    locked = fields.Boolean(required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class UserPageSchema(Schema):
+    items = fields.List(fields.Nested(UserSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class RevokedSchema(Schema):
+    revoked = fields.Integer(required=True, metadata={"description": "sessions ended"})
+
+
+class ColleagueQuerySchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    q = fields.String(validate=validate.Length(max=50))
+    role = fields.String(validate=validate.OneOf(ROLES))
+    area = fields.Integer()
+
+
+class ColleagueSchema(Schema):
+    id = fields.Integer(required=True)
+    display_name = fields.String(required=True)
+    role = fields.String(required=True)
+    area_id = fields.Integer(required=True)
+    area_name = fields.String(required=True, allow_none=True)
+
+
+class ColleagueListSchema(Schema):
+    items = fields.List(fields.Nested(ColleagueSchema), required=True)
