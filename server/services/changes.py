@@ -11,12 +11,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..database import reading_deferred, write_connection
-from ..errors import ApiError
 from ..extensions import db
 from ..models import AuditLog, ChangeCounter, ChangeLog
 from ..models.base import utcnow
 from . import bulk, records
 from .actors import Actor
+from .errors import CursorExpired
 from .scope import AreaPaths, directory_area_ids, subtree_ids
 
 CHANGES = "zf_changes"
@@ -145,7 +145,7 @@ def list_changes_since(actor: Actor, cursor: int, limit: int, min_cursor: int = 
     """One page of the changes in the actor's scope after `cursor`: each record once, as it is now."""
     newest = newest_change()
     if cursor < 0 or cursor > newest or (0 < cursor < min_cursor):
-        raise ApiError(410, "cursor_expired", "The cursor is unknown; pull again from 0")
+        raise CursorExpired("The cursor is unknown; pull again from 0")
     last_seq = func.max(ChangeLog.seq).label("last_seq")
     query = (
         select(ChangeLog.entity_type, ChangeLog.entity_id, last_seq)

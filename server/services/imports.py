@@ -23,13 +23,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import bindparam, select
 
-from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, Recipient
 from ..schemas.common import id_number_errors
 from . import labels, sync
 from .actors import Actor
 from .changes import record_audit
+from .errors import InvalidFile, TooLarge, TooManyRows, UnsupportedFileType
 
 # (field, header) in template order; a field is the Recipient column it fills.
 COLUMNS = (
@@ -120,9 +120,9 @@ def read_table(filename: str, content: bytes) -> Iterator[tuple[int, list]]:
     if content[:4] == b"PK\x03\x04":
         return _xlsx_rows(content)
     if content[:8] == bytes.fromhex("d0cf11e0a1b11ae1") or name.endswith(".xls"):
-        raise ApiError(415, "unsupported_file_type", "请另存为 .xlsx 或 .csv 后上传 / save as .xlsx or .csv")
+        raise UnsupportedFileType("请另存为 .xlsx 或 .csv 后上传 / save as .xlsx or .csv")
     if name.endswith((".xlsx", ".xlsm")):
-        raise ApiError(422, "invalid_file", "文件不是有效的Excel工作簿 / not a valid .xlsx workbook")
+        raise InvalidFile("文件不是有效的Excel工作簿 / not a valid .xlsx workbook")
     return _csv_rows(content)
 
 
@@ -131,13 +131,13 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            raise ApiError(413, "payload_too_large", "工作簿过大 / the workbook unpacks to too much data")
+            raise TooLarge("工作簿过大 / the workbook unpacks to too much data")
         with warnings.catch_warnings():
             # WPS and Excel workbooks carry extensions openpyxl skips (with a warning); the cells are fine.
             warnings.simplefilter("ignore", UserWarning)
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise ApiError(422, "invalid_file", "文件不是有效的Excel工作簿 / not a valid .xlsx workbook") from err
+        raise InvalidFile("文件不是有效的Excel工作簿 / not a valid .xlsx workbook") from err
 
     def rows():
         try:
@@ -163,7 +163,7 @@ def decode_csv(content: bytes) -> str:
     try:
         return content.decode("gb18030")
     except UnicodeDecodeError as err:
-        raise ApiError(422, "invalid_file", "无法识别文件编码，请保存为UTF-8 CSV或.xlsx / "
+        raise InvalidFile("无法识别文件编码，请保存为UTF-8 CSV或.xlsx / "
                                             "unknown text encoding; save as UTF-8 CSV or .xlsx") from err
 
 
@@ -177,7 +177,7 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
         # A record is one spreadsheet row even when a quoted cell spans lines: number records, not lines.
         yield from enumerate(reader, start=1)
     except csv.Error as err:
-        raise ApiError(422, "invalid_file", f"CSV格式错误 / malformed CSV: {err}") from err
+        raise InvalidFile(f"CSV格式错误 / malformed CSV: {err}") from err
 
 
 def locate_header(rows: Iterator[tuple[int, list]]) -> dict[int, str]:
@@ -192,12 +192,12 @@ def locate_header(rows: Iterator[tuple[int, list]]) -> dict[int, str]:
             found = set(columns.values())
             missing = [header for name, header in COLUMNS if name in REQUIRED and name not in found]
             if missing:
-                raise ApiError(422, "invalid_file", "缺少必需的列 / required columns are missing",
+                raise InvalidFile("缺少必需的列 / required columns are missing",
                                {"columns": missing})
             return columns
         if number >= HEADER_SEARCH_ROWS:
             break
-    raise ApiError(422, "invalid_file", "未找到表头行（姓名、身份证号…），请使用导入模板 / "
+    raise InvalidFile("未找到表头行（姓名、身份证号…），请使用导入模板 / "
                                         "no header row found; use the import template",
                    {"columns": [header for name, header in COLUMNS if name in REQUIRED]})
 
@@ -383,7 +383,7 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
             if not any(values.values()):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ApiError(413, "too_many_rows",
+                raise TooManyRows(
                                f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
             row = Row(number, values)
             check_row(row, villages)
