@@ -5,6 +5,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from ..domain import difficulties as rules
 from ..extensions import db
 from ..models import Area, Difficulty, FollowUp, Recipient, User
 from ..models.base import utcnow
@@ -38,7 +39,7 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, ar
         filters.append(Difficulty.area_id.in_(
             select(Area.id).where(Area.path.startswith(chosen.path, autoescape=True)).scalar_subquery()))
     if overdue:
-        filters += [Difficulty.status != "resolved", Difficulty.due_date < today]
+        filters += [Difficulty.status != rules.RESOLVED, Difficulty.due_date < today]
     for column, value in ((Difficulty.status, status), (Difficulty.category, category),
                           (Difficulty.urgency, urgency), (Difficulty.assignee_id, assignee_id)):
         if value:
@@ -76,7 +77,7 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, ar
 
 
 def is_overdue(difficulty: Difficulty, today: date) -> bool:
-    return difficulty.status != "resolved" and difficulty.due_date is not None and difficulty.due_date < today
+    return rules.is_overdue(difficulty.status, difficulty.due_date, today)
 
 
 def get_difficulty(actor: Actor, difficulty_id: str) -> Difficulty:
@@ -130,10 +131,8 @@ def update_difficulty(actor: Actor, difficulty_id: str, changes: dict) -> dict:
         setattr(difficulty, key, value)
     now = utcnow()
     if "status" in changes and changes["status"] != before.get("status"):
-        difficulty.status_changed_at = now
-        difficulty.resolved_at = now if changes["status"] == "resolved" else None
-        if changes["status"] == "resolved":
-            difficulty.follow_up_at = None
+        for key, value in rules.status_effect(changes["status"], now).items():
+            setattr(difficulty, key, value)
     if {k: getattr(difficulty, k) for k in changes} != before:
         difficulty.version += 1
         difficulty.updated_at = now

@@ -3,13 +3,14 @@
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import aliased
 
+from ..domain import visits as visit_rules
 from ..extensions import db
 from ..models import Area, Difficulty, Recipient, User, Visit
 from ..models.base import utcnow
 from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
-from .errors import InvalidInput, InvalidTransition, NotFound
+from .errors import NotFound
 from .notifications import notify_visit_returned
 from .scope import apply_scope, area_in_scope, scope_filter
 from .timezone import local_range_utc
@@ -120,14 +121,7 @@ def visit_detail(actor: Actor, visit_id: str) -> dict:
 def review_visit(actor: Actor, visit_id: str, decision: str, comment: str | None) -> dict:
     """Approve (locks the visit) or return it with a comment (its author is notified and edits it)."""
     visit = get_visit(actor, visit_id)
-    if visit.status != "submitted":
-        raise InvalidTransition(f"只能审核待审核的走访 / a {visit.status} visit cannot be reviewed")
-    comment = (comment or "").strip() or None
-    if decision == "return" and not comment:
-        raise InvalidInput("退回需要填写意见 / say what to correct",
-                       {"comment": ["required when returning"]})
-    visit.status = "approved" if decision == "approve" else "returned"
-    visit.review_comment = comment
+    visit.status, visit.review_comment = visit_rules.review(visit.status, decision, comment)
     visit.reviewed_by = actor.user_id
     visit.reviewed_at = utcnow()
     visit.version += 1
