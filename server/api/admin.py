@@ -108,7 +108,7 @@ def list_users():
      status=201, roles=ADMIN)
 def create_user():
     body = load_json(UserCreateSchema())
-    user = user_service.create_user(g.actor, policy(), **body)
+    user = user_service.create_user(**body, actor=g.actor, policy=policy(), temporary_password=True)
     return user_service.user_json(user), 201
 
 

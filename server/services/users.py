@@ -78,15 +78,22 @@ def user_json(user: User, area_name: str | None = None) -> dict:
             "created_at": user.created_at.isoformat(timespec="seconds") + "Z"}
 
 
-def create_user(actor: Actor, policy: dict, username: str, display_name: str, role: str, area_id: int,
-                password: str) -> User:
-    """A new account with a temporary password the user changes at first login."""
-    _area_in_scope(actor, area_id)
-    _check_password(password, policy, username)
+def create_user(username: str, display_name: str, password: str, role: str, area_id: int,
+                actor: Actor | None = None, *, policy: dict | None = None, temporary_password: bool = False) -> User:
+    """Make an account; its display name reaches phones in scope. The only way accounts are made.
+
+    The admin API passes its actor (the area must be in their scope), the password policy, and
+    `temporary_password` (the user chooses their own at first login); the CLI and the demo seed act as the
+    system (no actor) and check the password themselves.
+    """
+    if actor is not None:
+        _area_in_scope(actor, area_id)
+    if policy is not None:
+        _check_password(password, policy, username)
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise UsernameTaken("用户名已存在 / this username exists", {"username": ["exists"]})
     user = User(username=username, display_name=display_name, role=role, area_id=area_id,
-                password_hash=hash_password(password), active=True, must_change_password=True)
+                password_hash=hash_password(password), active=True, must_change_password=temporary_password)
     db.session.add(user)
     db.session.flush()
     record_change("user", user.id, area_id)
