@@ -137,9 +137,10 @@ def _before_commit(session: Session) -> None:
         flush_pending(session)
 
 
-def _after_rollback(session: Session) -> None:
-    # A rolled-back transaction's queue must not leak into the next one (savepoints use mark()).
-    if not session.in_transaction():
+def _after_soft_rollback(session: Session, previous) -> None:
+    # A rolled-back transaction's queue must not leak into the next one (savepoints use mark()). Not
+    # after_rollback: the session still counts as in its transaction there, so nothing was ever discarded.
+    if previous.parent is None:
         discard_pending(session)
 
 
@@ -147,7 +148,7 @@ def init_app(app) -> None:
     """Hook the queues into every session's commit (once per process, however many apps are made)."""
     if not event.contains(Session, "before_commit", _before_commit):
         event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
 def newest_change() -> int:
