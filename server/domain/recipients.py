@@ -1,6 +1,5 @@
 """Recipient rules: the codes, field limits and ID number checks shared by sync, office, schemas and import."""
 
-import re
 from datetime import date
 
 from ..services.errors import InvalidInput
@@ -25,8 +24,6 @@ MAX_TAGS, MAX_TAG_LENGTH = 20, 32
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
-# A mainland mobile (1 and 10 digits) or a landline with an optional area code and extension.
-PHONE_RE = re.compile(r"^(1\d{10}|(0\d{2,3}-?)?\d{7,8}(-\d{1,6})?)$")
 
 
 def id_number_check_digit(first17: str) -> str:
@@ -72,11 +69,6 @@ def mask_id_number(value: str | None) -> str | None:
 def gender_from_id_number(id_number: str) -> str:
     """GB 11643: the 17th digit is odd for men, even for women (of a valid number)."""
     return "male" if int(id_number[16]) % 2 else "female"
-
-
-def phone_ok(value: str) -> bool:
-    """A plausible Chinese phone number (spaces and dashes between groups allowed)."""
-    return bool(PHONE_RE.match(value.replace(" ", "")))
 
 
 def length_errors(values: dict) -> dict[str, list[str]]:
