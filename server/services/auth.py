@@ -66,7 +66,7 @@ def login(username: str, password: str, *, threshold: int, lock_minutes: int, id
     if user.locked_until is not None and user.locked_until > now:
         db.session.rollback()
         raise AccountLocked("账户已锁定，请15分钟后再试 / account locked, try again later",
-                       {"locked_until": [user.locked_until.isoformat() + "Z"]})
+                            {"locked_until": [user.locked_until.isoformat() + "Z"]})
     try:
         ok = hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):

@@ -114,7 +114,7 @@ def _check_assignee(difficulty: Difficulty, assignee_id: int) -> None:
     user_path = db.session.execute(select(Area.path).where(Area.id == user.area_id)).scalar_one() if user else None
     if user is None or not user.active or not village_path.startswith(user_path):
         raise InvalidInput("该人员无法处理此村的诉求 / this user cannot see that village",
-                       {"assignee_id": ["not a user covering this village"]})
+                           {"assignee_id": ["not a user covering this village"]})
 
 
 def update_difficulty(actor: Actor, difficulty_id: str, changes: dict) -> dict:

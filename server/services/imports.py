@@ -165,7 +165,7 @@ def decode_csv(content: bytes) -> str:
         return content.decode("gb18030")
     except UnicodeDecodeError as err:
         raise InvalidFile("无法识别文件编码，请保存为UTF-8 CSV或.xlsx / "
-                                            "unknown text encoding; save as UTF-8 CSV or .xlsx") from err
+                          "unknown text encoding; save as UTF-8 CSV or .xlsx") from err
 
 
 def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
@@ -194,13 +194,13 @@ def locate_header(rows: Iterator[tuple[int, list]]) -> dict[int, str]:
             missing = [header for name, header in COLUMNS if name in REQUIRED and name not in found]
             if missing:
                 raise InvalidFile("缺少必需的列 / required columns are missing",
-                               {"columns": missing})
+                                  {"columns": missing})
             return columns
         if number >= HEADER_SEARCH_ROWS:
             break
     raise InvalidFile("未找到表头行（姓名、身份证号…），请使用导入模板 / "
-                                        "no header row found; use the import template",
-                   {"columns": [header for name, header in COLUMNS if name in REQUIRED]})
+                      "no header row found; use the import template",
+                      {"columns": [header for name, header in COLUMNS if name in REQUIRED]})
 
 
 # -- checking rows -------------------------------------------------------------------------------------
@@ -387,8 +387,7 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
             if not any(values.values()):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise TooManyRows(
-                               f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
+                raise TooManyRows(f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
             row = Row(number, values)
             check_row(row, villages)
             row.values = None  # checked into row.data; 20,000 rows need not keep both

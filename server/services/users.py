@@ -146,10 +146,10 @@ def change_own_password(actor: Actor, policy: dict, current: str, new: str) -> N
         auth.hasher.verify(user.password_hash, current)
     except Exception as err:
         raise InvalidInput("当前密码不正确 / the current password is wrong",
-                       {"current_password": ["wrong"]}) from err
+                           {"current_password": ["wrong"]}) from err
     if current == new:
         raise WeakPassword("新密码不能与旧密码相同 / choose a different password",
-                       {"password": ["same as before"]})
+                           {"password": ["same as before"]})
     _check_password(new, policy, user.username)
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()
