@@ -9,14 +9,16 @@ import click
 from flask import Flask
 from sqlalchemy import func, select
 
+from .domain.recipients import CATEGORIES, id_number_check_digit
 from .extensions import db
 from .models import Area, Recipient, User
 from .models.base import utcnow
-from .schemas.common import id_number_check_digit
 from .services import auth as auth_service
 from .services import sync
+from .services import users as user_service
 from .services.areas import create_area
 from .services.campaigns import create_campaign
+from .services.errors import DomainError
 
 DEMO_PASSWORD = "Demo@2026"
 TOWNSHIPS = {
@@ -27,8 +29,6 @@ TOWNSHIPS = {
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = ["建国", "秀英", "桂兰", "志强", "玉兰", "德明", "淑珍", "国华", "海燕", "永福", "红梅", "文军",
          "春花", "立新", "凤英", "长生", "金凤", "卫东", "丽华", "保国"]
-CATEGORIES = ["martyr_family", "duty_death_family", "illness_death_family", "disabled_veteran", "demobilized",
-              "sick_returned", "war_or_test_veteran", "active_family", "retired_cadre", "veteran", "other"]
 
 
 def demo_id_number(rng: random.Random, gender: str) -> str:
@@ -51,9 +51,9 @@ def seed_demo() -> bool:
             code = f"9901{t_index:02d}{v_index:03d}"
             villages.append(create_area(code, village_name, "village", township.id))
     first_township = villages[0].parent_id
-    staff = auth_service.create_user("staff_demo", "李晓红（城关镇）", DEMO_PASSWORD, "staff", first_township)
-    auth_service.create_user("reviewer_demo", "王建军（县退役军人事务局）", DEMO_PASSWORD, "reviewer", county.id)
-    admin = auth_service.create_user("admin_demo", "系统管理员", DEMO_PASSWORD, "admin", county.id)
+    staff = user_service.create_user("staff_demo", "李晓红（城关镇）", DEMO_PASSWORD, "staff", first_township)
+    user_service.create_user("reviewer_demo", "王建军（县退役军人事务局）", DEMO_PASSWORD, "reviewer", county.id)
+    admin = user_service.create_user("admin_demo", "系统管理员", DEMO_PASSWORD, "admin", county.id)
     admin_actor = auth_service.actor_for(admin, device_id="seed-demo")
     mutations = []
     for index in range(60):
@@ -131,7 +131,10 @@ def register(app: Flask) -> None:
                 raise click.UsageError("The passwords differ")
         if len(password) < 10:
             raise click.UsageError("Use at least 10 characters")
-        user = auth_service.create_user(username, display_name, password, "admin", area.id)
+        try:
+            user = user_service.create_user(username, display_name, password, "admin", area.id)
+        except DomainError as err:  # a username that exists
+            raise click.UsageError(err.message) from err
         click.echo(f"Admin {user.username} created for {area.name}")
 
     users = click.Group("users", help="Manage accounts.")
@@ -164,8 +167,8 @@ def register_push_commands(app: Flask) -> None:
 
     def dispatch_once(batch_size: int) -> reminder_service.DispatchReport:
         try:
-            reminder_service.schedule_due()
-            return reminder_service.send_due(batch_size=batch_size)
+            reminder_service.schedule_due(zone_name=app.config["TIMEZONE"])
+            return reminder_service.send_due(pusher=push.get_pusher(app), batch_size=batch_size)
         finally:
             db.session.remove()
 

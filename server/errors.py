@@ -99,3 +99,42 @@ def register_errorhandlers(app: Flask) -> None:
     def _unexpected(err: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500, "internal_error", "Something went wrong; try again later")
+
+
+# -- Domain errors → HTTP, mapped once ----------------------------------------------------------------------
+# Services raise `server.services.errors` classes and know no statuses; each class answers one status here
+# (a subclass answers its nearest mapped ancestor's), with its own stable code.
+
+from .services import errors as domain  # noqa: E402
+
+DOMAIN_STATUSES: dict[type[domain.DomainError], int] = {
+    domain.InvalidInput: 422,  # validation_error, weak_password, invalid_file
+    domain.HashMismatch: 422,
+    domain.MissingAttachment: 422,
+    domain.BadCredentials: 401,
+    domain.Forbidden: 403,
+    domain.NotFound: 404,
+    domain.InvalidTransition: 409,  # invalid_transition, visit_locked
+    domain.Conflict: 409,  # conflict, username_taken, code_taken, id_taken, mutation_id_reused
+    domain.CursorExpired: 410,
+    domain.TooLarge: 413,  # payload_too_large, too_many_rows
+    domain.UnsupportedMedia: 415,  # unsupported_media_type, unsupported_file_type
+    domain.AccountLocked: 423,
+    domain.DomainError: 400,
+}
+
+
+def domain_status(err: domain.DomainError) -> int:
+    """The HTTP status of a domain error: its class's, else its nearest mapped base class's."""
+    return next(DOMAIN_STATUSES[cls] for cls in type(err).__mro__ if cls in DOMAIN_STATUSES)
+
+
+_register_http_errorhandlers = register_errorhandlers
+
+
+def register_errorhandlers(app: Flask) -> None:  # noqa: F811  (the handlers above, then the domain's)
+    _register_http_errorhandlers(app)
+
+    @app.errorhandler(domain.DomainError)
+    def _domain_error(err: domain.DomainError):
+        return error_response(domain_status(err), err.code, err.message, err.fields)

@@ -53,7 +53,8 @@ def list_users(query):
 @bp.response(201, UserSchema)
 def create_user(body):
     """Create an account with a temporary password (changed at first login)"""
-    return user_service.user_json(user_service.create_user(g.actor, policy(), **body))
+    user = user_service.create_user(**body, actor=g.actor, policy=policy(), temporary_password=True)
+    return user_service.user_json(user)
 
 
 @bp.patch("/admin/users/<int:user_id>")

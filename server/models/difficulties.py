@@ -5,12 +5,9 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.difficulties import CATEGORIES, STATUSES, URGENCIES  # noqa: F401  (the domain's vocabulary)
 from ..extensions import db
 from .base import utcnow
-
-CATEGORIES = ("living", "housing", "medical", "employment", "education", "legal", "psychological", "other")
-URGENCIES = ("normal", "urgent")
-STATUSES = ("open", "in_progress", "resolved")
 
 
 class Difficulty(db.Model):

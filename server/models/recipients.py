@@ -5,23 +5,9 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.recipients import CATEGORIES, GENDERS  # noqa: F401  (the domain's vocabulary)
 from ..extensions import db
 from .base import utcnow
-
-CATEGORIES = (
-    "martyr_family",
-    "duty_death_family",
-    "illness_death_family",
-    "disabled_veteran",
-    "demobilized",
-    "sick_returned",
-    "war_or_test_veteran",
-    "active_family",
-    "retired_cadre",
-    "veteran",
-    "other",
-)
-GENDERS = ("male", "female")
 
 
 class Recipient(db.Model):

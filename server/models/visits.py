@@ -5,11 +5,9 @@ from datetime import datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..domain.visits import KINDS, STATUSES  # noqa: F401  (the domain's vocabulary)
 from ..extensions import db
 from .base import utcnow
-
-KINDS = ("festival", "routine", "hardship", "birthday", "hospital", "other")
-STATUSES = ("submitted", "returned", "approved")
 
 
 class Visit(db.Model):

@@ -11,13 +11,10 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..models.difficulties import CATEGORIES as DIFFICULTY_CATEGORIES
-from ..models.difficulties import STATUSES as DIFFICULTY_STATUSES
-from ..models.difficulties import URGENCIES
-from ..models.recipients import CATEGORIES as RECIPIENT_CATEGORIES
-from ..models.recipients import GENDERS
-from ..models.visits import KINDS
-from .common import Sha256, UtcDateTime, UuidString, id_number_errors, is_masked, required_text, text
+from ..domain import difficulties, recipients, visits
+from ..domain.recipients import MAX_LENGTHS
+from ..domain.visits import cash_signature_errors  # noqa: F401  (its older import path)
+from .common import Sha256, UtcDateTime, UuidString, required_text, text
 
 # Fields the server owns: a device echoing them back (it keeps the pulled record) is not an error.
 SERVER_FIELDS = {"author_id", "status", "review_comment", "reviewed_by", "reviewed_at", "version",
@@ -49,30 +46,31 @@ class LocationSchema(Schema):
 
 class RecipientSchema(RecordSchema):
     id = UuidString(required=True)
-    name = required_text(50)
-    gender = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(GENDERS))
-    id_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=18))
-    phone = text(32, load_default=None, allow_none=True)
-    address = text(255, load_default=None, allow_none=True)
+    name = required_text(MAX_LENGTHS["name"])
+    gender = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(recipients.GENDERS))
+    id_number = fields.String(load_default=None, allow_none=True,
+                              validate=validate.Length(max=MAX_LENGTHS["id_number"]))
+    phone = text(MAX_LENGTHS["phone"], load_default=None, allow_none=True)
+    address = text(MAX_LENGTHS["address"], load_default=None, allow_none=True)
     area_id = fields.Integer(required=True, strict=True)
-    category = fields.String(required=True, validate=validate.OneOf(RECIPIENT_CATEGORIES))
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=32)), load_default=list,
-                       validate=validate.Length(max=20))
-    notes = text(2000, load_default=None, allow_none=True)
+    category = fields.String(required=True, validate=validate.OneOf(recipients.CATEGORIES))
+    tags = fields.List(fields.String(validate=validate.Length(min=1, max=recipients.MAX_TAG_LENGTH)),
+                       load_default=list, validate=validate.Length(max=recipients.MAX_TAGS))
+    notes = text(MAX_LENGTHS["notes"], load_default=None, allow_none=True)
 
     @pre_load
     def _normalise_id_number(self, data, **kwargs):
         value = data.get("id_number") if isinstance(data, dict) else None
         if isinstance(value, str):
-            value = value.strip().upper() or None
+            value = recipients.normalise_id_number(value) or None
             data = {**data, "id_number": value}
         return data
 
     @validates("id_number")
     def _valid_id_number(self, value, **kwargs):
         # A masked number (what phones hold) is dropped by the service, not an error.
-        if value and not is_masked(value):
-            errors = id_number_errors(value)
+        if value and not recipients.is_masked(value):
+            errors = recipients.id_number_errors(value)
             if errors:
                 raise ValidationError(errors)
 
@@ -83,14 +81,14 @@ class VisitSchema(RecordSchema):
     id = UuidString(required=True)
     recipient_id = UuidString(required=True)
     visited_at = UtcDateTime(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(visits.KINDS))
     occasion = text(100, load_default=None, allow_none=True)
     participants = text(255, load_default=None, allow_none=True)
     gifts = text(255, load_default=None, allow_none=True)
-    cash_cents = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, 100_000_000))
+    cash_cents = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, visits.CASH_CENTS_MAX))
     notes = text(4000, load_default=None, allow_none=True)
     location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
-    photos = fields.List(Sha256(), load_default=list, validate=validate.Length(max=20))
+    photos = fields.List(Sha256(), load_default=list, validate=validate.Length(max=visits.MAX_PHOTOS))
     signature = Sha256(load_default=None, allow_none=True)
     no_signature_reason = text(255, load_default=None, allow_none=True)
 
@@ -101,9 +99,9 @@ class DifficultySchema(RecordSchema):
     id = UuidString(required=True)
     recipient_id = UuidString(required=True)
     visit_id = UuidString(load_default=None, allow_none=True)
-    category = fields.String(required=True, validate=validate.OneOf(DIFFICULTY_CATEGORIES))
+    category = fields.String(required=True, validate=validate.OneOf(difficulties.CATEGORIES))
     description = required_text(4000)
-    urgency = fields.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(difficulties.URGENCIES))
     due_date = fields.Date(load_default=None, allow_none=True)
     follow_up_at = UtcDateTime(load_default=None, allow_none=True)
 
@@ -115,17 +113,12 @@ class FollowUpSchema(RecordSchema):
     difficulty_id = UuidString(required=True)
     at = UtcDateTime(required=True)
     note = required_text(4000)
-    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(DIFFICULTY_STATUSES))
+    status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(difficulties.STATUSES))
     next_follow_up_at = UtcDateTime(load_default=None, allow_none=True)
 
     @validates_schema
     def _resolved_needs_no_next(self, data, **kwargs):
-        if data.get("status") == "resolved" and data.get("next_follow_up_at"):
-            raise ValidationError("A resolved difficulty needs no next follow-up.", "next_follow_up_at")
+        errors = difficulties.follow_up_errors(data)
+        if errors:
+            raise ValidationError(errors)
 
-
-def cash_signature_errors(cash_cents: int, signature, reason) -> dict | None:
-    """Cash given needs the recipient's signature or a reason why there is none."""
-    if cash_cents and not signature and not (reason and reason.strip()):
-        return {"signature": ["发放慰问金需要受助人签字或填写未签字原因 / cash needs a signature or a reason"]}
-    return None

@@ -1,1 +1,1 @@
-"""Business rules. Services take plain values, own the transaction and raise ApiError."""
+"""Business rules (the use cases): services take plain values, own the transaction, raise domain errors."""

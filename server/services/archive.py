@@ -3,19 +3,19 @@ reveal of a full ID number."""
 
 from sqlalchemy import select
 
-from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, Difficulty, FollowUp, Recipient, User, Visit
 from . import records
 from .actors import Actor
 from .changes import record_audit
+from .errors import NotFound
 from .scope import area_in_scope
 
 
 def get_recipient(actor: Actor, recipient_id: str) -> Recipient:
     recipient = db.session.get(Recipient, recipient_id)
     if recipient is None or area_in_scope(actor, recipient.area_id) is None:
-        raise ApiError(404, "not_found", "No such recipient")
+        raise NotFound("No such recipient")
     return recipient
 
 

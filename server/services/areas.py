@@ -2,11 +2,11 @@
 
 from sqlalchemy import select
 
-from ..errors import ApiError
 from ..extensions import db
 from ..models import Area
 from .actors import Actor
 from .changes import record_audit, record_change
+from .errors import AreaCodeTaken, DomainError, InvalidInput
 
 CHILD_LEVEL = {"province": "city", "city": "county", "county": "township", "township": "village"}
 
@@ -15,12 +15,12 @@ def create_area(code: str, name: str, level: str, parent_id: int | None = None,
                 actor: Actor | None = None, commit: bool = True) -> Area:
     """Add an area under its parent (the path is the parent's plus this id)."""
     if db.session.execute(select(Area.id).where(Area.code == code)).first():
-        raise ApiError(409, "code_taken", "This area code exists", {"code": ["already exists"]})
+        raise AreaCodeTaken("This area code exists", {"code": ["already exists"]})
     parent = db.session.get(Area, parent_id) if parent_id is not None else None
     if parent_id is not None and parent is None:
-        raise ApiError(422, "validation_error", "Unknown parent", {"parent_id": ["not found"]})
+        raise InvalidInput("Unknown parent", {"parent_id": ["not found"]})
     if parent is not None and CHILD_LEVEL.get(parent.level) != level:
-        raise ApiError(422, "validation_error", "Wrong level", {"level": [f"under a {parent.level}"]})
+        raise InvalidInput("Wrong level", {"level": [f"under a {parent.level}"]})
     area = Area(code=code, name=name, level=level, parent_id=parent_id, path="")
     db.session.add(area)
     db.session.flush()
@@ -84,7 +84,7 @@ def import_areas(actor: Actor, rows: list[dict]) -> dict:
             try:
                 by_code[code] = create_area(code, name, level, parent.id if parent else None, actor, commit=False)
                 created += 1
-            except ApiError as err:
+            except DomainError as err:
                 errors.append({"row": index, "errors": err.fields or {"code": [err.message]}})
             del pending[code]
             progress = True

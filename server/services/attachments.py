@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import ApiError
 from ..extensions import db
 from ..models import Attachment, Visit, VisitAttachment
 from .actors import Actor
 from .changes import record_audit
+from .errors import HashMismatch, NotFound, TooLarge, UnsupportedMedia
 from .scope import scope_filter
 
 SIGNATURES = (
@@ -66,12 +66,12 @@ class FileStore:
 def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, max_bytes: int) -> bool:
     """Keep an upload; True when it is new. The bytes land before the row, so a row always has its file."""
     if len(data) > max_bytes:
-        raise ApiError(413, "payload_too_large", "附件不能超过5MB / attachments are limited to 5 MB")
+        raise TooLarge("附件不能超过5MB / attachments are limited to 5 MB")
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise ApiError(422, "hash_mismatch", "内容与哈希不符 / the bytes do not match the hash")
+        raise HashMismatch("内容与哈希不符 / the bytes do not match the hash")
     kind = sniff_image(data)
     if kind is None:
-        raise ApiError(415, "unsupported_media_type", "只接受JPEG/PNG/WebP图片 / only JPEG, PNG or WebP")
+        raise UnsupportedMedia("只接受JPEG/PNG/WebP图片 / only JPEG, PNG or WebP")
     if db.session.get(Attachment, sha256) is not None and store.exists(sha256):
         db.session.rollback()
         return False
@@ -91,7 +91,7 @@ def readable_attachment(actor: Actor, sha256: str) -> Attachment:
     """The attachment, if its uploader asks or the caller can see a visit naming it; else 404."""
     row = db.session.get(Attachment, sha256)
     if row is None:
-        raise ApiError(404, "not_found", "No such attachment")
+        raise NotFound("No such attachment")
     if row.uploader_id == actor.user_id or actor.sees_all:
         return row
     named = (select(VisitAttachment.visit_id).join(Visit, Visit.id == VisitAttachment.visit_id)
@@ -100,5 +100,5 @@ def readable_attachment(actor: Actor, sha256: str) -> Attachment:
     if clause is not None:
         named = named.where(clause)
     if not db.session.execute(select(exists(named))).scalar():
-        raise ApiError(404, "not_found", "No such attachment")
+        raise NotFound("No such attachment")
     return row

@@ -11,28 +11,36 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..database import reading_deferred, write_connection
-from ..errors import ApiError
 from ..extensions import db
 from ..models import AuditLog, ChangeCounter, ChangeLog
 from ..models.base import utcnow
 from . import bulk, records
 from .actors import Actor
+from .errors import CursorExpired
 from .scope import AreaPaths, directory_area_ids, subtree_ids
 
-CHANGES = "zf_changes"
-AUDITS = "zf_audits"
-LAST_SEQ = "zf_last_seq"
+# The recorder's queues live in the session's `info` (they must follow its transaction): a private detail;
+# callers use the functions below.
+_CHANGES = "zf_changes"
+_AUDITS = "zf_audits"
+_LAST_SEQ = "zf_last_seq"
+LAST_SEQ = _LAST_SEQ  # read by tests/system/test_pull_consistency.py's probe only
 
 
 def record_change(entity_type: str, entity_id, area_id: int) -> None:
     """Queue a change of a record living in `area_id` (call again with the old area when it moves)."""
-    db.session.info.setdefault(CHANGES, []).append((entity_type, str(entity_id), area_id))
+    db.session.info.setdefault(_CHANGES, []).append((entity_type, str(entity_id), area_id))
+
+
+def record_changes(rows) -> None:
+    """Queue many (type, id, area) changes at once (a planned sync batch)."""
+    db.session.info.setdefault(_CHANGES, []).extend((t, str(e), a) for t, e, a in rows)
 
 
 def record_audit(actor: Actor | None, action: str, entity_type: str | None = None, entity_id=None,
                  details: dict | None = None, user_id: int | None = None) -> None:
     """Queue an append-only audit row (who, what, when, from which device); written at commit."""
-    db.session.info.setdefault(AUDITS, []).append({
+    db.session.info.setdefault(_AUDITS, []).append({
         "at": utcnow(),
         "user_id": actor.user_id if actor else user_id,
         "action": action,
@@ -44,23 +52,39 @@ def record_audit(actor: Actor | None, action: str, entity_type: str | None = Non
     })
 
 
+def record_audits(rows: list[dict]) -> None:
+    """Queue audit rows built by the caller (a planned sync batch: one per applied mutation)."""
+    db.session.info.setdefault(_AUDITS, []).extend(rows)
+
+
 def mark() -> tuple[int, int]:
     """Where the queues stand, to roll them back with a savepoint."""
     info = db.session.info
-    return len(info.get(CHANGES, ())), len(info.get(AUDITS, ()))
+    return len(info.get(_CHANGES, ())), len(info.get(_AUDITS, ()))
 
 
 def rollback_to(position: tuple[int, int]) -> None:
     info = db.session.info
-    if CHANGES in info:
-        del info[CHANGES][position[0]:]
-    if AUDITS in info:
-        del info[AUDITS][position[1]:]
+    if _CHANGES in info:
+        del info[_CHANGES][position[0]:]
+    if _AUDITS in info:
+        del info[_AUDITS][position[1]:]
+
+
+def changed() -> bool:
+    """This transaction has recorded changes (still queued, or numbered at a savepoint's commit)."""
+    info = db.session.info
+    return bool(info.get(_CHANGES)) or _LAST_SEQ in info
+
+
+def take_last_seq() -> int | None:
+    """The newest change number the last commit handed out (None when it numbered nothing); forgotten after."""
+    return db.session.info.pop(_LAST_SEQ, None)
 
 
 def discard_pending(session: Session) -> None:
-    session.info.pop(CHANGES, None)
-    session.info.pop(AUDITS, None)
+    session.info.pop(_CHANGES, None)
+    session.info.pop(_AUDITS, None)
 
 
 _UPSERTS: dict = {}  # dialect name -> the change log upsert, built once
@@ -83,7 +107,7 @@ _AUDIT_INSERT = insert(AuditLog.__table__)
 
 def flush_pending(session: Session) -> None:
     """Write the queued audit rows, then number and log the queued changes: the last step before commit."""
-    audits = session.info.pop(AUDITS, None)
+    audits = session.info.pop(_AUDITS, None)
     if audits and reading_deferred() and session.get_bind().dialect.name == "sqlite":
         # A read-only request's audit rows (an export, a reveal) go through their own write transaction.
         with write_connection(session.get_bind()) as connection:
@@ -91,7 +115,7 @@ def flush_pending(session: Session) -> None:
         audits = None
     if audits:
         bulk.insert_many(session, _AUDIT_INSERT, audits)
-    changes = session.info.pop(CHANGES, None)
+    changes = session.info.pop(_CHANGES, None)
     if not changes:
         return
     unique = list(dict.fromkeys(changes))
@@ -105,17 +129,18 @@ def flush_pending(session: Session) -> None:
     rows = [{"seq": first + i, "entity_type": t, "entity_id": e, "area_id": a}
             for i, (t, e, a) in enumerate(unique)]
     bulk.insert_many(session, _upsert_change_log(session), rows)
-    session.info[LAST_SEQ] = top
+    session.info[_LAST_SEQ] = top
 
 
 def _before_commit(session: Session) -> None:
-    if session.info.get(CHANGES) or session.info.get(AUDITS):
+    if session.info.get(_CHANGES) or session.info.get(_AUDITS):
         flush_pending(session)
 
 
-def _after_rollback(session: Session) -> None:
-    # A rolled-back transaction's queue must not leak into the next one (savepoints use mark()).
-    if not session.in_transaction():
+def _after_soft_rollback(session: Session, previous) -> None:
+    # A rolled-back transaction's queue must not leak into the next one (savepoints use mark()). Not
+    # after_rollback: the session still counts as in its transaction there, so nothing was ever discarded.
+    if previous.parent is None:
         discard_pending(session)
 
 
@@ -123,7 +148,7 @@ def init_app(app) -> None:
     """Hook the queues into every session's commit (once per process, however many apps are made)."""
     if not event.contains(Session, "before_commit", _before_commit):
         event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
 
 
 def newest_change() -> int:
@@ -145,7 +170,7 @@ def list_changes_since(actor: Actor, cursor: int, limit: int, min_cursor: int = 
     """One page of the changes in the actor's scope after `cursor`: each record once, as it is now."""
     newest = newest_change()
     if cursor < 0 or cursor > newest or (0 < cursor < min_cursor):
-        raise ApiError(410, "cursor_expired", "The cursor is unknown; pull again from 0")
+        raise CursorExpired("The cursor is unknown; pull again from 0")
     last_seq = func.max(ChangeLog.seq).label("last_seq")
     query = (
         select(ChangeLog.entity_type, ChangeLog.entity_id, last_seq)

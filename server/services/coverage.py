@@ -5,10 +5,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Date, cast, func, literal_column, select
 
-from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, Campaign, Difficulty, Recipient, Visit
 from .actors import Actor
+from .errors import NotFound
 from .scope import scope_filter, subtree_filter
 from .timezone import local_range_utc
 
@@ -16,11 +16,11 @@ from .timezone import local_range_utc
 def get_campaign(actor: Actor, campaign_id: str) -> Campaign:
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
-        raise ApiError(404, "not_found", "No such campaign")
+        raise NotFound("No such campaign")
     area = db.session.get(Area, campaign.area_id)
     # Visible to the campaign's area subtree and to users above it.
     if not (actor.sees_all or area.path.startswith(actor.area_path) or actor.area_path.startswith(area.path)):
-        raise ApiError(404, "not_found", "No such campaign")
+        raise NotFound("No such campaign")
     return campaign
 
 

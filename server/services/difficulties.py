@@ -5,13 +5,14 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from ..errors import ApiError
+from ..domain import difficulties as rules
 from ..extensions import db
 from ..models import Area, Difficulty, FollowUp, Recipient, User
 from ..models.base import utcnow
 from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
+from .errors import Conflict, InvalidInput, NotFound
 from .scope import apply_scope, area_in_scope, scope_filter
 from .timezone import local_today
 
@@ -34,11 +35,11 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, ar
     if area is not None:
         chosen = area_in_scope(actor, area)
         if chosen is None:
-            raise ApiError(404, "not_found", "No such area in your scope")
+            raise NotFound("No such area in your scope")
         filters.append(Difficulty.area_id.in_(
             select(Area.id).where(Area.path.startswith(chosen.path, autoescape=True)).scalar_subquery()))
     if overdue:
-        filters += [Difficulty.status != "resolved", Difficulty.due_date < today]
+        filters += [Difficulty.status != rules.RESOLVED, Difficulty.due_date < today]
     for column, value in ((Difficulty.status, status), (Difficulty.category, category),
                           (Difficulty.urgency, urgency), (Difficulty.assignee_id, assignee_id)):
         if value:
@@ -76,14 +77,14 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, ar
 
 
 def is_overdue(difficulty: Difficulty, today: date) -> bool:
-    return difficulty.status != "resolved" and difficulty.due_date is not None and difficulty.due_date < today
+    return rules.is_overdue(difficulty.status, difficulty.due_date, today)
 
 
 def get_difficulty(actor: Actor, difficulty_id: str) -> Difficulty:
     query = apply_scope(select(Difficulty).where(Difficulty.id == difficulty_id), actor, Difficulty.area_id)
     difficulty = db.session.execute(query).scalar_one_or_none()
     if difficulty is None:
-        raise ApiError(404, "not_found", "No such difficulty in your scope")
+        raise NotFound("No such difficulty in your scope")
     return difficulty
 
 
@@ -112,8 +113,8 @@ def _check_assignee(difficulty: Difficulty, assignee_id: int) -> None:
     village_path = db.session.execute(select(Area.path).where(Area.id == difficulty.area_id)).scalar_one()
     user_path = db.session.execute(select(Area.path).where(Area.id == user.area_id)).scalar_one() if user else None
     if user is None or not user.active or not village_path.startswith(user_path):
-        raise ApiError(422, "validation_error", "该人员无法处理此村的诉求 / this user cannot see that village",
-                       {"assignee_id": ["not a user covering this village"]})
+        raise InvalidInput("该人员无法处理此村的诉求 / this user cannot see that village",
+                           {"assignee_id": ["not a user covering this village"]})
 
 
 def update_difficulty(actor: Actor, difficulty_id: str, changes: dict) -> dict:
@@ -121,7 +122,7 @@ def update_difficulty(actor: Actor, difficulty_id: str, changes: dict) -> dict:
     difficulty = get_difficulty(actor, difficulty_id)
     expected = changes.pop("version", None)
     if expected is not None and expected != difficulty.version:
-        raise ApiError(409, "conflict", "已被他人修改，请刷新 / changed meanwhile, reload",
+        raise Conflict("已被他人修改，请刷新 / changed meanwhile, reload",
                        {"version": [str(difficulty.version)]})
     if changes.get("assignee_id") is not None:
         _check_assignee(difficulty, changes["assignee_id"])
@@ -130,10 +131,8 @@ def update_difficulty(actor: Actor, difficulty_id: str, changes: dict) -> dict:
         setattr(difficulty, key, value)
     now = utcnow()
     if "status" in changes and changes["status"] != before.get("status"):
-        difficulty.status_changed_at = now
-        difficulty.resolved_at = now if changes["status"] == "resolved" else None
-        if changes["status"] == "resolved":
-            difficulty.follow_up_at = None
+        for key, value in rules.status_effect(changes["status"], now).items():
+            setattr(difficulty, key, value)
     if {k: getattr(difficulty, k) for k in changes} != before:
         difficulty.version += 1
         difficulty.updated_at = now

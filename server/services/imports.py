@@ -1,9 +1,11 @@
-"""Roster import: read recipients from .xlsx/.csv, check every row, apply the valid ones through sync.push.
+"""Roster import: read recipients from .xlsx/.csv, turn rows into sync mutations, plan or push them.
 
-The whole file is checked before anything is written, so a dry run answers exactly what the import would do.
-Writes go through `sync.push` in batches of 200 (each batch commits): phones receive imported recipients on
-their next pull, and the change log and audit log are never bypassed. A batch that fails leaves the earlier
-ones committed; the import is idempotent, so sending the same file again finishes the job.
+This module reads cells (labels → codes, village names → ids, duplicate ID numbers within the file) and
+decides each row's action; the record rules are the sync planner's (`sync.plan_batch`), so a dry run plans
+the mutations without writing and answers exactly what the import would do. Writes go through `sync.push`
+in batches of 200 (each batch commits): phones receive imported recipients on their next pull, and the
+change log and audit log are never bypassed. A batch that fails leaves the earlier ones committed; the
+import is idempotent, so sending the same file again finishes the job.
 """
 
 import codecs
@@ -23,13 +25,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import bindparam, select
 
-from ..errors import ApiError
+from ..domain import recipients as recipient_rules
 from ..extensions import db
 from ..models import Area, Recipient
-from ..schemas.common import id_number_errors
 from . import labels, sync
 from .actors import Actor
 from .changes import record_audit
+from .errors import InvalidFile, TooLarge, TooManyRows, UnsupportedFileType
 
 # (field, header) in template order; a field is the Recipient column it fills.
 COLUMNS = (
@@ -54,7 +56,6 @@ HEADER_ALIASES = {
     "notes": ("备注", "notes"),
 }
 REQUIRED = ("name", "id_number", "category", "area_id")
-MAX_LENGTHS = {"name": 50, "phone": 32, "address": 255, "notes": 2000}
 # Updated only when the file has a value: a blank cell never erases what staff recorded on a visit.
 OPTIONAL_FIELDS = ("gender", "phone", "address", "notes")
 MAX_ROWS = 50_000
@@ -120,9 +121,9 @@ def read_table(filename: str, content: bytes) -> Iterator[tuple[int, list]]:
     if content[:4] == b"PK\x03\x04":
         return _xlsx_rows(content)
     if content[:8] == bytes.fromhex("d0cf11e0a1b11ae1") or name.endswith(".xls"):
-        raise ApiError(415, "unsupported_file_type", "请另存为 .xlsx 或 .csv 后上传 / save as .xlsx or .csv")
+        raise UnsupportedFileType("请另存为 .xlsx 或 .csv 后上传 / save as .xlsx or .csv")
     if name.endswith((".xlsx", ".xlsm")):
-        raise ApiError(422, "invalid_file", "文件不是有效的Excel工作簿 / not a valid .xlsx workbook")
+        raise InvalidFile("文件不是有效的Excel工作簿 / not a valid .xlsx workbook")
     return _csv_rows(content)
 
 
@@ -131,13 +132,13 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            raise ApiError(413, "payload_too_large", "工作簿过大 / the workbook unpacks to too much data")
+            raise TooLarge("工作簿过大 / the workbook unpacks to too much data")
         with warnings.catch_warnings():
             # WPS and Excel workbooks carry extensions openpyxl skips (with a warning); the cells are fine.
             warnings.simplefilter("ignore", UserWarning)
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise ApiError(422, "invalid_file", "文件不是有效的Excel工作簿 / not a valid .xlsx workbook") from err
+        raise InvalidFile("文件不是有效的Excel工作簿 / not a valid .xlsx workbook") from err
 
     def rows():
         try:
@@ -163,8 +164,8 @@ def decode_csv(content: bytes) -> str:
     try:
         return content.decode("gb18030")
     except UnicodeDecodeError as err:
-        raise ApiError(422, "invalid_file", "无法识别文件编码，请保存为UTF-8 CSV或.xlsx / "
-                                            "unknown text encoding; save as UTF-8 CSV or .xlsx") from err
+        raise InvalidFile("无法识别文件编码，请保存为UTF-8 CSV或.xlsx / "
+                          "unknown text encoding; save as UTF-8 CSV or .xlsx") from err
 
 
 def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
@@ -177,7 +178,7 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
         # A record is one spreadsheet row even when a quoted cell spans lines: number records, not lines.
         yield from enumerate(reader, start=1)
     except csv.Error as err:
-        raise ApiError(422, "invalid_file", f"CSV格式错误 / malformed CSV: {err}") from err
+        raise InvalidFile(f"CSV格式错误 / malformed CSV: {err}") from err
 
 
 def locate_header(rows: Iterator[tuple[int, list]]) -> dict[int, str]:
@@ -192,14 +193,14 @@ def locate_header(rows: Iterator[tuple[int, list]]) -> dict[int, str]:
             found = set(columns.values())
             missing = [header for name, header in COLUMNS if name in REQUIRED and name not in found]
             if missing:
-                raise ApiError(422, "invalid_file", "缺少必需的列 / required columns are missing",
-                               {"columns": missing})
+                raise InvalidFile("缺少必需的列 / required columns are missing",
+                                  {"columns": missing})
             return columns
         if number >= HEADER_SEARCH_ROWS:
             break
-    raise ApiError(422, "invalid_file", "未找到表头行（姓名、身份证号…），请使用导入模板 / "
-                                        "no header row found; use the import template",
-                   {"columns": [header for name, header in COLUMNS if name in REQUIRED]})
+    raise InvalidFile("未找到表头行（姓名、身份证号…），请使用导入模板 / "
+                      "no header row found; use the import template",
+                      {"columns": [header for name, header in COLUMNS if name in REQUIRED]})
 
 
 # -- checking rows -------------------------------------------------------------------------------------
@@ -246,9 +247,9 @@ def check_row(row: Row, villages: VillageIndex) -> None:
     for name in REQUIRED:
         if not values.get(name):
             row.error(name, REQUIRED_MESSAGE)
-    for name, limit in MAX_LENGTHS.items():
-        if len(values.get(name, "")) > limit:
-            row.error(name, f"不能超过{limit}个字 / at most {limit} characters")
+    for name, messages in recipient_rules.length_errors(values).items():
+        if name != "id_number":  # its own checks below say more
+            row.errors.setdefault(name, []).extend(messages)
     if values.get("name"):
         data["name"] = values["name"]
     if values.get("gender"):
@@ -257,8 +258,8 @@ def check_row(row: Row, villages: VillageIndex) -> None:
             row.error("gender", "性别应填 男 或 女 / must be 男 or 女 (male / female)")
     if values.get("id_number"):
         id_number = normalise_id_number(values["id_number"])
-        errors = (["请填写完整的身份证号 / the full number, not a masked one"] if "*" in id_number
-                  else id_number_errors(id_number))
+        errors = (["请填写完整的身份证号 / the full number, not a masked one"] if recipient_rules.is_masked(id_number)
+                  else recipient_rules.id_number_errors(id_number))
         for message in errors:
             row.error("id_number", message)
         data["id_number"] = id_number
@@ -273,11 +274,6 @@ def check_row(row: Row, villages: VillageIndex) -> None:
     for name in ("phone", "address", "notes"):
         if values.get(name):
             data[name] = values[name]
-
-
-def gender_from_id_number(id_number: str) -> str:
-    """GB 11643: the 17th digit is odd for men, even for women."""
-    return "male" if int(id_number[16]) % 2 else "female"
 
 
 def check_duplicates(rows: list[Row]) -> None:
@@ -326,11 +322,11 @@ def plan_rows(actor: Actor, rows: list[Row]) -> None:
             row.error("id_number", "该身份证号已在您辖区外登记 / already registered outside your area")
             continue
         if current is None:
-            data.setdefault("gender", gender_from_id_number(data["id_number"]))
+            data.setdefault("gender", recipient_rules.gender_from_id_number(data["id_number"]))
             row.action = "created"
             continue
         if "gender" not in data and current["gender"] is None:
-            data["gender"] = gender_from_id_number(data["id_number"])
+            data["gender"] = recipient_rules.gender_from_id_number(data["id_number"])
         row.existing = current
         row.patch = {k: v for k, v in data.items() if k in COMPARED and v != current[k]}
         row.action = "updated" if row.patch else "unchanged"
@@ -347,14 +343,22 @@ def _mutation(row: Row) -> dict:
             "data": {"id": row.existing["id"], **row.patch}}
 
 
-def _apply(actor: Actor, rows: list[Row]) -> None:
-    """Push the planned writes in batches; a mutation the domain refuses becomes that row's error."""
+def _apply(actor: Actor, rows: list[Row], dry_run: bool) -> None:
+    """Plan (dry run) or push the rows' mutations in batches; a mutation refused becomes that row's error.
+
+    A dry run plans every batch with one planner, which sees what the earlier batches would have written.
+    """
     pending = [r for r in rows if not r.errors and r.action in ("created", "updated")]
     importer = replace(actor, device_id=IMPORT_DEVICE_ID)
+    planner = None
     for start in range(0, len(pending), BATCH_SIZE):
         batch = pending[start:start + BATCH_SIZE]
-        answer = sync.push(importer, [_mutation(r) for r in batch])
-        for row, result in zip(batch, answer["results"], strict=True):
+        mutations = [_mutation(r) for r in batch]
+        if dry_run:
+            planner, results = sync.plan_batch(importer, mutations, planner)
+        else:
+            results = sync.push(importer, mutations)["results"]
+        for row, result in zip(batch, results, strict=True):
             if result["status"] == "applied":
                 continue
             if result["status"] == "conflict":
@@ -383,8 +387,7 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
             if not any(values.values()):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ApiError(413, "too_many_rows",
-                               f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
+                raise TooManyRows(f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
             row = Row(number, values)
             check_row(row, villages)
             row.values = None  # checked into row.data; 20,000 rows need not keep both
@@ -393,8 +396,7 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
         table.close()
     check_duplicates(rows)
     plan_rows(actor, rows)
-    if not dry_run:
-        _apply(actor, rows)
+    _apply(actor, rows, dry_run)
     ok = [r for r in rows if not r.errors]
     summary = {
         "dry_run": dry_run,

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, Notification, User
 from ..models.base import utcnow
 from .actors import Actor
+from .errors import NotFound
 
 
 def _insert_ignoring_duplicates(rows: list[dict]) -> None:
@@ -71,7 +71,7 @@ def list_inbox(actor: Actor, now: datetime | None = None, limit: int = 100) -> d
 def mark_read(actor: Actor, notification_id: int) -> Notification:
     row = db.session.get(Notification, notification_id)
     if row is None or row.user_id != actor.user_id:
-        raise ApiError(404, "not_found", "No such notification")
+        raise NotFound("No such notification")
     if row.read_at is None:
         db.session.execute(update(Notification).where(Notification.id == notification_id,
                                                       Notification.read_at.is_(None)).values(read_at=utcnow()))

@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import case, delete, or_, select, update
 
 from ..extensions import db
 from ..models import Area, Difficulty, Notification, PushSubscription, User
 from ..models.base import utcnow
-from ..push import GONE, OK, RETRY, Message, Pusher, Subscription, get_pusher, payload_of
+from ..push import GONE, OK, RETRY, Message, Pusher, Subscription, payload_of
 from .notifications import _insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
@@ -40,6 +39,7 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 MAX_AGE = timedelta(hours=24)  # "3 项跟进今天到期" pushed tomorrow would be wrong: the inbox keeps it
 HIGH_URGENCY = {"urgent_difficulty"}
+DEFAULT_ZONE = "Asia/Shanghai"  # Config.TIMEZONE's default
 
 
 # ---------------------------------------------------------------- time
@@ -53,8 +53,6 @@ def _as_utc_naive(moment: datetime | None) -> datetime:
     return moment
 
 
-def _zone(tz: str | None) -> ZoneInfo:
-    return ZoneInfo(tz or current_app.config.get("TIMEZONE") or "Asia/Shanghai")
 
 
 def _local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
@@ -149,11 +147,11 @@ def _overdue_rows(day: date, due_at: datetime) -> list[dict]:
     } for user_id, ids in per_user.items()]
 
 
-def schedule_due(now: datetime | None = None, tz: str | None = None) -> int:
-    """Create today's reminder rows once 09:00 local has passed; idempotent (dedupe keys). Returns the rows
-    that would be created (duplicates are skipped by the database)."""
+def schedule_due(now: datetime | None = None, zone_name: str = DEFAULT_ZONE) -> int:
+    """Create today's reminder rows once 09:00 local (in the deployment's zone) has passed; idempotent
+    (dedupe keys). Returns the rows that would be created (duplicates are skipped by the database)."""
     now = _as_utc_naive(now)
-    zone = _zone(tz)
+    zone = ZoneInfo(zone_name)
     today = now.replace(tzinfo=UTC).astimezone(zone).date()
     remind_at = _local_to_utc(today, REMIND_AT, zone)
     if now < remind_at:
@@ -301,12 +299,11 @@ def _dispatch_batch(now: datetime, pusher: Pusher, batch_size: int) -> DispatchR
     return report
 
 
-def send_due(now: datetime | None = None, pusher: Pusher | None = None, batch_size: int = 100,
+def send_due(now: datetime | None = None, *, pusher: Pusher, batch_size: int = 100,
              max_batches: int | None = None) -> DispatchReport:
     """Push every due unsent row to all its user's subscriptions, batch by batch; safe beside other
     dispatchers (each row is claimed by one)."""
     now = _as_utc_naive(now)
-    pusher = pusher or get_pusher(current_app)
     report = DispatchReport()
     report.expired = _expire_stale(now)
     db.session.commit()

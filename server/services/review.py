@@ -3,13 +3,14 @@
 from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import aliased
 
-from ..errors import ApiError
+from ..domain import visits as visit_rules
 from ..extensions import db
 from ..models import Area, Difficulty, Recipient, User, Visit
 from ..models.base import utcnow
 from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
+from .errors import NotFound
 from .notifications import notify_visit_returned
 from .scope import apply_scope, area_in_scope, scope_filter
 from .timezone import local_range_utc
@@ -21,7 +22,7 @@ Township = aliased(Area)
 def _area_within(actor: Actor, area_id: int) -> Area:
     area = area_in_scope(actor, area_id)
     if area is None:
-        raise ApiError(404, "not_found", "No such area in your scope")
+        raise NotFound("No such area in your scope")
     return area
 
 
@@ -90,7 +91,7 @@ def get_visit(actor: Actor, visit_id: str) -> Visit:
     query = apply_scope(select(Visit).where(Visit.id == visit_id), actor, Visit.area_id)
     visit = db.session.execute(query).scalar_one_or_none()
     if visit is None:
-        raise ApiError(404, "not_found", "No such visit in your scope")
+        raise NotFound("No such visit in your scope")
     return visit
 
 
@@ -120,14 +121,7 @@ def visit_detail(actor: Actor, visit_id: str) -> dict:
 def review_visit(actor: Actor, visit_id: str, decision: str, comment: str | None) -> dict:
     """Approve (locks the visit) or return it with a comment (its author is notified and edits it)."""
     visit = get_visit(actor, visit_id)
-    if visit.status != "submitted":
-        raise ApiError(409, "invalid_transition", f"只能审核待审核的走访 / a {visit.status} visit cannot be reviewed")
-    comment = (comment or "").strip() or None
-    if decision == "return" and not comment:
-        raise ApiError(422, "validation_error", "退回需要填写意见 / say what to correct",
-                       {"comment": ["required when returning"]})
-    visit.status = "approved" if decision == "approve" else "returned"
-    visit.review_comment = comment
+    visit.status, visit.review_comment = visit_rules.review(visit.status, decision, comment)
     visit.reviewed_by = actor.user_id
     visit.reviewed_at = utcnow()
     visit.version += 1

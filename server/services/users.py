@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from sqlalchemy import func, or_, select
 
-from ..errors import ApiError
 from ..extensions import db
 from ..models import Area, User
 from ..models.base import utcnow
@@ -14,6 +13,7 @@ from .actors import Actor
 from .auth import get_user_in_scope as _user_in_scope
 from .auth import hash_password, revoke_sessions
 from .changes import newest_change, record_audit, record_change
+from .errors import InvalidInput, InvalidTransition, UsernameTaken, WeakPassword
 from .scope import area_in_scope
 
 CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
@@ -41,13 +41,13 @@ def password_expired(user: User, policy: dict) -> bool:
 def _check_password(password: str, policy: dict, username: str) -> None:
     errors = password_errors(password, policy, username)
     if errors:
-        raise ApiError(422, "weak_password", "密码不符合要求 / the password breaks the policy", {"password": errors})
+        raise WeakPassword("密码不符合要求 / the password breaks the policy", {"password": errors})
 
 
 def _area_in_scope(actor: Actor, area_id: int) -> Area:
     area = area_in_scope(actor, area_id)
     if area is None:
-        raise ApiError(422, "validation_error", "Unknown area", {"area_id": ["not an area in your scope"]})
+        raise InvalidInput("Unknown area", {"area_id": ["not an area in your scope"]})
     return area
 
 
@@ -78,15 +78,22 @@ def user_json(user: User, area_name: str | None = None) -> dict:
             "created_at": user.created_at.isoformat(timespec="seconds") + "Z"}
 
 
-def create_user(actor: Actor, policy: dict, username: str, display_name: str, role: str, area_id: int,
-                password: str) -> User:
-    """A new account with a temporary password the user changes at first login."""
-    _area_in_scope(actor, area_id)
-    _check_password(password, policy, username)
+def create_user(username: str, display_name: str, password: str, role: str, area_id: int,
+                actor: Actor | None = None, *, policy: dict | None = None, temporary_password: bool = False) -> User:
+    """Make an account; its display name reaches phones in scope. The only way accounts are made.
+
+    The admin API passes its actor (the area must be in their scope), the password policy, and
+    `temporary_password` (the user chooses their own at first login); the CLI and the demo seed act as the
+    system (no actor) and check the password themselves.
+    """
+    if actor is not None:
+        _area_in_scope(actor, area_id)
+    if policy is not None:
+        _check_password(password, policy, username)
     if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise ApiError(409, "username_taken", "用户名已存在 / this username exists", {"username": ["exists"]})
+        raise UsernameTaken("用户名已存在 / this username exists", {"username": ["exists"]})
     user = User(username=username, display_name=display_name, role=role, area_id=area_id,
-                password_hash=hash_password(password), active=True, must_change_password=True)
+                password_hash=hash_password(password), active=True, must_change_password=temporary_password)
     db.session.add(user)
     db.session.flush()
     record_change("user", user.id, area_id)
@@ -99,7 +106,7 @@ def update_user(actor: Actor, user_id: int, changes: dict) -> User:
     """Change display name, role, area or active; a new area ends the user's old view of records."""
     user = _user_in_scope(actor, user_id)
     if user.id == actor.user_id and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
-        raise ApiError(409, "invalid_transition", "不能停用或降级自己 / you cannot demote or deactivate yourself")
+        raise InvalidTransition("不能停用或降级自己 / you cannot demote or deactivate yourself")
     old_area = user.area_id
     if "area_id" in changes:
         _area_in_scope(actor, changes["area_id"])
@@ -138,11 +145,11 @@ def change_own_password(actor: Actor, policy: dict, current: str, new: str) -> N
     try:
         auth.hasher.verify(user.password_hash, current)
     except Exception as err:
-        raise ApiError(422, "validation_error", "当前密码不正确 / the current password is wrong",
-                       {"current_password": ["wrong"]}) from err
+        raise InvalidInput("当前密码不正确 / the current password is wrong",
+                           {"current_password": ["wrong"]}) from err
     if current == new:
-        raise ApiError(422, "weak_password", "新密码不能与旧密码相同 / choose a different password",
-                       {"password": ["same as before"]})
+        raise WeakPassword("新密码不能与旧密码相同 / choose a different password",
+                           {"password": ["same as before"]})
     _check_password(new, policy, user.username)
     user.password_hash = hash_password(new)
     user.password_changed_at = utcnow()

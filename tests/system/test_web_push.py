@@ -46,7 +46,7 @@ def test_a_due_notification_arrives_decrypted_exactly_as_sent(app, reviewer, sta
     row_id = add_row(reviewer.user["id"], datetime.now(UTC) - timedelta(minutes=1), key="e2e:1",
                      kind="urgent_difficulty")
 
-    report = reminders.send_due(now_utc())
+    report = reminders.send_due(now_utc(), pusher=get_pusher(app))
 
     assert report.sent >= 1
     received = [json.loads(m) for m in push_server.messages(sub["clientHash"])]
@@ -62,7 +62,7 @@ def test_an_expired_subscription_answers_410_and_is_deleted(app, staff, push_ser
     push_server.expire(sub["clientHash"])
     row_id = add_row(staff.user["id"], datetime.now(UTC) - timedelta(minutes=1), key="e2e:gone")
 
-    report = reminders.send_due(now_utc())
+    report = reminders.send_due(now_utc(), pusher=get_pusher(app))
 
     assert report.pruned_subscriptions == 1
     assert db.session.execute(select(PushSubscription).where(
@@ -116,15 +116,15 @@ def test_429_retry_after_is_honoured_then_the_message_goes_once(app, staff, thro
         Notification.__table__.update().where(Notification.id != row_id).values(sent_at=start))
     db.session.commit()
 
-    first = reminders.send_due(start)
+    first = reminders.send_due(start, pusher=get_pusher(app))
     row = db.session.get(Notification, row_id)
     assert first.retrying == 1 and row.sent_at is None
     assert row.next_attempt_at == start + timedelta(seconds=2)
 
-    assert reminders.send_due(start + timedelta(seconds=1)).claimed == 0
+    assert reminders.send_due(start + timedelta(seconds=1), pusher=get_pusher(app)).claimed == 0
     assert len(TooManyThenCreated.requests) == 1  # nothing sent before Retry-After ran out
 
-    later = reminders.send_due(start + timedelta(seconds=3))
+    later = reminders.send_due(start + timedelta(seconds=3), pusher=get_pusher(app))
     db.session.expire_all()
     row = db.session.get(Notification, row_id)
     assert later.sent == 1 and row.sent_at == start + timedelta(seconds=3) and row.attempts == 2
@@ -156,10 +156,11 @@ def test_no_recipient_field_ever_appears_in_a_push_title_or_body(app, staff, rev
     )
     notification_service.notify_visit_returned({"id": new_id(), "author_id": staff.user["id"]}, 1)
     db.session.commit()
-    reminders.send_due(now_utc())  # the urgent and returned ones are due now, the daily ones at 09:00
+    # The urgent and returned ones are due now, the daily ones at 09:00.
+    reminders.send_due(now_utc(), pusher=get_pusher(app))
     with time_machine.travel(local(DAY, 9, 0), tick=False):
         reminders.schedule_due()
-    reminders.send_due(naive_utc(local(DAY, 9, 1)))
+    reminders.send_due(naive_utc(local(DAY, 9, 1)), pusher=get_pusher(app))
 
     pushed = push_server.messages(staff_sub["clientHash"]) + push_server.messages(reviewer_sub["clientHash"])
     kinds = {json.loads(m)["kind"] for m in pushed}

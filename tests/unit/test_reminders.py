@@ -10,8 +10,7 @@ from sqlalchemy import delete, select, update
 from server.extensions import db
 from server.models import Area, Difficulty, Notification, PushSubscription, User
 from server.push import FAILED, GONE, OK, RETRY, Result
-from server.services import auth as auth_service
-from server.services import reminders
+from server.services import reminders, users
 from tests.conftest import difficulty_data, mutation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -43,7 +42,7 @@ def area_id(name: str) -> int:
 
 
 def make_user(username: str, role: str, area_name: str) -> int:
-    return auth_service.create_user(username, "某某", "Password-2026", role, area_id(area_name)).id
+    return users.create_user(username, "某某", "Password-2026", role, area_id(area_name)).id
 
 
 def new_difficulty(client, recipient: dict, **fields) -> str:

@@ -1,10 +1,21 @@
-"""GB 11643 resident ID numbers: the check digit, what makes one invalid, and the mask phones see."""
+"""Recipient rules: GB 11643 ID numbers (check digit, validity, the mask phones see), lengths, patches."""
 
 from datetime import date, timedelta
 
 import pytest
 
-from server.schemas.common import id_number_check_digit, id_number_errors, is_masked, mask_id_number
+from server.domain.recipients import (
+    MAX_LENGTHS,
+    check_patch,
+    gender_from_id_number,
+    id_number_check_digit,
+    id_number_errors,
+    is_masked,
+    length_errors,
+    mask_id_number,
+    normalise_id_number,
+)
+from server.services.errors import InvalidInput
 
 VALID = ["11010519491231002X"]  # the standard's own example
 
@@ -76,3 +87,37 @@ def test_masked_number_is_recognised_and_a_real_one_is_not():
     assert is_masked(mask_id_number(VALID[0]))
     assert not is_masked(VALID[0])
     assert not is_masked(None) and not is_masked("")
+
+
+def test_a_given_today_decides_what_is_in_the_future():
+    born_2030 = with_birth("20300101")
+    assert id_number_errors(born_2030, today=date(2029, 12, 31)) == ["出生日期无效 / invalid birth date"]
+    assert id_number_errors(born_2030, today=date(2030, 1, 1)) == []
+
+
+def test_the_17th_digit_says_the_gender():
+    assert gender_from_id_number("11010519491231002X") == "female"  # 2: even
+    assert gender_from_id_number(with_birth("19491231")[:16] + "1" + "0") == "male"
+
+
+def test_id_numbers_are_stored_trimmed_with_a_capital_x():
+    assert normalise_id_number("  11010519491231002x ") == "11010519491231002X"
+
+
+def test_lengths_at_the_limit_pass_and_one_more_fails():
+    at_limit = {name: "字" * limit for name, limit in MAX_LENGTHS.items()}
+    assert length_errors(at_limit) == {}
+    over = {"name": "字" * (MAX_LENGTHS["name"] + 1), "address": "x" * (MAX_LENGTHS["address"] + 1), "notes": None}
+    assert set(length_errors(over)) == {"name", "address"}
+    assert length_errors(over)["name"] == ["不能超过50个字 / at most 50 characters"]
+
+
+@pytest.mark.parametrize("key", ["name", "category"])
+def test_a_patch_may_not_null_a_required_field(key):
+    with pytest.raises(InvalidInput) as caught:
+        check_patch({key: None})
+    assert caught.value.code == "validation_error" and caught.value.fields == {key: ["Field may not be null."]}
+
+
+def test_a_patch_may_null_an_optional_field_and_change_required_ones():
+    check_patch({"phone": None, "notes": None, "name": "王五", "category": "veteran"})

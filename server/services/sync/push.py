@@ -1,0 +1,85 @@
+"""Sync push: plan a device's batch, write it in one savepoint, commit once; race-safe and retried.
+
+If the database refuses the planned rows (another request applied the same mutation or created the same id
+meanwhile: the primary keys decide, never a check-then-insert), the batch is planned again against what is
+now committed; the last attempt applies it one mutation per savepoint.
+"""
+
+import logging
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ...extensions import db
+from .. import changes
+from ..actors import Actor
+from .plan import plan_batch
+from .write import queue_side_effects, write_plan
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and may run again.
+RETRYABLE_SQLSTATES = ("40P01", "40001")
+PUSH_ATTEMPTS = 5
+
+
+def _apply(actor: Actor, mutations: list) -> list[dict]:
+    """Plan and write mutations inside a savepoint; IntegrityError propagates after the rollback."""
+    planner, results = plan_batch(actor, mutations)
+    position = changes.mark()
+    savepoint = db.session.begin_nested()
+    try:
+        write_plan(planner.plan)
+        queue_side_effects(planner.plan)
+        savepoint.commit()
+    except Exception:
+        savepoint.rollback()
+        changes.rollback_to(position)
+        raise
+    return results
+
+
+def push(actor: Actor, mutations: list) -> dict:
+    """Apply a device's batch in order; answer every mutation; commit once.
+
+    When another push commits some of the same ids first (a retry, a second tab), the whole transaction is
+    rolled back and planned again, so those now answer duplicate: holding no locks between attempts, and
+    writing rows in one order, concurrent batches never deadlock. Only the last attempt falls back to one
+    savepoint per mutation (which can deadlock, and is then run again too, while attempts remain).
+    """
+    for attempt in range(1, PUSH_ATTEMPTS + 1):
+        last = attempt == PUSH_ATTEMPTS
+        try:
+            return _push_once(actor, mutations, one_by_one_on_race=last)
+        except IntegrityError:
+            if last:
+                raise
+            log.info("push batch raced another writer; planning it again (attempt %d)", attempt + 1)
+        except OperationalError as err:
+            if last or getattr(err.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            log.info("push batch deadlocked with another writer; running it again (attempt %d)", attempt + 1)
+        db.session.rollback()
+        changes.take_last_seq()
+    raise AssertionError("unreachable")
+
+
+def _push_once(actor: Actor, mutations: list, one_by_one_on_race: bool) -> dict:
+    try:
+        results = _apply(actor, mutations)
+    except IntegrityError:
+        if not one_by_one_on_race:
+            raise
+        log.info("push batch raced another writer; applying one mutation at a time")
+        results = []
+        for mutation in mutations:
+            try:
+                results.extend(_apply(actor, [mutation]))
+            except IntegrityError:
+                # Re-planned against what is now committed: the race's winner answers (duplicate/conflict).
+                results.extend(_apply(actor, [mutation]))
+    # The newest change number: the one this commit hands out, or, when the push changed nothing, the
+    # newest one now (read before committing, in this transaction's view).
+    cursor = None if changes.changed() else changes.newest_change()
+    db.session.commit()
+    found = changes.take_last_seq()
+    return {"results": results, "cursor": found if found is not None else cursor}

@@ -1,0 +1,80 @@
+"""What a planned push batch writes (State, Plan) and the writing: executemany in dependency order."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, insert, select, update
+
+from ...extensions import db
+from ...models import AppliedMutation, VisitAttachment
+from .. import bulk, changes, notifications, records
+
+
+@dataclass
+class State:
+    """A record as the batch sees it: its row dict, whether it is new, and where it lived before."""
+
+    row: dict
+    new: bool
+    old_area: int | None = None
+    dirty: bool = False
+
+
+@dataclass
+class Plan:
+    """What a planned batch writes, table by table."""
+
+    states: dict = field(default_factory=dict)  # (type, id) -> State
+    applied: list = field(default_factory=list)  # applied_mutations rows
+    links: list = field(default_factory=list)  # visit_attachments rows
+    audits: list = field(default_factory=list)
+    changes: list = field(default_factory=list)
+    urgent: list = field(default_factory=list)  # difficulty rows to notify reviewers about
+
+
+WRITE_ORDER = ("recipient", "visit", "difficulty", "followup")
+_INSERTS: dict = {}  # table -> its INSERT statement, built once (building one costs as much as 50 rows)
+
+
+def _insert(table):
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table)
+    return stmt
+
+
+def write_plan(plan: Plan) -> None:
+    """Write a planned batch: inserts and updates with executemany, in dependency order."""
+    session = db.session
+    for entity_type in WRITE_ORDER:
+        table = records.MODELS[entity_type].__table__
+        staged = [s for (t, _), s in plan.states.items() if t == entity_type and s.dirty]
+        # Sorted by id: concurrent batches take their row locks in one order, so they cannot deadlock.
+        new_rows = sorted((s.row for s in staged if s.new), key=lambda r: r["id"])
+        if new_rows:
+            bulk.insert_many(session, _insert(table), new_rows)
+        old_rows = sorted((s.row for s in staged if not s.new), key=lambda r: r["id"])
+        if old_rows:
+            columns = [c.key for c in table.columns if c.key != "id"]
+            stmt = (update(table).where(table.c.id == bindparam("_id"))
+                    .values({c: bindparam(c) for c in columns}))
+            session.execute(stmt, [{"_id": r["id"], **{c: r[c] for c in columns}} for r in old_rows])
+    if plan.links:
+        unique_links = list({(r["visit_id"], r["sha256"]): r for r in plan.links}.values())
+        existing = set(session.execute(
+            select(VisitAttachment.visit_id, VisitAttachment.sha256)
+            .where(VisitAttachment.visit_id.in_({r["visit_id"] for r in unique_links}))).all())
+        fresh = [r for r in unique_links if (r["visit_id"], r["sha256"]) not in existing]
+        if fresh:
+            bulk.insert_many(session, _insert(VisitAttachment.__table__), fresh)
+    if plan.applied:
+        bulk.insert_many(session, _insert(AppliedMutation.__table__),
+                         sorted(plan.applied, key=lambda r: r["id"]))
+    session.flush()
+
+
+def queue_side_effects(plan: Plan) -> None:
+    """Hand the plan's change-log rows, audit rows and notifications to the transaction."""
+    changes.record_changes(plan.changes)
+    changes.record_audits(plan.audits)
+    for difficulty in plan.urgent:
+        notifications.notify_urgent_difficulty(difficulty)

@@ -1,0 +1,107 @@
+"""services.sync called directly: planning writes nothing, push applies once, the domain rules answer."""
+
+from datetime import timedelta
+
+from server.extensions import db
+from server.models import AppliedMutation, Difficulty, Recipient, Visit
+from server.services import changes, review, sync
+from tests.conftest import difficulty_data, mutation, new_id, visit_data
+from tests.services.conftest import change_count, count
+
+SHA = "b" * 64
+
+
+def recipient_create(area_id: int, **fields) -> dict:
+    return mutation("recipient.create", {"id": new_id(), "name": "赵六", "gender": "male", "id_number": None,
+                                         "phone": None, "address": None, "area_id": area_id,
+                                         "category": "veteran", "tags": [], "notes": None, **fields})
+
+
+def test_plan_batch_answers_like_push_and_writes_nothing(staff_actor, own_recipient_id):
+    area_id = db.session.get(Recipient, own_recipient_id).area_id
+    batch = [recipient_create(area_id), mutation("visit.create", visit_data(own_recipient_id)),
+             mutation("visit.create", visit_data(new_id()))]
+    before = (count(Recipient), count(Visit), count(AppliedMutation), change_count())
+
+    planner, results = sync.plan_batch(staff_actor, batch)
+
+    assert [r["status"] for r in results] == ["applied", "applied", "rejected"]
+    assert results[2]["error"]["code"] == "not_found"
+    assert len(planner.plan.applied) == 2 and len(planner.plan.changes) == 2
+    db.session.commit()
+    assert (count(Recipient), count(Visit), count(AppliedMutation), change_count()) == before
+
+    pushed = sync.push(staff_actor, batch)["results"]
+    assert [(r["status"], r.get("entity", {}).get("id")) for r in pushed] == [
+        (r["status"], r.get("entity", {}).get("id")) for r in results]
+    assert count(Visit) == before[1] + 1
+
+
+def test_a_planner_reused_across_batches_sees_what_earlier_batches_staged(staff_actor, own_recipient_id):
+    area_id = db.session.get(Recipient, own_recipient_id).area_id
+    number = "11010519491231002X"
+    planner, first = sync.plan_batch(staff_actor, [recipient_create(area_id, id_number=number)])
+    _, second = sync.plan_batch(staff_actor, [recipient_create(area_id, id_number=number)], planner)
+    assert first[0]["status"] == "applied"
+    assert second[0]["status"] == "rejected" and set(second[0]["error"]["fields"]) == {"id_number"}
+
+
+def test_push_twice_applies_once_and_answers_the_newest_change_number(staff_actor, own_recipient_id):
+    batch = [mutation("visit.create", visit_data(own_recipient_id))]
+    first = sync.push(staff_actor, batch)
+    assert first["results"][0]["status"] == "applied"
+    assert first["cursor"] == changes.newest_change()
+    again = sync.push(staff_actor, batch)
+    assert again["results"][0]["status"] == "duplicate"
+    assert again["results"][0]["entity"] == first["results"][0]["entity"]
+    assert again["cursor"] == first["cursor"]  # nothing new was numbered
+
+
+def test_visit_update_refusals_follow_designs_order(staff_actor, reviewer_actor, admin_actor, own_recipient_id):
+    created = sync.push(staff_actor, [mutation("visit.create", visit_data(own_recipient_id))])["results"][0]
+    visit_id = created["entity"]["id"]
+    patch = {"id": visit_id, "notes": "补记"}
+    by_admin = sync.push(admin_actor, [mutation("visit.update", patch, base_version=1)])["results"][0]
+    assert by_admin["error"]["code"] == "forbidden"
+
+    review.review_visit(reviewer_actor, visit_id, "approve", None)
+    locked = sync.push(staff_actor, [mutation("visit.update", patch, base_version=2)])["results"][0]
+    assert locked["status"] == "rejected" and locked["error"]["code"] == "visit_locked"
+
+
+def test_an_edit_of_a_returned_visit_submits_it_again(staff_actor, reviewer_actor, own_recipient_id):
+    created = sync.push(staff_actor, [mutation("visit.create", visit_data(own_recipient_id))])["results"][0]
+    visit_id = created["entity"]["id"]
+    review.review_visit(reviewer_actor, visit_id, "return", "请补签字")
+    edited = sync.push(staff_actor, [mutation("visit.update", {"id": visit_id, "cash_cents": 20_000,
+                                                               "no_signature_reason": "卧床无法签字"},
+                                              base_version=2)])["results"][0]
+    assert edited["status"] == "applied" and edited["entity"]["data"]["status"] == "submitted"
+    unsigned = sync.push(staff_actor, [mutation("visit.update", {"id": visit_id, "no_signature_reason": None},
+                                                base_version=3)])["results"][0]
+    assert unsigned["error"]["code"] == "validation_error" and set(unsigned["error"]["fields"]) == {"signature"}
+
+
+def test_a_visit_naming_an_unknown_attachment_is_refused(staff_actor, own_recipient_id):
+    [result] = sync.push(staff_actor, [mutation("visit.create", visit_data(own_recipient_id, photos=[SHA]))])[
+        "results"]
+    assert result["error"] == {"code": "missing_attachment", "message": "Upload the attachments first",
+                               "fields": {"attachments": [SHA]}}
+
+
+def test_follow_ups_synced_out_of_order_leave_the_latest_status(staff_actor, own_recipient_id):
+    difficulty = difficulty_data(own_recipient_id)
+    sync.push(staff_actor, [mutation("difficulty.create", difficulty)])
+    row = db.session.get(Difficulty, difficulty["id"])
+    start = row.status_changed_at
+
+    def follow_up(hours, status):
+        return mutation("followup.create", {"id": new_id(), "difficulty_id": difficulty["id"],
+                                            "at": (start + timedelta(hours=hours)).isoformat() + "Z",
+                                            "note": "跟进", "status": status, "next_follow_up_at": None})
+
+    results = sync.push(staff_actor, [follow_up(2, "resolved"), follow_up(1, "in_progress")])["results"]
+    assert [r["status"] for r in results] == ["applied", "applied"]
+    db.session.expire_all()
+    row = db.session.get(Difficulty, difficulty["id"])
+    assert row.status == "resolved" and row.resolved_at == start + timedelta(hours=2) and row.version == 2
