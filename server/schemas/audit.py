@@ -1,12 +1,11 @@
 """Wire shapes of the audit log: its filters and a page of entries."""
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
+
+from .paging import PageQuerySchema, PageSchema
 
 
-class AuditQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class AuditQuerySchema(PageQuerySchema):
     user_id = fields.Integer()
     action = fields.String(validate=validate.Length(max=48), metadata={"description": "a prefix"})
     entity_type = fields.String(validate=validate.Length(max=16))
@@ -14,8 +13,6 @@ class AuditQuerySchema(Schema):
     device_id = fields.String(validate=validate.Length(max=64))
     from_ = fields.Date(data_key="from")
     to = fields.Date()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class AuditEntrySchema(Schema):
@@ -32,8 +29,5 @@ class AuditEntrySchema(Schema):
     details = fields.Raw(required=True, allow_none=True, metadata={"type": "object"})
 
 
-class AuditPageSchema(Schema):
+class AuditPageSchema(PageSchema):
     items = fields.List(fields.Nested(AuditEntrySchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)

@@ -3,21 +3,17 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models.difficulties import CATEGORIES, STATUSES, URGENCIES
+from .paging import PageQuerySchema, PageSchema
 from .sync import DifficultyDataSchema, FollowUpDataSchema
 
 
-class BoardQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class BoardQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     overdue = fields.Boolean(load_default=False)
     area = fields.Integer()
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
     assignee_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class DifficultyPatchSchema(Schema):
@@ -44,11 +40,8 @@ class BoardItemSchema(DifficultyDataSchema):
     overdue = fields.Boolean(required=True)
 
 
-class BoardPageSchema(Schema):
+class BoardPageSchema(PageSchema):
     items = fields.List(fields.Nested(BoardItemSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
 
 
 class DifficultyDetailSchema(DifficultyDataSchema):

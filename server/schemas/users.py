@@ -3,18 +3,14 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models.users import ROLES
+from .paging import PageQuerySchema, PageSchema
 
 
-class UserQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class UserQuerySchema(PageQuerySchema):
     q = fields.String(validate=validate.Length(max=50))
     role = fields.String(validate=validate.OneOf(ROLES))
     area = fields.Integer()
     active = fields.Boolean()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 
 class UserCreateSchema(Schema):
@@ -65,11 +61,8 @@ class UserSchema(Schema):
     created_at = fields.String(required=True, metadata={"format": "date-time"})
 
 
-class UserPageSchema(Schema):
+class UserPageSchema(PageSchema):
     items = fields.List(fields.Nested(UserSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
 
 
 class RevokedSchema(Schema):

@@ -3,13 +3,11 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.visits import KINDS, STATUSES
+from .paging import PageQuerySchema, PageSchema
 from .sync import DifficultyDataSchema, RecipientDataSchema, VisitDataSchema
 
 
-class VisitQuerySchema(Schema):
-    class Meta:
-        unknown = RAISE
-
+class VisitQuerySchema(PageQuerySchema):
     area = fields.Integer()
     from_ = fields.Date(data_key="from")
     to = fields.Date()
@@ -18,7 +16,6 @@ class VisitQuerySchema(Schema):
     q = fields.String(validate=validate.Length(max=50))
     author_id = fields.Integer()
     recipient_id = fields.String(validate=validate.Length(max=36))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
@@ -38,11 +35,8 @@ class VisitListItemSchema(VisitDataSchema):
     township_name = fields.String(required=True, allow_none=True)
 
 
-class VisitPageSchema(Schema):
+class VisitPageSchema(PageSchema):
     items = fields.List(fields.Nested(VisitListItemSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
 
 
 class VisitDetailSchema(VisitDataSchema):

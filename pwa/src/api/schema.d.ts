@@ -1548,6 +1548,8 @@ export interface operations {
     "audit.list_audit.get": {
         parameters: {
             query?: {
+                page?: number;
+                per_page?: number;
                 user_id?: number;
                 /** @description a prefix */
                 action?: string;
@@ -1556,8 +1558,6 @@ export interface operations {
                 device_id?: string;
                 from?: string;
                 to?: string;
-                page?: number;
-                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -1586,12 +1586,12 @@ export interface operations {
     "users.list_users.get": {
         parameters: {
             query?: {
+                page?: number;
+                per_page?: number;
                 q?: string;
                 role?: "staff" | "reviewer" | "admin";
                 area?: number;
                 active?: boolean;
-                page?: number;
-                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -2048,14 +2048,14 @@ export interface operations {
     "difficulties.board.get": {
         parameters: {
             query?: {
+                page?: number;
+                per_page?: number;
                 status?: "open" | "in_progress" | "resolved";
                 overdue?: boolean;
                 area?: number;
                 category?: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
                 urgency?: "normal" | "urgent";
                 assignee_id?: number;
-                page?: number;
-                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -2619,6 +2619,8 @@ export interface operations {
     "visits.list_visits.get": {
         parameters: {
             query?: {
+                page?: number;
+                per_page?: number;
                 area?: number;
                 from?: string;
                 to?: string;
@@ -2627,8 +2629,6 @@ export interface operations {
                 q?: string;
                 author_id?: number;
                 recipient_id?: string;
-                page?: number;
-                per_page?: number;
             };
             header?: never;
             path?: never;
