@@ -147,13 +147,3 @@ def get_user_in_scope(actor: Actor, user_id: int) -> User:
     if user is None or area_in_scope(actor, user.area_id) is None:
         raise NotFound("No such user")
     return user
-
-
-def __getattr__(name: str):
-    # create_user moved to users.py (one function for the CLI, the seed and the admin API); older imports
-    # of it from here still find it.
-    if name == "create_user":
-        from .users import create_user
-
-        return create_user
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

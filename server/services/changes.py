@@ -24,7 +24,6 @@ from .scope import AreaPaths, directory_area_ids, subtree_ids
 _CHANGES = "zf_changes"
 _AUDITS = "zf_audits"
 _LAST_SEQ = "zf_last_seq"
-LAST_SEQ = _LAST_SEQ  # read by tests/system/test_pull_consistency.py's probe only
 
 
 def record_change(entity_type: str, entity_id, area_id: int) -> None:
@@ -75,6 +74,11 @@ def changed() -> bool:
     """This transaction has recorded changes (still queued, or numbered at a savepoint's commit)."""
     info = db.session.info
     return bool(info.get(_CHANGES)) or _LAST_SEQ in info
+
+
+def has_numbered(session: Session) -> bool:
+    """This session's transaction has taken its change numbers (true from the numbering to the next take)."""
+    return _LAST_SEQ in session.info
 
 
 def take_last_seq() -> int | None:

@@ -10,8 +10,8 @@ from server.extensions import db
 from server.models import AuditLog, Difficulty, Visit
 from server.models.base import utcnow
 from server.services.areas import create_area
-from server.services.auth import create_user
 from server.services.reports import local_today
+from server.services.users import create_user
 from tests.api.test_import import id_number
 from tests.conftest import difficulty_data, mutation, new_id, visit_data
 

@@ -94,7 +94,7 @@ def test_return_without_comment_is_refused(staff, reviewer, own_recipient):
 
 def test_out_of_scope_visit_answers_404(app, login, admin, foreign_recipient):
     from server.services.areas import create_area
-    from server.services.auth import create_user
+    from server.services.users import create_user
 
     township = create_area("990199", "外乡", "township", 1)
     create_user("reviewer_other", "外乡审核员", "Other@20261", "reviewer", township.id)

@@ -49,7 +49,7 @@ def slow_commits():
     local = threading.local()
 
     def linger(session: Session) -> None:
-        if changes.LAST_SEQ in session.info:  # this transaction has just numbered its changes
+        if changes.has_numbered(session):  # this transaction has just numbered its changes
             rng = getattr(local, "rng", None) or random.Random(threading.get_ident())
             local.rng = rng
             time.sleep(rng.uniform(0, 0.1))
