@@ -1,10 +1,10 @@
 /** Record shapes shared by the local database, the sync engine and the views (snake_case, as the server). */
 import type { components } from '../api/schema'
 
-export type EntityType = components['schemas']['Entity']['type']
-
 /** The server's shapes, generated from its OpenAPI document (`make api-types`): never re-typed here. */
 type Schemas = components['schemas']
+
+export type EntityType = Schemas['Entity']['type']
 
 /** Every replicated row carries the server's version (0 while it only exists on the device). */
 export interface Versioned {
