@@ -11,7 +11,7 @@ import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica, settle
 import { answeredVersions } from '../src/db/answered'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
 import { currentSession, getDeviceId, setSession, uuid } from '../src/db/meta'
-import { RID, freshDb, jpegBlob, visitData } from './helpers'
+import { RID, freshDb, jpegBlob, pulledVisit, visitData } from './helpers'
 
 beforeEach(async () => {
   await freshDb()
@@ -97,7 +97,7 @@ describe('pulled pages', () => {
     const id = uuid()
     await createVisit('1', visitData(id, { gifts: '本机' }))
     await applyPulledPage('1', [
-      { type: 'visit', id, version: 5, deleted: false, data: visitData(id, { gifts: '服务器' }) },
+      { type: 'visit', id, version: 5, deleted: false, data: pulledVisit(id, { gifts: '服务器' }) },
       { type: 'area', id: '9', version: 1, deleted: false, data: { id: 9, code: '9', name: '东村', level: 'village', parent_id: 2 } },
     ], 42)
     expect((await getDb().visits.get(id))?.gifts).toBe('本机')
@@ -110,10 +110,10 @@ describe('bulk writes', () => {
   it('a pulled page deletes tombstones (integer keys too) and the later change for one record wins', async () => {
     await getDb().areas.put({ id: 7, code: '7', name: '西村', level: 'village', parent_id: 2, _version: 1 } as never)
     const applied = await applyPulledPage('1', [
-      { type: 'area', id: '7', version: 2, deleted: true, data: {} },
+      { type: 'area', id: '7', version: 2, deleted: true, data: null },
       { type: 'area', id: '9', version: 1, deleted: false, data: { id: 9, code: '9', name: '东村', level: 'village', parent_id: 2 } },
       { type: 'area', id: '9', version: 2, deleted: false, data: { id: 9, code: '9', name: '东村二', level: 'village', parent_id: 2 } },
-      { type: 'nonsense' as never, id: 'x', version: 1, deleted: false, data: {} },
+      { type: 'nonsense' as never, id: 'x', version: 1, deleted: false, data: {} as never },
     ], 5)
     expect(applied).toBe(2)
     expect(await getDb().areas.get(7)).toBeUndefined()
@@ -131,11 +131,11 @@ describe('bulk writes', () => {
     const queued = (await listOutbox('1')).find((m) => m.entity_id === edited)!
     // Another user's queued change to the same record does not protect this user's replica.
     await createVisit('2', visitData(done))
-    const serverDone = { type: 'visit' as const, id: done, version: 2, deleted: false, data: visitData(done, { gifts: '服务器二' }) }
+    const serverDone = { type: 'visit' as const, id: done, version: 2, deleted: false, data: pulledVisit(done, { gifts: '服务器二' }) }
     await applyPushedBatch('1', [m1.id, m2.id], [
-      { type: 'visit', id: done, version: 1, deleted: false, data: visitData(done, { gifts: '服务器' }) },
+      { type: 'visit', id: done, version: 1, deleted: false, data: pulledVisit(done, { gifts: '服务器' }) },
       serverDone,
-      { type: 'visit', id: edited, version: 1, deleted: false, data: visitData(edited, { gifts: '服务器' }) },
+      { type: 'visit', id: edited, version: 1, deleted: false, data: pulledVisit(edited, { gifts: '服务器' }) },
     ])
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([queued.id])
     expect(await listOutbox('2')).toHaveLength(1)
@@ -158,7 +158,7 @@ describe('bulk writes', () => {
     const id = uuid()
     await createVisit('1', visitData(id))
     const [m] = await listOutbox('1')
-    await applyPushedBatch('1', [m.id], [{ type: 'visit', id, version: 3, deleted: false, data: visitData(id) }])
+    await applyPushedBatch('1', [m.id], [{ type: 'visit', id, version: 3, deleted: false, data: pulledVisit(id) }])
     expect((await getDb().visits.get(id))?._version).toBe(0)
     await settleAnswered('1')
     expect((await getDb().visits.get(id))?._version).toBe(3)

@@ -45,7 +45,7 @@ export class FakeServer {
   }
 
   private entity(r: Rec): Change {
-    return { type: r.type as Change['type'], id: r.id, version: r.version, deleted: r.deleted, data: r.data }
+    return { type: r.type as Change['type'], id: r.id, version: r.version, deleted: r.deleted, data: r.data as Change['data'] }
   }
 
   private json(status: number, body: unknown): Response {

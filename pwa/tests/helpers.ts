@@ -5,6 +5,11 @@ import { setSession } from '../src/db/meta'
 import { createApi, type Api } from '../src/sync/api'
 import { SyncEngine } from '../src/sync/engine'
 import { FakeServer } from './fakeServer'
+import type { VisitInput } from '../src/db/records'
+import type { Visit } from '../src/db/types'
+import type { components } from '../src/api/schema'
+
+type VisitData = components['schemas']['VisitData']
 
 let n = 0
 
@@ -38,7 +43,13 @@ export function jpegBlob(seed = 1): Blob {
 
 export const RID = '11111111-1111-4111-8111-111111111111'
 
-export function visitData(id: string, extra: Record<string, unknown> = {}) {
+/** A visit as a pull or a push answer brings it: the form's fields and the server's. */
+export function pulledVisit(id: string, extra: Partial<VisitData> = {}): VisitData {
+  return { ...visitData(id), author_id: 1, area_id: 5, status: 'submitted', review_comment: null, ...extra }
+}
+
+/** A visit as the form saves it (VisitInput), with `extra` fields over it. */
+export function visitData<E extends Partial<Visit>>(id: string, extra: E = {} as E): VisitInput & E {
   return {
     id, recipient_id: RID, visited_at: '2027-01-20T02:00:00.000Z', kind: 'festival', occasion: '春节慰问', participants: null,
     gifts: '米、油', cash_cents: 50000, notes: null, location: null, photos: [] as string[], signature: null as string | null,

@@ -3,7 +3,7 @@ import { getDb } from '../src/db/db'
 import { newMutation } from '../src/db/outbox'
 import { inflight } from '../src/db/records'
 import { uuid } from '../src/db/meta'
-import type { Mutation } from '../src/db/types'
+import type { Change, Mutation } from '../src/db/types'
 import type { Api, PushMutation, PushResult } from '../src/sync/api'
 import { InOrderCommitter, PushPipeline, batchOf, dependsOn } from '../src/sync/pushPipeline'
 import { freshDb, visitData } from './helpers'
@@ -25,7 +25,7 @@ async function queue(rows: Mutation[]) {
 
 const applied = (m: PushMutation): PushResult => ({
   id: m.id, status: 'applied',
-  entity: { type: m.op.split('.')[0] as 'recipient', id: String(m.data.id), version: 1, deleted: false, data: m.data },
+  entity: { type: m.op.split('.')[0] as 'recipient', id: String(m.data.id), version: 1, deleted: false, data: m.data as Change['data'] },
 })
 
 /** An API whose push answers only when the test says so: `pushes[n].answer()` answers the n-th push (all applied). */

@@ -10,8 +10,22 @@ from ..domain.recipients import id_number_check_digit, id_number_errors, is_mask
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-class UuidString(fields.String):
+
+
+class _Patterned(fields.String):
+    """A string whose pattern reaches the OpenAPI document (a field's own `metadata` may still say more)."""
+
+    pattern: re.Pattern
+
+    def __init__(self, **kwargs):
+        kwargs["metadata"] = {"pattern": self.pattern.pattern, **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+
+class UuidString(_Patterned):
     """A UUID kept as its lower-case string (ids are made on the device)."""
+
+    pattern = UUID_RE
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -20,7 +34,9 @@ class UuidString(fields.String):
         return value.lower()
 
 
-class Sha256(fields.String):
+class Sha256(_Patterned):
+    pattern = SHA256_RE
+
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
         if not SHA256_RE.match(value):

@@ -1,10 +1,16 @@
-"""Schemas of the records the sync ops write: a `.create` carries all of it, an `.update` a patch."""
+"""The synced records, each declared once: what its ops load and what pulls answer as its `data`.
+
+A record schema's load fields (with every limit) are what a `.create` carries, and an `.update` a patch of;
+its `dump_only` fields are the ones the server owns: they are answered, never loaded (a device echoing them
+back is not an error: `_drop_server_fields`). `answer_schema` derives the documented pull `data` from it.
+"""
 
 from marshmallow import (
     RAISE,
     Schema,
     ValidationError,
     fields,
+    missing,
     pre_load,
     validate,
     validates,
@@ -16,17 +22,24 @@ from ..domain.recipients import MAX_LENGTHS
 from ..domain.visits import cash_signature_errors  # noqa: F401  (its older import path)
 from .common import Sha256, UtcDateTime, UuidString, required_text, text
 
-# Fields the server owns: a device echoing them back (it keeps the pulled record) is not an error.
-SERVER_FIELDS = {"author_id", "status", "review_comment", "reviewed_by", "reviewed_at", "version",
-                 "created_at", "updated_at", "created_by", "resolved_at", "assignee_id",
-                 "responsible_unit", "status_changed_at"}
+# Columns the server owns: a device echoing them back (it keeps the pulled record) is not an error.
+SERVER_FIELDS = frozenset({"author_id", "status", "review_comment", "reviewed_by", "reviewed_at", "version",
+                           "created_at", "updated_at", "created_by", "resolved_at", "assignee_id",
+                           "responsible_unit", "status_changed_at"})
 
 
 class RecordSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    server_fields: set[str] = SERVER_FIELDS
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        declared = self.declared_fields
+        loaded = {name for name, field in declared.items() if not field.dump_only}
+        owned = {name for name, field in declared.items() if field.dump_only}
+        # What `_drop_server_fields` drops: the server's columns (area_id too, where the record does not
+        # load it), the record's dump_only fields, never one of its load fields.
+        self.server_fields: frozenset[str] = frozenset((SERVER_FIELDS | {"area_id"} | owned) - loaded)
 
     @pre_load
     def _drop_server_fields(self, data, **kwargs):
@@ -49,7 +62,10 @@ class RecipientSchema(RecordSchema):
     name = required_text(MAX_LENGTHS["name"])
     gender = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(recipients.GENDERS))
     id_number = fields.String(load_default=None, allow_none=True,
-                              validate=validate.Length(max=MAX_LENGTHS["id_number"]))
+                              validate=validate.Length(max=MAX_LENGTHS["id_number"]), metadata={
+                                  "description": "18 characters (GB 11643); pulls send it masked "
+                                                 "(330102********1234), and a masked number sent back is "
+                                                 "ignored"})
     phone = text(MAX_LENGTHS["phone"], load_default=None, allow_none=True)
     address = text(MAX_LENGTHS["address"], load_default=None, allow_none=True)
     area_id = fields.Integer(required=True, strict=True)
@@ -76,8 +92,6 @@ class RecipientSchema(RecordSchema):
 
 
 class VisitSchema(RecordSchema):
-    server_fields = SERVER_FIELDS | {"area_id"}
-
     id = UuidString(required=True)
     recipient_id = UuidString(required=True)
     visited_at = UtcDateTime(required=True)
@@ -91,11 +105,14 @@ class VisitSchema(RecordSchema):
     photos = fields.List(Sha256(), load_default=list, validate=validate.Length(max=visits.MAX_PHOTOS))
     signature = Sha256(load_default=None, allow_none=True)
     no_signature_reason = text(255, load_default=None, allow_none=True)
+    # The server's: who wrote it, the recipient's village, the review.
+    author_id = fields.Integer(dump_only=True)
+    area_id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True, validate=validate.OneOf(visits.STATUSES))
+    review_comment = fields.String(dump_only=True, allow_none=True)
 
 
 class DifficultySchema(RecordSchema):
-    server_fields = SERVER_FIELDS | {"area_id"}
-
     id = UuidString(required=True)
     recipient_id = UuidString(required=True)
     visit_id = UuidString(load_default=None, allow_none=True)
@@ -104,17 +121,24 @@ class DifficultySchema(RecordSchema):
     urgency = fields.String(load_default="normal", validate=validate.OneOf(difficulties.URGENCIES))
     due_date = fields.Date(load_default=None, allow_none=True)
     follow_up_at = UtcDateTime(load_default=None, allow_none=True)
+    # The server's: the follow-ups and the office set the status and the assignment.
+    author_id = fields.Integer(dump_only=True)
+    area_id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True, validate=validate.OneOf(difficulties.STATUSES))
+    assignee_id = fields.Integer(dump_only=True, allow_none=True)
+    responsible_unit = fields.String(dump_only=True, allow_none=True)
+    resolved_at = UtcDateTime(dump_only=True, allow_none=True)
+    created_at = UtcDateTime(dump_only=True)
 
 
 class FollowUpSchema(RecordSchema):
-    server_fields = SERVER_FIELDS - {"status"} | {"area_id"}
-
     id = UuidString(required=True)
     difficulty_id = UuidString(required=True)
     at = UtcDateTime(required=True)
     note = required_text(4000)
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(difficulties.STATUSES))
     next_follow_up_at = UtcDateTime(load_default=None, allow_none=True)
+    author_id = fields.Integer(dump_only=True)
 
     @validates_schema
     def _resolved_needs_no_next(self, data, **kwargs):
@@ -122,3 +146,82 @@ class FollowUpSchema(RecordSchema):
         if errors:
             raise ValidationError(errors)
 
+
+
+# -- the records as pull `data` and push `entity.data` (server/services/records.py writes them) ---------
+
+
+class _AsWritten:
+    """An answer's field: dumped as given, for server/services/records.py already wrote JSON values (an ISO
+    string for a time, a plain dict for a location); the office's schemas dump those dicts."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return value
+
+
+_ANSWER_FIELD_TYPES: dict[type, type] = {}
+
+
+def _answer_field(field: fields.Field) -> fields.Field:
+    """The field as an answer documents it: always present (null where allowed), no default, dumped as is;
+    its type, limits, enum, pattern and description are the record's."""
+    kind = type(field)
+    if kind not in _ANSWER_FIELD_TYPES:
+        _ANSWER_FIELD_TYPES[kind] = type(kind.__name__, (_AsWritten, kind), {"__module__": __name__})
+    answer = object.__new__(_ANSWER_FIELD_TYPES[kind])
+    answer.__dict__.update(field.__dict__)  # a shallow copy: its validators and metadata are the record's
+    answer.required = True
+    answer.load_default = missing
+    answer.dump_only = False  # an answer is all dump: readOnly would only make the generated types readonly
+    if isinstance(field, fields.Nested):
+        answer.nested, answer._schema = answer_schema(field.nested), None
+    return answer
+
+
+_ANSWER_SCHEMAS: dict[type, type] = {}
+
+
+def answer_schema(record: type[Schema]) -> type[Schema]:
+    """`<Record>DataSchema`: every field of `record` (its load fields and its server-owned dump_only ones),
+    each always present. It documents the pulled `data` (the component `<Record>Data`) and dumps the office's
+    answers built on it; nothing is declared a second time."""
+    if record not in _ANSWER_SCHEMAS:
+        name = record.__name__.removesuffix("Schema") + "DataSchema"
+        declared = {key: _answer_field(field) for key, field in record._declared_fields.items()}
+        _ANSWER_SCHEMAS[record] = type(name, (Schema,), {
+            **declared, "__module__": __name__,
+            "__doc__": f"A {record.__name__.removesuffix('Schema').lower()} as pulls answer it (derived from "
+                       f"{record.__name__})."})
+    return _ANSWER_SCHEMAS[record]
+
+
+RecipientDataSchema = answer_schema(RecipientSchema)
+VisitDataSchema = answer_schema(VisitSchema)
+DifficultyDataSchema = answer_schema(DifficultySchema)
+FollowUpDataSchema = answer_schema(FollowUpSchema)
+LocationDataSchema = answer_schema(LocationSchema)
+
+
+def _load_only(record: type[RecordSchema], **kwargs) -> RecordSchema:
+    """The record as an op reads it: its load fields (the server-owned ones are dropped, not read)."""
+    return record(exclude=[k for k, f in record._declared_fields.items() if f.dump_only], **kwargs)
+
+
+def _patch(record: type[RecordSchema]) -> RecordSchema:
+    """An `.update`'s `data`: the record's `id` and any of its other load fields (a missing one is kept, so
+    the document shows no defaults)."""
+    patch = _load_only(record, partial=tuple(k for k in record._declared_fields if k != "id"))
+    for field in patch.fields.values():
+        field.load_default = missing
+    return patch
+
+
+# What each op's `data` is, documented as these components (the Mutation's `x-data-by-op` names them).
+OP_DATA = {
+    "recipient.create": ("RecipientCreate", _load_only(RecipientSchema)),
+    "recipient.update": ("RecipientPatch", _patch(RecipientSchema)),
+    "visit.create": ("VisitCreate", _load_only(VisitSchema)),
+    "visit.update": ("VisitPatch", _patch(VisitSchema)),
+    "difficulty.create": ("DifficultyCreate", _load_only(DifficultySchema)),
+    "followup.create": ("FollowUpCreate", _load_only(FollowUpSchema)),
+}

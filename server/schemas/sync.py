@@ -3,9 +3,16 @@
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from .common import ErrorSchema, UtcDateTime, UuidString
+from .records import (
+    OP_DATA,
+    DifficultyDataSchema,
+    FollowUpDataSchema,
+    LocationDataSchema,
+    RecipientDataSchema,
+    VisitDataSchema,
+)
 
-OPS = ("recipient.create", "recipient.update", "visit.create", "visit.update", "difficulty.create",
-       "followup.create")
+OPS = tuple(OP_DATA)
 
 
 class MutationSchema(Schema):
@@ -15,8 +22,12 @@ class MutationSchema(Schema):
         unknown = RAISE
 
     id = UuidString(required=True)
-    op = fields.String(required=True)
-    data = fields.Dict(required=True)
+    # An unknown op is answered `rejected` by the service, not by this schema: the enum is the document's.
+    op = fields.String(required=True, metadata={"enum": list(OPS)})
+    data = fields.Dict(required=True, metadata={
+        "description": "`.create`: the whole record; `.update`: its id and the fields it changes. Checked by "
+                       "the op's schema: the component x-data-by-op names",
+        "x-data-by-op": {op: {"$ref": f"#/components/schemas/{name}"} for op, (name, _) in OP_DATA.items()}})
     base_version = fields.Integer(load_default=None, allow_none=True, strict=True)
     client_time = fields.Raw(load_default=None, allow_none=True)
 
@@ -33,6 +44,8 @@ class PushRequestSchema(Schema):
 
 
 # -- the records as pull `data` and push `entity.data` (server/services/records.py writes them) --------
+# Recipients, visits, difficulties and follow-ups: derived from their record schemas (schemas/records.py).
+# Areas, users and campaigns are never pushed by a device: their `data` is declared here, once.
 
 
 def _always(field: fields.Field) -> fields.Field:
@@ -40,13 +53,6 @@ def _always(field: fields.Field) -> fields.Field:
     field.required = True
     return field
 
-
-def _time(**kwargs) -> fields.String:
-    return _always(fields.String(allow_none=True, metadata={"format": "date-time"}, **kwargs))
-
-
-def _date(**kwargs) -> fields.String:
-    return _always(fields.String(allow_none=True, metadata={"format": "date"}, **kwargs))
 
 
 class AreaDataSchema(Schema):
@@ -62,78 +68,11 @@ class UserDataSchema(Schema):
     display_name = _always(fields.String())
 
 
-class RecipientDataSchema(Schema):
-    id = _always(fields.String())
-    name = _always(fields.String())
-    gender = _always(fields.String(allow_none=True))
-    id_number = _always(fields.String(allow_none=True, metadata={"description": "masked: 330102********1234"}))
-    phone = _always(fields.String(allow_none=True))
-    address = _always(fields.String(allow_none=True))
-    area_id = _always(fields.Integer())
-    category = _always(fields.String())
-    tags = _always(fields.List(fields.String()))
-    notes = _always(fields.String(allow_none=True))
-
-
-class LocationSchema(Schema):
-    lat = _always(fields.Raw(metadata={"type": "number"}))
-    lng = _always(fields.Raw(metadata={"type": "number"}))
-    accuracy_m = fields.Raw(allow_none=True, metadata={"type": "number", "nullable": True})
-
-
-class VisitDataSchema(Schema):
-    id = _always(fields.String())
-    recipient_id = _always(fields.String())
-    author_id = _always(fields.Integer())
-    area_id = _always(fields.Integer())
-    visited_at = _time()
-    kind = _always(fields.String())
-    occasion = _always(fields.String(allow_none=True))
-    participants = _always(fields.String(allow_none=True))
-    gifts = _always(fields.String(allow_none=True))
-    cash_cents = _always(fields.Integer(allow_none=True))
-    notes = _always(fields.String(allow_none=True))
-    location = _always(fields.Nested(LocationSchema, allow_none=True))
-    photos = _always(fields.List(fields.String()))
-    signature = _always(fields.String(allow_none=True))
-    no_signature_reason = _always(fields.String(allow_none=True))
-    status = _always(fields.String(validate=validate.OneOf(("submitted", "returned", "approved"))))
-    review_comment = _always(fields.String(allow_none=True))
-
-
-class DifficultyDataSchema(Schema):
-    id = _always(fields.String())
-    recipient_id = _always(fields.String())
-    visit_id = _always(fields.String(allow_none=True))
-    author_id = _always(fields.Integer())
-    area_id = _always(fields.Integer())
-    category = _always(fields.String())
-    description = _always(fields.String())
-    urgency = _always(fields.String())
-    status = _always(fields.String())
-    assignee_id = _always(fields.Integer(allow_none=True))
-    responsible_unit = _always(fields.String(allow_none=True))
-    due_date = _date()
-    follow_up_at = _time()
-    resolved_at = _time()
-    created_at = _time()
-
-
-class FollowUpDataSchema(Schema):
-    id = _always(fields.String())
-    difficulty_id = _always(fields.String())
-    author_id = _always(fields.Integer())
-    at = _time()
-    note = _always(fields.String(allow_none=True))
-    status = _always(fields.String(allow_none=True))
-    next_follow_up_at = _time()
-
-
 class CampaignDataSchema(Schema):
     id = _always(fields.String())
     name = _always(fields.String())
-    starts_on = _date()
-    ends_on = _date()
+    starts_on = _always(fields.String(metadata={"format": "date"}))
+    ends_on = _always(fields.String(metadata={"format": "date"}))
     categories = _always(fields.List(fields.String()))
     area_id = _always(fields.Integer())
 
@@ -195,5 +134,6 @@ class PullResponseSchema(Schema):
     has_more = _always(fields.Boolean())
 
 
-__all__ = ["OPS", "RECORD_DATA", "EntitySchema", "MutationSchema", "PushRequestSchema", "PushResponseSchema",
-           "PullQuerySchema", "PullResponseSchema", "RecordData", "UtcDateTime"]
+__all__ = ["OPS", "OP_DATA", "RECORD_DATA", "DifficultyDataSchema", "EntitySchema", "FollowUpDataSchema",
+           "LocationDataSchema", "MutationSchema", "PullQuerySchema", "PullResponseSchema", "PushRequestSchema",
+           "PushResponseSchema", "RecipientDataSchema", "RecordData", "UtcDateTime", "VisitDataSchema"]

@@ -1,10 +1,26 @@
 """GET /api/openapi.json: a well-formed OpenAPI 3 document listing every /api rule of the url map."""
 
 import re
+from collections import defaultdict
+from datetime import date, datetime
 
 import jsonschema
 import pytest
+from marshmallow import fields, validate
 
+from server.schemas.common import SHA256_RE, UUID_RE, Sha256, UuidString
+from server.schemas.records import (
+    DifficultyDataSchema,
+    DifficultySchema,
+    FollowUpDataSchema,
+    FollowUpSchema,
+    RecipientDataSchema,
+    RecipientSchema,
+    VisitDataSchema,
+    VisitSchema,
+)
+from server.schemas.sync import OPS
+from server.services.records import SERIALIZERS
 from tests.conftest import difficulty_data, mutation, new_id, visit_data
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -274,3 +290,94 @@ def test_only_the_json_document_is_served_no_documentation_page_from_a_cdn(app, 
     assert served == {"/api/openapi.json"}
     for path in ("/api/docs", "/api/swagger-ui", "/api/redoc", "/api/rapidoc"):
         assert staff.get(path).status_code == 404
+
+
+# -- one contract: what the document says a synced record is, is its record schema ------------------------
+
+RECORDS = {"recipient": ("Recipient", RecipientSchema), "visit": ("Visit", VisitSchema),
+           "difficulty": ("Difficulty", DifficultySchema), "followup": ("FollowUp", FollowUpSchema)}
+
+
+def documented_limits(field: fields.Field) -> dict:
+    """What a field's validators and type promise a client, as OpenAPI keywords."""
+    out = {}
+    for validator in field.validators:
+        if isinstance(validator, validate.Length):
+            low, high = ("minItems", "maxItems") if isinstance(field, fields.List) else ("minLength", "maxLength")
+            out.update({k: v for k, v in ((low, validator.min), (high, validator.max)) if v is not None})
+        elif isinstance(validator, validate.Range):
+            out.update({k: v for k, v in (("minimum", validator.min), ("maximum", validator.max)) if v is not None})
+        elif isinstance(validator, validate.OneOf):
+            out["enum"] = [*validator.choices, *([None] if field.allow_none else [])]
+    if isinstance(field, UuidString):
+        out["pattern"] = UUID_RE.pattern
+    elif isinstance(field, Sha256):
+        out["pattern"] = SHA256_RE.pattern
+    return out
+
+
+@pytest.mark.parametrize("entity_type", list(RECORDS))
+def test_a_record_is_documented_field_for_field_as_its_schema_declares_it(spec, entity_type):
+    name, schema_cls = RECORDS[entity_type]
+    schema, components = schema_cls(), spec["components"]["schemas"]
+    data, create = components[f"{name}Data"], components[f"{name}Create"]
+    everything, loaded = set(schema.fields), set(schema.load_fields)
+    # The pulled data: every field (the server's too), always present; exactly what the fast serializer writes.
+    assert set(data["properties"]) == everything
+    assert set(data["required"]) == everything
+    assert set(SERIALIZERS[entity_type](defaultdict(lambda: None))) == everything
+    # The op's data: the load fields only, required as the loader requires them.
+    assert set(create["properties"]) == loaded
+    assert set(create.get("required", ())) == {k for k, f in schema.load_fields.items() if f.required}
+    assert everything - loaded <= schema.server_fields  # the server's fields: answered, dropped on load
+    for key, field in schema.fields.items():
+        limits = documented_limits(field)
+        documented = [data["properties"][key]] + ([create["properties"][key]] if key in loaded else [])
+        for prop in documented:
+            if isinstance(field, fields.List):
+                item_limits = documented_limits(field.inner)
+                assert {k: prop["items"].get(k) for k in item_limits} == item_limits, (name, key)
+            assert {k: prop.get(k) for k in limits} == limits, (name, key)
+            nullable = prop.get("nullable", False) or any(p.get("nullable") for p in prop.get("anyOf", ()))
+            assert nullable == field.allow_none, (name, key)
+
+
+def test_every_op_names_the_component_of_its_data(spec):
+    components = spec["components"]["schemas"]
+    mutation_doc = components["Mutation"]
+    assert mutation_doc["properties"]["op"]["enum"] == list(OPS)
+    by_op = mutation_doc["properties"]["data"]["x-data-by-op"]
+    assert set(by_op) == set(OPS)
+    for op, ref in by_op.items():
+        record, action = op.split(".")
+        name = RECORDS[record][0] + ("Patch" if action == "update" else "Create")
+        assert ref == {"$ref": f"#/components/schemas/{name}"}
+        if action == "update":  # a patch: its id, and any other field, none defaulted
+            patch = components[name]
+            assert patch["required"] == ["id"]
+            assert set(patch["properties"]) == set(components[RECORDS[record][0] + "Create"]["properties"])
+            assert not [k for k, p in patch["properties"].items() if "default" in p]
+
+
+def test_the_derived_data_schemas_dump_what_the_serializers_wrote_unchanged():
+    """The office's answers are built on these schemas: deriving them must not change one byte."""
+    now, today = datetime(2026, 11, 28, 2, 0, 0, 123000), date(2026, 12, 1)
+    rows = {
+        RecipientDataSchema: SERIALIZERS["recipient"]({
+            "id": new_id(), "name": "王", "gender": None, "id_number": "110101199003074514", "phone": "1",
+            "address": None, "area_id": 5, "category": "veteran", "tags": ["t"], "notes": None}),
+        VisitDataSchema: SERIALIZERS["visit"]({
+            **visit_data(new_id(), location={"lat": 30, "lng": 120.25, "accuracy_m": None}), "visited_at": now,
+            "author_id": 3, "area_id": 5, "status": "returned", "review_comment": "补照片"}),
+        DifficultyDataSchema: SERIALIZERS["difficulty"]({
+            **difficulty_data(new_id()), "follow_up_at": now, "due_date": today, "author_id": 3, "area_id": 5,
+            "status": "open", "assignee_id": None, "responsible_unit": "民政所", "resolved_at": None,
+            "created_at": now}),
+        FollowUpDataSchema: SERIALIZERS["followup"]({
+            "id": new_id(), "difficulty_id": new_id(), "author_id": 3, "at": now, "note": "回访", "status": None,
+            "next_follow_up_at": None}),
+    }
+    for schema_cls, data in rows.items():
+        dumped = schema_cls().dump(data)
+        assert dumped == data, schema_cls
+        assert all(type(dumped[k]) is type(v) for k, v in data.items()), schema_cls

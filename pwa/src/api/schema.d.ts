@@ -715,9 +715,10 @@ export interface components {
             assignee_id: number | null;
             author_id: number;
             author_name: string | null;
-            category: string;
+            /** @enum {string} */
+            category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
             /** Format: date-time */
-            created_at: string | null;
+            created_at: string;
             description: string;
             /** Format: date */
             due_date: string | null;
@@ -729,29 +730,34 @@ export interface components {
             /** Format: date-time */
             resolved_at: string | null;
             responsible_unit: string | null;
-            status: string;
-            urgency: string;
+            /** @enum {string} */
+            status: "open" | "in_progress" | "resolved";
+            /** @enum {string} */
+            urgency: "normal" | "urgent";
             visit_id: string | null;
         };
         ArchiveFollowUp: {
             /** Format: date-time */
-            at: string | null;
+            at: string;
             author_id: number;
             author_name: string | null;
             difficulty_id: string;
             id: string;
             /** Format: date-time */
             next_follow_up_at: string | null;
-            note: string | null;
-            status: string | null;
+            note: string;
+            /** @enum {string|null} */
+            status: "open" | "in_progress" | "resolved" | null;
         };
         ArchiveRecipient: {
             address: string | null;
             area_id: number;
-            category: string;
-            gender: string | null;
+            /** @enum {string} */
+            category: "martyr_family" | "duty_death_family" | "illness_death_family" | "disabled_veteran" | "demobilized" | "sick_returned" | "war_or_test_veteran" | "active_family" | "retired_cadre" | "veteran" | "other";
+            /** @enum {string|null} */
+            gender: "male" | "female" | null;
             id: string;
-            /** @description masked: 330102********1234 */
+            /** @description 18 characters (GB 11643); pulls send it masked (330102********1234), and a masked number sent back is ignored */
             id_number: string | null;
             name: string;
             notes: string | null;
@@ -764,11 +770,12 @@ export interface components {
             area_id: number;
             author_id: number;
             author_name: string | null;
-            cash_cents: number | null;
+            cash_cents: number;
             gifts: string | null;
             id: string;
-            kind: string;
-            location: (Record<string, never> | null) | components["schemas"]["Location"];
+            /** @enum {string} */
+            kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
+            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -780,7 +787,7 @@ export interface components {
             /** @enum {string} */
             status: "submitted" | "returned" | "approved";
             /** Format: date-time */
-            visited_at: string | null;
+            visited_at: string;
         };
         Area: {
             code: string;
@@ -850,9 +857,10 @@ export interface components {
             assignee_id: number | null;
             assignee_name: string | null;
             author_id: number;
-            category: string;
+            /** @enum {string} */
+            category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
             /** Format: date-time */
-            created_at: string | null;
+            created_at: string;
             description: string;
             /** Format: date */
             due_date: string | null;
@@ -865,8 +873,10 @@ export interface components {
             /** Format: date-time */
             resolved_at: string | null;
             responsible_unit: string | null;
-            status: string;
-            urgency: string;
+            /** @enum {string} */
+            status: "open" | "in_progress" | "resolved";
+            /** @enum {string} */
+            urgency: "normal" | "urgent";
             version: number;
             village_name: string;
             visit_id: string | null;
@@ -881,11 +891,11 @@ export interface components {
             area_id: number;
             categories: string[];
             /** Format: date */
-            ends_on: string | null;
+            ends_on: string;
             id: string;
             name: string;
             /** Format: date */
-            starts_on: string | null;
+            starts_on: string;
         };
         CampaignCreate: {
             /** @default null */
@@ -901,11 +911,11 @@ export interface components {
             area_id: number;
             categories: string[];
             /** Format: date */
-            ends_on: string | null;
+            ends_on: string;
             id: string;
             name: string;
             /** Format: date */
-            starts_on: string | null;
+            starts_on: string;
         };
         CampaignList: {
             items: components["schemas"]["Campaign"][];
@@ -962,13 +972,38 @@ export interface components {
             targets: number;
             visited: number;
         };
+        DifficultyCreate: {
+            /** @enum {string} */
+            category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
+            description: string;
+            /**
+             * Format: date
+             * @default null
+             */
+            due_date: string | null;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            follow_up_at: string | null;
+            id: string;
+            recipient_id: string;
+            /**
+             * @default normal
+             * @enum {string}
+             */
+            urgency: "normal" | "urgent";
+            /** @default null */
+            visit_id: string | null;
+        };
         DifficultyData: {
             area_id: number;
             assignee_id: number | null;
             author_id: number;
-            category: string;
+            /** @enum {string} */
+            category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
             /** Format: date-time */
-            created_at: string | null;
+            created_at: string;
             description: string;
             /** Format: date */
             due_date: string | null;
@@ -979,8 +1014,10 @@ export interface components {
             /** Format: date-time */
             resolved_at: string | null;
             responsible_unit: string | null;
-            status: string;
-            urgency: string;
+            /** @enum {string} */
+            status: "open" | "in_progress" | "resolved";
+            /** @enum {string} */
+            urgency: "normal" | "urgent";
             visit_id: string | null;
         };
         DifficultyDetail: {
@@ -988,9 +1025,10 @@ export interface components {
             assignee_id: number | null;
             assignee_name: string | null;
             author_id: number;
-            category: string;
+            /** @enum {string} */
+            category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
             /** Format: date-time */
-            created_at: string | null;
+            created_at: string;
             description: string;
             /** Format: date */
             due_date: string | null;
@@ -1003,8 +1041,10 @@ export interface components {
             /** Format: date-time */
             resolved_at: string | null;
             responsible_unit: string | null;
-            status: string;
-            urgency: string;
+            /** @enum {string} */
+            status: "open" | "in_progress" | "resolved";
+            /** @enum {string} */
+            urgency: "normal" | "urgent";
             version: number;
             village_name: string;
             visit_id: string | null;
@@ -1045,16 +1085,34 @@ export interface components {
         ErrorEnvelope: {
             error: components["schemas"]["Error"];
         };
+        FollowUpCreate: {
+            /** Format: date-time */
+            at: string;
+            difficulty_id: string;
+            id: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            next_follow_up_at: string | null;
+            note: string;
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            status: "open" | "in_progress" | "resolved" | null;
+        };
         FollowUpData: {
             /** Format: date-time */
-            at: string | null;
+            at: string;
             author_id: number;
             difficulty_id: string;
             id: string;
             /** Format: date-time */
             next_follow_up_at: string | null;
-            note: string | null;
-            status: string | null;
+            note: string;
+            /** @enum {string|null} */
+            status: "open" | "in_progress" | "resolved" | null;
         };
         Health: {
             status: string;
@@ -1086,7 +1144,13 @@ export interface components {
             unread?: number;
         };
         Location: {
-            accuracy_m?: number | null;
+            /** @default null */
+            accuracy_m: number | null;
+            lat: number;
+            lng: number;
+        };
+        LocationData: {
+            accuracy_m: number | null;
             lat: number;
             lng: number;
         };
@@ -1101,11 +1165,13 @@ export interface components {
             base_version: number | null;
             /** @default null */
             client_time: unknown;
+            /** @description `.create`: the whole record; `.update`: its id and the fields it changes. Checked by the op's schema: the component x-data-by-op names */
             data: {
                 [key: string]: unknown;
             };
             id: string;
-            op: string;
+            /** @enum {string} */
+            op: "recipient.create" | "recipient.update" | "visit.create" | "visit.update" | "difficulty.create" | "followup.create";
         };
         MutationResult: {
             /** @description applied, duplicate, conflict */
@@ -1174,18 +1240,59 @@ export interface components {
             cursor: number;
             results: components["schemas"]["MutationResult"][];
         };
+        RecipientCreate: {
+            /** @default null */
+            address: string | null;
+            area_id: number;
+            /** @enum {string} */
+            category: "martyr_family" | "duty_death_family" | "illness_death_family" | "disabled_veteran" | "demobilized" | "sick_returned" | "war_or_test_veteran" | "active_family" | "retired_cadre" | "veteran" | "other";
+            /**
+             * @default null
+             * @enum {string|null}
+             */
+            gender: "male" | "female" | null;
+            id: string;
+            /**
+             * @description 18 characters (GB 11643); pulls send it masked (330102********1234), and a masked number sent back is ignored
+             * @default null
+             */
+            id_number: string | null;
+            name: string;
+            /** @default null */
+            notes: string | null;
+            /** @default null */
+            phone: string | null;
+            tags?: string[];
+        };
         RecipientData: {
             address: string | null;
             area_id: number;
-            category: string;
-            gender: string | null;
+            /** @enum {string} */
+            category: "martyr_family" | "duty_death_family" | "illness_death_family" | "disabled_veteran" | "demobilized" | "sick_returned" | "war_or_test_veteran" | "active_family" | "retired_cadre" | "veteran" | "other";
+            /** @enum {string|null} */
+            gender: "male" | "female" | null;
             id: string;
-            /** @description masked: 330102********1234 */
+            /** @description 18 characters (GB 11643); pulls send it masked (330102********1234), and a masked number sent back is ignored */
             id_number: string | null;
             name: string;
             notes: string | null;
             phone: string | null;
             tags: string[];
+        };
+        RecipientPatch: {
+            address?: string | null;
+            area_id?: number;
+            /** @enum {string} */
+            category?: "martyr_family" | "duty_death_family" | "illness_death_family" | "disabled_veteran" | "demobilized" | "sick_returned" | "war_or_test_veteran" | "active_family" | "retired_cadre" | "veteran" | "other";
+            /** @enum {string|null} */
+            gender?: "male" | "female" | null;
+            id: string;
+            /** @description 18 characters (GB 11643); pulls send it masked (330102********1234), and a masked number sent back is ignored */
+            id_number?: string | null;
+            name?: string;
+            notes?: string | null;
+            phone?: string | null;
+            tags?: string[];
         };
         Review: {
             /** @default null */
@@ -1275,14 +1382,40 @@ export interface components {
             /** @description base64url applicationServerKey */
             public_key: string;
         };
+        VisitCreate: {
+            /** @default 0 */
+            cash_cents: number;
+            /** @default null */
+            gifts: string | null;
+            id: string;
+            /** @enum {string} */
+            kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
+            /** @default null */
+            location: components["schemas"]["Location"] | (Record<string, never> | null);
+            /** @default null */
+            no_signature_reason: string | null;
+            /** @default null */
+            notes: string | null;
+            /** @default null */
+            occasion: string | null;
+            /** @default null */
+            participants: string | null;
+            photos?: string[];
+            recipient_id: string;
+            /** @default null */
+            signature: string | null;
+            /** Format: date-time */
+            visited_at: string;
+        };
         VisitData: {
             area_id: number;
             author_id: number;
-            cash_cents: number | null;
+            cash_cents: number;
             gifts: string | null;
             id: string;
-            kind: string;
-            location: (Record<string, never> | null) | components["schemas"]["Location"];
+            /** @enum {string} */
+            kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
+            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -1294,18 +1427,19 @@ export interface components {
             /** @enum {string} */
             status: "submitted" | "returned" | "approved";
             /** Format: date-time */
-            visited_at: string | null;
+            visited_at: string;
         };
         VisitDetail: {
             area_id: number;
             author_id: number;
             author_name: string | null;
-            cash_cents: number | null;
+            cash_cents: number;
             difficulties: components["schemas"]["DifficultyData"][];
             gifts: string | null;
             id: string;
-            kind: string;
-            location: (Record<string, never> | null) | components["schemas"]["Location"];
+            /** @enum {string} */
+            kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
+            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -1323,17 +1457,18 @@ export interface components {
             version: number;
             village_name: string | null;
             /** Format: date-time */
-            visited_at: string | null;
+            visited_at: string;
         };
         VisitListItem: {
             area_id: number;
             author_id: number;
             author_name: string;
-            cash_cents: number | null;
+            cash_cents: number;
             gifts: string | null;
             id: string;
-            kind: string;
-            location: (Record<string, never> | null) | components["schemas"]["Location"];
+            /** @enum {string} */
+            kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
+            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -1349,13 +1484,30 @@ export interface components {
             version: number;
             village_name: string;
             /** Format: date-time */
-            visited_at: string | null;
+            visited_at: string;
         };
         VisitPage: {
             items: components["schemas"]["VisitListItem"][];
             page: number;
             per_page: number;
             total: number;
+        };
+        VisitPatch: {
+            cash_cents?: number;
+            gifts?: string | null;
+            id: string;
+            /** @enum {string} */
+            kind?: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
+            location?: (Record<string, never> | null) | components["schemas"]["Location"];
+            no_signature_reason?: string | null;
+            notes?: string | null;
+            occasion?: string | null;
+            participants?: string | null;
+            photos?: string[];
+            recipient_id?: string;
+            signature?: string | null;
+            /** Format: date-time */
+            visited_at?: string;
         };
         WeekVisits: {
             visits: number;

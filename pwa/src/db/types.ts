@@ -1,6 +1,10 @@
 /** Record shapes shared by the local database, the sync engine and the views (snake_case, as the server). */
+import type { components } from '../api/schema'
 
-export type EntityType = 'area' | 'user' | 'recipient' | 'visit' | 'difficulty' | 'followup' | 'campaign'
+/** The server's shapes, generated from its OpenAPI document (`make api-types`): never re-typed here. */
+type Schemas = components['schemas']
+
+export type EntityType = Schemas['Entity']['type']
 
 /** Every replicated row carries the server's version (0 while it only exists on the device). */
 export interface Versioned {
@@ -8,105 +12,43 @@ export interface Versioned {
   _version: number
 }
 
-export type AreaId = number | string
+/**
+ * The fields the server owns in a record: answered in its pulled `data` (`…Data`), never read from the
+ * device (absent from the op's `…Create`): author, village of a visit, review, status, assignment.
+ */
+export type ServerOwned<Data, Create> = Exclude<keyof Data, keyof Create>
 
-export interface Area extends Versioned {
-  id: AreaId
-  code: string
-  name: string
-  level: 'county' | 'township' | 'village'
-  parent_id: AreaId | null
-}
+/**
+ * A record as the device keeps it: its pulled `data` plus `_version`; one made on this device has not got
+ * the server-owned fields until its first sync, so those are optional.
+ */
+export type Replica<Data, Create = Data> = Omit<Data, ServerOwned<Data, Create>> &
+  Partial<Pick<Data, ServerOwned<Data, Create>>> & { _version: number }
 
-export interface UserRow extends Versioned {
-  display_name: string
-}
+export type AreaId = Schemas['AreaData']['id']
 
-export interface Recipient extends Versioned {
-  id: string
-  name: string
-  gender: 'male' | 'female' | null
-  id_number: string | null
-  phone: string | null
-  address: string | null
-  area_id: AreaId
-  category: string
-  tags: string[]
-  notes: string | null
-}
+export type Area = Replica<Schemas['AreaData']>
 
-export interface GeoPoint {
-  lat: number
-  lng: number
-  accuracy_m: number | null
-}
+export type UserRow = Replica<Schemas['UserData']>
 
-export interface Visit extends Versioned {
-  id: string
-  recipient_id: string
-  visited_at: string
-  kind: string
-  occasion: string | null
-  participants: string | null
-  gifts: string | null
-  cash_cents: number
-  notes: string | null
-  location: GeoPoint | null
-  photos: string[]
-  signature: string | null
-  no_signature_reason: string | null
-  author_id?: string | number
-  status?: 'submitted' | 'returned' | 'approved'
-  review_comment?: string | null
-}
+export type Recipient = Replica<Schemas['RecipientData'], Schemas['RecipientCreate']>
 
-export interface Difficulty extends Versioned {
-  id: string
-  recipient_id: string
-  visit_id: string | null
-  category: string
-  description: string
-  urgency: 'normal' | 'urgent'
-  follow_up_at: string | null
-  due_date: string | null
-  status: 'open' | 'in_progress' | 'resolved'
-  assignee_id?: string | number | null
-  responsible_unit?: string | null
-}
+export type GeoPoint = Schemas['LocationData']
 
-export interface FollowUp extends Versioned {
-  id: string
-  difficulty_id: string
-  at: string
-  note: string
-  status: 'open' | 'in_progress' | 'resolved' | null
-  next_follow_up_at: string | null
-  author_id?: string | number
-}
+export type Visit = Replica<Schemas['VisitData'], Schemas['VisitCreate']>
 
-export interface Campaign extends Versioned {
-  name: string
-  starts_on: string
-  ends_on: string
-  categories: string[]
-  area_id: AreaId | null
-}
+export type Difficulty = Replica<Schemas['DifficultyData'], Schemas['DifficultyCreate']>
 
-export type Op =
-  | 'recipient.create'
-  | 'recipient.update'
-  | 'visit.create'
-  | 'visit.update'
-  | 'difficulty.create'
-  | 'followup.create'
+export type FollowUp = Replica<Schemas['FollowUpData'], Schemas['FollowUpCreate']>
+
+export type Campaign = Replica<Schemas['CampaignData']>
+
+export type Op = Schemas['Mutation']['op']
 
 export type MutationState = 'pending' | 'rejected' | 'conflict'
 
-export interface ApiErrorBody {
-  code: string
-  message?: string
-  fields?: Record<string, unknown>
-}
+/** An error the server answered (`Error`), or one the device made (`{ code }`: the message is optional). */
+export type ApiErrorBody = Omit<Schemas['Error'], 'message'> & Partial<Pick<Schemas['Error'], 'message'>>
 
 /** One queued change, keyed by its own UUID and owned by the user who made it. */
 export interface Mutation {
@@ -146,13 +88,8 @@ export interface Draft {
   updated_at: string
 }
 
-export interface Change {
-  type: EntityType
-  id: string
-  version: number
-  deleted: boolean
-  data: Record<string, unknown>
-}
+/** A pull change, and a push result's entity: a record's current version, or its tombstone (`data` null). */
+export type Change = Schemas['Entity']
 
 export interface SessionUser {
   id: string | number

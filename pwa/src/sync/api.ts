@@ -1,29 +1,20 @@
 /** The field app's endpoints (sync, session, attachments, inbox, push) on the request core. No Vue here. */
 import { createHttp, type CsrfTokenSource } from '../lib/http'
-import type { ApiErrorBody, Change, SessionUser } from '../db/types'
+import type { components } from '../api/schema'
+import type { SessionUser } from '../db/types'
 
 export { ApiError } from '../lib/http'
 
-export interface PushMutation {
-  id: string
-  op: string
-  data: Record<string, unknown>
-  base_version: number | null
-  client_time: string
-}
+type Schemas = components['schemas']
 
-export interface PushResult {
-  id: string
-  status: 'applied' | 'duplicate' | 'conflict' | 'rejected'
-  entity?: Change
-  error?: ApiErrorBody
-}
+/** One mutation as a device sends it (its `data`: the op's …Create or …Patch component). */
+export type PushMutation = Schemas['Mutation']
 
-export interface PullPage {
-  changes: Change[]
-  cursor: number
-  has_more: boolean
-}
+export type PushResult = Schemas['MutationResult']
+
+export type PushAnswer = Schemas['PushResponse']
+
+export type PullPage = Schemas['PullResponse']
 
 export interface LoginAnswer {
   user: SessionUser
@@ -57,7 +48,7 @@ export interface Api {
   login(username: string, password: string): Promise<LoginAnswer>
   me(): Promise<LoginAnswer>
   logout(): Promise<void>
-  push(deviceId: string, mutations: PushMutation[]): Promise<{ results: PushResult[]; cursor: number }>
+  push(deviceId: string, mutations: PushMutation[]): Promise<PushAnswer>
   pull(cursor: number, limit: number): Promise<PullPage>
   putAttachment(sha256: string, blob: Blob): Promise<number>
   inbox(): Promise<InboxAnswer>
@@ -86,7 +77,7 @@ export function createApi(opts: ApiOptions): Api {
       await json('POST', '/api/auth/logout', {})
     },
     push: (deviceId, mutations) =>
-      json<{ results: PushResult[]; cursor: number }>('POST', '/api/sync/push', { device_id: deviceId, mutations }),
+      json<PushAnswer>('POST', '/api/sync/push', { device_id: deviceId, mutations }),
     pull: (cursor, limit) => json<PullPage>('GET', `/api/sync/pull?cursor=${cursor}&limit=${limit}`),
     // Photos and signatures go as their raw bytes; a blob without a type is a compressed photo (JPEG).
     async putAttachment(sha256, blob) {
