@@ -1,6 +1,6 @@
 /** The office console's endpoints (visits, review, difficulties, campaigns, coverage, areas) on the request core. No Vue here. */
 import { createClient } from '../api/client'
-import type { FormQuery, QueryParams, Schemas } from '../api/types'
+import type { FormQuery, JsonAnswer, JsonBody, QueryParams } from '../api/types'
 import { getSession } from '../db/meta'
 import { createHttp } from '../lib/http'
 
@@ -18,25 +18,32 @@ const http = createHttp({
 })
 const api = createClient(http)
 
-/* The wire shapes, by the names the views use: each is the server's OpenAPI document's (src/api/schema.d.ts). */
-export type Area = Schemas['Area']
+/*
+ * The wire shapes, by the names the views use: each is what its endpoint answers or takes in the server's OpenAPI
+ * document (src/api/schema.d.ts), picked by path rather than by schema name, so it follows the endpoint.
+ */
+export type Area = JsonAnswer<'/api/areas', 'get'>['items'][number]
 /** The levels an area is created at (Area.level is any string in the document). */
-export type AreaLevel = Schemas['AreaCreate']['level']
-export type Colleague = Schemas['Colleague']
-export type VisitStatus = Schemas['VisitData']['status']
+export type AreaLevel = JsonBody<'/api/admin/areas', 'post'>['level']
+/** A user in the caller's scope, for the assignee and author pickers. */
+export type Colleague = JsonAnswer<'/api/users', 'get'>['items'][number]
 /** A row of the visits list: the visit and the names of its recipient, author, village and township. */
-export type OfficeVisit = Schemas['VisitListItem']
-export type OfficeRecipient = Schemas['RecipientData']
+export type OfficeVisit = JsonAnswer<'/api/visits', 'get'>['items'][number]
+export type VisitStatus = OfficeVisit['status']
+/** A visit with its recipient (ID number masked), names and the difficulties found on it. */
+export type VisitDetail = JsonAnswer<'/api/visits/{visit_id}', 'get'>
+export type OfficeRecipient = VisitDetail['recipient']
 /** A row of the difficulties board. */
-export type Difficulty = Schemas['BoardItem']
-export type FollowUp = Schemas['FollowUpData']
-export type VisitDetail = Schemas['VisitDetail']
-export type DifficultyDetail = Schemas['DifficultyDetail']
-export type Campaign = Schemas['Campaign']
-export type CoverageRow = Schemas['CoverageVillage']
-export type Coverage = Schemas['Coverage']
-export type DifficultyPatch = Schemas['DifficultyPatch']
-export type CampaignCreate = Schemas['CampaignCreate']
+export type Difficulty = JsonAnswer<'/api/difficulties', 'get'>['items'][number]
+/** A difficulty with its follow-ups. */
+export type DifficultyDetail = JsonAnswer<'/api/difficulties/{difficulty_id}', 'get'>
+export type FollowUp = DifficultyDetail['follow_ups'][number]
+export type DifficultyPatch = JsonBody<'/api/difficulties/{difficulty_id}', 'patch'>
+export type Campaign = JsonAnswer<'/api/campaigns', 'get'>['items'][number]
+export type CampaignCreate = JsonBody<'/api/campaigns', 'post'>
+export type Coverage = JsonAnswer<'/api/campaigns/{campaign_id}/coverage', 'get'>
+export type CoverageRow = Coverage['townships'][number]['villages'][number]
+export type ReviewDecision = JsonBody<'/api/visits/{visit_id}/review', 'post'>['decision']
 
 /** The visits list's filters as the page holds them (null or '' = not chosen). */
 export type VisitFilters = FormQuery<QueryParams<'/api/visits', 'get'>>
@@ -48,7 +55,7 @@ export const officeApi = {
   colleagues: (query: FormQuery<QueryParams<'/api/users', 'get'>> = {}) => api.get('/api/users', { query }),
   visits: (query: VisitFilters) => api.get('/api/visits', { query }),
   visit: (id: string) => api.get('/api/visits/{visit_id}', { path: { visit_id: id } }),
-  review: (id: string, decision: Schemas['Review']['decision'], comment: string | null) =>
+  review: (id: string, decision: ReviewDecision, comment: string | null) =>
     api.post('/api/visits/{visit_id}/review', { path: { visit_id: id }, body: { decision, comment } }),
   revealIdNumber: (recipientId: string) =>
     api.get('/api/recipients/{recipient_id}/id-number', { path: { recipient_id: recipientId } }),

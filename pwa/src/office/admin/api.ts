@@ -1,20 +1,25 @@
 /** The admin pages' endpoints (import, report, accounts, areas, audit, own password) on the request core. No Vue here. */
 import { createClient } from '../../api/client'
-import type { FormQuery, QueryParams, Schemas } from '../../api/types'
+import type { FormQuery, JsonAnswer, JsonBody, QueryParams } from '../../api/types'
 import { getSession } from '../../db/meta'
 import { createHttp, type CsrfTokenSource } from '../../lib/http'
 
-export type Role = Schemas['UserCreate']['role']
+export type Role = UserCreate['role']
 export const ROLES: Role[] = ['staff', 'reviewer', 'admin']
 
-/* The wire shapes, by the names the pages use: each is the server's OpenAPI document's (src/api/schema.d.ts). */
-export type ImportRow = Schemas['ImportRow']
-export type ImportAnswer = Schemas['ImportResult']
-export type AdminUser = Schemas['User']
-export type UserCreate = Schemas['UserCreate']
-export type UserUpdate = Schemas['UserUpdate']
-export type AuditRow = Schemas['AuditEntry']
-export type AreaImportResult = Schemas['AreaImportResult']
+/*
+ * The wire shapes, by the names the pages use: each is what its endpoint answers or takes in the server's OpenAPI
+ * document (src/api/schema.d.ts), picked by path rather than by schema name, so it follows the endpoint.
+ */
+/** The roster import's answer, and one row of it. */
+export type ImportAnswer = JsonAnswer<'/api/recipients/import', 'post'>
+export type ImportRow = ImportAnswer['rows'][number]
+/** An account as the admin pages show it. */
+export type AdminUser = JsonAnswer<'/api/admin/users', 'get'>['items'][number]
+export type UserCreate = JsonBody<'/api/admin/users', 'post'>
+export type UserUpdate = JsonBody<'/api/admin/users/{user_id}', 'patch'>
+export type AreaCreate = JsonBody<'/api/admin/areas', 'post'>
+export type AuditRow = JsonAnswer<'/api/admin/audit', 'get'>['items'][number]
 
 /** The accounts list's filters as the page holds them (null or '' = not chosen). */
 export type UserFilters = FormQuery<QueryParams<'/api/admin/users', 'get'>>
@@ -93,7 +98,7 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
       api.post('/api/admin/users/{user_id}/reset-password', { path: { user_id: id }, body: { password } }),
     revokeSessions: (id: number) => api.post('/api/admin/users/{user_id}/revoke-sessions', { path: { user_id: id } }),
 
-    createArea: (body: Schemas['AreaCreate']) => api.post('/api/admin/areas', { body }),
+    createArea: (body: AreaCreate) => api.post('/api/admin/areas', { body }),
     importAreas: (file: File) => api.post('/api/admin/areas/import', { body: upload(file, file.name) }),
 
     listAudit: (query: AuditFilters) => api.get('/api/admin/audit', { query }),
