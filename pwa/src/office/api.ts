@@ -1,6 +1,8 @@
 /** The office console's endpoints (visits, review, difficulties, campaigns, coverage, areas) on the request core. No Vue here. */
+import { createClient } from '../api/client'
+import type { FormQuery, JsonAnswer, JsonBody, QueryParams } from '../api/types'
 import { getSession } from '../db/meta'
-import { createHttp, queryString, type Query } from '../lib/http'
+import { createHttp } from '../lib/http'
 
 const unauthorizedListeners = new Set<() => void>()
 /** Called when an office request answers 401 (the layout sends the user to log in again). */
@@ -14,190 +16,58 @@ const http = createHttp({
   getCsrfToken: async () => (await getSession())?.csrf_token,
   onUnauthorized: () => unauthorizedListeners.forEach((fn) => fn()),
 })
-const request = http.json
+const api = createClient(http)
 
-export interface Page<T> {
-  items: T[]
-  total: number
-  page: number
-  per_page: number
-}
+/*
+ * The wire shapes, by the names the views use: each is what its endpoint answers or takes in the server's OpenAPI
+ * document (src/api/schema.d.ts), picked by path rather than by schema name, so it follows the endpoint.
+ */
+export type Area = JsonAnswer<'/api/areas', 'get'>['items'][number]
+/** The levels an area is created at (Area.level is any string in the document). */
+export type AreaLevel = JsonBody<'/api/admin/areas', 'post'>['level']
+/** A user in the caller's scope, for the assignee and author pickers. */
+export type Colleague = JsonAnswer<'/api/users', 'get'>['items'][number]
+/** A row of the visits list: the visit and the names of its recipient, author, village and township. */
+export type OfficeVisit = JsonAnswer<'/api/visits', 'get'>['items'][number]
+export type VisitStatus = OfficeVisit['status']
+/** A visit with its recipient (ID number masked), names and the difficulties found on it. */
+export type VisitDetail = JsonAnswer<'/api/visits/{visit_id}', 'get'>
+export type OfficeRecipient = VisitDetail['recipient']
+/** A row of the difficulties board. */
+export type Difficulty = JsonAnswer<'/api/difficulties', 'get'>['items'][number]
+/** A difficulty with its follow-ups. */
+export type DifficultyDetail = JsonAnswer<'/api/difficulties/{difficulty_id}', 'get'>
+export type FollowUp = DifficultyDetail['follow_ups'][number]
+export type DifficultyPatch = JsonBody<'/api/difficulties/{difficulty_id}', 'patch'>
+export type Campaign = JsonAnswer<'/api/campaigns', 'get'>['items'][number]
+export type CampaignCreate = JsonBody<'/api/campaigns', 'post'>
+export type Coverage = JsonAnswer<'/api/campaigns/{campaign_id}/coverage', 'get'>
+export type CoverageRow = Coverage['townships'][number]['villages'][number]
+export type ReviewDecision = JsonBody<'/api/visits/{visit_id}/review', 'post'>['decision']
 
-export interface Area {
-  id: number
-  code: string
-  name: string
-  level: 'county' | 'township' | 'village' | string
-  parent_id: number | null
-}
-
-export interface Colleague {
-  id: number
-  display_name: string
-  role: 'staff' | 'reviewer' | 'admin'
-  area_id: number
-  area_name: string | null
-}
-
-export type VisitStatus = 'submitted' | 'returned' | 'approved'
-
-export interface OfficeVisit {
-  id: string
-  recipient_id: string
-  author_id: number
-  area_id: number
-  visited_at: string
-  kind: string
-  occasion: string | null
-  participants: string | null
-  gifts: string | null
-  cash_cents: number | null
-  notes: string | null
-  location: { lat: number; lng: number; accuracy_m?: number | null } | null
-  photos: string[]
-  signature: string | null
-  no_signature_reason: string | null
-  status: VisitStatus
-  review_comment: string | null
-  version: number
-  recipient_name?: string
-  author_name?: string | null
-  village_name?: string | null
-  township_name?: string | null
-}
-
-export interface OfficeRecipient {
-  id: string
-  name: string
-  gender: string | null
-  id_number: string | null
-  phone: string | null
-  address: string | null
-  area_id: number
-  category: string
-  tags: string[]
-  notes: string | null
-}
-
-export interface Difficulty {
-  id: string
-  recipient_id: string
-  visit_id: string | null
-  author_id: number
-  area_id: number
-  category: string
-  description: string
-  urgency: 'normal' | 'urgent'
-  status: 'open' | 'in_progress' | 'resolved'
-  assignee_id: number | null
-  responsible_unit: string | null
-  due_date: string | null
-  follow_up_at: string | null
-  resolved_at: string | null
-  created_at: string | null
-  version: number
-  recipient_name?: string
-  village_name?: string
-  assignee_name?: string | null
-  overdue?: boolean
-}
-
-export interface FollowUp {
-  id: string
-  difficulty_id: string
-  author_id: number
-  at: string
-  note: string | null
-  status: string | null
-  next_follow_up_at: string | null
-}
-
-export interface VisitDetail extends OfficeVisit {
-  reviewed_at: string | null
-  recipient: OfficeRecipient
-  difficulties: Difficulty[]
-}
-
-export interface DifficultyDetail extends Difficulty {
-  follow_ups: FollowUp[]
-}
-
-export interface Campaign {
-  id: string
-  name: string
-  starts_on: string
-  ends_on: string
-  categories: string[]
-  area_id: number
-}
-
-export interface CoverageRow {
-  id: number
-  name: string
-  targets: number
-  visited: number
-  rate: number | null
-}
-
-export interface Coverage {
-  campaign: Omit<Campaign, 'area_id'>
-  totals: { targets: number; visited: number; rate: number | null }
-  townships: (CoverageRow & { villages: CoverageRow[] })[]
-  not_visited: { id: string; name: string; area_id: number; village_name: string }[]
-  visits_per_week: { week: string; visits: number }[]
-  difficulties: { opened: number; resolved: number; mean_days_to_resolve: number | null }
-}
-
-export interface VisitFilters extends Query {
-  area?: number | null
-  from?: string
-  to?: string
-  kind?: string
-  status?: string
-  q?: string
-  author_id?: number | null
-  recipient_id?: string
-  page?: number
-  per_page?: number
-}
-
-export interface BoardFilters extends Query {
-  status?: string
-  overdue?: boolean
-  area?: number | null
-  category?: string
-  urgency?: string
-  assignee_id?: number | null
-  page?: number
-  per_page?: number
-}
-
-export interface DifficultyPatch {
-  assignee_id?: number | null
-  responsible_unit?: string | null
-  due_date?: string | null
-  status?: Difficulty['status']
-  version?: number
-}
+/** The visits list's filters as the page holds them (null or '' = not chosen). */
+export type VisitFilters = FormQuery<QueryParams<'/api/visits', 'get'>>
+/** The board's filters as the page holds them (null or '' = not chosen). */
+export type BoardFilters = FormQuery<QueryParams<'/api/difficulties', 'get'>>
 
 export const officeApi = {
-  areas: () => request<{ items: Area[] }>('GET', '/api/areas'),
-  colleagues: (q: Query = {}) => request<{ items: Colleague[] }>('GET', `/api/users${queryString(q)}`),
-  visits: (f: VisitFilters) => request<Page<OfficeVisit>>('GET', `/api/visits${queryString(f)}`),
-  visit: (id: string) => request<VisitDetail>('GET', `/api/visits/${encodeURIComponent(id)}`),
-  review: (id: string, decision: 'approve' | 'return', comment: string | null) =>
-    request<unknown>('POST', `/api/visits/${encodeURIComponent(id)}/review`, { decision, comment }),
+  areas: () => api.get('/api/areas'),
+  colleagues: (query: FormQuery<QueryParams<'/api/users', 'get'>> = {}) => api.get('/api/users', { query }),
+  visits: (query: VisitFilters) => api.get('/api/visits', { query }),
+  visit: (id: string) => api.get('/api/visits/{visit_id}', { path: { visit_id: id } }),
+  review: (id: string, decision: ReviewDecision, comment: string | null) =>
+    api.post('/api/visits/{visit_id}/review', { path: { visit_id: id }, body: { decision, comment } }),
   revealIdNumber: (recipientId: string) =>
-    request<{ id_number: string }>('GET', `/api/recipients/${encodeURIComponent(recipientId)}/id-number`),
-  difficulties: (f: BoardFilters) => request<Page<Difficulty>>('GET', `/api/difficulties${queryString(f)}`),
-  difficulty: (id: string) => request<DifficultyDetail>('GET', `/api/difficulties/${encodeURIComponent(id)}`),
+    api.get('/api/recipients/{recipient_id}/id-number', { path: { recipient_id: recipientId } }),
+  difficulties: (query: BoardFilters) => api.get('/api/difficulties', { query }),
+  difficulty: (id: string) => api.get('/api/difficulties/{difficulty_id}', { path: { difficulty_id: id } }),
   patchDifficulty: (id: string, patch: DifficultyPatch) =>
-    request<DifficultyDetail>('PATCH', `/api/difficulties/${encodeURIComponent(id)}`, patch),
-  campaigns: () => request<{ items: Campaign[] }>('GET', '/api/campaigns'),
-  createCampaign: (body: { name: string; starts_on: string; ends_on: string; categories: string[]; area_id?: number | null }) =>
-    request<Campaign>('POST', '/api/campaigns', body),
-  coverage: (id: string) => request<Coverage>('GET', `/api/campaigns/${encodeURIComponent(id)}/coverage`),
+    api.patch('/api/difficulties/{difficulty_id}', { path: { difficulty_id: id }, body: patch }),
+  campaigns: () => api.get('/api/campaigns'),
+  createCampaign: (body: CampaignCreate) => api.post('/api/campaigns', { body }),
+  coverage: (id: string) => api.get('/api/campaigns/{campaign_id}/coverage', { path: { campaign_id: id } }),
 }
 
-export const attachmentUrl = (sha: string) => `/api/attachments/${sha}`
-export const archiveUrl = (recipientId: string) => `/api/recipients/${encodeURIComponent(recipientId)}/archive.html`
+export const attachmentUrl = (sha: string) => api.url('/api/attachments/{sha256}', { path: { sha256: sha } })
+export const archiveUrl = (recipientId: string) =>
+  api.url('/api/recipients/{recipient_id}/archive.html', { path: { recipient_id: recipientId } })

@@ -1,5 +1,5 @@
 /** The area list as a tree: depth-first order with depths, for pickers and the collapsible tree. No Vue here. */
-import type { Area } from './api'
+import type { Area, AreaLevel } from './api'
 
 export interface AreaNode extends Area {
   depth: number
@@ -47,7 +47,7 @@ export function optionLabel(n: AreaNode): string {
 }
 
 /** The next level down; a new area under `parent` defaults to it. */
-export const CHILD_LEVEL: Record<string, string> = {
+export const CHILD_LEVEL: Record<string, AreaLevel | undefined> = {
   province: 'city', city: 'county', county: 'township', township: 'village',
 }
-export const LEVELS = ['province', 'city', 'county', 'township', 'village']
+export const LEVELS: AreaLevel[] = ['province', 'city', 'county', 'township', 'village']

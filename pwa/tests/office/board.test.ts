@@ -47,7 +47,7 @@ afterEach(() => {
 
 describe('difficulties board', () => {
   it('maps each tab to its query: a status, or overdue whatever the status', () => {
-    const f = { township: 2, category: 'medical', page: 1 }
+    const f = { township: 2, category: 'medical' as const, page: 1 }
     expect(boardQuery('open', f, 50)).toEqual({ status: 'open', area: 2, category: 'medical', page: 1, per_page: 50 })
     expect(boardQuery('overdue', f, 50)).toEqual({ overdue: true, area: 2, category: 'medical', page: 1, per_page: 50 })
     expect(boardQuery('resolved', f, 50)).toMatchObject({ status: 'resolved' })

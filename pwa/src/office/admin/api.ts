@@ -1,80 +1,30 @@
 /** The admin pages' endpoints (import, report, accounts, areas, audit, own password) on the request core. No Vue here. */
+import { createClient } from '../../api/client'
+import type { FormQuery, JsonAnswer, JsonBody, QueryParams } from '../../api/types'
 import { getSession } from '../../db/meta'
-import { createHttp, queryString, type CsrfTokenSource } from '../../lib/http'
-import type { Area } from '../api'
+import { createHttp, type CsrfTokenSource } from '../../lib/http'
 
-export type Role = 'staff' | 'reviewer' | 'admin'
+export type Role = UserCreate['role']
 export const ROLES: Role[] = ['staff', 'reviewer', 'admin']
 
-export interface ImportRow {
-  row: number
-  ok: boolean
-  action?: 'create' | 'update' | 'unchanged' | string
-  errors?: Record<string, string[]>
-}
+/*
+ * The wire shapes, by the names the pages use: each is what its endpoint answers or takes in the server's OpenAPI
+ * document (src/api/schema.d.ts), picked by path rather than by schema name, so it follows the endpoint.
+ */
+/** The roster import's answer, and one row of it. */
+export type ImportAnswer = JsonAnswer<'/api/recipients/import', 'post'>
+export type ImportRow = ImportAnswer['rows'][number]
+/** An account as the admin pages show it. */
+export type AdminUser = JsonAnswer<'/api/admin/users', 'get'>['items'][number]
+export type UserCreate = JsonBody<'/api/admin/users', 'post'>
+export type UserUpdate = JsonBody<'/api/admin/users/{user_id}', 'patch'>
+export type AreaCreate = JsonBody<'/api/admin/areas', 'post'>
+export type AuditRow = JsonAnswer<'/api/admin/audit', 'get'>['items'][number]
 
-export interface ImportAnswer {
-  dry_run: boolean
-  valid: number
-  invalid: number
-  created?: number
-  updated?: number
-  unchanged?: number
-  rows: ImportRow[]
-}
-
-export interface AdminUser {
-  id: number
-  username: string
-  display_name: string
-  role: Role
-  area_id: number
-  area_name: string | null
-  active: boolean
-  must_change_password: boolean
-  locked: boolean
-  created_at: string
-}
-
-export interface Page<T> {
-  items: T[]
-  total: number
-  page?: number
-  per_page?: number
-}
-
-export interface AuditRow {
-  id: number
-  at: string
-  user_id: number | null
-  username: string | null
-  display_name: string | null
-  action: string
-  entity_type: string | null
-  entity_id: string | null
-  device_id: string | null
-  ip: string | null
-  details: unknown
-}
-
-export interface UserFilters {
-  q?: string
-  role?: string
-  area?: number | string | null
-  active?: 'true' | 'false' | ''
-  page?: number
-}
-
-export interface AuditFilters {
-  user_id?: string | number | null
-  action?: string
-  entity_type?: string
-  entity_id?: string
-  device_id?: string
-  from?: string
-  to?: string
-  page?: number
-}
+/** The accounts list's filters as the page holds them (null or '' = not chosen). */
+export type UserFilters = FormQuery<QueryParams<'/api/admin/users', 'get'>>
+/** The audit log's filters as the page holds them (null or '' = not chosen). */
+export type AuditFilters = FormQuery<QueryParams<'/api/admin/audit', 'get'>>
 
 export interface AdminApiOptions {
   fetch?: typeof fetch
@@ -118,7 +68,8 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
     timeoutMs: opts.timeoutMs ?? 120_000,
     onUnauthorized: () => unauthorizedListeners.forEach((fn) => fn()),
   })
-  const { json, send } = http
+  const { send } = http
+  const api = createClient(http)
 
   async function download(path: string, fallbackName: string): Promise<Download> {
     const res = await send('GET', path, undefined, '*/*')
@@ -133,31 +84,27 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
   }
 
   return {
-    importTemplate: () => download('/api/recipients/import-template.xlsx', 'import-template.xlsx'),
+    importTemplate: () => download(api.url('/api/recipients/import-template.xlsx'), 'import-template.xlsx'),
     importRoster: (file: File, dryRun: boolean) =>
-      json<ImportAnswer>('POST', `/api/recipients/import${dryRun ? '?dry_run=1' : ''}`, upload(file, file.name)),
+      api.post('/api/recipients/import', { query: { dry_run: dryRun }, body: upload(file, file.name) }),
     weeklyReport: (from: string, to: string) =>
-      download(`/api/reports/weekly.xlsx${queryString({ from, to })}`, `weekly-${from}-${to}.xlsx`),
+      download(api.url('/api/reports/weekly.xlsx', { query: { from, to } }), `weekly-${from}-${to}.xlsx`),
 
-    listUsers: (f: UserFilters) => json<Page<AdminUser>>('GET', `/api/admin/users${queryString({ ...f })}`),
-    createUser: (body: { username: string; display_name: string; role: Role; area_id: number; password: string }) =>
-      json<AdminUser>('POST', '/api/admin/users', body),
-    updateUser: (id: number, patch: Partial<Pick<AdminUser, 'display_name' | 'role' | 'area_id' | 'active'>>) =>
-      json<AdminUser>('PATCH', `/api/admin/users/${id}`, patch),
+    listUsers: (query: UserFilters) => api.get('/api/admin/users', { query }),
+    createUser: (body: UserCreate) => api.post('/api/admin/users', { body }),
+    updateUser: (id: number, patch: UserUpdate) =>
+      api.patch('/api/admin/users/{user_id}', { path: { user_id: id }, body: patch }),
     resetPassword: (id: number, password: string) =>
-      json<AdminUser>('POST', `/api/admin/users/${id}/reset-password`, { password }),
-    revokeSessions: (id: number) => json<{ revoked: number }>('POST', `/api/admin/users/${id}/revoke-sessions`, {}),
+      api.post('/api/admin/users/{user_id}/reset-password', { path: { user_id: id }, body: { password } }),
+    revokeSessions: (id: number) => api.post('/api/admin/users/{user_id}/revoke-sessions', { path: { user_id: id } }),
 
-    createArea: (body: { code: string; name: string; level: string; parent_id: number | null }) =>
-      json<Area>('POST', '/api/admin/areas', body),
-    importAreas: (file: File) =>
-      json<{ created: number; errors: { row: number; errors: Record<string, string[]> }[] }>(
-        'POST', '/api/admin/areas/import', upload(file, file.name)),
+    createArea: (body: AreaCreate) => api.post('/api/admin/areas', { body }),
+    importAreas: (file: File) => api.post('/api/admin/areas/import', { body: upload(file, file.name) }),
 
-    listAudit: (f: AuditFilters) => json<Page<AuditRow>>('GET', `/api/admin/audit${queryString({ ...f })}`),
+    listAudit: (query: AuditFilters) => api.get('/api/admin/audit', { query }),
 
     changePassword: async (current_password: string, new_password: string) => {
-      await send('POST', '/api/auth/password', { current_password, new_password })
+      await api.post('/api/auth/password', { body: { current_password, new_password } })
     },
   }
 }
