@@ -88,3 +88,15 @@ class ErrorSchema(Schema):
 
 class ErrorEnvelopeSchema(Schema):
     error = fields.Nested(ErrorSchema, required=True)
+
+
+class WholeNested(fields.Nested):
+    """A nested object that is replaced as a whole: a patch that sends it sends all of it.
+
+    marshmallow hands a partial load down to nested schemas, so `visit.update` with `{"location": {"lat": 1}}`
+    would store a location without `lng`. Partial loading stops here.
+    """
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        return super()._deserialize(value, attr, data, partial=False, **kwargs)
+

@@ -24,7 +24,7 @@ from typing import Any
 from marshmallow import EXCLUDE, INCLUDE, RAISE, Schema, ValidationError, fields, missing
 from marshmallow.validate import Validator
 
-from .common import SHA256_RE, UUID_RE, Sha256, UtcDateTime, UuidString
+from .common import SHA256_RE, UUID_RE, Sha256, UtcDateTime, UuidString, WholeNested
 
 
 class _Unsure(Exception):
@@ -157,13 +157,13 @@ def _value_converter(field: fields.Field, partial: bool | None):
                 else:
                     out.append(inner(item))
             return out
-    elif kind is fields.Nested:
+    elif kind is fields.Nested or kind is WholeNested:
         if field.many or field.unknown is not None or field.only is not None or field.exclude:
             return None
         nested = field.schema
         if nested.many:
             return None
-        loader = compile_schema(nested, partial)
+        loader = compile_schema(nested, False if kind is WholeNested else partial)
         if loader is None:
             return None
         convert = loader

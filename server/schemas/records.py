@@ -20,7 +20,7 @@ from marshmallow import (
 from ..domain import difficulties, recipients, visits
 from ..domain.recipients import MAX_LENGTHS
 from ..domain.visits import cash_signature_errors  # noqa: F401  (its older import path)
-from .common import Sha256, UtcDateTime, UuidString, required_text, text
+from .common import Sha256, UtcDateTime, UuidString, WholeNested, required_text, text
 
 # Columns the server owns: a device echoing them back (it keeps the pulled record) is not an error.
 SERVER_FIELDS = frozenset({"author_id", "status", "review_comment", "reviewed_by", "reviewed_at", "version",
@@ -101,7 +101,7 @@ class VisitSchema(RecordSchema):
     gifts = text(255, load_default=None, allow_none=True)
     cash_cents = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, visits.CASH_CENTS_MAX))
     notes = text(4000, load_default=None, allow_none=True)
-    location = fields.Nested(LocationSchema, load_default=None, allow_none=True)
+    location = WholeNested(LocationSchema, load_default=None, allow_none=True)
     photos = fields.List(Sha256(), load_default=list, validate=validate.Length(max=visits.MAX_PHOTOS))
     signature = Sha256(load_default=None, allow_none=True)
     no_signature_reason = text(255, load_default=None, allow_none=True)

@@ -175,6 +175,17 @@ def test_update_with_base_version_ahead_of_the_server_answers_conflict(staff, ow
     assert result["status"] == "conflict"
 
 
+def test_update_replaces_a_location_whole_and_refuses_half_of_one(staff, own_recipient):
+    visit = create_visit(staff, own_recipient["id"])
+    [half] = staff.push(mutation("visit.update", {"id": visit["id"], "location": {"lat": 1.5}}, base_version=1))
+    assert half["status"] == "rejected"
+    assert "lng" in half["error"]["fields"]["location"]
+    moved = {"lat": 29.9, "lng": 119.8, "accuracy_m": 8}
+    [whole] = staff.push(mutation("visit.update", {"id": visit["id"], "location": moved}, base_version=1))
+    assert whole["status"] == "applied"
+    assert scalar(select(Visit.location).where(Visit.id == visit["id"])) == moved
+
+
 def test_update_without_base_version_is_rejected_on_field_base_version(staff, own_recipient):
     visit = create_visit(staff, own_recipient["id"])
     for op, entity_id in (("visit.update", visit["id"]), ("recipient.update", own_recipient["id"])):

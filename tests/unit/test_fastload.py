@@ -114,7 +114,7 @@ def valid_visit(**fields):
 @pytest.mark.parametrize("name,data", [
     ("visit", valid_visit()),
     ("visit", valid_visit(author_id=3, area_id=5, review_comment=None, version=2)),  # a pulled visit sent back
-    ("visit_patch", {"id": UUID, "notes": "改", "location": {"lat": 1.5}}),
+    ("visit_patch", {"id": UUID, "notes": "改", "location": {"lat": 1.5, "lng": 120}}),
     ("mutation", {"id": UUID, "op": "visit.create", "data": valid_visit(), "base_version": None,
                   "client_time": "2026-11-28T08:00:00.000Z"}),
     ("mutation", {"id": UUID, "op": "visit.update", "data": {}, "base_version": 3}),
@@ -145,6 +145,7 @@ def test_typical_records_take_the_compiled_path(name, data):
     ("recipient", {"id": UUID, "name": "王", "area_id": 5, "category": "veteran",
                    "id_number": "110101199003074515"}),
     ("mutation", ["not", "a", "dict"]),
+    ("visit_patch", {"id": UUID, "location": {"lat": 1.5}}),  # a location is replaced whole, never patched
 ])
 def test_errors_are_marshmallows_own(name, data):
     schema = SCHEMAS[name]
