@@ -35,6 +35,17 @@ def _record_data(self, field, **kwargs) -> dict:
                                         for s in RECORD_DATA.values()]}
 
 
+def _nullable_ref(self, field, ret, **kwargs) -> dict:
+    """A nullable nested object as `{allOf: [$ref], nullable: true}` rather than apispec's `anyOf` with an
+    untyped empty object, so a client's generated type reads `Location | null`."""
+    alternatives = ret.get("anyOf")
+    if (isinstance(alternatives, list) and len(alternatives) == 2
+            and alternatives[0] == {"type": "object", "nullable": True} and "$ref" in alternatives[1]):
+        del ret["anyOf"]
+        return {"allOf": [alternatives[1]], "nullable": True}
+    return {}
+
+
 def prepare_openapi(api) -> None:
     """Before the blueprints are documented: the security schemes and our own field types."""
     spec = api.spec
@@ -42,6 +53,7 @@ def prepare_openapi(api) -> None:
     spec.components.security_scheme("csrf", {"type": "apiKey", "in": "header", "name": "X-CSRF-Token"})
     api.ma_plugin.map_to_openapi_type(UtcDateTime, "string", "date-time")
     api.ma_plugin.converter.add_attribute_function(_record_data)
+    api.ma_plugin.converter.add_attribute_function(_nullable_ref)
     for schema in RECORD_DATA.values():
         spec.components.schema(_component(schema), schema=schema)
     # A push's items are checked one by one by the service (a bad one is answered `rejected`, not 422), so

@@ -26,7 +26,7 @@ class AuditEntrySchema(Schema):
     entity_id = fields.String(required=True, allow_none=True)
     device_id = fields.String(required=True, allow_none=True)
     ip = fields.String(required=True, allow_none=True)
-    details = fields.Raw(required=True, allow_none=True, metadata={"type": "object"})
+    details = fields.Raw(required=True, allow_none=True, metadata={"type": "object", "additionalProperties": True})
 
 
 class AuditPageSchema(PageSchema):

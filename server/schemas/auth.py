@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
+from ..models.users import ROLES
+
 
 class LoginSchema(Schema):
     username = fields.String(required=True, validate=validate.Length(min=1, max=64))
@@ -18,7 +20,7 @@ class SessionUserSchema(Schema):
     id = fields.Integer(required=True)
     username = fields.String(required=True)
     display_name = fields.String(required=True)
-    role = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
     area_id = fields.Integer(required=True)
     must_change_password = fields.Boolean(required=True, metadata={
         "description": "after an admin's reset or when the password expired: change it first"})

@@ -2,6 +2,7 @@
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from ..models.areas import LEVELS
 from .common import ErrorSchema, UtcDateTime, UuidString
 from .records import (
     OP_DATA,
@@ -59,7 +60,7 @@ class AreaDataSchema(Schema):
     id = _always(fields.Integer())
     code = _always(fields.String())
     name = _always(fields.String())
-    level = _always(fields.String())
+    level = _always(fields.String(validate=validate.OneOf(LEVELS)))
     parent_id = _always(fields.Integer(allow_none=True))
 
 

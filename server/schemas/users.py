@@ -52,7 +52,7 @@ class UserSchema(Schema):
     id = fields.Integer(required=True)
     username = fields.String(required=True)
     display_name = fields.String(required=True)
-    role = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
     area_id = fields.Integer(required=True)
     area_name = fields.String(required=True, allow_none=True)
     active = fields.Boolean(required=True)
@@ -81,7 +81,7 @@ class ColleagueQuerySchema(Schema):
 class ColleagueSchema(Schema):
     id = fields.Integer(required=True)
     display_name = fields.String(required=True)
-    role = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
     area_id = fields.Integer(required=True)
     area_name = fields.String(required=True, allow_none=True)
 

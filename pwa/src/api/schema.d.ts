@@ -775,7 +775,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
-            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
+            location: components["schemas"]["LocationData"] | null;
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -792,7 +792,8 @@ export interface components {
         Area: {
             code: string;
             id: number;
-            level: string;
+            /** @enum {string} */
+            level: "province" | "city" | "county" | "township" | "village";
             name: string;
             parent_id: number | null;
         };
@@ -814,7 +815,8 @@ export interface components {
         AreaData: {
             code: string;
             id: number;
-            level: string;
+            /** @enum {string} */
+            level: "province" | "city" | "county" | "township" | "village";
             name: string;
             parent_id: number | null;
         };
@@ -836,7 +838,9 @@ export interface components {
             action: string;
             /** Format: date-time */
             at: string;
-            details: Record<string, never> | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
             device_id: string | null;
             display_name: string | null;
             entity_id: string | null;
@@ -925,7 +929,8 @@ export interface components {
             area_name: string | null;
             display_name: string;
             id: number;
-            role: string;
+            /** @enum {string} */
+            role: "staff" | "reviewer" | "admin";
         };
         ColleagueList: {
             items: components["schemas"]["Colleague"][];
@@ -1326,7 +1331,8 @@ export interface components {
             id: number;
             /** @description after an admin's reset or when the password expired: change it first */
             must_change_password: boolean;
-            role: string;
+            /** @enum {string} */
+            role: "staff" | "reviewer" | "admin";
             username: string;
         };
         StoredAttachment: {
@@ -1350,7 +1356,8 @@ export interface components {
             id: number;
             locked: boolean;
             must_change_password: boolean;
-            role: string;
+            /** @enum {string} */
+            role: "staff" | "reviewer" | "admin";
             username: string;
         };
         UserCreate: {
@@ -1415,7 +1422,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
-            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
+            location: components["schemas"]["LocationData"] | null;
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -1439,7 +1446,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
-            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
+            location: components["schemas"]["LocationData"] | null;
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -1468,7 +1475,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
-            location: (Record<string, never> | null) | components["schemas"]["LocationData"];
+            location: components["schemas"]["LocationData"] | null;
             no_signature_reason: string | null;
             notes: string | null;
             occasion: string | null;
@@ -1498,7 +1505,7 @@ export interface components {
             id: string;
             /** @enum {string} */
             kind?: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
-            location?: (Record<string, never> | null) | components["schemas"]["Location"];
+            location?: components["schemas"]["Location"] | null;
             no_signature_reason?: string | null;
             notes?: string | null;
             occasion?: string | null;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { areaOrder, optionLabel, visibleNodes } from '../../src/office/areaTree'
+import type { Area } from '../../src/office/api'
 
-const ROWS = [
+const ROWS: Area[] = [
   { id: 3, code: '330102002', name: '西镇', level: 'township', parent_id: 1 },
   { id: 4, code: '330102001001', name: '东村', level: 'village', parent_id: 2 },
   { id: 1, code: '330102', name: '示范县', level: 'county', parent_id: null },
