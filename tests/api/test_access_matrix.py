@@ -20,6 +20,7 @@ from server.models import Area, Notification, User
 from server.models.base import utcnow
 from server.schemas.common import id_number_check_digit
 from server.services import auth as auth_service
+from server.services import users as user_service
 from server.services.areas import create_area
 from server.services.campaigns import create_campaign
 from tests.conftest import PNG_1PX, difficulty_data, mutation, visit_data
@@ -115,7 +116,7 @@ def world(app, admin, login):
     township = create_area("990201", "邻镇", "township", neighbour.id)
     village = create_area("990201001", "邻村", "village", township.id)
     qingshan = area_id("青山乡")
-    users = {name: auth_service.create_user(name, display, PASSWORD, "staff", area).id
+    users = {name: user_service.create_user(name, display, PASSWORD, "staff", area).id
              for name, display, area in (("staff_qingshan", "青山乡干事", qingshan),
                                          ("staff_linxian", "邻县干事", neighbour.id))}
     staff_demo = db.session.execute(select(User).where(User.username == "staff_demo")).scalar_one()

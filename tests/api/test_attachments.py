@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Area, Attachment, AuditLog
-from server.services import auth as auth_service
+from server.services import users as user_service
 from tests.conftest import PNG_1PX, mutation, visit_data
 
 OTHER_PASSWORD = "Qingshan@2026"
@@ -38,7 +38,7 @@ def stored_files(app) -> list[Path]:
 def other_staff(app, login):
     """A staff member of 青山乡, another township than staff_demo's 城关镇."""
     township = db.session.execute(select(Area).where(Area.name == "青山乡")).scalar_one()
-    auth_service.create_user("staff_qingshan", "青山乡干事", OTHER_PASSWORD, "staff", township.id)
+    user_service.create_user("staff_qingshan", "青山乡干事", OTHER_PASSWORD, "staff", township.id)
     return login("staff_qingshan", OTHER_PASSWORD)
 
 
