@@ -1,6 +1,6 @@
 /** The sync engine's round: start, triggers, backoff, the session guard; push (`pushPipeline.ts`) then pull (`pull.ts`). No Vue here. */
 import { pruneUploadedAttachments } from '../db/attachments'
-import { currentSession, getDeviceId, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
+import { currentSession, getDeviceId, markSessionExpired, setLastSync } from '../db/meta'
 import { adoptReplicaFor, settleAnswered } from '../db/replica'
 import { ApiError, type Api } from './api'
 import { pullAll } from './pull'
@@ -137,7 +137,7 @@ export class SyncEngine {
         await settleAnswered(uid)
         await pruneUploadedAttachments()
         const now = new Date().toISOString()
-        await setMeta(lastSyncKey(uid), now)
+        await setLastSync(uid, now)
         this.emit({ lastSyncAt: now })
         outcome = 'ok'
       }
