@@ -42,7 +42,8 @@ export const engine = new SyncEngine({
     expiredListeners.forEach((fn) => fn())
   },
 })
-engine.subscribe((s) => Object.assign(syncStatus, s))
+// Until the engine's first round has read this user's last sync time, keep the one loadSession/login read.
+engine.subscribe((s) => Object.assign(syncStatus, s, s.lastSyncAt ? {} : { lastSyncAt: syncStatus.lastSyncAt }))
 
 export async function loadSession(): Promise<void> {
   session.value = (await getSession()) ?? null
