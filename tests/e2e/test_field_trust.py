@@ -52,6 +52,7 @@ def test_a_signature_drawn_with_the_mouse_and_not_confirmed_is_saved_and_reaches
     draw_signature_with_mouse(page)
     assert page.locator("[data-test=signature-confirm]").is_enabled()  # drawn, never confirmed
     page.click("[data-test=submit-visit]")
+    page.locator(".van-toast", has_text="已保存 · 正在同步").wait_for()  # online: the toast says it is on its way
     page.wait_for_url(f"**/recipients/{rid}")
 
     visit = next(v for v in read_store(page, "visits") if v["recipient_id"] == rid and v.get("occasion") == "鼠标签字的走访")
