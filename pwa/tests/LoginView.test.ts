@@ -48,4 +48,20 @@ describe('LoginView', () => {
     expect((w.find('input[name=username]').element as HTMLInputElement).value).toBe('reviewer_demo')
     w.unmount()
   })
+
+  it('says the phone remembers the account only when it does', async () => {
+    const w = await mountLogin()
+    await flushPromises()
+    expect(w.find('[data-test=login-remembered]').text()).toBe('本机已记住账号 staff_demo，登录后可离线使用')
+    await w.find('input[name=username]').setValue('reviewer_demo') // another account: not remembered here
+    expect(w.find('[data-test=login-remembered]').exists()).toBe(false)
+    w.unmount()
+
+    await freshDb() // a new phone: nothing remembered, nothing claimed
+    const fresh = await mountLogin()
+    await flushPromises()
+    expect(fresh.find('[data-test=login-remembered]').exists()).toBe(false)
+    expect(fresh.text()).not.toContain('本机已记住')
+    fresh.unmount()
+  })
 })

@@ -112,8 +112,22 @@ def open_recipient(page, base: str, index: int) -> tuple[str, str]:
     return page.url.rsplit("/", 1)[-1], name
 
 
+def draw_signature_with_mouse(page) -> None:
+    """Sign on the pad with the mouse (pointer events, pointerType mouse); do not confirm."""
+    canvas = page.locator("[data-test=signature-pad] canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box, "signature canvas not visible"
+    x0, y0 = box["x"] + 30, box["y"] + box["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for i in range(1, 25):
+        page.mouse.move(x0 + i * 8, y0 + (12 if i % 2 else -12), steps=2)
+    page.mouse.up()
+
+
 def draw_signature(context, page) -> None:
-    """Sign on the Vant Signature canvas with real touch events, then press its confirm button."""
+    """Sign on the signature pad with real touch events, then press its confirm button."""
     canvas = page.locator("[data-test=signature-pad] canvas")
     canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
@@ -128,5 +142,5 @@ def draw_signature(context, page) -> None:
         cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     finally:
         cdp.detach()
-    page.locator("[data-test=signature-pad] .van-signature__footer .van-button--primary").click()
+    page.locator("[data-test=signature-confirm]").click()
     page.locator("[data-test=signature-image]").wait_for()

@@ -1,11 +1,16 @@
 /** App-wide state: the session, the API client and the one sync engine, with reactive status. */
 import { computed, reactive, ref } from 'vue'
-import { currentSession, getDeviceId, getMeta, getSession, setMeta, setSession } from '../db/meta'
+import { currentSession, getDeviceId, getLastSync, getSession, setMeta, setSession } from '../db/meta'
 import { adoptReplicaFor, dropReplica } from '../db/replica'
 import type { Session } from '../db/types'
 import { ApiError } from '../lib/http'
+import { savedMessageKey } from '../lib/syncState'
+import { i18n } from '../i18n'
+import { showToast } from 'vant'
 import { createApi } from '../sync/api'
 import { SyncEngine, type SyncStatus } from '../sync/engine'
+
+const t = i18n.global.t
 
 export const session = ref<Session | null>(null)
 export const sessionLoaded = ref(false)
@@ -37,13 +42,14 @@ export const engine = new SyncEngine({
     expiredListeners.forEach((fn) => fn())
   },
 })
-engine.subscribe((s) => Object.assign(syncStatus, s))
+// Until the engine's first round has read this user's last sync time, keep the one loadSession/login read.
+engine.subscribe((s) => Object.assign(syncStatus, s, s.lastSyncAt ? {} : { lastSyncAt: syncStatus.lastSyncAt }))
 
 export async function loadSession(): Promise<void> {
   session.value = (await getSession()) ?? null
   deviceId.value = await getDeviceId()
   if (session.value) {
-    const last = await getMeta<string>(`last_sync:${session.value.user.id}`)
+    const last = await getLastSync(String(session.value.user.id))
     if (last) syncStatus.lastSyncAt = last
   }
   sessionLoaded.value = true
@@ -74,7 +80,7 @@ export async function login(username: string, password: string): Promise<void> {
   await setMeta('last_username', username)
   await adoptReplicaFor(String(answer.user.id))
   session.value = next
-  const last = await getMeta<string>(`last_sync:${answer.user.id}`)
+  const last = await getLastSync(String(answer.user.id))
   syncStatus.lastSyncAt = last ?? null
   engine.start()
   void engine.requestSync()
@@ -93,14 +99,26 @@ export async function logout(): Promise<void> {
   await dropReplica()
 }
 
-/** After every local save: sync now if possible, and ask for Background Sync where the browser has it. */
-export function afterSave(): void {
+/** Sync now if possible, and ask for Background Sync where the browser has it (a retry, a save). */
+export function syncSoon(): void {
   void engine.requestSync()
   if (typeof navigator !== 'undefined' && 'serviceWorker' in navigator) {
     navigator.serviceWorker.ready
       .then((reg) => (reg as ServiceWorkerRegistration & { sync?: { register(tag: string): Promise<void> } }).sync?.register('zoufang-sync'))
       .catch(() => undefined)
   }
+}
+
+/**
+ * After every local save: say what happens next ("已保存 · 正在同步" / "… 联网后自动同步"), then sync. The one
+ * toast every form's save ends with (it replaces the form's own, shown a moment before: Vant keeps one toast),
+ * so the wording cannot drift between forms. The exception to "composables show no toasts": it is the save's
+ * last step, run by every form.
+ */
+export function afterSave(): void {
+  const online = typeof navigator === 'undefined' || navigator.onLine
+  showToast({ type: 'success', message: t(savedMessageKey(online, !!session.value?.expired)) })
+  syncSoon()
 }
 
 /** The logged-in user's id as the outbox keys it (a string, whatever type the server uses). */

@@ -78,3 +78,7 @@ export async function markSessionExpired(): Promise<void> {
 
 export const cursorKey = (userId: string) => `cursor:${userId}`
 export const lastSyncKey = (userId: string) => `last_sync:${userId}`
+
+/** When `userId`'s last round completed without error (ISO-8601 UTC), kept so the phone can say it offline. */
+export const getLastSync = (userId: string) => getMeta<string>(lastSyncKey(userId))
+export const setLastSync = (userId: string, at: string) => setMeta(lastSyncKey(userId), at)

@@ -44,6 +44,12 @@ export async function openDifficultiesOf(recipientId: string): Promise<(Difficul
   return Promise.all(list.map(async (d) => ({ ...d, followups: await followUpsOf(d.id) })))
 }
 
+/** A recipient's resolved difficulties, the last one resolved first (its history, shown below the open ones). */
+export async function resolvedDifficultiesOf(recipientId: string): Promise<Difficulty[]> {
+  const list = (await getDb().difficulties.where('recipient_id').equals(recipientId).toArray()).filter((d) => d.status === 'resolved')
+  return newestFirst(list, (d) => d.resolved_at ?? d.created_at ?? '')
+}
+
 /** Every unresolved difficulty, the one due soonest first (those without a date last). */
 export async function openDifficulties(): Promise<Difficulty[]> {
   const all = await getDb().difficulties.toArray()

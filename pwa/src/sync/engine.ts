@@ -1,6 +1,6 @@
 /** The sync engine's round: start, triggers, backoff, the session guard; push (`pushPipeline.ts`) then pull (`pull.ts`). No Vue here. */
 import { pruneUploadedAttachments } from '../db/attachments'
-import { currentSession, getDeviceId, lastSyncKey, markSessionExpired, setMeta } from '../db/meta'
+import { currentSession, getDeviceId, getLastSync, markSessionExpired, setLastSync } from '../db/meta'
 import { adoptReplicaFor, settleAnswered } from '../db/replica'
 import { ApiError, type Api } from './api'
 import { pullAll } from './pull'
@@ -130,14 +130,16 @@ export class SyncEngine {
         outcome = 'no_session'
       } else {
         uid = String(session.user.id)
-        const [, deviceId] = await Promise.all([adoptReplicaFor(uid), getDeviceId()])
+        const [, deviceId, lastSync] = await Promise.all([adoptReplicaFor(uid), getDeviceId(), getLastSync(uid)])
+        // This user's last good round, as kept on the phone: a reload or another user's login left another value here.
+        if ((lastSync ?? null) !== this.status.lastSyncAt) this.emit({ lastSyncAt: lastSync ?? null })
         const guard = () => this.assertSessionOf(uid)
         await new PushPipeline({ api: this.opts.api, userId: uid, deviceId, guard }).run()
         await pullAll(this.opts.api, uid, guard)
         await settleAnswered(uid)
         await pruneUploadedAttachments()
         const now = new Date().toISOString()
-        await setMeta(lastSyncKey(uid), now)
+        await setLastSync(uid, now)
         this.emit({ lastSyncAt: now })
         outcome = 'ok'
       }
