@@ -1,5 +1,5 @@
 /** Name search for the roster: plain text, full pinyin or initials (`zs` finds 张三), and the roster's pinyin order. */
-import { match, pinyin, polyphonic } from 'pinyin-pro'
+import { match, polyphonic } from 'pinyin-pro'
 
 /** One name against one query, with pinyin-pro's matcher: the reference `NameIndex` is tested against. */
 export function matchesName(name: string, query: string): boolean {
@@ -15,6 +15,22 @@ const readingsOf = (char: string): string[] => {
   if (char === ' ') return [] // `match` ignores spaces in the text: a space neither matches nor breaks a run
   const found = polyphonic(char, { type: 'array', toneType: 'none' })[0] ?? []
   return found.length ? found : [char]
+}
+
+/**
+ * Surnames read otherwise than the character's first reading: pinyin-pro's surname table (`surname: 'head'`),
+ * the single characters where it differs (a test keeps the two in step). Inlined because `pinyin()`, which
+ * knows them, brings phrase dictionaries that would double the list's code.
+ */
+const SURNAME_READINGS: Record<string, string> = {
+  乐: 'yue', 缪: 'miao', 解: 'xie', 单: 'shan', 於: 'yu', 郗: 'xi', 仇: 'qiu', 薄: 'bo', 能: 'nai', 都: 'du', 曾: 'zeng',
+  查: 'zha', 盖: 'ge', 牟: 'mou', 区: 'ou', 朴: 'piao', 繁: 'po', 员: 'yun', 句: 'gou', 折: 'she', 召: 'shao', 郄: 'qie',
+  六: 'lu', 啜: 'chuai',
+}
+
+/** How a name's character sorts: the surname's reading for the first one, else the first reading, ü as v. */
+export function sortReading(char: string, first: boolean, readings: readonly string[] | null = readingsOf(char.toLowerCase())): string {
+  return (first && SURNAME_READINGS[char]) || (readings?.[0] ?? '').replace(/ü/g, 'v')
 }
 
 /**
@@ -63,7 +79,7 @@ export interface NameIndex<T> {
 
 /**
  * Build the index of a roster. Readings come from pinyin-pro once per distinct character; the sort key reads the
- * first character as a surname (单 shan, 曾 zeng) and the others by their most common reading.
+ * first character as a surname (单 shan, 曾 zeng) and the others by their first (most common) reading.
  */
 export function buildNameIndex<T>(items: readonly T[], nameOf: (item: T) => string): NameIndex<T> {
   const readings = new Map<string, readonly string[] | null>()
@@ -78,10 +94,10 @@ export function buildNameIndex<T>(items: readonly T[], nameOf: (item: T) => stri
     }
     return r
   }
-  const keyOf = (c: string, map: Map<string, string>, surname: boolean) => {
+  const keyOf = (c: string, map: Map<string, string>, first: boolean) => {
     let k = map.get(c)
     if (k === undefined) {
-      k = pinyin(c, { toneType: 'none', v: true, ...(surname ? { mode: 'surname' as const, surname: 'head' as const } : {}) }).toLowerCase()
+      k = sortReading(c, first, read(c.toLowerCase()))
       map.set(c, k)
     }
     return k
