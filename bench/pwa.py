@@ -477,7 +477,10 @@ OPEN_LIST = """async () => {
     check();
   });
   await painted();
-  return { ms: performance.now() - t0, rows: document.querySelectorAll('[data-test=recipient-item]').length };
+  const code = performance.getEntriesByType('resource')
+    .filter((e) => e.startTime >= t0 && /\\/RecipientsView-[^/]*\\.js$/.test(e.name));
+  return { ms: performance.now() - t0, rows: document.querySelectorAll('[data-test=recipient-item]').length,
+    code_ms: code.length ? Math.max(...code.map((e) => e.responseEnd)) - t0 : null };
 }"""
 
 # One keystroke: the input event an IME commit (or a key) fires; Vue renders in a microtask after it, so the next
@@ -804,7 +807,8 @@ def report_roster(r: dict, slowdown: float) -> None:
     say(f"6. recipient list, {r['held']} recipients on the phone, {slowdown:g}x CPU slowdown:",
         f"   open (tab tap to the first rows painted): {cold['ms']:.0f} ms the first time (route code loaded), "
         f"{' / '.join(f'{ms:.0f}' for ms in warm_ms)} ms after; {cold['rows']} rows in the DOM; "
-        f"target ≤ 500 ms: {target(max(cold['ms'], *warm_ms) <= 500)}",
+        f"target ≤ 500 ms: {target(max(cold['ms'], *warm_ms) <= 500)}"
+        + (f"; the first time its route code arrived at {cold['code_ms']:.0f} ms" if cold.get("code_ms") else ""),
         f"   search keystroke to updated rows painted, {len(typed)} keystrokes: median {median:.0f} ms, "
         f"slowest {typed[-1]:.0f} ms; clearing the search: median {clears[len(clears) // 2]:.0f} ms; "
         f"target median ≤ 100 ms: {target(median <= 100)}",
