@@ -14,6 +14,9 @@ export const getArea = (id: AreaId): Promise<Area | undefined> => getDb().areas.
 /** The roster in name order. */
 export const recipientsByName = (): Promise<Recipient[]> => getDb().recipients.orderBy('name').toArray()
 
+/** The whole roster in key order, read in one go (no index walk): the list sorts it by pinyin itself. */
+export const roster = (): Promise<Recipient[]> => getDb().recipients.toArray()
+
 export const allAreas = (): Promise<Area[]> => getDb().areas.toArray()
 
 /** Recipient names by id: the whole roster, or only `ids` (a keyed read, so a pull of other records does not wake it). */
