@@ -341,38 +341,31 @@ export const OP_RULES = {
           "type": "string"
         },
         "location": {
-          "anyOf": [
-            {
-              "additionalProperties": false,
-              "properties": {
-                "accuracy_m": {
-                  "maximum": 100000.0,
-                  "minimum": 0.0,
-                  "nullable": true,
-                  "type": "number"
-                },
-                "lat": {
-                  "maximum": 90.0,
-                  "minimum": -90.0,
-                  "type": "number"
-                },
-                "lng": {
-                  "maximum": 180.0,
-                  "minimum": -180.0,
-                  "type": "number"
-                }
-              },
-              "required": [
-                "lat",
-                "lng"
-              ],
-              "type": "object"
-            },
-            {
+          "additionalProperties": false,
+          "nullable": true,
+          "properties": {
+            "accuracy_m": {
+              "maximum": 100000.0,
+              "minimum": 0.0,
               "nullable": true,
-              "type": "object"
+              "type": "number"
+            },
+            "lat": {
+              "maximum": 90.0,
+              "minimum": -90.0,
+              "type": "number"
+            },
+            "lng": {
+              "maximum": 180.0,
+              "minimum": -180.0,
+              "type": "number"
             }
-          ]
+          },
+          "required": [
+            "lat",
+            "lng"
+          ],
+          "type": "object"
         },
         "no_signature_reason": {
           "maxLength": 255,
@@ -469,38 +462,31 @@ export const OP_RULES = {
           "type": "string"
         },
         "location": {
-          "anyOf": [
-            {
+          "additionalProperties": false,
+          "nullable": true,
+          "properties": {
+            "accuracy_m": {
+              "maximum": 100000.0,
+              "minimum": 0.0,
               "nullable": true,
-              "type": "object"
+              "type": "number"
             },
-            {
-              "additionalProperties": false,
-              "properties": {
-                "accuracy_m": {
-                  "maximum": 100000.0,
-                  "minimum": 0.0,
-                  "nullable": true,
-                  "type": "number"
-                },
-                "lat": {
-                  "maximum": 90.0,
-                  "minimum": -90.0,
-                  "type": "number"
-                },
-                "lng": {
-                  "maximum": 180.0,
-                  "minimum": -180.0,
-                  "type": "number"
-                }
-              },
-              "required": [
-                "lat",
-                "lng"
-              ],
-              "type": "object"
+            "lat": {
+              "maximum": 90.0,
+              "minimum": -90.0,
+              "type": "number"
+            },
+            "lng": {
+              "maximum": 180.0,
+              "minimum": -180.0,
+              "type": "number"
             }
-          ]
+          },
+          "required": [
+            "lat",
+            "lng"
+          ],
+          "type": "object"
         },
         "no_signature_reason": {
           "maxLength": 255,
