@@ -2,7 +2,9 @@
 
 A record schema's load fields (with every limit) are what a `.create` carries, and an `.update` a patch of;
 its `dump_only` fields are the ones the server owns: they are answered, never loaded (a device echoing them
-back is not an error: `_drop_server_fields`). `answer_schema` derives the documented pull `data` from it.
+back is not an error: `_drop_server_fields`). Its `rules` are the checks JSON Schema cannot state
+(schemas/rules.py): they run here and are published as the op component's `x-rules`. `answer_schema` derives the
+documented pull `data` from it.
 """
 
 from datetime import timedelta
