@@ -8,6 +8,7 @@
  * An error is an i18n key under `rules.` with its named values, never the server's text or a field code.
  */
 import { OP_RULES } from '../api/rules'
+import { idNumberError } from './idNumber'
 
 export type Op = keyof typeof OP_RULES
 type RuleSpec = (typeof OP_RULES)[Op]['rules'][number]
@@ -147,22 +148,6 @@ function checkObject(node: SchemaNode, values: Values): RecordErrors {
 // -- the named rules (x-rules) --------------------------------------------------------------------------
 
 type Impl<K extends RuleName> = (rule: Extract<RuleSpec, { rule: K }>, values: Values, now: Date) => RuleError | undefined
-
-const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-
-/** GB 11643-1999: why an 18-character resident ID number is invalid (undefined: valid), as the server says. */
-export function idNumberError(value: string, today = new Date()): RuleError | undefined {
-  if (length(value) !== 18) return { key: 'rules.idNumber.length' }
-  if (!/^\d{17}[\dX]$/.test(value)) return { key: 'rules.idNumber.format' }
-  const [y, m, d] = [+value.slice(6, 10), +value.slice(10, 12), +value.slice(12, 14)]
-  const born = new Date(Date.UTC(y, m - 1, d))
-  const todayUtc = Date.UTC(today.getFullYear(), today.getMonth(), today.getDate())
-  if (y < 1900 || born.getUTCMonth() !== m - 1 || born.getUTCDate() !== d || born.getTime() > todayUtc) {
-    return { key: 'rules.idNumber.birthDate' }
-  }
-  const sum = ID_WEIGHTS.reduce((acc, w, i) => acc + w * Number(value[i]), 0)
-  return '10X98765432'[sum % 11] === value[17] ? undefined : { key: 'rules.idNumber.checkDigit' }
-}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : ''
