@@ -59,7 +59,8 @@ describe('VisitForm', () => {
 
   it('editing a returned visit queues a patch with its base version', async () => {
     const { visitData } = await import('./helpers')
-    await getDb().visits.put({ ...visitData('v9', { cash_cents: 0, no_signature_reason: null }), _version: 4, status: 'returned', author_id: 1 })
+    // A visit time in the past: the phone now refuses one later than now plus the server's slack (not_future).
+    await getDb().visits.put({ ...visitData('v9', { cash_cents: 0, no_signature_reason: null, visited_at: '2026-01-20T02:00:00.000Z' }), _version: 4, status: 'returned', author_id: 1 })
     const w = mount(VisitForm, { props: { userId: '1', visitId: 'v9' }, global: { plugins: [i18n] }, attachTo: document.body })
     await vi.waitFor(() => expect((w.find('[data-test="gifts"] input').element as HTMLInputElement).value).toBe('米、油'))
     await w.find('[data-test="gifts"] input').setValue('棉被')

@@ -6,6 +6,7 @@ from sqlalchemy import text
 from ..extensions import db
 from ..schemas.common import UtcDateTime
 from ..schemas.meta import HealthSchema
+from ..schemas.records import document_rules
 from ..schemas.sync import OP_DATA, RECORD_DATA, MutationSchema, RecordData
 from . import ERROR_RESPONSES, Blueprint, public
 
@@ -59,8 +60,8 @@ def prepare_openapi(api) -> None:
     # A push's items are checked one by one by the service (a bad one is answered `rejected`, not 422), so
     # PushRequest lists them as any value; this is the shape a device sends.
     spec.components.schema("Mutation", schema=MutationSchema)
-    for name, schema in OP_DATA.values():  # each op's `data`, with the limits its schema checks
-        spec.components.schema(name, schema=schema)
+    for name, schema in OP_DATA.values():  # each op's `data`, with the limits and rules its schema checks
+        spec.components.schema(name, document_rules(schema), schema=schema)
 
 
 def document_openapi(app: Flask, api) -> None:

@@ -2,8 +2,12 @@
 
 A record schema's load fields (with every limit) are what a `.create` carries, and an `.update` a patch of;
 its `dump_only` fields are the ones the server owns: they are answered, never loaded (a device echoing them
-back is not an error: `_drop_server_fields`). `answer_schema` derives the documented pull `data` from it.
+back is not an error: `_drop_server_fields`). Its `rules` are the checks JSON Schema cannot state
+(schemas/rules.py): they run here and are published as the op component's `x-rules`. `answer_schema` derives the
+documented pull `data` from it.
 """
+
+from datetime import timedelta
 
 from marshmallow import (
     RAISE,
@@ -13,14 +17,18 @@ from marshmallow import (
     missing,
     pre_load,
     validate,
-    validates,
     validates_schema,
 )
 
 from ..domain import difficulties, recipients, visits
 from ..domain.recipients import MAX_LENGTHS
 from ..domain.visits import cash_signature_errors  # noqa: F401  (its older import path)
+from ..services.errors import InvalidInput
 from .common import Sha256, UtcDateTime, UuidString, WholeNested, required_text, text
+from .rules import IdNumber, NotFuture, ResolvedNoNext, Rule, SignatureOrReason
+
+# How far ahead of the server's clock a phone's visit or follow-up time may be (its clock may run ahead).
+FUTURE_SLACK = timedelta(days=1)
 
 # Columns the server owns: a device echoing them back (it keeps the pulled record) is not an error.
 SERVER_FIELDS = frozenset({"author_id", "status", "review_comment", "reviewed_by", "reviewed_at", "version",
@@ -29,8 +37,13 @@ SERVER_FIELDS = frozenset({"author_id", "status", "review_comment", "reviewed_by
 
 
 class RecordSchema(Schema):
+    """A synced record. Its `rules` are the checks JSON Schema cannot state (schemas/rules.py): run here (or
+    by the op, `check_saved`) and published on the op's component as `x-rules`, from this one list."""
+
     class Meta:
         unknown = RAISE
+
+    rules: tuple[Rule, ...] = ()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -46,6 +59,33 @@ class RecordSchema(Schema):
         if isinstance(data, dict) and not self.server_fields.isdisjoint(data):
             data = {k: v for k, v in data.items() if k not in self.server_fields}
         return data
+
+    @validates_schema(skip_on_field_errors=False)
+    def _field_rules(self, data, **kwargs):
+        # `data` holds only the fields that loaded: a rule never reports on a field already in error.
+        errors = {}
+        for rule in self.rules:
+            if rule.stage == "field" and rule.field in data:
+                errors.update(rule.errors(data) or {})
+        if errors:
+            raise ValidationError(errors)
+
+    @validates_schema
+    def _record_rules(self, data, **kwargs):
+        for rule in self.rules:
+            if rule.stage == "record":
+                errors = rule.errors(data)
+                if errors:
+                    raise ValidationError(errors)
+
+    @classmethod
+    def check_saved(cls, record) -> None:
+        """The `saved` rules over the record as it will be stored: InvalidInput on the first that fails."""
+        for rule in cls.rules:
+            if rule.stage == "saved":
+                errors = rule.errors(record)
+                if errors:
+                    raise InvalidInput("Invalid record", errors)
 
 
 class LocationSchema(Schema):
@@ -74,6 +114,9 @@ class RecipientSchema(RecordSchema):
                        load_default=list, validate=validate.Length(max=recipients.MAX_TAGS))
     notes = text(MAX_LENGTHS["notes"], load_default=None, allow_none=True)
 
+    # A masked number (what phones hold) is dropped by the service, not an error.
+    rules = (IdNumber("id_number"),)
+
     @pre_load
     def _normalise_id_number(self, data, **kwargs):
         value = data.get("id_number") if isinstance(data, dict) else None
@@ -81,14 +124,6 @@ class RecipientSchema(RecordSchema):
             value = recipients.normalise_id_number(value) or None
             data = {**data, "id_number": value}
         return data
-
-    @validates("id_number")
-    def _valid_id_number(self, value, **kwargs):
-        # A masked number (what phones hold) is dropped by the service, not an error.
-        if value and not recipients.is_masked(value):
-            errors = recipients.id_number_errors(value)
-            if errors:
-                raise ValidationError(errors)
 
 
 class VisitSchema(RecordSchema):
@@ -110,6 +145,9 @@ class VisitSchema(RecordSchema):
     area_id = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True, validate=validate.OneOf(visits.STATUSES))
     review_comment = fields.String(dump_only=True, allow_none=True)
+
+    rules = (NotFuture("visited_at", FUTURE_SLACK),
+             SignatureOrReason("signature", amount="cash_cents", reason="no_signature_reason"))
 
 
 class DifficultySchema(RecordSchema):
@@ -140,12 +178,8 @@ class FollowUpSchema(RecordSchema):
     next_follow_up_at = UtcDateTime(load_default=None, allow_none=True)
     author_id = fields.Integer(dump_only=True)
 
-    @validates_schema
-    def _resolved_needs_no_next(self, data, **kwargs):
-        errors = difficulties.follow_up_errors(data)
-        if errors:
-            raise ValidationError(errors)
-
+    # In this order: a resolving follow-up with a next date is told about the date first.
+    rules = (ResolvedNoNext("next_follow_up_at", status="status"), NotFuture("at", FUTURE_SLACK))
 
 
 # -- the records as pull `data` and push `entity.data` (server/services/records.py writes them) ---------
@@ -214,6 +248,11 @@ def _patch(record: type[RecordSchema]) -> RecordSchema:
     for field in patch.fields.values():
         field.load_default = missing
     return patch
+
+
+def document_rules(schema: RecordSchema) -> dict:
+    """The op component's extension: its record's rules, `{"x-rules": [...]}` (none: {})."""
+    return {"x-rules": [rule.document() for rule in schema.rules]} if schema.rules else {}
 
 
 # What each op's `data` is, documented as these components (the Mutation's `x-data-by-op` names them).

@@ -1,4 +1,5 @@
 /** Display helpers: local dates and times, money, masked ID numbers. */
+import { idNumberError } from './idNumber'
 export const TIME_ZONE = 'Asia/Shanghai'
 
 export function formatDateTime(iso: string | null | undefined, locale = 'zh-CN'): string {
@@ -63,11 +64,7 @@ export function formatBytes(n: number | undefined): string {
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`
 }
 
-/** GB 11643: 17 digits and a check character (0-9 or X). */
+/** GB 11643: 18 characters, a real birth date and the check character (lib/idNumber.ts, as the server checks). */
 export function isValidIdNumber(id: string): boolean {
-  const s = id.trim().toUpperCase()
-  if (!/^\d{17}[\dX]$/.test(s)) return false
-  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
-  const sum = weights.reduce((acc, w, i) => acc + w * Number(s[i]), 0)
-  return '10X98765432'[sum % 11] === s[17]
+  return !idNumberError(id.trim().toUpperCase())
 }

@@ -11,6 +11,7 @@ from ...domain import recipients as recipient_rules
 from ...domain import visits as visit_rules
 from ...extensions import db
 from ...models import Difficulty, FollowUp, Visit
+from ...schemas.records import VisitSchema
 from .. import records
 from ..errors import IdTaken, InvalidInput, MissingAttachment, NotFound
 from .write import State
@@ -148,7 +149,7 @@ def visit_create(planner, mutation: dict) -> State:
     data = planner.load_data("visit", mutation)
     require_new(planner, "visit", data["id"])
     recipient = visible_recipient(planner, data["recipient_id"])
-    visit_rules.check_cash_signature(data)
+    VisitSchema.check_saved(data)
     check_attachments(planner, data)
     now = planner.now
     row = {**data, "author_id": planner.actor.user_id, "area_id": recipient.row["area_id"],
@@ -166,7 +167,7 @@ def visit_update(planner, mutation: dict) -> State:
     data.pop("id", None)
     visit_rules.check_patch(state.row, data)
     row = {**state.row, **data}
-    visit_rules.check_cash_signature(row)
+    VisitSchema.check_saved(row)
     check_attachments(planner, data)
     row.update(version=state.row["version"] + 1, updated_at=planner.now,
                status=visit_rules.status_after_edit(row["status"]))

@@ -6,7 +6,6 @@ and `push` writes its Plan (write.py).
 """
 
 import hashlib
-from datetime import timedelta
 
 import orjson
 from marshmallow import ValidationError
@@ -38,7 +37,6 @@ UPDATE_SCHEMAS = {
     "recipient": FastLoader(RecipientSchema(partial=True)),
     "visit": FastLoader(VisitSchema(partial=True)),
 }
-FUTURE_SLACK = timedelta(days=1)
 
 
 def payload_hash(mutation: dict) -> str:
@@ -217,10 +215,6 @@ class Planner:
             data = schema.load(mutation["data"])
         except ValidationError as err:
             raise InvalidInput("Invalid record", err.messages) from err
-        latest = self.now + FUTURE_SLACK
-        for key in ("visited_at", "at"):
-            if data.get(key) and data[key] > latest:
-                raise InvalidInput("Invalid record", {key: ["时间不能晚于现在 / in the future"]})
         return data
 
     def device_time(self, mutation: dict):
