@@ -77,14 +77,10 @@ def _inline(node, schemas: dict):
         return node
     if "$ref" in node:
         return _inline(schemas[node["$ref"].removeprefix("#/components/schemas/")], schemas)
-    branches = node.get("anyOf", [])
-    bare = [b for b in branches if b == {"nullable": True, "type": "object"}]
-    if len(branches) == 2 and len(bare) == 1:
-        # How apispec writes a Nested field that allows null: the component or a bare nullable object (which
-        # would take any object). The server means the component, or null: say exactly that.
-        rest = {k: v for k, v in node.items() if k != "anyOf"}
-        component = next(b for b in branches if b is not bare[0])
-        return {**_inline(component, schemas), **_inline(rest, schemas), "nullable": True}
+    if len(node.get("allOf", ())) == 1:
+        # A nullable nested object, as the server's document writes it: {allOf: [component], nullable: true}.
+        rest = {k: v for k, v in node.items() if k != "allOf"}
+        return {**_inline(node["allOf"][0], schemas), **_inline(rest, schemas)}
     out = {key: _inline(value, schemas) for key, value in node.items() if key not in NOT_RULES and key != "properties"}
     if "properties" in node:  # names of fields, not keywords: a field may be called `description`
         out["properties"] = {name: _inline(value, schemas) for name, value in node["properties"].items()}

@@ -40,10 +40,12 @@ def _nullable_ref(self, field, ret, **kwargs) -> dict:
     """A nullable nested object as `{allOf: [$ref], nullable: true}` rather than apispec's `anyOf` with an
     untyped empty object, so a client's generated type reads `Location | null`."""
     alternatives = ret.get("anyOf")
-    if (isinstance(alternatives, list) and len(alternatives) == 2
-            and alternatives[0] == {"type": "object", "nullable": True} and "$ref" in alternatives[1]):
-        del ret["anyOf"]
-        return {"allOf": [alternatives[1]], "nullable": True}
+    bare = {"type": "object", "nullable": True}
+    if isinstance(alternatives, list) and len(alternatives) == 2 and bare in alternatives:
+        other = alternatives[1 - alternatives.index(bare)]
+        if "$ref" in other:
+            del ret["anyOf"]
+            return {"allOf": [other], "nullable": True}
     return {}
 
 

@@ -1398,7 +1398,7 @@ export interface components {
             /** @enum {string} */
             kind: "festival" | "routine" | "hardship" | "birthday" | "hospital" | "other";
             /** @default null */
-            location: components["schemas"]["Location"] | (Record<string, never> | null);
+            location: components["schemas"]["Location"] | null;
             /** @default null */
             no_signature_reason: string | null;
             /** @default null */
