@@ -112,6 +112,14 @@ def open_recipient(page, base: str, index: int) -> tuple[str, str]:
     return page.url.rsplit("/", 1)[-1], name
 
 
+def open_section(page, name: str) -> None:
+    """Unfold an optional section of the visit form (details, photos) unless it is open already."""
+    title = page.locator(f"[data-test=section-{name}] .van-collapse-item__title")
+    if "van-collapse-item__title--expanded" not in (title.get_attribute("class") or ""):
+        title.click()
+    page.locator(f"[data-test=section-{name}] .van-collapse-item__content").wait_for()
+
+
 def draw_signature(context, page) -> None:
     """Sign on the Vant Signature canvas with real touch events, then press its confirm button."""
     canvas = page.locator("[data-test=signature-pad] canvas")
