@@ -72,6 +72,10 @@ def test_the_new_visit_form_keeps_every_field_through_a_reload(context, e2e_serv
     today = pick_today(page, "difficulty-date")
     type_into(page.locator("[data-test=difficulty-description] textarea"), "冬季取暖困难")
     type_into(page.locator("[data-test=notes] textarea"), "老人精神很好")
+    # Wherever the form is scrolled, its save button stays on the 740 px screen.
+    page.evaluate("() => window.scrollTo(0, 0)")
+    box = page.locator("[data-test=submit-visit]").bounding_box()
+    assert box and box["y"] + box["height"] <= 740, box
     reload_soon(page)
 
     value_of(page, "[data-test=notes] textarea", "老人精神很好")
@@ -133,7 +137,8 @@ def test_the_follow_up_form_keeps_what_was_typed_through_a_reload(context, e2e_s
     base = e2e_server.url
     page = start(context, base)
     # The last open one: the offline journey writes follow-ups on the first ones.
-    difficulty = [d for d in sorted(read_store(page, "difficulties"), key=lambda d: d["id"]) if d["status"] == "open"][-1]
+    difficulty = [d for d in sorted(read_store(page, "difficulties"), key=lambda d: d["id"])
+                  if d["status"] == "open"][-1]
     page.goto(f"{base}/difficulties/{difficulty['id']}")
     assert page.locator("input[type=date]").count() == 0
     radio(page, "处理中").click()
@@ -174,16 +179,16 @@ def test_the_edit_of_a_returned_visit_shows_the_comment_and_keeps_the_edit_throu
     finally:
         reviewer.close()
 
-    def pulled():
+    def pulled(status: str) -> bool:
         page.locator("[data-test=sync-now]").click()
         page.wait_for_timeout(500)
-        return any(v["id"] == visit_id and v.get("status") == "returned" for v in read_store(page, "visits"))
+        return any(v["id"] == visit_id and v.get("status") == status for v in read_store(page, "visits"))
 
     page.goto(base + "/")
-    wait_until(pulled, timeout=30, message="the phone to pull the returned visit", page=page)
+    wait_until(lambda: pulled("returned"), timeout=30, message="the phone to pull the returned visit", page=page)
 
     page.goto(f"{base}/visits/{visit_id}")
-    assert page.locator("[data-test=review-comment] .van-cell__title").inner_text().strip() == "退回意见"
+    assert page.locator("[data-test=review-comment] .van-cell__title span").first.inner_text().strip() == "退回意见"
     page.click("[data-test=edit-visit]")
     page.wait_for_url(f"**/visits/{visit_id}/edit")
     assert "退回意见：请写明慰问品数量" in page.locator("[data-test=returned-comment]").inner_text()
@@ -194,3 +199,21 @@ def test_the_edit_of_a_returned_visit_shows_the_comment_and_keeps_the_edit_throu
     value_of(page, "[data-test=gifts] input", "米两袋、油一桶")
     assert page.locator("[data-test=notes] textarea").input_value() == "待退回的走访"
     assert "请写明慰问品数量" in page.locator("[data-test=returned-comment]").inner_text()
+
+    # Saved and approved with a remark: that is a review comment (审核意见), not a reason for return.
+    page.click("[data-test=submit-visit]")
+    page.wait_for_url(lambda url: "/edit" not in url)
+    wait_until(lambda: not outbox(page), timeout=45, message="the fix to sync", page=page)
+    reviewer = e2e_server.api("reviewer_demo")
+    try:
+        answer = reviewer.post(f"/api/visits/{visit_id}/review", {"decision": "approve", "comment": "材料齐全"})
+        assert answer.status_code == 200, answer.text
+    finally:
+        reviewer.close()
+    page.goto(base + "/")
+    wait_until(lambda: pulled("approved"), timeout=30, message="the phone to pull the approved visit", page=page)
+    page.goto(f"{base}/visits/{visit_id}")
+    comment = page.locator("[data-test=review-comment]")
+    comment.wait_for()
+    assert comment.locator(".van-cell__title span").first.inner_text().strip() == "审核意见"
+    assert "材料齐全" in comment.inner_text()
