@@ -126,6 +126,14 @@ def draw_signature_with_mouse(page) -> None:
     page.mouse.up()
 
 
+def open_section(page, name: str) -> None:
+    """Unfold an optional section of the visit form (details, photos) unless it is open already."""
+    title = page.locator(f"[data-test=section-{name}] .van-collapse-item__title")
+    if "van-collapse-item__title--expanded" not in (title.get_attribute("class") or ""):
+        title.click()
+    page.locator(f"[data-test=section-{name}] .van-collapse-item__content").wait_for()
+
+
 def draw_signature(context, page) -> None:
     """Sign on the signature pad with real touch events, then press its confirm button."""
     canvas = page.locator("[data-test=signature-pad] canvas")

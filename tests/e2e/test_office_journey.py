@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from .conftest import DEFAULT_TIMEOUT_MS, ROOT, browser_context
-from .helpers import login, open_recipient, outbox, read_store, wait_for_service_worker, wait_initial_sync, wait_until
+from .helpers import (
+    login,
+    open_recipient,
+    open_section,
+    outbox,
+    read_store,
+    wait_for_service_worker,
+    wait_initial_sync,
+    wait_until,
+)
 from .test_offline_journey import make_photo
 
 pytestmark = pytest.mark.e2e
@@ -110,6 +119,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     phone.locator("[data-test=cash] input").fill("300")
     phone.locator("[data-test=no-signature-reason] input").fill("卧床无法签字")
     phone.locator("[data-test=notes] textarea").fill("家中老人身体尚可")
+    open_section(phone, "photos")
     phone.set_input_files("[data-test=photo-input]", str(tmp_path / "photo.jpg"))
     phone.locator("[data-test=photo-thumb]").wait_for()
     phone.click("[data-test=location]")

@@ -13,6 +13,7 @@ from .helpers import (
     draw_signature,
     login,
     open_recipient,
+    open_section,
     outbox,
     queue_mutations,
     read_store,
@@ -65,8 +66,10 @@ def test_offline_visit_with_photo_signature_and_two_difficulties_syncs_exactly_o
     rid, _ = open_recipient(page, base, 0)
     page.click("[data-test=start-visit]")
     page.locator("[data-test=occasion] input").fill("春节走访慰问")
+    open_section(page, "details")
     page.locator("[data-test=gifts] input").fill("米、油")
     page.locator("[data-test=cash] input").fill("500")
+    open_section(page, "photos")
     page.set_input_files("[data-test=photo-input]", str(tmp_path / "photo.jpg"))
     page.locator("[data-test=photo-thumb]").wait_for()
     draw_signature(context, page)

@@ -20,3 +20,18 @@ export async function deleteDraft(key: string): Promise<void> {
 export function visitDraftKey(userId: string, visitId?: string, recipientId?: string): string {
   return visitId ? `${userId}:visit:edit:${visitId}` : `${userId}:visit:new:${recipientId}`
 }
+
+/** The new-recipient form: one draft per user (a second household waits until the first is saved). */
+export function recipientDraftKey(userId: string): string {
+  return `${userId}:recipient:new`
+}
+
+/** A difficulty registered on its own, for one recipient. */
+export function difficultyDraftKey(userId: string, recipientId: string): string {
+  return `${userId}:difficulty:new:${recipientId}`
+}
+
+/** The follow-up form under one difficulty. */
+export function followUpDraftKey(userId: string, difficultyId: string): string {
+  return `${userId}:followup:new:${difficultyId}`
+}

@@ -11,6 +11,20 @@ export function formatDateTime(iso: string | null | undefined, locale = 'zh-CN')
   })
 }
 
+/** A calendar day (YYYY-MM-DD) in the app's language: 2027/01/20 in Chinese, 01/20/2027 in English. */
+export function formatDay(day: string | null | undefined, locale = 'zh-CN'): string {
+  if (!day) return ''
+  const d = new Date(`${day.slice(0, 10)}T00:00:00+08:00`)
+  if (Number.isNaN(d.getTime())) return day
+  return d.toLocaleDateString(locale, { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
+}
+
+/** Column text for Vant's date and time pickers: 2027年 / 01月 in Chinese, the bare number otherwise. */
+export function pickerColumnText(type: string, value: string, locale: string): string {
+  const suffix: Record<string, string> = { year: '年', month: '月', day: '日', hour: '时', minute: '分' }
+  return locale === 'zh-CN' && suffix[type] ? `${value}${suffix[type]}` : value
+}
+
 /** YYYY-MM-DD of an instant in the deployment's zone. */
 export function localDate(d: Date | string = new Date()): string {
   const date = typeof d === 'string' ? new Date(d) : d
