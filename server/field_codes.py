@@ -132,6 +132,14 @@ _OWN_RULES: dict[str, Rule] = {
     r"already used|already exists|exists": "taken",
     r"under an? \w+": "wrong_level",
     r"parent cycle or unknown": "parent_cycle",
+    # roster import rows (server/services/imports.py)
+    r"must be 男 or 女 \(male / female\)|unknown category": "invalid_choice",
+    r"the full number, not a masked one": "id_number_masked",
+    r"same ID number in rows .*": "id_number_duplicate",
+    r"already registered outside your area": "id_number_taken_elsewhere",
+    r"not unique: give the code": "village_ambiguous",
+    r"unknown village or outside your area": "not_in_scope",
+    r"changed meanwhile; import again": "changed_meanwhile",
     # passwords
     r"wrong": "wrong_password",
     r"same as before": "same_password",

@@ -127,7 +127,7 @@ OFFICE_SCREENS = ["/office/visits", "/office/difficulties", "/office/campaigns",
                   "/office/report", "/office/accounts", "/office/areas", "/office/audit", "/office/password"]
 
 
-def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server):
+def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server, tmp_path):
     base = e2e_server.url
     ctx = browser_context(browser, viewport={"width": 1366, "height": 768})
     leaks: dict[str, list[str]] = {}
@@ -144,6 +144,17 @@ def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server):
                 page.locator(f"a[href^='{path}/']").first.click()
                 page.wait_for_url(f"**{path}/*")
                 assert_chinese(page, f"{path}/:id", leaks)
+
+        # A roster whose rows break rules: the dry run lists each row's problems in words.
+        roster = tmp_path / "花名册.csv"  # the file name is shown: data, not wording
+        roster.write_text("姓名,性别,身份证号,联系电话,类别,所在村(社区),家庭住址,备注\n"
+                          "测试甲,未知,110101199003071234,13800000001,不存在的类别,没有这个村,东关村1号,\n"
+                          ",男,330102********1234,13800000002,烈士遗属,东关村,东关村2号,\n", encoding="utf-8")
+        page.goto(base + "/office/import")
+        page.set_input_files("[data-test=import-file]", str(roster))
+        page.click("[data-test=import-dry-run]")
+        page.locator("[data-test=invalid-row]").first.wait_for()
+        assert_chinese(page, "/office/import dry run", leaks)
 
         # An admin form refused by the server: its messages, beside the inputs, are words too.
         page.goto(base + "/office/areas")

@@ -1139,6 +1139,10 @@ export interface components {
         ImportRow: {
             /** @description created / updated / unchanged (ok rows) */
             action?: string;
+            /** @description `errors` with each message as its code (the error envelope's `field_codes`) */
+            error_codes?: {
+                [key: string]: string[];
+            };
             errors?: {
                 [key: string]: string[];
             };

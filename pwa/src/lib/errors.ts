@@ -59,8 +59,9 @@ function problem(t: T, code: unknown, serverMessage: unknown): string {
 }
 
 /** `{field: [problems in words]}` of an envelope's `fields` and `field_codes` (top-level fields; a nested
- * record's or a list's problems count as its field's). Without codes (an older answer) a field is "invalid". */
-function problems(t: T, fields: Record<string, unknown> | undefined, codes: Record<string, unknown> | undefined): Record<string, string[]> {
+ * record's or a list's problems count as its field's), or of an import row's `errors` and `error_codes`.
+ * Without codes (an older answer) a field is "invalid". */
+export function problems(t: T, fields: Record<string, unknown> | undefined, codes: Record<string, unknown> | undefined): Record<string, string[]> {
   const out: Record<string, string[]> = {}
   for (const [name, messages] of Object.entries(fields ?? {})) {
     const texts = leaves(messages)
