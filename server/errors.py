@@ -1,4 +1,4 @@
-"""ApiError and the handlers that turn every error into {"error": {"code", "message", "fields"}}."""
+"""ApiError and the handlers that turn every error into {"error": {"code", "message", "fields", "field_codes"}}."""
 
 import logging
 
@@ -6,6 +6,8 @@ from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from .field_codes import field_codes
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +41,17 @@ class ApiError(Exception):
         body = {"code": self.code, "message": self.message}
         if self.fields:
             body["fields"] = self.fields
+            body["field_codes"] = field_codes(self.fields)
         return body
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None):
+def error_response(status: int, code: str, message: str, fields: dict | None = None, data=None):
+    """The envelope; `fields` (messages for API users) come with their codes (`field_codes`, for the PWA),
+    `data` being the input they are about when known."""
     body = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
+        body["field_codes"] = field_codes(fields, data)
     response = jsonify({"error": body})
     response.status_code = status
     return response
@@ -58,6 +64,12 @@ def location_messages(messages) -> dict:
     return messages if isinstance(messages, dict) else {"_schema": messages}
 
 
+def _sent():
+    """The request's JSON body, else its query: what a validation error's fields are about."""
+    body = request.get_json(silent=True) if request.is_json else None
+    return body if isinstance(body, dict) else request.args
+
+
 def register_errorhandlers(app: Flask) -> None:
     """Map every exception to the envelope; nothing ever answers with a stack trace."""
 
@@ -68,7 +80,7 @@ def register_errorhandlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation_error(err: ValidationError):
         fields = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        return error_response(422, "validation_error", "Invalid input", fields)
+        return error_response(422, "validation_error", "Invalid input", fields, _sent())
 
     @app.errorhandler(IntegrityError)
     def _integrity_error(err: IntegrityError):
@@ -89,7 +101,7 @@ def register_errorhandlers(app: Flask) -> None:
             # location's dict as `fields`, as a schema.load in the view gave them.
             return error_response(status, HTTP_CODES.get(status, "http_error"),
                                   getattr(data.get("schema"), "error_message", "Invalid input"),
-                                  location_messages(data["messages"]))
+                                  location_messages(data["messages"]), _sent())
         if status == 400 and "JSON" in (err.description or ""):
             return error_response(400, "invalid_json", "The body is not valid JSON")
         code = HTTP_CODES.get(status, "http_error")
@@ -137,4 +149,4 @@ def register_errorhandlers(app: Flask) -> None:  # noqa: F811  (the handlers abo
 
     @app.errorhandler(domain.DomainError)
     def _domain_error(err: domain.DomainError):
-        return error_response(domain_status(err), err.code, err.message, err.fields)
+        return error_response(domain_status(err), err.code, err.message, err.fields, err.data or _sent())

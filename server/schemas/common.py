@@ -81,9 +81,20 @@ def required_text(max_len: int, **kwargs) -> fields.String:
 
 
 class ErrorSchema(Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-    fields_ = fields.Dict(data_key="fields")
+    code = fields.String(required=True, metadata={
+        "description": "Stable and machine-readable (validation_error, not_found, conflict, …): what clients "
+                       "translate"})
+    message = fields.String(required=True, metadata={"description": "For API users; not translated"})
+    fields_ = fields.Dict(data_key="fields", metadata={
+        "description": "Input errors: each offending field's messages, for API users (a nested record's by "
+                       "its fields, a list's items by index)"})
+    field_codes = fields.Dict(metadata={
+        "description": "With `fields`, the same tree with each message as a stable code to translate: "
+                       "required, too_long, too_short, invalid_length, invalid_choice, invalid_type, "
+                       "not_a_number, out_of_range, invalid_format, unknown_field, id_number_length, "
+                       "id_number_format, id_number_birth_date, id_number_check_digit, id_number_taken, "
+                       "not_in_scope, signature_required, in_future, cannot_change, resolved_needs_no_next, "
+                       "not_found, taken, date_order, period_too_long, nothing_to_change, … else invalid"})
 
 
 class ErrorEnvelopeSchema(Schema):

@@ -42,6 +42,8 @@ class ImportRowSchema(Schema):
     ok = fields.Boolean(required=True)
     action = fields.String(metadata={"description": "created / updated / unchanged (ok rows)"})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    error_codes = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
+        "description": "`errors` with each message as its code (the error envelope's `field_codes`)"})
 
 
 class ImportResultSchema(Schema):

@@ -1,33 +1,39 @@
 """Domain errors: what a use case refuses, each with a stable `code` the PWA translates; no HTTP here.
 
 `server/errors.py` maps every class to its HTTP status once; the sync push answers the same errors as a
-`rejected` mutation (`to_dict()`), so a rule refuses alike whichever path reached it.
+`rejected` mutation (`to_dict()`), so a rule refuses alike whichever path reached it. Both answer `fields`
+with each message's code beside it, in `field_codes` (server/field_codes.py).
 """
+
+from ..field_codes import field_codes
 
 
 class DomainError(Exception):
-    """A refusal with a stable code, a human message and, for input errors, the offending fields."""
+    """A refusal with a stable code, a human message and, for input errors, the offending fields (`data`: the
+    input they are about, when the raiser has it, which tells a too-short value from a too-long one)."""
 
     code = "domain_error"
 
-    def __init__(self, code: str | None = None, message: str = "", fields: dict | None = None):
+    def __init__(self, code: str | None = None, message: str = "", fields: dict | None = None, data=None):
         self.code = code or type(self).code
         self.message = message or self.code.replace("_", " ")
         self.fields = fields
+        self.data = data
         super().__init__(self.message)
 
     def to_dict(self) -> dict:
         body = {"code": self.code, "message": self.message}
         if self.fields:
             body["fields"] = self.fields
+            body["field_codes"] = field_codes(self.fields, self.data)
         return body
 
 
 class _Coded(DomainError):
     """A subclass whose code is fixed: raised as `NotFound(message, fields)`."""
 
-    def __init__(self, message: str = "", fields: dict | None = None):
-        super().__init__(None, message, fields)
+    def __init__(self, message: str = "", fields: dict | None = None, data=None):
+        super().__init__(None, message, fields, data)
 
 
 class NotFound(_Coded):

@@ -27,6 +27,7 @@ from sqlalchemy import bindparam, select
 
 from ..domain import recipients as recipient_rules
 from ..extensions import db
+from ..field_codes import field_codes
 from ..models import Area, Recipient
 from . import labels, sync
 from .actors import Actor
@@ -93,7 +94,7 @@ class Row:
 
     def answer(self) -> dict:
         if self.errors:
-            return {"row": self.number, "ok": False, "errors": self.errors}
+            return {"row": self.number, "ok": False, "errors": self.errors, "error_codes": field_codes(self.errors)}
         return {"row": self.number, "ok": True, "action": self.action}
 
 

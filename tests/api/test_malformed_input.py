@@ -267,14 +267,16 @@ def test_an_unknown_body_field_answers_422_with_the_field_messages(client):
     response = client.post("/api/auth/login", json={"username": "a", "password": "b", "role": "admin"})
     assert response.status_code == 422
     assert response.json == {"error": {"code": "validation_error", "message": "Invalid input",
-                                       "fields": {"role": ["Unknown field."]}}}
+                                       "fields": {"role": ["Unknown field."]},
+                                       "field_codes": {"role": ["unknown_field"]}}}
 
 
 def test_a_bad_pull_cursor_answers_400_bad_request_with_the_field(staff):
     response = staff.get("/api/sync/pull?cursor=abc")
     assert response.status_code == 400
     assert response.json == {"error": {"code": "bad_request", "message": "cursor and limit must be integers",
-                                       "fields": {"cursor": ["Not a valid integer."]}}}
+                                       "fields": {"cursor": ["Not a valid integer."]},
+                                       "field_codes": {"cursor": ["not_a_number"]}}}
 
 
 def test_an_unknown_query_parameter_is_rejected_where_the_schema_says_so(reviewer):
@@ -288,11 +290,13 @@ def test_a_roster_import_without_a_file_or_with_a_bad_dry_run_answers_as_before(
     assert missing.status_code == 422
     assert missing.json == {"error": {"code": "validation_error",
                                       "message": "Send the roster as multipart field `file`",
-                                      "fields": {"file": ["必填 / required"]}}}
+                                      "fields": {"file": ["必填 / required"]},
+                                      "field_codes": {"file": ["required"]}}}
     bad_flag = reviewer.post("/api/recipients/import?dry_run=maybe", data={}, content_type="multipart/form-data")
     assert bad_flag.status_code == 400
     assert bad_flag.json == {"error": {"code": "bad_request", "message": "dry_run must be 1 or 0",
-                                       "fields": {"dry_run": ["must be 1 or 0"]}}}
+                                       "fields": {"dry_run": ["must be 1 or 0"]},
+                                       "field_codes": {"dry_run": ["invalid_choice"]}}}
 
 
 def test_a_json_endpoint_answers_415_to_a_form_body(staff):

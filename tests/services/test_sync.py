@@ -86,7 +86,8 @@ def test_a_visit_naming_an_unknown_attachment_is_refused(staff_actor, own_recipi
     [result] = sync.push(staff_actor, [mutation("visit.create", visit_data(own_recipient_id, photos=[SHA]))])[
         "results"]
     assert result["error"] == {"code": "missing_attachment", "message": "Upload the attachments first",
-                               "fields": {"attachments": [SHA]}}
+                               "fields": {"attachments": [SHA]},
+                               "field_codes": {"attachments": ["missing_attachment"]}}
 
 
 def test_follow_ups_synced_out_of_order_leave_the_latest_status(staff_actor, own_recipient_id):

@@ -45,7 +45,8 @@ def test_every_exported_error_class_is_covered():
 def test_the_body_carries_fields_only_when_there_are_some():
     assert errors.NotFound("No such visit").to_dict() == {"code": "not_found", "message": "No such visit"}
     assert errors.InvalidInput("Invalid record", {"name": ["required"]}).to_dict() == {
-        "code": "validation_error", "message": "Invalid record", "fields": {"name": ["required"]}}
+        "code": "validation_error", "message": "Invalid record", "fields": {"name": ["required"]},
+        "field_codes": {"name": ["required"]}}
 
 
 def test_a_message_defaults_to_the_code_in_words():

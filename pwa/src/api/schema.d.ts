@@ -1081,10 +1081,17 @@ export interface components {
             version: number;
         };
         Error: {
+            /** @description Stable and machine-readable (validation_error, not_found, conflict, …): what clients translate */
             code: string;
+            /** @description With `fields`, the same tree with each message as a stable code to translate: required, too_long, too_short, invalid_length, invalid_choice, invalid_type, not_a_number, out_of_range, invalid_format, unknown_field, id_number_length, id_number_format, id_number_birth_date, id_number_check_digit, id_number_taken, not_in_scope, signature_required, in_future, cannot_change, resolved_needs_no_next, not_found, taken, date_order, period_too_long, nothing_to_change, … else invalid */
+            field_codes?: {
+                [key: string]: unknown;
+            };
+            /** @description Input errors: each offending field's messages, for API users (a nested record's by its fields, a list's items by index) */
             fields?: {
                 [key: string]: unknown;
             };
+            /** @description For API users; not translated */
             message: string;
         };
         ErrorEnvelope: {
@@ -1137,6 +1144,10 @@ export interface components {
         ImportRow: {
             /** @description created / updated / unchanged (ok rows) */
             action?: string;
+            /** @description `errors` with each message as its code (the error envelope's `field_codes`) */
+            error_codes?: {
+                [key: string]: string[];
+            };
             errors?: {
                 [key: string]: string[];
             };

@@ -4,7 +4,7 @@ import type { ApiErrorBody } from '../db/types'
 /**
  * Every failed request, as one type. `status` is the HTTP status, or 0 when no answer came at all (network
  * failure, timeout: code `network_error`); `code` is the envelope's stable code (or `unauthorized`,
- * `server_error`, `http_<status>` when the answer had none); `fields` the envelope's field errors.
+ * `server_error`, `http_<status>` when the answer had none); `fields` the envelope's field errors, `fieldCodes` their codes.
  */
 export class ApiError extends Error {
   constructor(
@@ -12,6 +12,8 @@ export class ApiError extends Error {
     readonly code: string,
     message = code,
     readonly fields: Record<string, unknown> = {},
+    /** The envelope's `field_codes`: `fields` with each message as its stable code. */
+    readonly fieldCodes: Record<string, unknown> = {},
   ) {
     super(message)
     this.name = 'ApiError'
@@ -71,7 +73,7 @@ function parse(text: string): unknown {
 async function errorFromResponse(res: Response): Promise<ApiError> {
   const err = (parse(await res.text().catch(() => '')) as { error?: ApiErrorBody } | null)?.error
   const fallback = res.status === 401 ? 'unauthorized' : res.status >= 500 ? 'server_error' : `http_${res.status}`
-  return new ApiError(res.status, err?.code ?? fallback, err?.message ?? res.statusText, err?.fields ?? {})
+  return new ApiError(res.status, err?.code ?? fallback, err?.message ?? res.statusText, err?.fields ?? {}, err?.field_codes ?? {})
 }
 
 export function createHttp(opts: HttpOptions): Http {

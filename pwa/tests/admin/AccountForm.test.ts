@@ -25,7 +25,8 @@ async function fill(w: ReturnType<typeof mount>, password: string) {
 describe('AccountForm', () => {
   it('shows the policy messages of a weak_password answer under the password', async () => {
     const calls = await mockAdminFetch(() => json(422, {
-      error: { code: 'weak_password', message: '密码不符合要求 / the password breaks the policy', fields: { password: POLICY } },
+      error: { code: 'weak_password', message: '密码不符合要求 / the password breaks the policy', fields: { password: POLICY },
+        field_codes: { password: ['too_short', 'password_classes'] } },
     }))
     const w = mount(AccountForm, { props: { areas: AREAS }, global: { plugins: [i18n] }, attachTo: document.body })
     await fill(w, 'abc')
@@ -39,21 +40,21 @@ describe('AccountForm', () => {
       username: '13800000001', display_name: '李四', role: 'staff', area_id: 2, password: 'abc',
     })
     const messages = w.findAll('[data-test="errors-password"] li').map((li) => li.text())
-    expect(messages).toEqual(POLICY)
+    expect(messages).toEqual(['至少8个字符', '需包含大写、小写、数字、符号中的至少3类'])
     expect(w.find('[data-test="account-error"]').text()).toBe('密码不符合要求')
     expect(w.emitted('saved')).toBeUndefined()
     w.unmount()
   })
 
   it('shows username_taken on the username and emits the created account on success', async () => {
-    let answer = json(409, { error: { code: 'username_taken', message: 'exists', fields: { username: ['exists'] } } })
+    let answer = json(409, { error: { code: 'username_taken', message: 'exists', fields: { username: ['exists'] }, field_codes: { username: ['taken'] } } })
     await mockAdminFetch(() => answer)
     const w = mount(AccountForm, { props: { areas: AREAS }, global: { plugins: [i18n] }, attachTo: document.body })
     await fill(w, 'Strong#Pass1')
     await w.find('form').trigger('submit')
     await flushPromises()
     expect(w.find('[data-test="account-error"]').text()).toBe('用户名已存在')
-    expect(w.find('[data-test="errors-username"]').text()).toContain('exists')
+    expect(w.find('[data-test="errors-username"]').text()).toBe('已存在')
 
     const user = { id: 9, username: '13800000001', display_name: '李四', role: 'staff', area_id: 2, area_name: '东镇', active: true,
       must_change_password: true, locked: false, created_at: '2026-11-29T06:00:00Z' }

@@ -15,7 +15,7 @@ const AREAS = [
 
 function server(c: Call): Response {
   if (c.url.pathname === '/api/areas') return json(200, { items: AREAS })
-  if (c.url.pathname === '/api/admin/areas') return json(409, { error: { code: 'code_taken', message: 'exists', fields: { code: ['already exists'] } } })
+  if (c.url.pathname === '/api/admin/areas') return json(409, { error: { code: 'code_taken', message: 'exists', fields: { code: ['already exists'] }, field_codes: { code: ['taken'] } } })
   if (c.url.pathname === '/api/admin/areas/import') return json(200, { created: 4, errors: [{ row: 3, errors: { parent_code: ['unknown parent'] } }] })
   return json(404, { error: { code: 'not_found' } })
 }
@@ -63,7 +63,8 @@ describe('AreasView', () => {
     const post = calls.find((c) => c.url.pathname === '/api/admin/areas')!
     expect(JSON.parse(String(post.body))).toEqual({ code: '990101002', name: '西街社区', level: 'village', parent_id: 2 })
     expect(form.text()).toContain('区划代码已存在')
-    expect(form.text()).toContain('already exists')
+    expect(form.text()).toContain('区划代码已存在')
+    expect(form.text()).not.toMatch(/[A-Za-z]/)
     w.unmount()
   })
 })

@@ -36,7 +36,7 @@ async function fill(w: ReturnType<typeof mount>, current: string, next: string, 
 
 describe('ChangePasswordView', () => {
   it('asks a user who must change it, and shows the policy messages under the new password', async () => {
-    const calls = await mockAdminFetch(() => json(422, { error: { code: 'weak_password', message: 'x', fields: { password: ['至少8位 / at least 8 characters'] } } }))
+    const calls = await mockAdminFetch(() => json(422, { error: { code: 'weak_password', message: 'x', fields: { password: ['至少8位 / at least 8 characters'] }, field_codes: { password: ['too_short'] } } }))
     const { w } = await mountView()
     expect(w.find('[data-test="password-required"]').exists()).toBe(true)
     await fill(w, 'Demo@2026', 'short')
@@ -45,7 +45,7 @@ describe('ChangePasswordView', () => {
     expect(calls).toHaveLength(1)
     expect(calls[0].url.pathname).toBe('/api/auth/password')
     expect(JSON.parse(String(calls[0].body))).toEqual({ current_password: 'Demo@2026', new_password: 'short' })
-    expect(w.find('[data-test="password-new"]').text()).toContain('至少8位')
+    expect(w.find('[data-test="password-new"]').text()).toContain('至少8个字符')
     expect(w.find('[data-test="password-error"]').text()).toBe('密码不符合要求')
     w.unmount()
   })

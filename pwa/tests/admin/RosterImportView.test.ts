@@ -11,10 +11,11 @@ const DRY = {
   dry_run: true, valid: 3, invalid: 2, created: 2, updated: 1, unchanged: 0,
   rows: [
     { row: 2, ok: true, action: 'created' },
-    { row: 3, ok: false, errors: { id_number: ['校验位错误 / bad check digit'] } },
+    { row: 3, ok: false, errors: { id_number: ['校验位错误 / bad check digit'] }, error_codes: { id_number: ['id_number_check_digit'] } },
     { row: 4, ok: true, action: 'created' },
     { row: 5, ok: true, action: 'updated' },
-    { row: 6, ok: false, errors: { area_id: ['村名不唯一，请填写村代码 / not unique'], category: ['未知类别 / unknown'] } },
+    { row: 6, ok: false, errors: { area_id: ['村名不唯一，请填写村代码 / not unique'], category: ['未知类别 / unknown'] },
+      error_codes: { area_id: ['village_ambiguous'], category: ['invalid_choice'] } },
   ],
 }
 const DONE = { ...DRY, dry_run: false, rows: DRY.rows }
@@ -43,7 +44,9 @@ describe('RosterImportView', () => {
     expect(shown[0].text()).toContain('身份证号')
     expect(shown[0].text()).toContain('校验位错误')
     expect(shown[1].text()).toContain('所在村(社区)')
-    expect(shown[1].text()).toContain('未知类别')
+    expect(shown[1].text()).toContain('请改填村代码')
+    expect(shown[1].text()).toContain('不是可选的值')
+    expect(shown.map((r) => r.text()).join()).not.toMatch(/[A-Za-z]/)
     expect(w.find('[data-test="count-valid"]').text()).toBe('3')
     expect(w.find('[data-test="count-invalid"]').text()).toBe('2')
     expect(run().attributes('disabled')).toBeUndefined()

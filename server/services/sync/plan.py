@@ -171,7 +171,7 @@ class Planner:
             mutation = MUTATION_SCHEMA.load(raw)
         except ValidationError as err:
             return {"id": mutation_id if isinstance(mutation_id, str) else None, "status": "rejected",
-                    "error": InvalidInput("Invalid mutation", err.messages).to_dict()}
+                    "error": InvalidInput("Invalid mutation", err.messages, raw).to_dict()}
         mutation_id = mutation["id"]
         digest = payload_hash(raw)
         known = self.known.get(mutation_id)
@@ -214,7 +214,7 @@ class Planner:
         try:
             data = schema.load(mutation["data"])
         except ValidationError as err:
-            raise InvalidInput("Invalid record", err.messages) from err
+            raise InvalidInput("Invalid record", err.messages, mutation["data"]) from err
         return data
 
     def device_time(self, mutation: dict):
