@@ -152,3 +152,12 @@ def draw_signature(context, page) -> None:
         cdp.detach()
     page.locator("[data-test=signature-confirm]").click()
     page.locator("[data-test=signature-image]").wait_for()
+
+
+def pick_today(page, field: str) -> str:
+    """Open a FormDateField, confirm the picker (today), return the day as the cell shows it."""
+    page.locator(f"[data-test={field}] .van-cell").click()
+    popup = page.locator("[data-test=date-popup]:visible")
+    popup.locator(".van-picker__confirm").click()
+    popup.wait_for(state="hidden")
+    return page.locator(f"[data-test={field}] .van-cell__value").inner_text().strip()

@@ -7,6 +7,7 @@ from .helpers import (
     open_recipient,
     open_section,
     outbox,
+    pick_today,
     read_store,
     wait_for_service_worker,
     wait_initial_sync,
@@ -48,15 +49,6 @@ def value_of(page, selector: str, expected: str) -> None:
 def radio(page, label: str):
     """A Vant radio by its exact label (its icon font adds a character to the accessible name)."""
     return page.locator(".van-radio").filter(has=page.get_by_text(label, exact=True))
-
-
-def pick_today(page, field: str) -> str:
-    """Open a FormDateField, confirm the picker (today), return the day as the cell shows it."""
-    page.locator(f"[data-test={field}] .van-cell").click()
-    popup = page.locator("[data-test=date-popup]:visible")
-    popup.locator(".van-picker__confirm").click()
-    popup.wait_for(state="hidden")
-    return page.locator(f"[data-test={field}] .van-cell__value").inner_text().strip()
 
 
 def test_the_new_visit_form_keeps_every_field_through_a_reload(context, e2e_server):

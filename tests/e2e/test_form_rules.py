@@ -3,7 +3,7 @@ shown in Chinese beside its field before saving, and nothing is saved (no record
 
 import pytest
 
-from .helpers import login, open_recipient, outbox, read_store, wait_for_service_worker, wait_initial_sync
+from .helpers import login, open_recipient, outbox, pick_today, read_store, wait_for_service_worker, wait_initial_sync
 
 pytestmark = pytest.mark.e2e
 
@@ -19,7 +19,7 @@ def start(context, base: str):
 
 def error_of(page, test_id: str):
     """The inline message of the Vant field marked `data-test=test_id`."""
-    return page.locator(f"[data-test={test_id}] .van-field__error-message")
+    return page.locator(f"[data-test={test_id}] .van-field__error-message, [data-test={test_id}] .form-date-error")
 
 
 def test_each_form_shows_the_servers_rule_beside_its_field_and_saves_nothing(context, e2e_server):
@@ -55,7 +55,7 @@ def test_each_form_shows_the_servers_rule_beside_its_field_and_saves_nothing(con
     followups = len(read_store(page, "followups"))
     page.locator("[data-test=followup-note] textarea").fill("已办结")
     page.get_by_text("已解决", exact=True).click()
-    page.locator("[data-test=followup-next] input").fill("2030-01-15")
+    pick_today(page, "followup-next")
     page.click("[data-test=save-followup]")
     assert error_of(page, "followup-next").inner_text() == "已解决的困难不需要再安排下次跟进"
     assert len(read_store(page, "followups")) == followups and outbox(page) == []
