@@ -521,6 +521,10 @@ def roster_list(browser, base: str, expected: int, cpu_slowdown: float) -> dict:
         page.close()
         page = open_home(ctx, base)  # a fresh tab: the list's route code is not loaded yet
         page.wait_for_timeout(1000)  # the home screen's own live queries settle
+        # and it warms the list (HomeView: 1 s after its paint, when idle: the list's code and the roster's index)
+        page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => /RecipientsView-/.test(e.name))",
+                               timeout=10_000)
+        page.wait_for_timeout(1500)
         cdp = ctx.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": cpu_slowdown})
         opens = [page.evaluate(OPEN_LIST)]  # the first also loads the route's code (from the service worker)

@@ -5,10 +5,12 @@ import RecipientsView from '../src/views/RecipientsView.vue'
 import { i18n } from '../src/i18n'
 import * as search from '../src/lib/search'
 import { freshDb } from './helpers'
+import { session } from '../src/composables/useApp'
+import { resetRoster } from '../src/composables/useRoster'
 
 vi.mock('../src/lib/search', async (original) => {
   const real = await original<typeof import('../src/lib/search')>()
-  return { ...real, buildNameIndex: vi.fn(real.buildNameIndex) }
+  return { ...real, buildNameIndexInSlices: vi.fn(real.buildNameIndexInSlices) }
 })
 
 const given = '建国军华明英秀兰德福志强海平玉梅桂芳春生'
@@ -18,11 +20,13 @@ const rec = (i: number, name: string, area_id = 2) => ({
 })
 
 beforeEach(async () => {
+  resetRoster()
+  session.value = { user: { id: 1, username: 's', display_name: 's', role: 'staff', area_id: 1 }, csrf_token: 't', expired: false } as never
   const db = await freshDb()
   await db.areas.bulkPut([{ id: 2, code: '2', name: '东村', level: 'village', parent_id: null }, { id: 3, code: '3', name: '西村', level: 'village', parent_id: null }] as never)
   const rows = Array.from({ length: 200 }, (_, i) => rec(i, '王李赵'[i % 3] + given[i % 20] + given[(i * 7) % 20], i % 4 ? 2 : 3))
   await db.recipients.bulkPut([...rows, rec(900, '张三'), rec(901, '李四')] as never)
-  vi.mocked(search.buildNameIndex).mockClear()
+  vi.mocked(search.buildNameIndexInSlices).mockClear()
 })
 
 async function mountList() {
@@ -44,7 +48,7 @@ describe('RecipientsView', () => {
     const items = w.findAll('[role=listitem]')
     expect(items.length).toBeGreaterThan(5)
     expect(new Set(items.map((i) => i.attributes('aria-setsize')))).toEqual(new Set(['202']))
-    const built = vi.mocked(search.buildNameIndex).mock.calls.length
+    const built = vi.mocked(search.buildNameIndexInSlices).mock.calls.length
     expect(built).toBeGreaterThan(0)
 
     const input = w.get('[data-test=recipient-search] input')
@@ -56,13 +60,13 @@ describe('RecipientsView', () => {
     await flushPromises()
     expect(w.get('[data-test=recipient-count]').text()).toBe('共 1 人')
     expect(w.findAll('[data-test=recipient-item]').map((c) => c.text())).toEqual([expect.stringContaining('张三')])
-    expect(search.buildNameIndex).toHaveBeenCalledTimes(built) // keystrokes reuse the index
+    expect(search.buildNameIndexInSlices).toHaveBeenCalledTimes(built) // keystrokes reuse the index
 
     // A roster change (a pull, a new recipient) rebuilds it once.
     const { getDb } = await import('../src/db/db')
     await getDb().recipients.put(rec(902, '张山') as never)
     await vi.waitFor(() => expect(w.get('[data-test=recipient-count]').text()).toBe('共 2 人'))
-    expect(search.buildNameIndex).toHaveBeenCalledTimes(built + 1)
+    expect(search.buildNameIndexInSlices).toHaveBeenCalledTimes(built + 1)
     w.unmount()
   })
 

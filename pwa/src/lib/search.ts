@@ -77,11 +77,8 @@ export interface NameIndex<T> {
   search(query: string): readonly T[]
 }
 
-/**
- * Build the index of a roster. Readings come from pinyin-pro once per distinct character; the sort key reads the
- * first character as a surname (单 shan, 曾 zeng) and the others by their first (most common) reading.
- */
-export function buildNameIndex<T>(items: readonly T[], nameOf: (item: T) => string): NameIndex<T> {
+/** Works out one item's entry; the readings and sort keys of each distinct character are looked up once. */
+function entryMaker<T>(nameOf: (item: T) => string): (item: T) => Entry<T> {
   const readings = new Map<string, readonly string[] | null>()
   const surnameKey = new Map<string, string>()
   const charKey = new Map<string, string>()
@@ -102,7 +99,7 @@ export function buildNameIndex<T>(items: readonly T[], nameOf: (item: T) => stri
     }
     return k
   }
-  const entries: Entry<T>[] = items.map((item) => {
+  return (item: T) => {
     const name = nameOf(item)
     const lower = name.toLowerCase()
     const chars = Array.from(lower, read)
@@ -112,25 +109,66 @@ export function buildNameIndex<T>(items: readonly T[], nameOf: (item: T) => stri
     // Readings, then the characters themselves (homophones sort together); the sort is stable, so equal names
     // keep the roster's order.
     return { item, lower, firsts, chars, sortKey: `${parts.join(' ')}\u0000${name}` }
-  })
+  }
+}
+
+function indexOf<T>(entries: Entry<T>[]): NameIndex<T> {
   entries.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0))
   const sorted = entries.map((e) => e.item)
 
   // The last answer: a query that extends it can only narrow it (matching is monotone in the query).
-  let last: { q: string; hits: Entry<T>[] } = { q: '', hits: entries }
+  let last: { q: string; hits: Entry<T>[]; items: readonly T[] } = { q: '', hits: entries, items: sorted }
   return {
     items: sorted,
     search(query: string) {
       const q = query.trim().toLowerCase()
       if (!q) return sorted
+      if (q === last.q) return last.items // the same answer, the same array: nothing to re-render
       const pool = q.startsWith(last.q) ? last.hits : entries
       const letters = /^[a-z\s]+$/.test(q) ? q.replace(/\s+/g, '') : null
       const a = new Uint8Array(q.length + 1)
       const b = new Uint8Array(q.length + 1)
       const hits = pool.filter((e) =>
         e.lower.includes(q) || (letters !== null && e.firsts.includes(letters[0]) && spells(e.chars, letters, a, b)))
-      last = { q, hits }
-      return hits.map((e) => e.item)
+      last = { q, hits, items: hits.map((e) => e.item) }
+      return last.items
     },
   }
+}
+
+/**
+ * Build the index of a roster. Readings come from pinyin-pro once per distinct character; the sort key reads the
+ * first character as a surname (单 shan, 曾 zeng) and the others by their first (most common) reading.
+ */
+export function buildNameIndex<T>(items: readonly T[], nameOf: (item: T) => string): NameIndex<T> {
+  return indexOf(items.map(entryMaker(nameOf)))
+}
+
+/** Give the event loop a turn (input, rendering) before the next slice of work. */
+export function nextTask(): Promise<void> {
+  const s = (globalThis as { scheduler?: { yield?: () => Promise<void> } }).scheduler
+  if (typeof s?.yield === 'function') return s.yield()
+  return new Promise((resolve) => setTimeout(resolve, 0))
+}
+
+/**
+ * `buildNameIndex` in slices of about `sliceMs` of work, yielding between them so that building a big roster's
+ * index in the background never holds up a tap or a keystroke for long. `null` when `cancelled()` turns true
+ * between slices (a newer roster arrived, the user changed).
+ */
+export async function buildNameIndexInSlices<T>(items: readonly T[], nameOf: (item: T) => string,
+  { sliceMs = 8, cancelled = () => false }: { sliceMs?: number; cancelled?: () => boolean } = {}): Promise<NameIndex<T> | null> {
+  const make = entryMaker(nameOf)
+  const entries: Entry<T>[] = new Array(items.length)
+  let i = 0
+  while (i < items.length) {
+    const until = performance.now() + sliceMs
+    do entries[i] = make(items[i])
+    while (++i < items.length && (i & 63 || performance.now() < until))
+    if (i < items.length) {
+      await nextTask()
+      if (cancelled()) return null
+    }
+  }
+  return indexOf(entries)
 }
