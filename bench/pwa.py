@@ -65,7 +65,7 @@ def _snapshot_dist() -> tuple[Path, Path]:
         time.sleep(3)  # caught mid-build
     raise SystemExit(f"{source} keeps changing: no consistent copy")
 
-from tests.e2e.helpers import draw_signature, login, read_store, wait_until  # noqa: E402
+from tests.e2e.helpers import draw_signature, login, open_section, read_store, wait_until  # noqa: E402
 
 AXE = BENCH / "node_modules" / "axe-core" / "axe.min.js"
 LIGHTHOUSE = BENCH / "lighthouse.mjs"
@@ -249,7 +249,9 @@ def field_journey(browser, base: str, photo: Path, cpu_slowdown: float) -> dict:
         tap(item)
         page.wait_for_url("**/visits/new*")
         page.locator("[data-test=submit-visit]").wait_for()
-        # A photo: the add button, then the camera's shutter (the file chooser here).
+        # A photo: unfold the optional photos section, the add button, then the camera's shutter (the file
+        # chooser here).
+        tap(page.locator("[data-test=section-photos] .van-collapse-item__title"))
         with page.expect_file_chooser() as chooser:
             tap(page.locator(".add-photo"))
         chooser.value.set_files(str(photo))
@@ -320,6 +322,7 @@ def screens_tour(browser, base: str, shots: bool) -> dict:
         page.click("[data-test=start-visit]")
         page.locator("[data-test=submit-visit]").wait_for()
         page.locator("[data-test=occasion] input").fill("春节走访慰问")
+        open_section(page, "details")
         page.locator("[data-test=gifts] input").fill("米一袋、食用油一桶")
         check(page, "visit-form")
         # Offline, so the outbox shows a queued visit.
@@ -522,8 +525,8 @@ def roster_list(browser, base: str, expected: int, cpu_slowdown: float) -> dict:
         page = open_home(ctx, base)  # a fresh tab: the list's route code is not loaded yet
         page.wait_for_timeout(1000)  # the home screen's own live queries settle
         # and it warms the list (HomeView: 1 s after its paint, when idle: the list's code and the roster's index)
-        page.wait_for_function("() => performance.getEntriesByType('resource').some((e) => /RecipientsView-/.test(e.name))",
-                               timeout=10_000)
+        warmed = "() => performance.getEntriesByType('resource').some((e) => /RecipientsView-/.test(e.name))"
+        page.wait_for_function(warmed, timeout=10_000)
         page.wait_for_timeout(1500)
         cdp = ctx.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": cpu_slowdown})

@@ -161,3 +161,14 @@ def pick_today(page, field: str) -> str:
     popup.locator(".van-picker__confirm").click()
     popup.wait_for(state="hidden")
     return page.locator(f"[data-test={field}] .van-cell__value").inner_text().strip()
+
+
+def start_online(context, base: str):
+    """A new page, logged in as staff_demo, controlled by the service worker, after its first sync."""
+    page = context.new_page()
+    page.goto(base + "/")
+    login(page, base)
+    wait_for_service_worker(page)
+    wait_initial_sync(page)
+    return page
+

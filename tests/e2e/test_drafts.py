@@ -3,14 +3,12 @@
 import pytest
 
 from .helpers import (
-    login,
     open_recipient,
     open_section,
     outbox,
     pick_today,
     read_store,
-    wait_for_service_worker,
-    wait_initial_sync,
+    start_online,
     wait_until,
 )
 
@@ -20,14 +18,6 @@ pytestmark = pytest.mark.e2e
 KEYSTROKE_MS = 20
 RELOAD_AFTER_MS = 100
 
-
-def start(context, base: str):
-    page = context.new_page()
-    page.goto(base + "/")
-    login(page, base)
-    wait_for_service_worker(page)
-    wait_initial_sync(page)
-    return page
 
 
 def type_into(locator, text: str) -> None:
@@ -53,7 +43,7 @@ def radio(page, label: str):
 
 def test_the_new_visit_form_keeps_every_field_through_a_reload(context, e2e_server):
     base = e2e_server.url
-    page = start(context, base)
+    page = start_online(context, base)
     open_recipient(page, base, 7)
     page.click("[data-test=start-visit]")
     type_into(page.locator("[data-test=occasion] input"), "重阳节慰问")
@@ -86,7 +76,7 @@ def test_the_new_visit_form_keeps_every_field_through_a_reload(context, e2e_serv
 
 def test_the_new_recipient_form_keeps_what_was_typed_through_a_reload(context, e2e_server):
     base = e2e_server.url
-    page = start(context, base)
+    page = start_online(context, base)
     page.goto(base + "/recipients/new")
     page.locator("[data-test=recipient-area]").select_option(index=1)
     area = page.locator("[data-test=recipient-area]").input_value()
@@ -111,7 +101,7 @@ def test_the_new_recipient_form_keeps_what_was_typed_through_a_reload(context, e
 
 def test_the_new_difficulty_form_keeps_what_was_typed_through_a_reload(context, e2e_server):
     base = e2e_server.url
-    page = start(context, base)
+    page = start_online(context, base)
     rid, _ = open_recipient(page, base, 8)
     page.goto(f"{base}/difficulties/new?recipient={rid}")
     assert page.locator("input[type=date]").count() == 0
@@ -127,7 +117,7 @@ def test_the_new_difficulty_form_keeps_what_was_typed_through_a_reload(context, 
 
 def test_the_follow_up_form_keeps_what_was_typed_through_a_reload(context, e2e_server):
     base = e2e_server.url
-    page = start(context, base)
+    page = start_online(context, base)
     # The last open one: the offline journey writes follow-ups on the first ones.
     difficulty = [d for d in sorted(read_store(page, "difficulties"), key=lambda d: d["id"])
                   if d["status"] == "open"][-1]
@@ -155,7 +145,7 @@ def test_the_follow_up_form_keeps_what_was_typed_through_a_reload(context, e2e_s
 
 def test_the_edit_of_a_returned_visit_shows_the_comment_and_keeps_the_edit_through_a_reload(context, e2e_server):
     base = e2e_server.url
-    page = start(context, base)
+    page = start_online(context, base)
     rid, _ = open_recipient(page, base, 9)
     page.click("[data-test=start-visit]")
     type_into(page.locator("[data-test=notes] textarea"), "待退回的走访")

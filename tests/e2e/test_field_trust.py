@@ -8,25 +8,15 @@ import pytest
 
 from .helpers import (
     draw_signature_with_mouse,
-    login,
     open_recipient,
     outbox,
     read_store,
-    wait_for_service_worker,
-    wait_initial_sync,
+    start_online,
     wait_until,
 )
 
 pytestmark = pytest.mark.e2e
 
-
-def start_online(context, base: str):
-    page = context.new_page()
-    page.goto(base + "/")
-    login(page, base)
-    wait_for_service_worker(page)
-    wait_initial_sync(page)
-    return page
 
 
 def last_sync_hhmm(page) -> str:

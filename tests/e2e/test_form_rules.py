@@ -3,18 +3,16 @@ shown in Chinese beside its field before saving, and nothing is saved (no record
 
 import pytest
 
-from .helpers import login, open_recipient, outbox, pick_today, read_store, wait_for_service_worker, wait_initial_sync
+from .helpers import (
+    open_recipient,
+    outbox,
+    pick_today,
+    read_store,
+    start_online,
+)
 
 pytestmark = pytest.mark.e2e
 
-
-def start(context, base: str):
-    page = context.new_page()
-    page.goto(base + "/")
-    login(page, base)
-    wait_for_service_worker(page)
-    wait_initial_sync(page)
-    return page
 
 
 def error_of(page, test_id: str):
@@ -24,7 +22,7 @@ def error_of(page, test_id: str):
 
 def test_each_form_shows_the_servers_rule_beside_its_field_and_saves_nothing(context, e2e_server):
     base = e2e_server.url
-    page = start(context, base)
+    page = start_online(context, base)
     assert outbox(page) == []
     recipients = len(read_store(page, "recipients"))
 

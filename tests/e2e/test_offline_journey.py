@@ -17,8 +17,7 @@ from .helpers import (
     outbox,
     queue_mutations,
     read_store,
-    wait_for_service_worker,
-    wait_initial_sync,
+    start_online,
     wait_until,
 )
 
@@ -36,14 +35,6 @@ def make_photo(path) -> bytes:
     path.write_bytes(data)
     return data
 
-
-def start_online(context, base: str):
-    page = context.new_page()
-    page.goto(base + "/")
-    login(page, base)
-    wait_for_service_worker(page)
-    wait_initial_sync(page)
-    return page
 
 
 def save_simple_visit(page, notes: str) -> None:
