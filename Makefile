@@ -48,8 +48,10 @@ migrate: $(STAMPS)/venv
 seed: migrate
 	$(BIN)/flask --app server seed-demo
 
+# Ctrl-C: honcho stops the server and the dispatcher and exits 130; that is the normal way to stop, not an error.
 run: $(STAMPS)/venv build seed
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	@echo "Serving http://127.0.0.1:$(PORT) with the reminder dispatcher beside it; Ctrl-C stops both."
+	@PORT=$(PORT) $(BIN)/honcho start -f Procfile || [ $$? -eq 130 ]
 
 test: lint test-server test-pwa
 
