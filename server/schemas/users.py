@@ -3,6 +3,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models.users import ROLES
+from .auth import SessionUserSchema
 from .paging import PageQuerySchema, PageSchema
 
 
@@ -46,17 +47,11 @@ class PasswordResetSchema(Schema):
     password = fields.String(required=True, validate=validate.Length(max=256))
 
 
-class UserSchema(Schema):
-    """An account as the admin pages show it."""
+class UserSchema(SessionUserSchema):
+    """An account as the admin pages show it: the session's user, its area's name and its state."""
 
-    id = fields.Integer(required=True)
-    username = fields.String(required=True)
-    display_name = fields.String(required=True)
-    role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    area_id = fields.Integer(required=True)
     area_name = fields.String(required=True, allow_none=True)
     active = fields.Boolean(required=True)
-    must_change_password = fields.Boolean(required=True)
     locked = fields.Boolean(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
 

@@ -1366,6 +1366,7 @@ export interface components {
             display_name: string;
             id: number;
             locked: boolean;
+            /** @description after an admin's reset or when the password expired: change it first */
             must_change_password: boolean;
             /** @enum {string} */
             role: "staff" | "reviewer" | "admin";
