@@ -3,6 +3,7 @@
 import pytest
 
 from .helpers import (
+    draw_signature_with_mouse,
     open_recipient,
     open_section,
     outbox,
@@ -72,6 +73,36 @@ def test_the_new_visit_form_keeps_every_field_through_a_reload(context, e2e_serv
     page.click("[data-test=submit-visit]")
     page.wait_for_url("**/recipients/*")
     assert not [d for d in read_store(page, "drafts") if ":visit:new:" in d["key"]]
+
+
+def test_a_signature_drawn_and_not_confirmed_comes_back_after_a_reload_and_is_saved(context, e2e_server):
+    base = e2e_server.url
+    page = start_online(context, base)
+    rid, _ = open_recipient(page, base, 8)
+    page.click("[data-test=start-visit]")
+    type_into(page.locator("[data-test=occasion] input"), "签到一半")
+    draw_signature_with_mouse(page)  # never confirmed
+    reload_soon(page)
+
+    value_of(page, "[data-test=occasion] input", "签到一半")
+    # The strokes are back on the pad: it counts as drawn (confirm enabled), and nothing was stored yet.
+    page.wait_for_function("() => !document.querySelector('[data-test=signature-confirm]')?.disabled",
+                           timeout=15_000)
+    ink = page.evaluate("""() => {
+      const c = document.querySelector('[data-test=signature-pad] canvas');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] < 128) dark++;
+      return dark;
+    }""")
+    assert ink > 100, ink
+
+    page.click("[data-test=submit-visit]")
+    page.wait_for_url(f"**/recipients/{rid}")
+    visit = next(v for v in read_store(page, "visits") if v["recipient_id"] == rid and v.get("occasion") == "签到一半")
+    assert visit["signature"] and not visit.get("no_signature_reason")
+    assert "signature_drawing" not in visit
+    assert "signature_drawing" not in outbox(page)[-1]["data"]
 
 
 def test_the_new_recipient_form_keeps_what_was_typed_through_a_reload(context, e2e_server):
