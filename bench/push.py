@@ -31,7 +31,7 @@ from server.models import Notification, PushSubscription, User  # noqa: E402
 from server.push import DEFAULT_TTL, Pusher, load_vapid, payload_of  # noqa: E402
 from server.services import reminders  # noqa: E402
 from tests.conftest import build_database  # noqa: E402
-from tests.system.push_server import start_push_server  # noqa: E402
+from tests.system.push_server import ALLOWLIST_ENTRY, start_push_server  # noqa: E402
 
 SUBJECT = "mailto:bench@zoufang.invalid"
 
@@ -89,7 +89,7 @@ def main() -> None:
             app = create_app(TestConfig(url, tmp))
             with app.app_context():
                 vapid = load_vapid(tmp)
-                pusher = Pusher(vapid, SUBJECT, workers=args.workers)
+                pusher = Pusher(vapid, SUBJECT, workers=args.workers, allowlist=(ALLOWLIST_ENTRY,))
                 users = db.session.execute(select(User.id).order_by(User.id)).scalars().all()[:1]
                 sub = server.subscribe(pusher.public_key)
                 db.session.add(PushSubscription(user_id=users[0], endpoint=sub["endpoint"],

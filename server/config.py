@@ -5,6 +5,8 @@ import secrets
 import time
 from pathlib import Path
 
+from .domain.push import DEFAULT_PUSH_SERVICES
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -40,6 +42,14 @@ def _flag(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma- or space-separated list from the environment, else the default."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return tuple(item for item in value.replace(",", " ").split() if item)
 
 
 def engine_options(url: str) -> dict:
@@ -89,6 +99,11 @@ class Config:
         self.PULL_DEFAULT_LIMIT = 500
         self.PULL_MAX_LIMIT = 1000
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid")
+        # Push subscriptions are kept, and pushed to, only on these push services: HTTPS hosts ("*." for any
+        # subdomain), or "scheme://host:port" ("*" any port) to name anything else, e.g. a test push server.
+        self.PUSH_ENDPOINT_ALLOWLIST = _list("PUSH_ENDPOINT_ALLOWLIST", DEFAULT_PUSH_SERVICES)
+        # Full ID numbers a user may send through sync per hour (each one could be a guess of a masked one).
+        self.ID_NUMBER_CHECKS_PER_HOUR = int(os.environ.get("ID_NUMBER_CHECKS_PER_HOUR", "30"))
         # Behind a reverse proxy (nginx), trust one X-Forwarded-For / -Proto hop for client IP and HTTPS.
         self.PROXY_FIX = _flag("PROXY_FIX")
         # Pulls over slow rural links and the PWA's scripts: brotli over HTTPS, gzip otherwise; a fast

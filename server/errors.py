@@ -132,6 +132,7 @@ DOMAIN_STATUSES: dict[type[domain.DomainError], int] = {
     domain.TooLarge: 413,  # payload_too_large, too_many_rows
     domain.UnsupportedMedia: 415,  # unsupported_media_type, unsupported_file_type
     domain.AccountLocked: 423,
+    domain.RateLimited: 429,
     domain.DomainError: 400,
 }
 

@@ -2,7 +2,9 @@
 
 One signed VAPID header per push-service origin is reused for hours (RFC 8292 allows up to 24 h), so a batch
 pays for encryption and HTTP only. Each send's result is classified for the dispatcher: delivered, gone
-(404/410: drop the subscription), retry (429 with its Retry-After, 5xx, network) or failed (other 4xx).
+(404/410: drop the subscription), retry (429 with its Retry-After, 5xx, network) or failed (other 4xx, or
+an endpoint off the push-service allowlist, which is never contacted: a row stored before the list, or
+after the list changed).
 """
 
 import base64
@@ -22,6 +24,8 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPusher, WebPushException
+
+from .domain.push import DEFAULT_PUSH_SERVICES, endpoint_allowed
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +155,13 @@ def classify(response: requests.Response) -> Result:
 class Pusher:
     """Send Web Push messages: VAPID-signed, aes128gcm-encrypted, a thread pool for batches."""
 
-    def __init__(self, vapid: Vapid02, subject: str, *, timeout: float = DEFAULT_TIMEOUT, workers: int = 8):
+    def __init__(self, vapid: Vapid02, subject: str, *, timeout: float = DEFAULT_TIMEOUT, workers: int = 8,
+                 allowlist: tuple[str, ...] = DEFAULT_PUSH_SERVICES):
         self.vapid = vapid
         self.subject = subject
         self.timeout = timeout
         self.workers = workers
+        self.allowlist = tuple(allowlist)  # push services it may POST to (server/domain/push.py)
         self._headers: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -192,6 +198,10 @@ class Pusher:
     def send(self, message: Message) -> Result:
         """Encrypt and POST one message; never raises for what the push service or the network did."""
         endpoint = message.subscription.endpoint
+        if not endpoint_allowed(endpoint, self.allowlist):
+            log.warning("push: subscription %d is not on a known push service; not sent",
+                        message.subscription.id)
+            return Result(FAILED, error="endpoint not on the push-service allowlist")
         headers = {
             "Authorization": self.vapid_header(endpoint),
             # pywebpush 2.5 sends no Content-Type; some push services (web-push-testing) then answer 400.
@@ -238,14 +248,16 @@ def payload_of(notification_id: int, kind: str, title: str, body: str, url: str 
 
 
 def get_pusher(app) -> Pusher:
-    """The app's Pusher; re-reads the key when `flask vapid --rotate` replaced the file."""
+    """The app's Pusher; re-reads the key when `flask vapid --rotate` replaced the file (and the allowlist
+    when the config's changed)."""
     path = Path(app.config["INSTANCE_DIR"]) / KEY_FILE
     state = app.extensions.get("zf_pusher")
-    stamp = (path.stat().st_ino, path.stat().st_mtime_ns) if path.exists() else None
+    allowlist = tuple(app.config.get("PUSH_ENDPOINT_ALLOWLIST", DEFAULT_PUSH_SERVICES))
+    stamp = ((path.stat().st_ino, path.stat().st_mtime_ns) if path.exists() else None, allowlist)
     if state is None or state[1] != stamp:
         vapid = load_vapid(app.config["INSTANCE_DIR"])
         pusher = Pusher(vapid, app.config.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid"),
                         timeout=float(app.config.get("PUSH_TIMEOUT", DEFAULT_TIMEOUT)),
-                        workers=int(app.config.get("PUSH_WORKERS", 8)))
-        state = app.extensions["zf_pusher"] = (pusher, (path.stat().st_ino, path.stat().st_mtime_ns))
+                        workers=int(app.config.get("PUSH_WORKERS", 8)), allowlist=allowlist)
+        state = app.extensions["zf_pusher"] = (pusher, ((path.stat().st_ino, path.stat().st_mtime_ns), allowlist))
     return state[0]

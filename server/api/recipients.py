@@ -1,10 +1,18 @@
-"""Recipients (office): the roster import and its template, the archive 档案, the audited ID reveal."""
+"""Recipients (office): the roster import and its template, the archive 档案, the audited ID reveal, the
+possible duplicates."""
 
 from flask import current_app, g, render_template, send_file
 
 from ..errors import ApiError
-from ..schemas.recipients import ArchiveSchema, IdNumberSchema, ImportQuerySchema, ImportResultSchema, RosterFileSchema
-from ..services import archive, imports, labels
+from ..schemas.recipients import (
+    ArchiveSchema,
+    DuplicateListSchema,
+    IdNumberSchema,
+    ImportQuerySchema,
+    ImportResultSchema,
+    RosterFileSchema,
+)
+from ..services import archive, duplicates, imports, labels
 from . import BINARY, Blueprint, roles
 
 bp = Blueprint("recipients", __name__, url_prefix="/api/recipients",
@@ -36,6 +44,14 @@ def import_template():
     """The import template: header row, code sheet (categories, villages in scope), instructions"""
     return send_file(imports.build_template(g.actor), mimetype=imports.XLSX_MIMETYPE, as_attachment=True,
                      download_name="优抚对象导入模板.xlsx", max_age=0)
+
+
+@bp.get("/duplicates")
+@roles(*OFFICE)
+@bp.response(200, DuplicateListSchema)
+def list_duplicates():
+    """Possible duplicates: recipients registered with an ID number another one in the office's scope holds"""
+    return {"items": duplicates.list_duplicate_flags(g.actor)}
 
 
 @bp.get("/<recipient_id>/id-number")

@@ -47,7 +47,7 @@ def push():
         raise ApiError(413, "batch_too_large", "每批最多200条 / at most 200 mutations per batch")
     body = PUSH_SCHEMA.load(body)
     actor = replace(g.actor, device_id=body["device_id"])
-    return json_response(sync.push(actor, body["mutations"]))
+    return json_response(sync.push(actor, body["mutations"], id_number_limit=config["ID_NUMBER_CHECKS_PER_HOUR"]))
 
 
 @bp.get("/pull")

@@ -1,12 +1,12 @@
 """Models, one module per aggregate; importing this package registers every table."""
 
 from .areas import Area
-from .attachments import Attachment
+from .attachments import Attachment, AttachmentUploader
 from .audit import AuditLog
 from .campaigns import Campaign
 from .difficulties import Difficulty, FollowUp
 from .notifications import Notification, PushSubscription
-from .recipients import Recipient
+from .recipients import DuplicateFlag, IdNumberCheck, Recipient
 from .sync import AppliedMutation, ChangeCounter, ChangeLog
 from .users import User, UserSession
 from .visits import Visit, VisitAttachment
@@ -15,12 +15,15 @@ __all__ = [
     "AppliedMutation",
     "Area",
     "Attachment",
+    "AttachmentUploader",
     "AuditLog",
     "Campaign",
     "ChangeCounter",
     "ChangeLog",
     "Difficulty",
+    "DuplicateFlag",
     "FollowUp",
+    "IdNumberCheck",
     "Notification",
     "PushSubscription",
     "Recipient",

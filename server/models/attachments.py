@@ -1,4 +1,4 @@
-"""Attachment: a content-addressed photo or signature; the bytes live in the attachment store."""
+"""Attachment: a content-addressed photo or signature (the bytes live in the attachment store), and who sent it."""
 
 from datetime import datetime
 
@@ -16,4 +16,15 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
     uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AttachmentUploader(db.Model):
+    """A user who sent these bytes (the first uploader, or anyone who sent them again): who may name the
+    attachment in a record without it being attached to one they can see already."""
+
+    __tablename__ = "attachment_uploaders"
+
+    sha256: Mapped[str] = mapped_column(ForeignKey("attachments.sha256"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -2,11 +2,20 @@
 
 import base64
 import binascii
-from urllib.parse import urlsplit
 
+from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+from ..domain.push import DEFAULT_PUSH_SERVICES, endpoint_allowed
+
+NOT_A_PUSH_SERVICE = "不是受支持的推送服务 / not a known push service (https)"
+
+
+def push_allowlist() -> tuple[str, ...]:
+    """The app's PUSH_ENDPOINT_ALLOWLIST (config.py), the well-known push services outside an app."""
+    if has_app_context():
+        return tuple(current_app.config.get("PUSH_ENDPOINT_ALLOWLIST", DEFAULT_PUSH_SERVICES))
+    return DEFAULT_PUSH_SERVICES
 
 
 def _b64url_length(value: str) -> int | None:
@@ -43,16 +52,16 @@ class SubscriptionSchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=1024))
+    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=1024), metadata={
+        "description": "an https:// URL on a known push service (FCM, Mozilla, Apple, Windows; the server's "
+                       "PUSH_ENDPOINT_ALLOWLIST); any other answers 422 `push_service_not_allowed`"})
     keys = fields.Nested(SubscriptionKeysSchema, required=True)
 
     @validates("endpoint")
     def _endpoint(self, value: str, **_):
-        # Push services are HTTPS; plain HTTP only to this machine (the test push service).
-        parts = urlsplit(value)
-        if not parts.hostname or not (parts.scheme == "https" or
-                                      (parts.scheme == "http" and parts.hostname in LOOPBACK)):
-            raise ValidationError("must be an https:// push service URL")
+        # The dispatcher POSTs to it: only a push service's URL, never this machine or the intranet.
+        if not endpoint_allowed(value, push_allowlist()):
+            raise ValidationError(NOT_A_PUSH_SERVICE)
 
 
 class EndpointSchema(Schema):

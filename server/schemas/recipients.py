@@ -1,8 +1,10 @@
-"""Wire shapes of the office's recipient endpoints: the roster import, the archive 档案, the ID reveal."""
+"""Wire shapes of the office's recipient endpoints: the roster import, the archive 档案, the ID reveal,
+the possible duplicates."""
 
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
+from .common import UtcDateTime
 from .sync import DifficultyDataSchema, FollowUpDataSchema, RecipientDataSchema, VisitDataSchema
 
 
@@ -58,6 +60,31 @@ class ImportResultSchema(Schema):
 
 class IdNumberSchema(Schema):
     id_number = fields.String(required=True, allow_none=True)
+
+
+class DuplicateSideSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    id_number = fields.String(required=True, allow_none=True, metadata={"description": "masked"})
+    category = fields.String(required=True)
+    area_id = fields.Integer(required=True)
+    village_name = fields.String(required=True)
+
+
+class DuplicateFlagSchema(Schema):
+    id = fields.Integer(required=True)
+    created_at = UtcDateTime(required=True)
+    status = fields.String(required=True, metadata={"enum": ["open"]})
+    created_by_name = fields.String(required=True, allow_none=True)
+    recipient = fields.Nested(DuplicateSideSchema, required=True, metadata={
+        "description": "written (by sync or the roster import) with the ID number `other` already held, "
+                       "outside its writer's scope: accepted, and flagged here"})
+    other = fields.Nested(DuplicateSideSchema, required=True)
+
+
+class DuplicateListSchema(Schema):
+    items = fields.List(fields.Nested(DuplicateFlagSchema), required=True, metadata={
+        "description": "open flags whose two recipients are both in the caller's scope, newest first (≤ 500)"})
 
 
 class ArchiveRecipientSchema(RecipientDataSchema):

@@ -106,8 +106,8 @@ class EntitySchema(Schema):
 
 
 class MutationResultSchema(Schema):
-    id = _always(fields.String(allow_none=True, metadata={"description": "null when the mutation had no "
-                                                                         "string id"}))
+    id = _always(fields.String(metadata={"description": "the mutation's id as sent; \"\" (empty) when it "
+                                                        "had no string id (a malformed item)"}))
     status = _always(fields.String(validate=validate.OneOf(("applied", "duplicate", "conflict", "rejected"))))
     entity = fields.Nested(EntitySchema, metadata={"description": "applied, duplicate, conflict"})
     error = fields.Nested(ErrorSchema, metadata={"description": "rejected; `fields` keys a list item by its "

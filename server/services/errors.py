@@ -138,9 +138,15 @@ class AccountLocked(_Coded):
     code = "account_locked"
 
 
+class RateLimited(_Coded):
+    """Too many attempts of something that could be used to guess (ID numbers sent through sync)."""
+
+    code = "rate_limited"
+
+
 __all__ = [
     "AccountLocked", "AreaCodeTaken", "BadCredentials", "Conflict", "CursorExpired", "DomainError", "Forbidden",
     "HashMismatch", "IdTaken", "InvalidFile", "InvalidInput", "InvalidTransition", "MissingAttachment",
-    "MutationIdReused", "NotFound", "Taken", "TooLarge", "TooManyRows", "UnsupportedFileType",
+    "MutationIdReused", "NotFound", "RateLimited", "Taken", "TooLarge", "TooManyRows", "UnsupportedFileType",
     "UnsupportedMedia", "UsernameTaken", "VisitLocked", "WeakPassword",
 ]

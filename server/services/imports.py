@@ -294,9 +294,13 @@ COMPARED = ("name", "gender", "phone", "address", "area_id", "category", "notes"
 
 
 def load_existing(actor: Actor, id_numbers: list[str]) -> dict[str, dict]:
-    """The recipients already registered under these ID numbers, with whether the actor may see them."""
+    """The recipient the actor may see under each of these ID numbers (the unshared holder first).
+
+    Holders outside the actor's scope are left out: a row with their number is created (and flagged for the
+    office by the sync planner), answered exactly as a row with a number nobody holds.
+    """
     found = {}
-    columns = [getattr(Recipient, c) for c in ("id", "id_number", "version", *COMPARED)]
+    columns = [getattr(Recipient, c) for c in ("id", "id_number", "version", "id_number_shared", *COMPARED)]
     for start in range(0, len(id_numbers), 500):
         # Literal values (checked ID numbers: digits and X): a statement psycopg auto-prepares gets
         # PostgreSQL's generic plan, which scans the whole table per chunk when its statistics are stale
@@ -305,10 +309,11 @@ def load_existing(actor: Actor, id_numbers: list[str]) -> dict[str, dict]:
         rows = db.session.execute(
             select(*columns, Area.path).join(Area, Area.id == Recipient.area_id)
             .where(Recipient.id_number.in_(chunk))
+            .order_by(Recipient.id_number_shared, Recipient.created_at, Recipient.id)
         ).mappings()
         for row in rows:
-            in_scope = actor.sees_all or row["path"].startswith(actor.area_path)
-            found[row["id_number"]] = {**row, "in_scope": in_scope}
+            if actor.sees_all or row["path"].startswith(actor.area_path):
+                found.setdefault(row["id_number"], dict(row))
     return found
 
 
@@ -319,9 +324,6 @@ def plan_rows(actor: Actor, rows: list[Row]) -> None:
     for row in valid:
         data = row.data
         current = existing.get(data["id_number"])
-        if current is not None and not current["in_scope"]:
-            row.error("id_number", "该身份证号已在您辖区外登记 / already registered outside your area")
-            continue
         if current is None:
             data.setdefault("gender", recipient_rules.gender_from_id_number(data["id_number"]))
             row.action = "created"

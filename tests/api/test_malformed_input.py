@@ -240,9 +240,9 @@ def test_push_answers_a_malformed_mutation_rejected_and_applies_the_rest(staff, 
     assert after["recipients"] == before["recipients"] and after["difficulties"] == before["difficulties"]
 
 
-def test_push_rejected_mutation_with_a_bad_id_answers_null_id(staff):
+def test_push_rejected_mutation_with_a_bad_id_answers_an_empty_id(staff):
     [result] = staff.push({"id": 12, "op": "visit.create", "data": {}})
-    assert result["status"] == "rejected" and result["id"] is None
+    assert result["status"] == "rejected" and result["id"] == ""
 
 
 @pytest.mark.parametrize("body", [

@@ -219,7 +219,10 @@ def test_the_documented_answer_schemas_are_strict_enough_to_fail(spec):
     assert not push.is_valid({"results": [{"id": "x", "status": "stored"}], "cursor": 1})
     assert not push.is_valid({"results": [], "cursor": 1, "extra": True})
     tombstone = {"type": "visit", "id": "x", "version": 0, "deleted": True, "data": None}
-    assert push.is_valid({"results": [{"id": None, "status": "conflict", "entity": tombstone}], "cursor": 1})
+    assert push.is_valid({"results": [{"id": "x", "status": "conflict", "entity": tombstone}], "cursor": 1})
+    # A result's id is always a string: "" stands for a malformed item's missing one, never null.
+    assert not push.is_valid({"results": [{"id": None, "status": "rejected",
+                                           "error": {"code": "validation_error", "message": "m"}}], "cursor": 1})
 
 
 def test_real_push_and_pull_answers_validate_against_the_published_schemas(
@@ -246,7 +249,8 @@ def test_real_push_and_pull_answers_validate_against_the_published_schemas(
         [created,  # duplicate
          mutation("visit.update", {"id": visit["id"], "notes": "过时"}, base_version=1),  # conflict
          mutation("visit.create", visit_data(own_recipient["id"], photos=["nope"])),  # rejected, list fields
-         {"id": 12, "op": "visit.create", "data": {}},  # rejected, no id
+         {"id": 12, "op": "visit.create", "data": {}},  # rejected, no string id
+         None, "junk", {"op": "visit.create"},  # rejected, not a mutation at all
          mutation("visit.delete", {})],  # rejected, unknown op
     ]
     statuses = set()
@@ -254,7 +258,9 @@ def test_real_push_and_pull_answers_validate_against_the_published_schemas(
         response = staff.post("/api/sync/push", json={"device_id": "contract", "mutations": batch})
         assert response.status_code == 200
         assert_valid(push_validator, response.json, "push")
+        assert len(response.json["results"]) == len(batch)
         statuses |= {r["status"] for r in response.json["results"]}
+    assert [r["id"] for r in response.json["results"][3:7]] == ["", "", "", ""]
     assert statuses == {"applied", "duplicate", "conflict", "rejected"}
 
     assert reviewer.post("/api/campaigns", json={"name": "契约活动", "starts_on": "2026-11-01",

@@ -86,7 +86,7 @@ def test_saving_the_same_endpoint_again_updates_it_and_another_user_takes_it_ove
 def test_invalid_subscriptions_answer_422_with_the_fields(staff):
     good = browser_subscription()
     cases = {
-        "endpoint": {**good, "endpoint": "http://push.example.com/x"},  # plain HTTP off this machine
+        "endpoint": {**good, "endpoint": "http://push.example.com/x"},  # not a known push service
         "keys": {"endpoint": good["endpoint"]},
     }
     for field, body in cases.items():
@@ -109,8 +109,8 @@ def test_subscriptions_need_a_session_and_the_csrf_token(app, client, staff):
 
 
 def test_delete_removes_only_the_callers_own_subscription(staff, reviewer):
-    mine, theirs = browser_subscription("https://push.example.com/mine"), browser_subscription(
-        "https://push.example.com/theirs")
+    mine, theirs = browser_subscription("https://fcm.googleapis.com/fcm/send/mine"), browser_subscription(
+        "https://fcm.googleapis.com/fcm/send/theirs")
     staff.post("/api/push/subscriptions", json=mine)
     reviewer.post("/api/push/subscriptions", json=theirs)
 
@@ -123,8 +123,8 @@ def test_delete_removes_only_the_callers_own_subscription(staff, reviewer):
 
 
 def test_logout_drops_the_users_subscriptions_and_nobody_elses(staff, reviewer):
-    mine, theirs = browser_subscription("https://push.example.com/a"), browser_subscription(
-        "https://push.example.com/b")
+    mine, theirs = browser_subscription("https://fcm.googleapis.com/fcm/send/a"), browser_subscription(
+        "https://fcm.googleapis.com/fcm/send/b")
     staff.post("/api/push/subscriptions", json=mine)
     reviewer.post("/api/push/subscriptions", json=theirs)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from server.domain.push import DEFAULT_PUSH_SERVICES
 from tests.live_server import START_TIMEOUT, LiveServer
+from tests.system.push_server import ALLOWLIST_ENTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 # The built app; ZOUFANG_E2E_DIST points elsewhere (e.g. a build of another checkout).
@@ -29,7 +31,9 @@ class E2EServer(LiveServer):
 
     def __init__(self, tmp: Path):
         super().__init__(f"sqlite:///{tmp / 'e2e.db'}", tmp / "instance", workers=2,
-                         env={"PWA_DIST": str(DIST), "SECRET_KEY": "e2e-secret"})
+                         env={"PWA_DIST": str(DIST), "SECRET_KEY": "e2e-secret",
+                              # test_push_inbox.py subscribes at web-push-testing, on localhost
+                              "PUSH_ENDPOINT_ALLOWLIST": " ".join((*DEFAULT_PUSH_SERVICES, ALLOWLIST_ENTRY))})
         self.tmp = tmp
 
     def flask(self, *args: str) -> str:

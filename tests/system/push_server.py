@@ -16,6 +16,9 @@ import requests
 from tests.live_server import free_port
 
 PACKAGE = Path(__file__).resolve().parent.parent / "push_server"
+# Its endpoints are http://localhost:PORT/notify/…: a server pushing to it must name it in its
+# PUSH_ENDPOINT_ALLOWLIST (server/domain/push.py), which never holds a loopback address by default.
+ALLOWLIST_ENTRY = "http://localhost:*"
 SERVER_JS = PACKAGE / "node_modules" / "web-push-testing" / "src" / "bin" / "server.js"
 START_TIMEOUT = 15.0
 

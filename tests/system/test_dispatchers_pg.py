@@ -13,7 +13,7 @@ from server.models import Notification, PushSubscription, User
 from server.push import Pusher, get_pusher, load_vapid
 from server.services import reminders
 from tests.conftest import is_postgres
-from tests.system.push_server import push_server  # noqa: F401  (fixture)
+from tests.system.push_server import ALLOWLIST_ENTRY, push_server  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow,
               pytest.mark.skipif(not is_postgres(), reason="needs TEST_DATABASE_URL pointing at PostgreSQL")]
@@ -46,7 +46,8 @@ def test_concurrent_dispatchers_push_each_notification_exactly_once(app, push_se
 
     def dispatcher():
         try:
-            pusher = Pusher(load_vapid(app.config["INSTANCE_DIR"]), "mailto:test@zoufang.invalid", workers=4)
+            pusher = Pusher(load_vapid(app.config["INSTANCE_DIR"]), "mailto:test@zoufang.invalid", workers=4,
+                            allowlist=(ALLOWLIST_ENTRY,))
             with app.app_context():  # its own session and connection, as another host would have
                 barrier.wait()
                 reports.append(reminders.send_due(now, pusher=pusher, batch_size=5))

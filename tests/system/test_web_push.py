@@ -22,10 +22,15 @@ from server.push import get_pusher
 from server.services import notifications as notification_service
 from server.services import reminders
 from tests.conftest import difficulty_data, mutation, new_id, repo_root
-from tests.system.push_server import push_server  # noqa: F401  (fixture)
+from tests.system.push_server import ALLOWLIST_ENTRY, push_server  # noqa: F401  (fixture)
 from tests.unit.test_reminders import DAY, add_row, iso, local, naive_utc
 
 WAIT = 20.0  # seconds for anything a test waits on
+
+
+@pytest.fixture(autouse=True)
+def allow_the_test_push_service(app):
+    app.config["PUSH_ENDPOINT_ALLOWLIST"] = (*app.config["PUSH_ENDPOINT_ALLOWLIST"], ALLOWLIST_ENTRY)
 
 
 def subscribe(app, api_client, push_server) -> dict:  # noqa: F811
@@ -94,7 +99,8 @@ class TooManyThenCreated(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def throttling_push_service():
+def throttling_push_service(app):
+    app.config["PUSH_ENDPOINT_ALLOWLIST"] = (*app.config["PUSH_ENDPOINT_ALLOWLIST"], "http://127.0.0.1:*")
     TooManyThenCreated.requests = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), TooManyThenCreated)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

@@ -28,6 +28,7 @@ EXPECTED = {
     errors.UnsupportedFileType: ("unsupported_file_type", 415),
     errors.BadCredentials: ("invalid_credentials", 401),
     errors.AccountLocked: ("account_locked", 423),
+    errors.RateLimited: ("rate_limited", 429),
 }
 
 

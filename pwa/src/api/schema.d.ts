@@ -453,6 +453,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/recipients/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Possible duplicates: recipients registered with an ID number another one in the office's scope holds
+         * @description Roles: reviewer, admin
+         */
+        get: operations["recipients.list_duplicates.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/recipients/import": {
         parameters: {
             query?: never;
@@ -1069,6 +1089,30 @@ export interface components {
             /** @description when given, must be current (409 conflict otherwise) */
             version?: number;
         };
+        DuplicateFlag: {
+            /** Format: date-time */
+            created_at: string;
+            created_by_name: string | null;
+            id: number;
+            other: components["schemas"]["DuplicateSide"];
+            /** @description written (by sync or the roster import) with the ID number `other` already held, outside its writer's scope: accepted, and flagged here */
+            recipient: components["schemas"]["DuplicateSide"];
+            /** @enum {string} */
+            status: "open";
+        };
+        DuplicateList: {
+            /** @description open flags whose two recipients are both in the caller's scope, newest first (≤ 500) */
+            items: components["schemas"]["DuplicateFlag"][];
+        };
+        DuplicateSide: {
+            area_id: number;
+            category: string;
+            id: string;
+            /** @description masked */
+            id_number: string | null;
+            name: string;
+            village_name: string;
+        };
         Endpoint: {
             endpoint: string;
         };
@@ -1194,8 +1238,8 @@ export interface components {
             entity?: components["schemas"]["Entity"];
             /** @description rejected; `fields` keys a list item by its index */
             error?: components["schemas"]["Error"];
-            /** @description null when the mutation had no string id */
-            id: string | null;
+            /** @description the mutation's id as sent; "" (empty) when it had no string id (a malformed item) */
+            id: string;
             /** @enum {string} */
             status: "applied" | "duplicate" | "conflict" | "rejected";
         };
@@ -1350,6 +1394,7 @@ export interface components {
             sha256: string;
         };
         Subscription: {
+            /** @description an https:// URL on a known push service (FCM, Mozilla, Apple, Windows; the server's PUSH_ENDPOINT_ALLOWLIST); any other answers 422 `push_service_not_allowed` */
             endpoint: string;
             keys: components["schemas"]["SubscriptionKeys"];
         };
@@ -2508,6 +2553,33 @@ export interface operations {
                 };
             };
             400: components["responses"]["BAD_REQUEST"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "recipients.list_duplicates.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateList"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
             404: components["responses"]["NOT_FOUND"];
             413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
             422: components["responses"]["UNPROCESSABLE_ENTITY"];

@@ -43,13 +43,42 @@ def require_village(planner, area_id: int) -> None:
         raise InvalidInput("Invalid record", {"area_id": ["不是您辖区内的村(社区) / not a village in your area"]})
 
 
-def check_id_number(planner, value: str | None, recipient_id: str) -> None:
-    """An ID number belongs to one recipient (the database's unique index says so too)."""
+def check_id_number(planner, value: str | None, recipient_id: str, mutation: dict) -> list[str]:
+    """Whether a recipient may hold this full ID number: the other holders outside the actor's scope.
+
+    A holder the actor can see refuses it ("already registered": it tells them nothing they cannot see,
+    and the answer is audited, as is every check, under an hourly limit); one they cannot see is no
+    refusal — the record is flagged for the office instead (`flag_duplicates`), so the answer is the same
+    as for a number nobody holds.
+    """
     if not value:
-        return
-    owner = planner.id_numbers.get(value)
-    if owner is not None and owner != recipient_id:
+        return []
+    planner.count_id_number_check(mutation)
+    holders = {other: area for other, area in planner.id_numbers.get(value, {}).items() if other != recipient_id}
+    inside = sorted(other for other, area in holders.items() if planner.in_scope(area))
+    if inside:
+        planner.audit("recipient.id_number_taken", "recipient", inside[0],
+                      {"mutation_id": mutation["id"], "recipient_id": recipient_id})
         raise InvalidInput("Invalid record", {"id_number": ["身份证号已登记 / this ID number is already registered"]})
+    return sorted(holders)
+
+
+def hold_id_number(planner, row: dict, old_number: str | None) -> None:
+    """Keep the planner's holders current: the batch's later mutations see this one's number."""
+    if old_number and old_number != row.get("id_number"):
+        planner.id_numbers.get(old_number, {}).pop(row["id"], None)
+    if row.get("id_number"):
+        planner.id_numbers.setdefault(row["id_number"], {})[row["id"]] = row["area_id"]
+
+
+def flag_duplicates(planner, row: dict, others: list[str], mutation: dict) -> None:
+    """Stage a possible-duplicate flag for the office per other holder, with an audit row each."""
+    for other in others:
+        planner.plan.flags.append({"recipient_id": row["id"], "other_recipient_id": other,
+                                   "created_by": planner.actor.user_id, "created_at": planner.now,
+                                   "status": "open"})
+        planner.audit("recipient.duplicate_flagged", "recipient", row["id"],
+                      {"mutation_id": mutation["id"], "other_recipient_id": other})
 
 
 def check_attachments(planner, data: dict) -> None:
@@ -91,11 +120,12 @@ def recipient_create(planner, mutation: dict) -> State:
     if recipient_rules.is_masked(data.get("id_number")):
         data["id_number"] = None
     require_village(planner, data["area_id"])
-    check_id_number(planner, data.get("id_number"), data["id"])
+    others = check_id_number(planner, data.get("id_number"), data["id"], mutation)
     now = planner.now
-    row = {**data, "created_by": planner.actor.user_id, "created_at": now, "updated_at": now, "version": 1}
-    if row.get("id_number"):
-        planner.id_numbers[row["id_number"]] = row["id"]
+    row = {**data, "id_number_shared": bool(others), "created_by": planner.actor.user_id, "created_at": now,
+           "updated_at": now, "version": 1}
+    hold_id_number(planner, row, None)
+    flag_duplicates(planner, row, others, mutation)
     return planner.stage("recipient", State(row, new=True))
 
 
@@ -108,13 +138,18 @@ def recipient_update(planner, mutation: dict) -> State:
         data.pop("id_number")  # a phone only holds the masked number: sending it back changes nothing
     if "area_id" in data:
         require_village(planner, data["area_id"])
+    others = []
     if data.get("id_number"):
-        check_id_number(planner, data["id_number"], state.row["id"])
+        others = check_id_number(planner, data["id_number"], state.row["id"], mutation)
     recipient_rules.check_patch(data)
-    old_area = state.row["area_id"]
+    old_area, old_number = state.row["area_id"], state.row["id_number"]
     row = {**state.row, **data, "version": state.row["version"] + 1, "updated_at": planner.now}
-    if row.get("id_number"):
-        planner.id_numbers[row["id_number"]] = row["id"]
+    if "id_number" in data and data["id_number"] != old_number:
+        row["id_number_shared"] = bool(others)
+    else:
+        others = []  # the number it already held: flagged (or not) when it was written
+    hold_id_number(planner, row, old_number)
+    flag_duplicates(planner, row, others, mutation)
     staged = planner.stage("recipient", State(row, new=state.new, old_area=state.old_area), old_area)
     if row["area_id"] != old_area:
         move_dependants(planner, row["id"], old_area, row["area_id"])

@@ -6,13 +6,14 @@ and `push` writes its Plan (write.py).
 """
 
 import hashlib
+from datetime import timedelta
 
 import orjson
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import AppliedMutation, Attachment, FollowUp, Recipient
+from ...models import AppliedMutation, FollowUp, IdNumberCheck, Recipient
 from ...models.base import utcnow
 from ...schemas.common import UtcDateTime
 from ...schemas.fastload import FastLoader
@@ -20,7 +21,8 @@ from ...schemas.records import DifficultySchema, FollowUpSchema, RecipientSchema
 from ...schemas.sync import OPS, MutationSchema
 from .. import records
 from ..actors import Actor
-from ..errors import DomainError, InvalidInput, MutationIdReused
+from ..attachments import namable_attachments
+from ..errors import DomainError, InvalidInput, MutationIdReused, RateLimited
 from ..scope import AreaPaths
 from .ops import HANDLERS, Stale
 from .write import Plan, State
@@ -37,6 +39,8 @@ UPDATE_SCHEMAS = {
     "recipient": FastLoader(RecipientSchema(partial=True)),
     "visit": FastLoader(VisitSchema(partial=True)),
 }
+# The hourly limit on full ID numbers a user sends (ops.check_id_number): counted over this window.
+ID_NUMBER_CHECK_WINDOW = timedelta(hours=1)
 
 
 def payload_hash(mutation: dict) -> str:
@@ -60,13 +64,18 @@ def device_time(mutation: dict, now):
 class Planner:
     """Plans mutations in order against preloaded rows and the batch's own earlier effects."""
 
-    def __init__(self, actor: Actor):
+    def __init__(self, actor: Actor, id_number_limit: int | None = None):
         self.actor = actor
         self.paths = AreaPaths()
         self.plan = Plan()
         self.known: dict[str, dict] = {}
-        self.attachments: set[str] = set()
-        self.id_numbers: dict[str, str] = {}  # id_number -> recipient id
+        self.attachments: set[str] = set()  # the attachments the actor may name (attachments.py)
+        self.id_numbers: dict[str, dict[str, int]] = {}  # id_number -> {recipient id: its area id}
+        # At most this many full ID numbers per user per ID_NUMBER_CHECK_WINDOW (None: no limit, e.g. the
+        # office's roster import); checks made before this batch are counted on the first one.
+        self.id_number_limit = id_number_limit
+        self._checks_before: int | None = None
+        self._limited: dict | None = None  # the batch's audit row of refused checks
         self.latest_follow_up: dict[str, object] = {}  # difficulty id -> the newest follow-up's `at`
         # One clock reading per batch (like a database's transaction time), not one per row and column.
         self.now = utcnow()
@@ -102,13 +111,18 @@ class Planner:
                 id_numbers.add(data["id_number"].strip().upper())
         self.load_states(wanted)
         # What earlier batches of the same planner staged wins over what the database holds.
+        shas -= self.attachments
         if shas:
-            self.attachments.update(db.session.execute(
-                select(Attachment.sha256).where(Attachment.sha256.in_(shas))).scalars())
+            self.attachments.update(namable_attachments(self.actor, shas))
         id_numbers -= self.id_numbers.keys()
         if id_numbers:
-            self.id_numbers.update(db.session.execute(
-                select(Recipient.id_number, Recipient.id).where(Recipient.id_number.in_(id_numbers))).all())
+            for number in id_numbers:
+                self.id_numbers[number] = {}
+            rows = db.session.execute(select(Recipient.id_number, Recipient.id, Recipient.area_id)
+                                      .where(Recipient.id_number.in_(id_numbers))).all()
+            for number, recipient_id, area_id in rows:
+                self.id_numbers[number][recipient_id] = area_id
+            self.paths.load(r.area_id for r in rows)
         followed -= self.latest_follow_up.keys()
         if followed:
             self.latest_follow_up.update(db.session.execute(
@@ -170,7 +184,8 @@ class Planner:
         try:
             mutation = MUTATION_SCHEMA.load(raw)
         except ValidationError as err:
-            return {"id": mutation_id if isinstance(mutation_id, str) else None, "status": "rejected",
+            # The answer's id is always a string (the schema says so): "" for a mutation without one.
+            return {"id": mutation_id if isinstance(mutation_id, str) else "", "status": "rejected",
                     "error": InvalidInput("Invalid mutation", err.messages, raw).to_dict()}
         mutation_id = mutation["id"]
         digest = payload_hash(raw)
@@ -200,12 +215,40 @@ class Planner:
             "id": mutation_id, "user_id": actor.user_id, "device_id": actor.device_id, "op": op,
             "payload_hash": digest, "entity_type": entity_type, "entity_id": entity_id, "applied_at": self.now,
         })
-        self.plan.audits.append({
-            "at": self.now, "user_id": actor.user_id, "action": op, "entity_type": entity_type,
-            "entity_id": entity_id, "device_id": actor.device_id, "ip": actor.ip,
-            "details": {"mutation_id": mutation_id},
-        })
+        self.audit(op, entity_type, entity_id, {"mutation_id": mutation_id})
         return {"id": mutation_id, "status": "applied", "entity": records.entity(entity_type, state.row)}
+
+    def audit(self, action: str, entity_type: str | None, entity_id: str | None, details: dict) -> dict:
+        row = {"at": self.now, "user_id": self.actor.user_id, "action": action, "entity_type": entity_type,
+               "entity_id": entity_id, "device_id": self.actor.device_id, "ip": self.actor.ip,
+               "details": details}
+        self.plan.audits.append(row)
+        return row
+
+    def count_id_number_check(self, mutation: dict) -> None:
+        """Count one full ID number the actor sent, whatever it will be answered; over the limit, refuse it.
+
+        Every check counts, not only the "already registered" answers: finding one number by its candidates
+        takes a single such answer, but hundreds of checks. Refusing the check itself (not its answer) keeps
+        the refusal independent of whether the number exists.
+        """
+        if self.id_number_limit is None:
+            return
+        if self._checks_before is None:
+            since = self.now - ID_NUMBER_CHECK_WINDOW
+            self._checks_before = db.session.execute(
+                select(func.count()).select_from(IdNumberCheck)
+                .where(IdNumberCheck.user_id == self.actor.user_id, IdNumberCheck.at > since)).scalar_one()
+        if self._checks_before + len(self.plan.checks) >= self.id_number_limit:
+            if self._limited is None:
+                self._limited = self.audit("recipient.id_number_rate_limited", None, None,
+                                           {"limit": self.id_number_limit, "refused": 0, "mutation_ids": []})
+            details = self._limited["details"]
+            details["refused"] += 1
+            if len(details["mutation_ids"]) < 20:
+                details["mutation_ids"].append(mutation["id"])
+            raise RateLimited("身份证号核验过于频繁，请一小时后再试 / too many ID numbers sent; try again in an hour")
+        self.plan.checks.append({"user_id": self.actor.user_id, "at": self.now})
 
     # -- what the ops use (ops.py) ---------------------------------------------------------------------
 
@@ -230,11 +273,12 @@ class Planner:
         return state
 
 
-def plan_batch(actor: Actor, mutations: list, planner: Planner | None = None) -> tuple[Planner, list[dict]]:
+def plan_batch(actor: Actor, mutations: list, planner: Planner | None = None,
+               id_number_limit: int | None = None) -> tuple[Planner, list[dict]]:
     """Plan mutations in order, writing nothing: (the planner, whose `plan` holds the rows, one answer each).
 
     Pass the same planner again to plan a long run batch by batch as if each earlier batch had been written.
     """
-    planner = planner or Planner(actor)
+    planner = planner or Planner(actor, id_number_limit)
     planner.preload(mutations)
     return planner, [planner.plan_one(m) for m in mutations]

@@ -22,9 +22,9 @@ RETRYABLE_SQLSTATES = ("40P01", "40001")
 PUSH_ATTEMPTS = 5
 
 
-def _apply(actor: Actor, mutations: list) -> list[dict]:
+def _apply(actor: Actor, mutations: list, id_number_limit: int | None) -> list[dict]:
     """Plan and write mutations inside a savepoint; IntegrityError propagates after the rollback."""
-    planner, results = plan_batch(actor, mutations)
+    planner, results = plan_batch(actor, mutations, id_number_limit=id_number_limit)
     position = changes.mark()
     savepoint = db.session.begin_nested()
     try:
@@ -38,8 +38,11 @@ def _apply(actor: Actor, mutations: list) -> list[dict]:
     return results
 
 
-def push(actor: Actor, mutations: list) -> dict:
+def push(actor: Actor, mutations: list, id_number_limit: int | None = None) -> dict:
     """Apply a device's batch in order; answer every mutation; commit once.
+
+    `id_number_limit`: how many full ID numbers the actor may send an hour (a phone's push; None for the
+    office's roster import, which is audited per file).
 
     When another push commits some of the same ids first (a retry, a second tab), the whole transaction is
     rolled back and planned again, so those now answer duplicate: holding no locks between attempts, and
@@ -49,7 +52,7 @@ def push(actor: Actor, mutations: list) -> dict:
     for attempt in range(1, PUSH_ATTEMPTS + 1):
         last = attempt == PUSH_ATTEMPTS
         try:
-            return _push_once(actor, mutations, one_by_one_on_race=last)
+            return _push_once(actor, mutations, id_number_limit, one_by_one_on_race=last)
         except IntegrityError:
             if last:
                 raise
@@ -63,9 +66,9 @@ def push(actor: Actor, mutations: list) -> dict:
     raise AssertionError("unreachable")
 
 
-def _push_once(actor: Actor, mutations: list, one_by_one_on_race: bool) -> dict:
+def _push_once(actor: Actor, mutations: list, id_number_limit: int | None, one_by_one_on_race: bool) -> dict:
     try:
-        results = _apply(actor, mutations)
+        results = _apply(actor, mutations, id_number_limit)
     except IntegrityError:
         if not one_by_one_on_race:
             raise
@@ -73,10 +76,10 @@ def _push_once(actor: Actor, mutations: list, one_by_one_on_race: bool) -> dict:
         results = []
         for mutation in mutations:
             try:
-                results.extend(_apply(actor, [mutation]))
+                results.extend(_apply(actor, [mutation], id_number_limit))
             except IntegrityError:
                 # Re-planned against what is now committed: the race's winner answers (duplicate/conflict).
-                results.extend(_apply(actor, [mutation]))
+                results.extend(_apply(actor, [mutation], id_number_limit))
     # The newest change number: the one this commit hands out, or, when the push changed nothing, the
     # newest one now (read before committing, in this transaction's view).
     cursor = None if changes.changed() else changes.newest_change()

@@ -1,11 +1,12 @@
 """What a planned push batch writes (State, Plan) and the writing: executemany in dependency order."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 
 from ...extensions import db
-from ...models import AppliedMutation, VisitAttachment
+from ...models import AppliedMutation, DuplicateFlag, IdNumberCheck, VisitAttachment
 from .. import bulk, changes, notifications, records
 
 
@@ -29,9 +30,12 @@ class Plan:
     audits: list = field(default_factory=list)
     changes: list = field(default_factory=list)
     urgent: list = field(default_factory=list)  # difficulty rows to notify reviewers about
+    flags: list = field(default_factory=list)  # duplicate_flags rows (possible duplicates for the office)
+    checks: list = field(default_factory=list)  # id_number_checks rows (the hourly limit counts them)
 
 
 WRITE_ORDER = ("recipient", "visit", "difficulty", "followup")
+CHECKS_KEPT = timedelta(days=1)  # id_number_checks rows older than this are no longer counted: dropped
 _INSERTS: dict = {}  # table -> its INSERT statement, built once (building one costs as much as 50 rows)
 
 
@@ -66,10 +70,28 @@ def write_plan(plan: Plan) -> None:
         fresh = [r for r in unique_links if (r["visit_id"], r["sha256"]) not in existing]
         if fresh:
             bulk.insert_many(session, _insert(VisitAttachment.__table__), fresh)
+    if plan.flags:
+        _write_flags(plan.flags)
+    if plan.checks:
+        users = {r["user_id"] for r in plan.checks}
+        oldest = min(r["at"] for r in plan.checks) - CHECKS_KEPT
+        session.execute(delete(IdNumberCheck).where(IdNumberCheck.user_id.in_(users), IdNumberCheck.at < oldest))
+        bulk.insert_many(session, _insert(IdNumberCheck.__table__), plan.checks)
     if plan.applied:
         bulk.insert_many(session, _insert(AppliedMutation.__table__),
                          sorted(plan.applied, key=lambda r: r["id"]))
     session.flush()
+
+
+def _write_flags(flags: list) -> None:
+    """Insert the flags of pairs not flagged before (a number set again flags nothing new)."""
+    unique = {(r["recipient_id"], r["other_recipient_id"]): r for r in flags}
+    existing = set(db.session.execute(
+        select(DuplicateFlag.recipient_id, DuplicateFlag.other_recipient_id)
+        .where(tuple_(DuplicateFlag.recipient_id, DuplicateFlag.other_recipient_id).in_(list(unique)))).all())
+    fresh = [r for key, r in sorted(unique.items()) if key not in existing]
+    if fresh:
+        bulk.insert_many(db.session, _insert(DuplicateFlag.__table__), fresh)
 
 
 def queue_side_effects(plan: Plan) -> None:
