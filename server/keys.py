@@ -124,8 +124,11 @@ def init_app(app: Flask) -> None:
         return True
 
     with app.app_context():
-        if load():
-            return
+        loaded = load()
+        # gunicorn --preload forks the workers from this process: they must not inherit its connection.
+        db.engine.dispose()
+    if loaded:
+        return
     app.config["SECRET_KEY"] = _instance_file(app.config["INSTANCE_DIR"], SECRET_KEY_FILE)
 
     @app.before_request
