@@ -14,11 +14,14 @@ import base64
 import datetime
 import gzip
 import hashlib
+import http.client
 import ipaddress
+import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -157,9 +160,14 @@ class Nginx:
     (no root paths written: pid, logs and temp files in the test's folder), in the foreground."""
 
     def __init__(self, folder: Path, tls: Path, www: Path, upstreams: list[int]):
-        self.folder = folder
+        self.folder, self.tls, self.www, self.upstreams = folder, tls, www, upstreams
         self.binary = nginx_binary()
-        self.http_port, self.https_port = free_port(), free_port()
+        self.conf = folder / "nginx.conf"
+        self.http_port = self.https_port = 0
+        self.process: subprocess.Popen | None = None
+
+    def write(self) -> None:
+        folder = self.folder
         site = (DEPLOY / "nginx" / "zoufang.conf").read_text()
         substitutions = [
             ("    listen [::]:80;\n", ""),
@@ -167,11 +175,11 @@ class Nginx:
             ("listen 80;", f"listen 127.0.0.1:{self.http_port};"),
             ("listen 443 ssl http2;", f"listen 127.0.0.1:{self.https_port} ssl http2;"),
             ("zoufang.example.gov.cn", HOST),
-            ("/etc/zoufang/tls/", f"{tls}/"),
-            ("/opt/zoufang/pwa/dist", str(www)),
+            ("/etc/zoufang/tls/", f"{self.tls}/"),
+            ("/opt/zoufang/pwa/dist", str(self.www)),
             ("/var/www/acme", str(folder / "acme")),
-            ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{upstreams[0]} "),
-            ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{upstreams[1]} "),
+            ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{self.upstreams[0]} "),
+            ("server 127.0.0.1:8002 ", f"server 127.0.0.1:{self.upstreams[1]} "),
         ]
         for old, new in substitutions:
             assert old in site, f"deploy/nginx/zoufang.conf no longer has {old!r}: update this test with it"
@@ -182,7 +190,6 @@ class Nginx:
         modules = "\n".join(f"load_module {module};" for module in BROTLI_MODULES)
         # As root, nginx's workers would switch to an unprivileged user that cannot read the test's folder.
         user = "user root;" if os.geteuid() == 0 else ""
-        self.conf = folder / "nginx.conf"
         self.conf.write_text(f"""{user}
 {modules}
 daemon off;
@@ -199,18 +206,41 @@ http {{
   include {folder / 'zoufang.conf'};
 }}
 """)
-        self.process: subprocess.Popen | None = None
 
     def command(self, *extra: str) -> list[str]:
         return [self.binary, "-p", str(self.folder), "-c", str(self.conf), "-e", str(self.folder / "error.log"),
                 *extra]
 
-    def start(self) -> None:
-        checked = subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=30)
-        assert checked.returncode == 0, f"nginx -t refused the configuration:\n{checked.stderr}"
-        with open(self.folder / "nginx.out", "ab") as out:
-            self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+    def error_log(self) -> str:
+        path = self.folder / "error.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+
+    def start(self, session: requests.Session, timeout: float = 30) -> None:
+        """Start on two free ports and wait until the app answers through it. A port another process took
+        between our check and nginx's bind (tests run side by side) means new ports, up to three times."""
+        for _attempt in range(3):
+            self.http_port, self.https_port = free_port(), free_port()
+            self.write()
+            checked = subprocess.run(self.command("-t"), capture_output=True, text=True, timeout=30)
+            assert checked.returncode == 0, f"nginx -t refused the configuration:\n{checked.stderr}"
+            with open(self.folder / "nginx.out", "ab") as out:
+                self.process = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT,
+                                                stdin=subprocess.DEVNULL, start_new_session=True)
+            deadline = time.monotonic() + timeout
+            while self.process.poll() is None:
+                try:
+                    if session.get(f"https://127.0.0.1:{self.https_port}/api/health", timeout=5).status_code == 200:
+                        return
+                except requests.RequestException:
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError(f"nginx did not answer within {timeout}s:\n{self.error_log()}")
+                time.sleep(0.2)
+            self.process = None
+            if "Address already in use" not in self.error_log():
+                raise AssertionError(f"nginx exited:\n{self.error_log()}")
+        raise AssertionError(f"nginx found no free port:\n{self.error_log()}")
 
     def stop(self) -> None:
         if self.process is None:
@@ -240,18 +270,6 @@ def https_session(ca: Path) -> requests.Session:
     return session
 
 
-def wait_for(url: str, session: requests.Session, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if session.get(url, timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        assert time.monotonic() < deadline, f"{url} did not answer 200 within {timeout}s"
-        time.sleep(0.2)
-
-
 @pytest.fixture
 def topology(database_url, tmp_path):
     """nginx → two instances → the test's PostgreSQL database; every process stopped at the end."""
@@ -276,9 +294,10 @@ def topology(database_url, tmp_path):
         for thread in threads:
             thread.join(timeout=START + 30)
         for instance in instances:
-            instance.wait_healthy(10)  # raises with the log if it did not come up
-        nginx.start()
-        wait_for(f"https://127.0.0.1:{nginx.https_port}/api/health", session)
+            if instance.process is None:  # its start timed out (and stopped it)
+                pytest.fail(f"an instance did not start:\n{instance.log_tail()}")
+            instance.wait_healthy(10)  # raises with the log if it exited
+        nginx.start(session)
         yield {"nginx": nginx, "instances": instances, "spki": spki, "session": session, "www": www,
                "url": f"https://127.0.0.1:{nginx.https_port}", "base": f"https://{HOST}:{nginx.https_port}",
                "attachments": attachments}
@@ -321,12 +340,25 @@ def check_the_proxy(topology, database_url) -> None:
     plain = requests.get(f"http://127.0.0.1:{nginx.http_port}/office", allow_redirects=False, timeout=10)
     assert plain.status_code == 301 and plain.headers["Location"] == "https://127.0.0.1/office"
 
-    # A body over the server's limit is refused by nginx, in the API's envelope.
+    # A body over the server's limit is refused by nginx as soon as it is announced, in the API's envelope.
+    # (The body is not sent: nginx answers the headers, so the check does not race its closing of the socket.)
     limit = Config().MAX_CONTENT_LENGTH
-    too_big = session.post(url + "/api/sync/push", data=b"x" * (limit + 1),
-                           headers={"Content-Type": "application/json"}, timeout=30)
-    assert too_big.status_code == 413
-    assert too_big.json()["error"]["code"] == "payload_too_large"
+    connection = http.client.HTTPSConnection("127.0.0.1", nginx.https_port, timeout=30,
+                                             context=ssl.create_default_context(cafile=session.verify))
+    try:
+        connection.putrequest("POST", "/api/sync/push")
+        connection.putheader("Content-Type", "application/json")
+        connection.putheader("Content-Length", str(limit + 1))
+        connection.endheaders()
+        too_big = connection.getresponse()
+        assert too_big.status == 413
+        assert json.loads(too_big.read())["error"]["code"] == "payload_too_large"
+    finally:
+        connection.close()
+    # Just under it, the body reaches the app (which finds it is not JSON).
+    under = session.post(url + "/api/auth/login", data=b"x" * (limit - 1024),
+                         headers={"Content-Type": "application/json"}, timeout=60)
+    assert under.status_code == 400 and under.json()["error"]["code"] == "invalid_json"
     assert session.get(url + "/metrics", timeout=10).status_code == 404
 
     # The app sees HTTPS and the client's address through the proxy (TRUSTED_PROXIES=1), and a client cannot
