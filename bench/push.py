@@ -28,7 +28,7 @@ from server import create_app  # noqa: E402
 from server.config import TestConfig  # noqa: E402
 from server.extensions import db  # noqa: E402
 from server.models import Notification, PushSubscription, User  # noqa: E402
-from server.push import DEFAULT_TTL, Pusher, load_vapid, payload_of  # noqa: E402
+from server.push import DEFAULT_TTL, Pusher, get_pusher, payload_of  # noqa: E402
 from server.services import reminders  # noqa: E402
 from tests.conftest import build_database  # noqa: E402
 from tests.system.push_server import ALLOWLIST_ENTRY, start_push_server  # noqa: E402
@@ -88,7 +88,7 @@ def main() -> None:
             build_database(url, tmp)
             app = create_app(TestConfig(url, tmp))
             with app.app_context():
-                vapid = load_vapid(tmp)
+                vapid = get_pusher(app).vapid
                 pusher = Pusher(vapid, SUBJECT, workers=args.workers, allowlist=(ALLOWLIST_ENTRY,))
                 users = db.session.execute(select(User.id).order_by(User.id)).scalars().all()[:1]
                 sub = server.subscribe(pusher.public_key)

@@ -5,6 +5,7 @@ import logging
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import keys
 from .config import Config
 from .database import configure_engine
 from .extensions import compress, db, migrate
@@ -17,13 +18,17 @@ def create_app(config: object | None = None) -> Flask:
     logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     register_extensions(app)
+    keys.init_app(app)  # the secret key every host shares (from the environment or the database)
     register_read_requests(app)  # before the auth guard, whose session lookup is the first read
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_security_headers(app)
-    if app.config.get("PROXY_FIX"):
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        # The client's address and scheme as the proxy saw them; nginx overwrites X-Forwarded-Proto and
+        # appends to X-Forwarded-For, so only the last `hops` entries are trusted.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
 
 

@@ -158,7 +158,7 @@ def register_push_commands(app: Flask) -> None:
     import signal
     import threading
 
-    from . import push
+    from . import keys, push
     from .services import reminders as reminder_service
     from .services import subscriptions
 
@@ -206,14 +206,17 @@ def register_push_commands(app: Flask) -> None:
     @app.cli.command("vapid")
     @click.option("--rotate", is_flag=True, help="Make a new key pair; every push subscription is dropped")
     def vapid_command(rotate):
-        """Show the VAPID public key (made on first use, kept in the instance folder)."""
+        """Show the VAPID public key every host uses (configured, or made once in the database)."""
         if rotate:
-            vapid = push.rotate_vapid(app.config["INSTANCE_DIR"])
+            try:
+                pem = keys.rotate_vapid_key(app)
+            except keys.Configured as exc:
+                raise click.UsageError(str(exc)) from exc
             dropped = subscriptions.delete_all_subscriptions()
             click.echo(f"New VAPID key; {dropped} subscription(s) dropped (browsers subscribe anew)", err=True)
+            vapid = push.vapid_from_text(pem)
         else:
-            vapid = push.load_vapid(app.config["INSTANCE_DIR"])
+            vapid = push.get_pusher(app).vapid
         click.echo(push.public_key_of(vapid))
-
 
 __all__ = ["register", "seed_demo"]

@@ -1,8 +1,6 @@
 """Configuration: the only place environment variables are read (table in README)."""
 
 import os
-import secrets
-import time
 from pathlib import Path
 
 from .domain.push import DEFAULT_PUSH_SERVICES
@@ -12,29 +10,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _instance_dir() -> Path:
     return Path(os.environ.get("ZOUFANG_INSTANCE_DIR", ROOT / "instance"))
-
-
-def _secret_key(instance: Path) -> str:
-    """Return SECRET_KEY from the environment, else one kept in the instance folder (made on first run)."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    path = instance / "secret_key"
-    if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: several gunicorn workers starting at once must end up with one key, not four.
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
-    for _ in range(50):  # another worker may have created it and not yet written it
-        key = path.read_text().strip()
-        if key:
-            return key
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty")
 
 
 def _flag(name: str, default: bool = False) -> bool:
@@ -50,6 +25,15 @@ def _list(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     if value is None:
         return default
     return tuple(item for item in value.replace(",", " ").split() if item)
+def _trusted_proxies() -> int:
+    """TRUSTED_PROXIES=N, or the older PROXY_FIX=1 (one hop)."""
+    value = os.environ.get("TRUSTED_PROXIES")
+    if value is not None and value.strip():
+        count = int(value)
+        if count < 0:
+            raise ValueError("TRUSTED_PROXIES must be 0 or more")
+        return count
+    return 1 if _flag("PROXY_FIX") else 0
 
 
 def engine_options(url: str) -> dict:
@@ -71,9 +55,12 @@ class Config:
     def __init__(self) -> None:
         instance = _instance_dir()
         self.INSTANCE_DIR = str(instance)
-        self.SECRET_KEY = _secret_key(instance)
+        # Set on every host alike, or left unset: then made once in the database and shared (server/keys.py).
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or None
         default_db = f"sqlite:///{instance / 'zoufang.db'}"
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or default_db
+        if self.SQLALCHEMY_DATABASE_URI == default_db:
+            instance.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR") or str(instance / "attachments")
         self.PWA_DIST = os.environ.get("PWA_DIST") or str(ROOT / "pwa" / "dist")
@@ -104,8 +91,12 @@ class Config:
         self.PUSH_ENDPOINT_ALLOWLIST = _list("PUSH_ENDPOINT_ALLOWLIST", DEFAULT_PUSH_SERVICES)
         # Full ID numbers a user may send through sync per hour (each one could be a guess of a masked one).
         self.ID_NUMBER_CHECKS_PER_HOUR = int(os.environ.get("ID_NUMBER_CHECKS_PER_HOUR", "30"))
-        # Behind a reverse proxy (nginx), trust one X-Forwarded-For / -Proto hop for client IP and HTTPS.
-        self.PROXY_FIX = _flag("PROXY_FIX")
+        # Web Push keys: both set on every host alike, or both unset (then made once in the database).
+        self.VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY") or None
+        self.VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY") or None
+        # Behind reverse proxies (nginx): how many X-Forwarded-For / -Proto hops to trust for the client's
+        # address and HTTPS. 0 ignores the headers (gunicorn reachable only by the proxy when set).
+        self.TRUSTED_PROXIES = _trusted_proxies()
         # Pulls over slow rural links and the PWA's scripts: brotli over HTTPS, gzip otherwise; a fast
         # level, since sync answers are compressed on every request. Streams (workbooks) are left alone.
         self.COMPRESS_ALGORITHM = ["br", "gzip"]

@@ -1,4 +1,5 @@
-"""Web Push over pywebpush: the VAPID key in the instance folder, cached VAPID headers, parallel sends.
+"""Web Push over pywebpush: the VAPID key every host shares (server/keys.py), cached VAPID headers, parallel
+sends.
 
 One signed VAPID header per push-service origin is reused for hours (RFC 8292 allows up to 24 h), so a batch
 pays for encryption and HTTP only. Each send's result is classified for the dispatcher: delivered, gone
@@ -10,14 +11,11 @@ after the list changed).
 import base64
 import json
 import logging
-import os
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
@@ -25,11 +23,11 @@ from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid02
 from pywebpush import WebPusher, WebPushException
 
+from . import keys
 from .domain.push import DEFAULT_PUSH_SERVICES, endpoint_allowed
 
 log = logging.getLogger(__name__)
 
-KEY_FILE = "vapid_private.pem"
 # RFC 8292 caps a token's life at 24 h; sign for 12 h and re-sign an hour before expiry.
 VAPID_TOKEN_SECONDS = 12 * 3600
 VAPID_RENEW_BEFORE = 3600
@@ -82,47 +80,12 @@ def public_key_of(vapid: Vapid02) -> str:
                                                 serialization.PublicFormat.UncompressedPoint))
 
 
-def _write_key(directory: Path, vapid: Vapid02, replace: bool) -> bool:
-    """Write the private key atomically; without `replace`, lose gracefully to a process that wrote first."""
-    directory.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vapid-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(vapid.private_pem())
-        os.chmod(tmp, 0o600)
-        if replace:
-            os.replace(tmp, directory / KEY_FILE)
-            return True
-        try:
-            # link() fails if the file exists: the web server and the dispatcher start together under
-            # honcho, and both must end up with the same key.
-            os.link(tmp, directory / KEY_FILE)
-            return True
-        except FileExistsError:
-            return False
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def load_vapid(instance_dir: str | os.PathLike) -> Vapid02:
-    """The VAPID key kept in the instance folder, made on first use."""
-    directory = Path(instance_dir)
-    path = directory / KEY_FILE
-    if not path.exists():
-        vapid = Vapid02()
-        vapid.generate_keys()
-        if _write_key(directory, vapid, replace=False):
-            log.info("Made a VAPID key in %s", path)
-    return Vapid02.from_pem(path.read_bytes())
-
-
-def rotate_vapid(instance_dir: str | os.PathLike) -> Vapid02:
-    """Replace the VAPID key. Subscriptions made with the old key stop working (the caller drops them)."""
-    vapid = Vapid02()
-    vapid.generate_keys()
-    _write_key(Path(instance_dir), vapid, replace=True)
-    return Vapid02.from_pem((Path(instance_dir) / KEY_FILE).read_bytes())
+def vapid_from_text(text: str) -> Vapid02:
+    """A VAPID key from its PEM, or from the base64url raw or DER private key (`VAPID_PRIVATE_KEY`)."""
+    text = text.strip()
+    if text.startswith("-----BEGIN"):
+        return Vapid02.from_pem(text.encode())
+    return Vapid02.from_string(text)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -248,16 +211,14 @@ def payload_of(notification_id: int, kind: str, title: str, body: str, url: str 
 
 
 def get_pusher(app) -> Pusher:
-    """The app's Pusher; re-reads the key when `flask vapid --rotate` replaced the file (and the allowlist
-    when the config's changed)."""
-    path = Path(app.config["INSTANCE_DIR"]) / KEY_FILE
-    state = app.extensions.get("zf_pusher")
+    """The app's Pusher, with the key every host shares (server/keys.py); a rotation by any host (or a changed
+    allowlist in the config) is seen at the next call (one indexed read)."""
+    text = keys.vapid_private_key(app)
     allowlist = tuple(app.config.get("PUSH_ENDPOINT_ALLOWLIST", DEFAULT_PUSH_SERVICES))
-    stamp = ((path.stat().st_ino, path.stat().st_mtime_ns) if path.exists() else None, allowlist)
-    if state is None or state[1] != stamp:
-        vapid = load_vapid(app.config["INSTANCE_DIR"])
-        pusher = Pusher(vapid, app.config.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid"),
+    state = app.extensions.get("zf_pusher")
+    if state is None or state[1] != (text, allowlist):
+        pusher = Pusher(vapid_from_text(text), app.config.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid"),
                         timeout=float(app.config.get("PUSH_TIMEOUT", DEFAULT_TIMEOUT)),
                         workers=int(app.config.get("PUSH_WORKERS", 8)), allowlist=allowlist)
-        state = app.extensions["zf_pusher"] = (pusher, ((path.stat().st_ino, path.stat().st_mtime_ns), allowlist))
+        state = app.extensions["zf_pusher"] = (pusher, (text, allowlist))
     return state[0]

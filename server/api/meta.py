@@ -1,8 +1,12 @@
 """Meta endpoints: a health check; the OpenAPI document itself is served by flask-smorest's Api."""
 
+import logging
+
 from flask import Flask, current_app, json
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from ..errors import ApiError
 from ..extensions import db
 from ..schemas.common import UtcDateTime
 from ..schemas.meta import HealthSchema
@@ -12,16 +16,36 @@ from . import ERROR_RESPONSES, Blueprint, public
 
 bp = Blueprint("meta", __name__, url_prefix="/api", description="Health and this document")
 OPENAPI_ENDPOINT = "api-docs.openapi_json"
+log = logging.getLogger(__name__)
 
 
 @bp.get("/health")
 @public
 @bp.response(200, HealthSchema)
+@bp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def health():
-    """Liveness and database reachability"""
-    db.session.execute(text("SELECT 1"))
+    """Liveness and database reachability: 503 `unavailable` when the database does not answer `SELECT 1`
+    (load balancers and the image's HEALTHCHECK take this host out until it does)"""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        log.warning("health: the database does not answer (%s)", type(exc).__name__)
+        _discard_session()
+        raise ApiError(503, "unavailable", "The database does not answer; try again later") from None
     db.session.rollback()
     return {"status": "ok"}
+
+
+def _discard_session() -> None:
+    """Drop the failed session; its connection may be gone, so even the rollback may raise."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass
+    try:
+        db.session.remove()
+    except SQLAlchemyError:
+        pass
 
 
 def _component(schema) -> str:

@@ -7,6 +7,7 @@ from .campaigns import Campaign
 from .difficulties import Difficulty, FollowUp
 from .notifications import Notification, PushSubscription
 from .recipients import DuplicateFlag, IdNumberCheck, Recipient
+from .settings import SharedSetting
 from .sync import AppliedMutation, ChangeCounter, ChangeLog
 from .users import User, UserSession
 from .visits import Visit, VisitAttachment
@@ -27,6 +28,7 @@ __all__ = [
     "Notification",
     "PushSubscription",
     "Recipient",
+    "SharedSetting",
     "User",
     "UserSession",
     "Visit",

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import PushSubscription
+from server.models import PushSubscription, SharedSetting
 
 
 def b64url(raw: bytes) -> str:
@@ -36,8 +36,9 @@ def test_vapid_public_key_is_public_an_uncompressed_p256_point_and_stable(app, c
     raw = base64.urlsafe_b64decode(first.json["public_key"] + "==")
     assert len(raw) == 65 and raw[0] == 4
     assert client.get("/api/push/vapid-public-key").json == first.json
-    key_file = Path(app.config["INSTANCE_DIR"]) / "vapid_private.pem"
-    assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
+    # Kept in the database for every host, not in this host's instance folder.
+    assert db.session.get(SharedSetting, "vapid_private_key").value.startswith("-----BEGIN PRIVATE KEY-----")
+    assert not (Path(app.config["INSTANCE_DIR"]) / "vapid_private.pem").exists()
 
 
 def test_vapid_command_shows_the_served_key_and_rotate_replaces_it_and_drops_subscriptions(

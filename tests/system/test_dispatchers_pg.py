@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from server.extensions import db
 from server.models import Notification, PushSubscription, User
-from server.push import Pusher, get_pusher, load_vapid
+from server.push import Pusher, get_pusher
 from server.services import reminders
 from tests.conftest import is_postgres
 from tests.system.push_server import ALLOWLIST_ENTRY, push_server  # noqa: F401  (fixture)
@@ -25,6 +25,7 @@ WAIT = 120.0
 
 def test_concurrent_dispatchers_push_each_notification_exactly_once(app, push_server):  # noqa: F811
     users = db.session.execute(select(User.id).order_by(User.id)).scalars().all()
+    vapid = get_pusher(app).vapid
     public_key = get_pusher(app).public_key
     hashes = {}
     for user_id in users:
@@ -46,8 +47,7 @@ def test_concurrent_dispatchers_push_each_notification_exactly_once(app, push_se
 
     def dispatcher():
         try:
-            pusher = Pusher(load_vapid(app.config["INSTANCE_DIR"]), "mailto:test@zoufang.invalid", workers=4,
-                            allowlist=(ALLOWLIST_ENTRY,))
+            pusher = Pusher(vapid, "mailto:test@zoufang.invalid", workers=4, allowlist=(ALLOWLIST_ENTRY,))
             with app.app_context():  # its own session and connection, as another host would have
                 barrier.wait()
                 reports.append(reminders.send_due(now, pusher=pusher, batch_size=5))

@@ -209,17 +209,24 @@ def test_reminders_run_dispatches_in_a_loop_and_stops_cleanly_on_sigterm(app, da
     assert b"stopped" in err
 
 
-def test_vapid_key_is_made_once_when_processes_start_together(tmp_path):
-    """honcho starts the web server and the dispatcher at once: both must end up with one key."""
-    keys_dir, go = tmp_path / "instance", tmp_path / "go"
-    # Each process imports first, says so, then waits for "go": the key is made by all of them at once.
-    code = ("import sys, time, pathlib; from server.push import load_vapid, public_key_of\n"
+def test_hosts_starting_together_on_one_database_end_up_with_one_key_each(database_url, tmp_path):
+    """Web hosts and dispatchers start at once on a shared database, with nothing in their instance folders:
+    they must all end up with the same VAPID key and secret key, and write no file."""
+    go = tmp_path / "go"
+    # Each process imports first, says so, then waits for "go": the keys are made by all of them at once.
+    code = ("import sys, time, pathlib; from server import create_app; from server.push import get_pusher\n"
             "print('ready', flush=True)\n"
-            "go = pathlib.Path(sys.argv[2]); deadline = time.monotonic() + 60\n"
+            "go = pathlib.Path(sys.argv[1]); deadline = time.monotonic() + 60\n"
             "while not go.exists() and time.monotonic() < deadline: time.sleep(0.005)\n"
-            "print(public_key_of(load_vapid(sys.argv[1])))")
-    processes = [subprocess.Popen([sys.executable, "-c", code, str(keys_dir), str(go)], cwd=repo_root(),
-                                  stdout=subprocess.PIPE, text=True) for _ in range(3)]
+            "app = create_app()\n"
+            "with app.app_context(): print(get_pusher(app).public_key, app.secret_key)")
+    processes = []
+    for i in range(3):
+        env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "TEST_DATABASE_URL")}
+        env.update(DATABASE_URL=database_url, ZOUFANG_INSTANCE_DIR=str(tmp_path / f"host{i}"),
+                   LOG_LEVEL="WARNING")
+        processes.append(subprocess.Popen([sys.executable, "-c", code, str(go)], cwd=repo_root(), env=env,
+                                          stdout=subprocess.PIPE, text=True))
     try:
         for process in processes:
             assert process.stdout.readline().strip() == "ready"  # the pipe closes if it dies: no hang
@@ -231,7 +238,7 @@ def test_vapid_key_is_made_once_when_processes_start_together(tmp_path):
                 process.kill()
                 process.communicate(timeout=WAIT)
     assert len(keys) == 1 and all(p.returncode == 0 for p in processes)
-    assert [p.name for p in keys_dir.iterdir()] == ["vapid_private.pem"]
+    assert not any((tmp_path / f"host{i}").exists() for i in range(3))
 
 
 def test_the_push_server_helper_is_stopped_by_its_fixture():

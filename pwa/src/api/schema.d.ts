@@ -355,7 +355,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and database reachability */
+        /**
+         * Liveness and database reachability: 503 `unavailable` when the database does not answer `SELECT 1`
+         *     (load balancers and the image's HEALTHCHECK take this host out until it does)
+         */
         get: operations["meta.health.get"];
         put?: never;
         post?: never;
@@ -1655,6 +1658,15 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
+        /** @description Service Unavailable */
+        SERVICE_UNAVAILABLE: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
         /** @description Too Many Requests */
         TOO_MANY_REQUESTS: {
             headers: {
@@ -2382,6 +2394,7 @@ export interface operations {
             404: components["responses"]["NOT_FOUND"];
             413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
             422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            503: components["responses"]["SERVICE_UNAVAILABLE"];
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };

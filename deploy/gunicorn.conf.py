@@ -1,0 +1,25 @@
+"""gunicorn settings for every deployment: the systemd units (`--config deploy/gunicorn.conf.py`), the Docker
+image and compose. What differs per host comes from the environment:
+
+  ZOUFANG_BIND      address:port to listen on (systemd's zoufang-web@PORT sets 127.0.0.1:PORT; the image 0.0.0.0:8000)
+  WEB_CONCURRENCY   worker processes (default: 2 × cores + 1, at most 8)
+  GUNICORN_TIMEOUT  seconds a request may run before its worker is replaced (default 60)
+
+nginx sits in front (deploy/nginx/zoufang.conf) and buffers whole requests and answers, so a slow phone on a
+rural link never holds a worker; gunicorn listens only where nginx reaches it.
+"""
+
+import os
+
+bind = [os.environ.get("ZOUFANG_BIND", "0.0.0.0:8000")]
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1) + 1, 8))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # nginx's proxy_read_timeout is longer (75 s)
+# SIGTERM (systemctl stop/restart, docker stop): stop accepting, let requests in flight finish.
+graceful_timeout = 30
+accesslog = "-"
+# The workers' heartbeat files on tmpfs, not on a busy disk or Docker's overlay filesystem.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn 27's control socket is one path per user: two instances on a host would take it from each other.
+control_socket_disable = True
+# The app is imported once and the workers forked from it: starts are faster and memory is shared.
+preload_app = True
