@@ -94,6 +94,8 @@ def test_the_allowlist_comes_from_the_environment(monkeypatch):
 
 def test_the_dispatcher_never_posts_to_an_endpoint_off_the_list(app, staff, local_service):
     """A row stored before the check existed (or after the list changed) is not contacted."""
+    db.session.commit()  # the login's transaction (requests share the test's session) ends first
+    pusher = get_pusher(app)  # its key is made in the database on another connection
     endpoint = f"{local_service}/notify/abc"
     sub = browser_subscription(endpoint)
     db.session.add(PushSubscription(user_id=staff.user["id"], endpoint=endpoint, p256dh=sub["keys"]["p256dh"],
@@ -102,7 +104,7 @@ def test_the_dispatcher_never_posts_to_an_endpoint_off_the_list(app, staff, loca
     db.session.commit()
     row_id = add_row(staff.user["id"], datetime.now(UTC) - timedelta(minutes=1), key="allowlist:1")
 
-    report = reminders.send_due(datetime.now(UTC).replace(tzinfo=None), pusher=get_pusher(app))
+    report = reminders.send_due(datetime.now(UTC).replace(tzinfo=None), pusher=pusher)
 
     assert Counting.hits == []
     assert report.claimed == 1 and report.sent == 0 and report.failed == 1
