@@ -8,6 +8,7 @@ from .difficulties import Difficulty, FollowUp
 from .notifications import Notification, PushSubscription
 from .recipients import Recipient
 from .sync import AppliedMutation, ChangeCounter, ChangeLog
+from .throttle import LoginFailure, RateLimitCounter
 from .users import User, UserSession
 from .visits import Visit, VisitAttachment
 
@@ -23,6 +24,8 @@ __all__ = [
     "FollowUp",
     "Notification",
     "PushSubscription",
+    "LoginFailure",
+    "RateLimitCounter",
     "Recipient",
     "User",
     "UserSession",

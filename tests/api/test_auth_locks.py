@@ -39,7 +39,7 @@ class WatchedHasher:
             probe.close()
 
     def _note(self, what: str) -> None:
-        self.calls.append((what, db.session.in_transaction(), self._lock_free()))
+        self.calls.append((what, db.session().in_transaction(), self._lock_free()))
 
     def hash(self, password, *args, **kwargs):
         self._note("hash")

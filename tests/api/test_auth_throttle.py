@@ -138,7 +138,7 @@ def test_a_locked_user_name_answers_as_slowly_as_an_unknown_one(app):
     attacker = from_ip(app, ATTACKER)
     fail(attacker, 5)
     locked, unknown = [], []
-    for i in range(9):
+    for i in range(11):
         started = time.perf_counter()
         assert attempt(attacker).status_code == 423
         locked.append(time.perf_counter() - started)
@@ -147,4 +147,4 @@ def test_a_locked_user_name_answers_as_slowly_as_an_unknown_one(app):
         unknown.append(time.perf_counter() - started)
     ratio = statistics.median(locked) / statistics.median(unknown)
     print(f"locked/unknown median answer time: {ratio:.2f}")
-    assert 0.6 < ratio < 1.6, ratio
+    assert 0.5 < ratio < 2.0, ratio  # today's code without the check: ≈ 0.04
