@@ -20,4 +20,6 @@ COPY --from=pwa /build/pwa/dist /app/pwa/dist
 USER zoufang
 VOLUME ["/data"]
 EXPOSE 8000
-CMD ["sh", "-c", "flask --app server db upgrade && exec gunicorn --workers ${WEB_CONCURRENCY:-3} --bind 0.0.0.0:8000 server.wsgi:app"]
+# Threaded workers: a slow client holds one thread, not a whole worker (six slow connections took the sync
+# workers offline). Put nginx in front in production (README, Security): it buffers slow clients entirely.
+CMD ["sh", "-c", "flask --app server db upgrade && exec gunicorn --worker-class gthread --workers ${WEB_CONCURRENCY:-3} --threads ${GUNICORN_THREADS:-8} --timeout 60 --graceful-timeout 20 --keep-alive 5 --limit-request-fields 50 --bind 0.0.0.0:8000 server.wsgi:app"]

@@ -14,8 +14,6 @@ import requests
 
 from tests.live_server import ROOT, LiveServer
 
-pytestmark = [pytest.mark.slow]
-
 SLOW_CONNECTIONS = 6
 DRIBBLE_EVERY = 3.0  # seconds between header lines
 WATCH_FOR = 20.0  # seconds of health checks while the slow clients hold their connections
@@ -76,6 +74,7 @@ def procfile_server(sqlite_path, tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_six_slow_connections_leave_health_answering(procfile_server):
     stop = threading.Event()
     slow = [SlowClient(procfile_server.port, stop, i) for i in range(SLOW_CONNECTIONS)]
@@ -103,3 +102,20 @@ def test_six_slow_connections_leave_health_answering(procfile_server):
     assert sum(client.lines_sent for client in slow) >= SLOW_CONNECTIONS, "the slow clients never got going"
     failures = [a for a in answers if isinstance(a, str)]
     assert answers and not failures, answers
+    print(f"{len(answers)} health checks during {SLOW_CONNECTIONS} slow connections, slowest {max(answers):.3f} s")
+
+
+def _gunicorn_options(command: str) -> dict[str, str]:
+    args = shlex.split(command[command.index("gunicorn"):])
+    return {a: b for a, b in zip(args, [*args[1:], ""], strict=True) if a.startswith("--")}
+
+
+def test_the_docker_image_runs_gunicorn_as_the_procfile_does():
+    """The shipped image must survive slow clients too: the same threaded workers and timeouts."""
+    procfile = _gunicorn_options(" ".join(procfile_web_command(8000)))
+    docker_cmd = next(line for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("CMD"))
+    docker = _gunicorn_options(docker_cmd.rstrip('"]'))
+    for option in ("--worker-class", "--timeout", "--graceful-timeout", "--keep-alive", "--limit-request-fields"):
+        assert docker.get(option) == procfile.get(option), option
+    assert procfile["--worker-class"] == "gthread"
+    assert "--threads" in docker and int(procfile["--threads"]) >= 4
