@@ -83,7 +83,7 @@ class Config:
         # Where the counters live: this database by default (every worker and host shares it), or Redis.
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "zoufang+db://"
         self.RATELIMIT_STRATEGY = "fixed-window"
-        self.RATELIMIT_KEY_PREFIX = "zf"
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "zf")  # one Redis, several sites
         # argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default: t=3, 64 MiB, p=4).
         self.ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
         self.ARGON2_MEMORY_KIB = int(os.environ.get("ARGON2_MEMORY_KIB", "65536"))
