@@ -13,6 +13,12 @@ import os
 
 bind = [os.environ.get("ZOUFANG_BIND", "0.0.0.0:8000")]
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * (os.cpu_count() or 1) + 1, 8))
+# Threaded workers: a slow client holds one thread, not a whole worker (six slow connections dribbling header
+# lines took the sync workers offline); nginx in front buffers them entirely.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+keepalive = 5
+limit_request_fields = 50
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))  # nginx's proxy_read_timeout is longer (75 s)
 # SIGTERM (systemctl stop/restart, docker stop): stop accepting, let requests in flight finish.
 graceful_timeout = 30

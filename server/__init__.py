@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import keys
 from .config import Config
 from .database import configure_engine
-from .extensions import compress, db, migrate
+from .extensions import compress, db, limiter, migrate
 
 
 def create_app(config: object | None = None) -> Flask:
@@ -33,12 +33,13 @@ def create_app(config: object | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (registers the tables)
+    from . import models, ratelimit  # noqa: F401  (registers the tables and the limiter's database storage)
     from .services import auth, changes
 
     auth.configure(app.config)
     db.init_app(app)
     compress.init_app(app)
+    limiter.init_app(app)
 
     @app.after_request
     def _compress(response):

@@ -66,8 +66,21 @@ class Config:
         self.PWA_DIST = os.environ.get("PWA_DIST") or str(ROOT / "pwa" / "dist")
         self.SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE")
         self.SESSION_IDLE_DAYS = int(os.environ.get("SESSION_IDLE_DAYS", "30"))
+        # However often it is used, a session ends this long after its login (a phone lost while logged in).
+        self.SESSION_MAX_DAYS = int(os.environ.get("SESSION_MAX_DAYS", "30"))
         self.LOCKOUT_THRESHOLD = int(os.environ.get("LOCKOUT_THRESHOLD", "5"))
         self.LOCKOUT_MINUTES = int(os.environ.get("LOCKOUT_MINUTES", "15"))
+        # Throttling (Flask-Limiter strings: "N per minute;M per hour"). Logins per address; failed logins per
+        # user name (from devices that never logged in to it); password changes per address and per user.
+        # A device that has logged in to an account before is exempt from the first two for that account.
+        self.LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per minute;300 per hour")
+        self.LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "30 per hour")
+        self.PASSWORD_CHANGE_LIMIT_PER_IP = os.environ.get("PASSWORD_CHANGE_LIMIT_PER_IP", "20 per minute")
+        self.PASSWORD_CHANGE_LIMIT_PER_ACCOUNT = os.environ.get("PASSWORD_CHANGE_LIMIT_PER_ACCOUNT", "10 per hour")
+        # Where the counters live: this database by default (every worker and host shares it), or Redis.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or "zoufang+db://"
+        self.RATELIMIT_STRATEGY = "fixed-window"
+        self.RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "zf")  # one Redis, several sites
         # argon2id cost (argon2-cffi's RFC 9106 low-memory profile by default: t=3, 64 MiB, p=4).
         self.ARGON2_TIME_COST = int(os.environ.get("ARGON2_TIME_COST", "3"))
         self.ARGON2_MEMORY_KIB = int(os.environ.get("ARGON2_MEMORY_KIB", "65536"))
@@ -76,6 +89,8 @@ class Config:
         self.PASSWORD_MIN_LENGTH = int(os.environ.get("PASSWORD_MIN_LENGTH", "8"))
         self.PASSWORD_MIN_CLASSES = int(os.environ.get("PASSWORD_MIN_CLASSES", "3"))
         self.PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "0"))
+        # How hard to guess a new password must be: zxcvbn's score 0–4 (3: "safely unguessable"); 0 turns it off.
+        self.PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "3"))
         self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
         # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB.

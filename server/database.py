@@ -59,3 +59,12 @@ def write_connection(engine: Engine):
             yield connection
     finally:
         _take_write_lock.reset(token)
+
+
+def dialect_insert(bind: Engine, table):
+    """INSERT for the engine's dialect, with its `on_conflict_do_update` (SQLite and PostgreSQL both upsert)."""
+    if bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)

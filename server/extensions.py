@@ -2,6 +2,8 @@
 
 import flask_smorest
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -25,6 +27,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 compress = Compress()
+# Limits are declared on the views they guard (login, password change); the storage (RATELIMIT_STORAGE_URI:
+# the database by default, server/ratelimit.py, or Redis) is shared by every worker and host.
+limiter = Limiter(key_func=get_remote_address)
 
 
 class Api(flask_smorest.Api):

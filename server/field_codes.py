@@ -146,6 +146,7 @@ _OWN_RULES: dict[str, Rule] = {
     r"at least \d+ characters": "too_short",
     r"use \d+ of: lower, upper, digit, symbol": "password_classes",
     r"must not contain the username": "password_has_username",
+    r"too common or easy to guess": "password_guessable",
     # attachments a record names and the server lacks (their SHA-256s), files
     r"[0-9a-f]{64}": "missing_attachment",
     r"empty": "empty",

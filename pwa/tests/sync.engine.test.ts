@@ -72,6 +72,20 @@ describe('push', () => {
     expect(server.count('visit')).toBe(1)
   })
 
+  it('403 password_change_required keeps the queue and the photo (nothing rejected) until the password is changed', async () => {
+    await queueVisitWithPhoto(1)
+    server.faults.push({ path: '/api/attachments', fault: { status: 403, code: 'password_change_required' } })
+    server.faults.push({ path: '/api/sync/push', fault: { status: 403, code: 'password_change_required' } })
+    const engine = engineFor(server)
+    expect(await engine.syncOnce()).toBe('retry')
+    expect(engine.status.lastErrorCode).toBe('password_change_required')
+    expect(await engine.syncOnce()).toBe('retry')
+    expect((await listOutbox('1')).map((m) => m.state)).toEqual(['pending', 'pending'])
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(await listOutbox('1')).toHaveLength(0)
+    expect(server.count('visit')).toBe(1)
+  })
+
   it('401 marks the session expired, keeps the queue, and the queue goes on after re-login', async () => {
     await queueVisitWithPhoto(1)
     server.loggedIn = false

@@ -24,7 +24,7 @@ ADMIN = ("admin",)
 
 def policy() -> dict:
     return {k: current_app.config[k] for k in ("PASSWORD_MIN_LENGTH", "PASSWORD_MIN_CLASSES",
-                                               "PASSWORD_MAX_AGE_DAYS")}
+                                               "PASSWORD_MAX_AGE_DAYS", "PASSWORD_MIN_SCORE")}
 
 
 @bp.get("/users")

@@ -9,6 +9,7 @@ from .notifications import Notification, PushSubscription
 from .recipients import DuplicateFlag, IdNumberCheck, Recipient
 from .settings import SharedSetting
 from .sync import AppliedMutation, ChangeCounter, ChangeLog
+from .throttle import LoginFailure, RateLimitCounter
 from .users import User, UserSession
 from .visits import Visit, VisitAttachment
 
@@ -27,6 +28,8 @@ __all__ = [
     "IdNumberCheck",
     "Notification",
     "PushSubscription",
+    "LoginFailure",
+    "RateLimitCounter",
     "Recipient",
     "SharedSetting",
     "User",

@@ -3,7 +3,8 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from zxcvbn import zxcvbn
 
 from ..extensions import db
 from ..models import Area, User
@@ -11,16 +12,23 @@ from ..models.base import utcnow
 from . import auth
 from .actors import Actor
 from .auth import get_user_in_scope as _user_in_scope
-from .auth import hash_password, revoke_sessions
+from .auth import hash_password, reading, revoke_sessions
 from .changes import newest_change, record_audit, record_change
-from .errors import InvalidInput, InvalidTransition, UsernameTaken, WeakPassword
+from .errors import AccountLocked, InvalidInput, InvalidTransition, UsernameTaken, WeakPassword
 from .scope import area_in_scope
 
 CLASSES = (re.compile(r"[a-z]"), re.compile(r"[A-Z]"), re.compile(r"[0-9]"), re.compile(r"[^a-zA-Z0-9]"))
+# Words a guesser tries first here, besides zxcvbn's own lists (English passwords, names, keyboard walks): the
+# app's name and the pinyin and number habits of Chinese passwords (我爱你 woaini, 一生一世 1314, 520).
+LOCAL_WORDS = ("zoufang", "zoufangtong", "tuiyijunren", "junren", "woaini", "aini", "1314", "520", "5201314",
+               "zhongguo", "qwer", "asdf", "zxcv", "abcd")
+GUESSABLE = "太常见或容易被猜到 / too common or easy to guess"
 
 
-def password_errors(password: str, policy: dict, username: str | None = None) -> list[str]:
-    """Why a new password breaks the policy (empty when it is fine)."""
+def password_errors(password: str, policy: dict, username: str | None = None,
+                    display_name: str | None = None) -> list[str]:
+    """Why a new password breaks the policy (empty when it is fine): length, character classes, the user name,
+    and how guessable it is (zxcvbn's score, 0–4, at least `PASSWORD_MIN_SCORE`)."""
     errors = []
     if len(password) < policy["PASSWORD_MIN_LENGTH"]:
         errors.append(f"至少{policy['PASSWORD_MIN_LENGTH']}位 / at least {policy['PASSWORD_MIN_LENGTH']} characters")
@@ -30,6 +38,12 @@ def password_errors(password: str, policy: dict, username: str | None = None) ->
                       f"use {policy['PASSWORD_MIN_CLASSES']} of: lower, upper, digit, symbol")
     if username and username.lower() in password.lower():
         errors.append("不能包含用户名 / must not contain the username")
+    min_score = policy.get("PASSWORD_MIN_SCORE", 0)
+    if min_score and not errors:
+        inputs = [word for word in (username, display_name) if word] + list(LOCAL_WORDS)
+        # zxcvbn refuses more than 72 characters; a longer password is judged by its start.
+        if zxcvbn(password[:72], user_inputs=inputs)["score"] < min_score:
+            errors.append(GUESSABLE)
     return errors
 
 
@@ -38,8 +52,8 @@ def password_expired(user: User, policy: dict) -> bool:
     return bool(days) and user.password_changed_at + timedelta(days=days) < utcnow()
 
 
-def _check_password(password: str, policy: dict, username: str) -> None:
-    errors = password_errors(password, policy, username)
+def _check_password(password: str, policy: dict, username: str, display_name: str | None = None) -> None:
+    errors = password_errors(password, policy, username, display_name)
     if errors:
         raise WeakPassword("密码不符合要求 / the password breaks the policy", {"password": errors})
 
@@ -86,14 +100,16 @@ def create_user(username: str, display_name: str, password: str, role: str, area
     `temporary_password` (the user chooses their own at first login); the CLI and the demo seed act as the
     system (no actor) and check the password themselves.
     """
+    if policy is not None:
+        _check_password(password, policy, username, display_name)
+    # Hashed before the transaction begins: argon2 must not run while the write lock is held.
+    password_hash = hash_password(password)
     if actor is not None:
         _area_in_scope(actor, area_id)
-    if policy is not None:
-        _check_password(password, policy, username)
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise UsernameTaken("用户名已存在 / this username exists", {"username": ["exists"]})
     user = User(username=username, display_name=display_name, role=role, area_id=area_id,
-                password_hash=hash_password(password), active=True, must_change_password=temporary_password)
+                password_hash=password_hash, active=True, must_change_password=temporary_password)
     db.session.add(user)
     db.session.flush()
     record_change("user", user.id, area_id)
@@ -126,34 +142,56 @@ def update_user(actor: Actor, user_id: int, changes: dict) -> User:
 
 
 def reset_password(actor: Actor, policy: dict, user_id: int, password: str) -> User:
-    """A temporary password (told to the user in person); their sessions end, they choose a new one."""
-    user = _user_in_scope(actor, user_id)
-    _check_password(password, policy, user.username)
-    user.password_hash = hash_password(password)
-    user.password_changed_at = utcnow()
-    user.must_change_password = True
-    user.failed_logins = 0
-    user.locked_until = None
-    record_audit(actor, "user.reset_password", "user", user.id)
+    """A temporary password (told to the user in person); their sessions end, their locks are lifted, they
+    choose a new one at their next login."""
+    with reading():
+        user = _user_in_scope(actor, user_id)
+        username, display_name = user.username, user.display_name
+    _check_password(password, policy, username, display_name)
+    password_hash = hash_password(password)  # before the write transaction, as every hash
+    db.session.execute(update(User).where(User.id == user_id).values(
+        password_hash=password_hash, password_changed_at=utcnow(), must_change_password=True, failed_logins=0,
+        locked_until=None))
+    auth.forget_failures(auth.username_key(username))
+    record_audit(actor, "user.reset_password", "user", user_id)
     db.session.commit()
-    revoke_sessions(user.id, actor)
-    return user
+    revoke_sessions(user_id, actor)
+    return db.session.get(User, user_id)
 
 
-def change_own_password(actor: Actor, policy: dict, current: str, new: str) -> None:
-    user = db.session.get(User, actor.user_id)
-    try:
-        auth.hasher.verify(user.password_hash, current)
-    except Exception as err:
-        raise InvalidInput("当前密码不正确 / the current password is wrong",
-                           {"current_password": ["wrong"]}) from err
+def change_own_password(actor: Actor, policy: dict, current: str, new: str, *, source: str,
+                        keep_token_hash: str | None, threshold: int, lock_minutes: int) -> None:
+    """Change one's own password; every other session of the user ends (a phone that may be lost), this one
+    stays. A wrong current password counts as a failed login of `source`: five lock it, as at the login."""
+    now = utcnow()
+    with reading():
+        user = db.session.execute(select(User.username, User.display_name, User.password_hash)
+                                  .where(User.id == actor.user_id)).one()
+        key = auth.username_key(user.username)
+        locked = auth.source_locked(key, source, now)
+    if locked:
+        auth.burn_dummy_check(current)
+        raise AccountLocked(auth.locked_message(lock_minutes))
+    if not auth.password_matches(user.password_hash, current):
+        locked = auth.count_failure(key, source, now, username=user.username, threshold=threshold,
+                                    lock_minutes=lock_minutes)
+        record_audit(actor, "account_locked" if locked else "password_change_failed", "user", actor.user_id)
+        db.session.commit()
+        if locked:
+            raise AccountLocked(auth.locked_message(lock_minutes))
+        raise InvalidInput("当前密码不正确 / the current password is wrong", {"current_password": ["wrong"]})
     if current == new:
         raise WeakPassword("新密码不能与旧密码相同 / choose a different password",
                            {"password": ["same as before"]})
-    _check_password(new, policy, user.username)
-    user.password_hash = hash_password(new)
-    user.password_changed_at = utcnow()
-    user.must_change_password = False
-    record_audit(actor, "user.change_password", "user", user.id)
+    _check_password(new, policy, user.username, user.display_name)
+    password_hash = hash_password(new)
+    changed = db.session.execute(
+        update(User).where(User.id == actor.user_id, User.password_hash == user.password_hash)
+        .values(password_hash=password_hash, password_changed_at=now, must_change_password=False)).rowcount
+    if not changed:  # changed meanwhile (another session, an admin's reset): the current password was not it
+        db.session.rollback()
+        raise InvalidInput("当前密码不正确 / the current password is wrong", {"current_password": ["wrong"]})
+    auth.forget_failures(key, source)
+    ended = auth.end_sessions(actor.user_id, keep_token_hash)
+    record_audit(actor, "user.change_password", "user", actor.user_id, {"sessions_ended": ended})
     db.session.commit()
-

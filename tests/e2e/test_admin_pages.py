@@ -121,8 +121,8 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     phone.wait_for_url(lambda url: "/password?next=" in url)
     phone.locator("[data-test=password-required]").wait_for()
     phone.fill("[data-test=password-current] input", temporary)
-    phone.fill("[data-test=password-new] input", "Village#2027")
-    phone.fill("[data-test=password-repeat] input", "Village#2027")
+    phone.fill("[data-test=password-new] input", "Dongguan#Village2027")
+    phone.fill("[data-test=password-repeat] input", "Dongguan#Village2027")
     phone.click("[data-test=password-submit]")
     phone.wait_for_url(lambda url: "/password" not in url)
     assert page.request.get(base + "/api/admin/audit?action=user.change_password").json()["total"] == 1

@@ -200,7 +200,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in: opens a server-side session (cookie) and returns the CSRF token */
+        /**
+         * Log in: opens a server-side session (cookie) and returns the CSRF token
+         * @description Five failed logins in a row from one source (this address, or a device that has logged in to the account
+         *     before) lock that source out of that user name for 15 minutes (423 `account_locked`, even to the right
+         *     password); unknown user names answer alike. Too many logins from one address, or failed logins of one
+         *     account from new devices, answer 429 `rate_limited` with `Retry-After`.
+         */
         post: operations["auth.login.post"];
         delete?: never;
         options?: never;
@@ -251,7 +257,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change one's own password (required after an admin's reset or when it expired) */
+        /**
+         * Change one's own password (required after an admin's reset or when it expired)
+         * @description Every other session of the user ends. The new password must meet the policy (length, character classes,
+         *     not the user name, not common or guessable): 422 `weak_password` otherwise. Five wrong current passwords
+         *     lock this source as five failed logins do (423); attempts are throttled per address and per user (429).
+         */
         post: operations["auth.change_password.post"];
         delete?: never;
         options?: never;
@@ -2183,6 +2194,8 @@ export interface operations {
             404: components["responses"]["NOT_FOUND"];
             413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
             422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            423: components["responses"]["LOCKED"];
+            429: components["responses"]["TOO_MANY_REQUESTS"];
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };

@@ -25,6 +25,9 @@ export class ApiError extends Error {
   }
 }
 
+/** Called with every error answer of every request (the app opens the password page on `password_change_required`). */
+export const errorHooks = new Set<(e: ApiError) => unknown>()
+
 /** Where the CSRF token of the logged-in session comes from (the field app caches it; the office reads it). */
 export type CsrfTokenSource = () => Promise<string | null | undefined>
 
@@ -109,6 +112,7 @@ export function createHttp(opts: HttpOptions): Http {
     if (!res.ok) {
       const error = await errorFromResponse(res)
       if (res.status === 401) opts.onUnauthorized?.()
+      errorHooks.forEach((fn) => fn(error))
       throw error
     }
     return res

@@ -7,8 +7,8 @@ import { ApiError, type Api } from './api'
 
 /**
  * Upload every attachment the batch names that is not marked uploaded (`PUT /api/attachments/<sha256>`,
- * idempotent). A file the server refuses for good (a 4xx other than 401 / `csrf_failed`: 415, 422, 413)
- * rejects the mutations naming it; anything else (network, 5xx, 401) is thrown and ends the round. Returns
+ * idempotent). A file the server refuses for good (a 4xx other than 401 / `csrf_failed` / `password_change_required`:
+ * 415, 422, 413) rejects the mutations naming it; anything else (network, 5xx, the session) is thrown and ends the round. Returns
  * the ids of the mutations rejected here: the batch goes without them.
  */
 export async function uploadAttachments(api: Api, batch: Mutation[]): Promise<Set<string>> {
@@ -22,7 +22,8 @@ export async function uploadAttachments(api: Api, batch: Mutation[]): Promise<Se
       await api.putAttachment(sha, attachmentBlob(a))
       await db.attachments.update(sha, { uploaded: 1 })
     } catch (e) {
-      if (!(e instanceof ApiError && !e.retryable && e.status !== 401 && e.code !== 'csrf_failed')) throw e
+      // The session's refusals, not the file's: it goes again after a new login or the password change.
+      if (!(e instanceof ApiError && !e.retryable && e.status !== 401 && e.code !== 'csrf_failed' && e.code !== 'password_change_required')) throw e
       const naming = batch.filter((m) => m.attachments.includes(sha))
       for (const m of naming) failed.add(m.id)
       await markRefused(naming.map((m) => ({

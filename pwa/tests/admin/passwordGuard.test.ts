@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryHistory, createRouter, type RouteLocationNormalized } from 'vue-router'
 import { session } from '../../src/composables/useApp'
+import { getSession } from '../../src/db/meta'
+import { createHttp } from '../../src/lib/http'
+import { freshDb, login } from '../helpers'
 import { adminNav, adminRoutes, installPasswordCheck, passwordGuard } from '../../src/office/admin/routes'
 
 const to = (path: string, meta: Record<string, unknown> = {}) => ({ path, fullPath: path, meta }) as unknown as RouteLocationNormalized
@@ -47,6 +50,26 @@ describe('installPasswordCheck', () => {
     as(true)
     await router.push('/')
     expect(router.currentRoute.value.fullPath).toBe('/password?next=/')
+  })
+})
+
+describe('password_change_required from the server', () => {
+  it('marks the session and opens the password page at once, from any request', async () => {
+    await freshDb()
+    await login('1')
+    session.value = (await getSession())!
+    const router = createRouter({ history: createMemoryHistory(), routes: [
+      { path: '/', component: { template: '<p />' } },
+      { path: '/outbox', component: { template: '<p />' } },
+    ] })
+    installPasswordCheck(router)
+    await router.push('/outbox')
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: { code: 'password_change_required', message: 'x' } }), { status: 403 }))
+    const http = createHttp({ getCsrfToken: async () => 't' })
+    await expect(http.json('GET', '/api/sync/pull?cursor=0')).rejects.toMatchObject({ status: 403, code: 'password_change_required' })
+    await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/password?next=/outbox'))
+    expect((session.value?.user as { must_change_password?: boolean }).must_change_password).toBe(true)
+    expect(((await getSession())?.user as { must_change_password?: boolean }).must_change_password).toBe(true)
   })
 })
 

@@ -1,6 +1,8 @@
 /** Admin pages of the office console (import, report, accounts, areas, audit log, own password), children of /office. */
 import type { RouteComponent, RouteLocationNormalized, RouteLocationRaw, RouteRecordRaw, Router } from 'vue-router'
 import { session } from '../../composables/useApp'
+import { setSession } from '../../db/meta'
+import { errorHooks } from '../../lib/http'
 import type { Role } from './api'
 import { loadAdminMessages } from './i18n'
 
@@ -35,11 +37,24 @@ export function passwordGuard(to: RouteLocationNormalized): true | RouteLocation
   return { path: to.path.startsWith('/office') ? '/office/password' : '/password', query: { next: to.fullPath } }
 }
 
-/** The field router's hook: add `/password` and ask for a new password when the server says it must change. */
+/**
+ * The field router's hook: add `/password` and ask for a new password when the server says it must change — at
+ * login (`must_change_password`), or when any request answers 403 `password_change_required` (a password that
+ * expired, or an admin's reset, while this session was open): the session is marked and the page opens at once.
+ */
 export function installPasswordCheck(router: Router): void {
   if (router.hasRoute('own-password')) return
   router.addRoute({ ...passwordRoute, name: 'own-password' })
   router.beforeEach(passwordGuard)
+  errorHooks.add(async (e) => {
+    const current = session.value
+    if (e.code !== 'password_change_required' || !current) return
+    const marked = { ...current, user: { ...current.user, must_change_password: true } }
+    session.value = marked
+    await setSession(marked)
+    const target = passwordGuard(router.currentRoute.value)
+    if (target !== true) await router.replace(target)
+  })
 }
 
 export const adminRoutes: RouteRecordRaw[] = [
