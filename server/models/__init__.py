@@ -4,6 +4,7 @@ from .areas import Area
 from .attachments import Attachment
 from .audit import AuditLog
 from .campaigns import Campaign
+from .creation import Category, Evidence, Item, Rectification, ScoreSnapshot, Standard, Unit
 from .difficulties import Difficulty, FollowUp
 from .notifications import Notification, PushSubscription
 from .recipients import Recipient
@@ -17,13 +18,20 @@ __all__ = [
     "Attachment",
     "AuditLog",
     "Campaign",
+    "Category",
     "ChangeCounter",
     "ChangeLog",
     "Difficulty",
+    "Evidence",
     "FollowUp",
+    "Item",
     "Notification",
     "PushSubscription",
     "Recipient",
+    "Rectification",
+    "ScoreSnapshot",
+    "Standard",
+    "Unit",
     "User",
     "UserSession",
     "Visit",
