@@ -86,6 +86,8 @@ class Config:
         self.SYNC_MAX_MUTATIONS = 200
         self.SYNC_MAX_BYTES = 2 * 1024 * 1024
         self.ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+        # Evidence documents of the creation campaign (PDF, Office): liaisons and the office upload them.
+        self.DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
         self.PULL_DEFAULT_LIMIT = 500
         self.PULL_MAX_LIMIT = 1000
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid")

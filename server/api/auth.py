@@ -15,7 +15,7 @@ bp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Login, log
 def user_json(user) -> dict:
     policy = {"PASSWORD_MAX_AGE_DAYS": current_app.config["PASSWORD_MAX_AGE_DAYS"]}
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "area_id": user.area_id,
+            "area_id": user.area_id, "unit_id": user.unit_id,
             "must_change_password": bool(user.must_change_password) or password_expired(user, policy)}
 
 

@@ -31,7 +31,7 @@ class Plan:
     urgent: list = field(default_factory=list)  # difficulty rows to notify reviewers about
 
 
-WRITE_ORDER = ("recipient", "visit", "difficulty", "followup")
+WRITE_ORDER = ("recipient", "visit", "difficulty", "followup", "evidence")
 _INSERTS: dict = {}  # table -> its INSERT statement, built once (building one costs as much as 50 rows)
 
 
