@@ -266,11 +266,12 @@ def test_the_current_standard_is_a_tree_and_a_new_version_carries_the_assignment
 
 
 def test_a_standard_whose_items_do_not_add_up_is_refused_row_by_row(admin):
+    unknown_campaign = "campaign_coverage:00000000-0000-4000-8000-000000000000"
     body = {"name": "错", "target": 9, "categories": [
         {"name": "甲", "max_points": 10, "items": [{"number": "1", "content": "a", "points": 4},
                                                   {"number": "2", "content": "b", "points": 5}]},
         {"name": "乙", "max_points": 1, "items": [{"number": "1", "content": "c", "points": 1,
-                                                  "metric": "campaign_coverage:00000000-0000-4000-8000-000000000000"}]}]}
+                                                  "metric": unknown_campaign}]}]}
     response = admin.post("/api/creation/standards", json=body)
     assert response.status_code == 422
     assert response.json["error"]["field_codes"] == {"categories": {
