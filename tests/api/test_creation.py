@@ -289,23 +289,27 @@ def test_a_standard_whose_items_do_not_add_up_is_refused_row_by_row(admin):
 
 
 def test_the_dashboard_has_the_contracts_fields_and_adds_up(reviewer):
+    coverage = items_by_number(reviewer)["2.3"]["score"]  # the demo's 春节 campaign: no figure before it starts
     body = reviewer.get("/api/creation/dashboard").json
-    assert body["target"] == 90 and body["max_total"] == 100 and body["estimated_total"] == 85.5
+    estimated = 85.5 + (coverage or 0)
+    assert body["target"] == 90 and body["max_total"] == 100 and body["estimated_total"] == estimated
     assert {"name", "max_points", "estimated"} <= set(body["categories"][0])
     assert {"name", "items", "overdue"} <= set(body["units"][0])
     assert round(sum(c["estimated"] for c in body["categories"]), 2) == body["estimated_total"]
     assert sum(c["max_points"] for c in body["categories"]) == 100
-    assert body["gap"] == 4.5 and body["unscored_points"] == 5  # 2.3 (campaign not started) and 4.3 (no data)
+    assert body["gap"] == round(90 - estimated, 2)
+    assert body["unscored_points"] == 2 + (3 if coverage is None else 0)  # 4.3: no difficulty due or resolved
     assert body["units"][0]["name"] == "县人武部"  # the most overdue first
-    assert [p["estimated_total"] for p in body["trend"]][-2:] == [84.0, 85.5]
+    assert [p["estimated_total"] for p in body["trend"]][-2:] == [84.0, estimated]
     assert body["at_risk"][0]["reasons"][:2] == ["overdue", "needs_fix"]
     assert sum(body["statuses"].values()) == 40
 
 
 def test_the_dashboard_follows_an_estimate_at_once(reviewer):
     item = items_by_number(reviewer)["7.4"]
-    reviewer.patch(f"/api/creation/items/{item['id']}", json={"estimated_score": 2})
-    assert reviewer.get("/api/creation/dashboard").json["estimated_total"] == 86.0
+    before = reviewer.get("/api/creation/dashboard").json["estimated_total"]
+    reviewer.patch(f"/api/creation/items/{item['id']}", json={"estimated_score": 2})  # was 1.5
+    assert reviewer.get("/api/creation/dashboard").json["estimated_total"] == before + 0.5
 
 
 def test_the_daily_meeting_lists_what_changed_since_yesterday(reviewer, liaison):
