@@ -81,7 +81,8 @@ class Config:
         self.PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "0"))
         self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-        # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB.
+        # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB (an
+        # evidence document's upload, and only that, may be DOCUMENT_MAX_BYTES).
         self.MAX_CONTENT_LENGTH = 6 * 1024 * 1024
         self.SYNC_MAX_MUTATIONS = 200
         self.SYNC_MAX_BYTES = 2 * 1024 * 1024

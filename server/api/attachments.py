@@ -31,6 +31,8 @@ def put_attachment(sha256: str):
     documents = config["DOCUMENT_MAX_BYTES"] if g.actor.role in DOCUMENT_ROLES else None
     if (request.content_length or 0) > max(limit, documents or 0):
         raise ApiError(413, "payload_too_large", "附件过大 / the file is too large")
+    if documents:
+        request.max_content_length = max(config["MAX_CONTENT_LENGTH"], documents)  # this request only
     created = store_attachment(file_store(), g.actor, sha256.lower(), request.get_data(cache=False), limit,
                                document_max_bytes=documents)
     return {"sha256": sha256.lower()}, (201 if created else 200)

@@ -219,7 +219,9 @@ def list_changes_since(actor: Actor, cursor: int, limit: int, min_cursor: int = 
                        else paths.in_scope(actor, area))
         changes.append(records.entity(entity_type, row) if visible
                        else records.tombstone(entity_type, entity_id, row["version"]))
-    next_cursor = rows[-1][2] if rows else newest if not has_more else cursor
+    # The last page ends at the newest number read before the query: every change up to it had committed
+    # (the counter orders commits), so changes outside the caller's scope after their last one are skipped.
+    next_cursor = rows[-1][2] if has_more else max(newest, rows[-1][2]) if rows else newest
     return {"changes": changes, "cursor": next_cursor, "has_more": has_more}
 
 

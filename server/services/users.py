@@ -110,7 +110,8 @@ def create_user(username: str, display_name: str, password: str, role: str, area
     db.session.add(user)
     db.session.flush()
     record_change("user", user.id, area_id)
-    record_audit(actor, "user.create", "user", user.id, {"role": role, "area_id": area_id, "unit_id": unit_id})
+    record_audit(actor, "user.create", "user", user.id,
+                 {"role": role, "area_id": area_id, **({"unit_id": unit_id} if unit_id is not None else {})})
     db.session.commit()
     return user
 
