@@ -50,8 +50,10 @@ def world(admin, reviewer, village):
             {"number": "1", "content": "走访全覆盖", "points": 4, "metric": f"campaign_coverage:{campaign.json['id']}",
              "lead_unit_id": lead}]},
         {"name": "诉求", "max_points": 6, "items": [
-            {"number": "2", "content": "诉求解决", "points": 3, "metric": "difficulty_resolution", "lead_unit_id": lead},
-            {"number": "3", "content": "按期办结", "points": 2, "metric": "difficulty_on_time", "lead_unit_id": lead},
+            {"number": "2", "content": "诉求解决", "points": 3, "metric": "difficulty_resolution",
+             "lead_unit_id": lead},
+            {"number": "3", "content": "按期办结", "points": 2, "metric": "difficulty_on_time",
+             "lead_unit_id": lead},
             {"number": "4", "content": "其他", "points": 1, "lead_unit_id": unit_id("县人武部")}]}]})
     assert standard.status_code == 201, standard.json
     return {"recipients": recipients, "campaign": campaign.json}

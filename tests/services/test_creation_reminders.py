@@ -11,7 +11,7 @@ import time_machine
 from sqlalchemy import delete, select, update
 
 from server.extensions import db
-from server.models import Item, Notification, Rectification, Recipient, ScoreSnapshot, Unit, User
+from server.models import Item, Notification, Recipient, Rectification, ScoreSnapshot, Unit, User
 from server.services import reminders
 from server.services import users as user_service
 
@@ -71,7 +71,8 @@ def test_an_item_reminds_its_lead_units_liaisons_3_days_ahead_at_0900_once(quiet
         schedule_at(moment)
     [row] = rows("creation")
     assert (row.user_id, row.kind, row.title) == (user_id("liaison_demo"), "creation_due", "创建任务即将到期")
-    assert row.body == f"第8.1项创建任务3天后到期（{(DAY + timedelta(days=3)).month}月{(DAY + timedelta(days=3)).day}日）"
+    due = DAY + timedelta(days=3)
+    assert row.body == f"第8.1项创建任务3天后到期（{due.month}月{due.day}日）"
     assert row.due_at == naive_utc(local(DAY, 9)) and row.url == f"/creation/items/{item_id('8.1')}"
 
 
