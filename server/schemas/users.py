@@ -22,7 +22,7 @@ class UserCreateSchema(Schema):
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     area_id = fields.Integer(required=True, strict=True)
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True, metadata={
+    unit_id = fields.Integer(allow_none=True, strict=True, metadata={
         "description": "a liaison's member unit (required for role liaison, refused for any other)"})
     password = fields.String(required=True, validate=validate.Length(max=256))
 
