@@ -9,13 +9,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from ...domain import creation as rules
 from ...extensions import db
 from ...models import Area, Campaign, Category, Difficulty, Evidence, Item, Recipient, Rectification, Unit, Visit
 from ...models.base import utcnow
 from ...models.creation import ScoreSnapshot, Standard
+from ..coverage import _local_day as local_day
+from ..coverage import _offset_hours as offset_hours
 from ..scope import subtree_filter
 from ..timezone import local_range_utc, local_today
 from .access import current_standard
@@ -100,9 +102,11 @@ def campaign_coverage(campaign_id: str, zone: str, today: date) -> tuple[int, in
     targets = select(Recipient.id).where(*filters)
     of = db.session.execute(select(func.count()).select_from(targets.subquery())).scalar_one()
     lower, upper = local_range_utc(campaign.starts_on, campaign.ends_on, zone)
+    # Every visit names a recipient: a campaign over the whole tree and every category needs no target filter.
+    among = [Visit.recipient_id.in_(targets)] if filters else []
     done = db.session.execute(
         select(func.count(func.distinct(Visit.recipient_id)))
-        .where(Visit.visited_at >= lower, Visit.visited_at < upper, Visit.recipient_id.in_(targets))
+        .where(Visit.visited_at >= lower, Visit.visited_at < upper, *among)
     ).scalar_one()
     return done, of
 
@@ -113,19 +117,15 @@ def difficulty_figures(standard: Standard, zone: str, today: date) -> dict[str, 
     lower, upper = local_range_utc(standard.period_start, standard.period_end, zone)
     filters = [c for c in (Difficulty.created_at >= lower if lower else None,
                            Difficulty.created_at < upper if upper else None) if c is not None]
-    raised, resolved = db.session.execute(
-        select(func.count(), func.count(Difficulty.resolved_at)).where(*filters)).one()
-    on_time = late = 0
-    for due_date, resolved_at in db.session.execute(
-            select(Difficulty.due_date, Difficulty.resolved_at)
-            .where(*filters, Difficulty.due_date.is_not(None))):
-        if resolved_at is not None:
-            if local_today(zone, resolved_at) <= due_date:
-                on_time += 1
-            else:
-                late += 1
-        elif due_date < today:
-            late += 1
+    # One pass in SQL: a difficulty is on time when its local resolution day is no later than its due date.
+    resolved_day = local_day(Difficulty.resolved_at, offset_hours(zone, today))
+    dated, resolved_at, due = Difficulty.due_date.is_not(None), Difficulty.resolved_at, Difficulty.due_date
+    raised, resolved, on_time, late = db.session.execute(select(
+        func.count(), func.count(resolved_at),
+        func.count(case((dated & resolved_at.is_not(None) & (resolved_day <= due), 1))),
+        func.count(case((dated & ((resolved_at.is_not(None) & (resolved_day > due))
+                                  | (resolved_at.is_(None) & (due < today))), 1))),
+    ).where(*filters)).one()
     return {rules.METRIC_RESOLUTION: (resolved or 0, raised or 0), rules.METRIC_ON_TIME: (on_time, on_time + late)}
 
 
