@@ -151,21 +151,22 @@ def record_weekly_score(zone: str, now: datetime | None = None, min_interval: ti
     The dispatcher calls it; the dashboard always shows the current week live, so this keeps past weeks.
     """
     now = now or utcnow()
-    table = load_table(zone, now)
-    if table.standard is None:
-        db.session.rollback()
+    standard = current_standard()
+    week = week_of(local_today(zone, now))
+    row = db.session.execute(select(ScoreSnapshot).where(ScoreSnapshot.standard_id == standard.id,
+                                                         ScoreSnapshot.week == week)).scalar_one_or_none() \
+        if standard is not None else None
+    if standard is None or (row is not None and now - row.recorded_at < min_interval):
+        db.session.rollback()  # nothing to keep, or kept within the hour: the figures are not even computed
         return False
-    week = week_of(table.today)
-    row = db.session.execute(select(ScoreSnapshot).where(ScoreSnapshot.standard_id == table.standard.id,
-                                                         ScoreSnapshot.week == week)).scalar_one_or_none()
-    estimated, by_category = totals(table)
+    estimated, by_category = totals(load_table(zone, now, standard))
     categories = {str(k): v for k, v in by_category.items()}
-    if row is not None and (row.estimated_total == estimated and row.categories == categories
-                            or now - row.recorded_at < min_interval):
-        db.session.rollback()
+    if row is not None and row.estimated_total == estimated and row.categories == categories:
+        row.recorded_at = now  # checked: the next look is in an hour
+        db.session.commit()
         return False
     if row is None:
-        db.session.add(ScoreSnapshot(standard_id=table.standard.id, week=week, estimated_total=estimated,
+        db.session.add(ScoreSnapshot(standard_id=standard.id, week=week, estimated_total=estimated,
                                      categories=categories, recorded_at=now))
     else:
         row.estimated_total, row.categories, row.recorded_at = estimated, categories, now
