@@ -102,6 +102,7 @@ def test_evidence_from_the_pc_validates_its_fields(liaison, item):
     upload(liaison, data)
     url = f"/api/creation/items/{item['id']}/evidence"
     for body, field, code in (({"sha256": sha(data), "title": ""}, "title", "too_short"),
+                              ({"sha256": sha(data), "title": "   "}, "title", "too_short"),
                               ({"sha256": sha(data), "title": "长" * 201}, "title", "too_long"),
                               ({"sha256": "nope", "title": "x"}, "sha256", "invalid_format"),
                               ({"sha256": sha(data), "title": "x", "colour": "red"}, "colour", "unknown_field")):

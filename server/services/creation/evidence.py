@@ -43,6 +43,8 @@ def evidence_row(access: Access, data: dict, attachments, now) -> tuple[dict, li
         unit_id = access.unit_id
         if data.get("unit_id") not in (None, unit_id):
             raise InvalidInput("Invalid evidence", {"unit_id": ["cannot change"]})
+    if not data["title"].strip():
+        raise InvalidInput("Invalid evidence", {"title": ["Shorter than minimum length 1."]})
     held = attachments(data["sha256"]) if callable(attachments) else data["sha256"] in attachments
     if not held:
         raise MissingAttachment("Upload the attachments first", {"attachments": [data["sha256"]]})
