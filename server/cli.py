@@ -6,7 +6,7 @@ import uuid
 from datetime import date, timedelta
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import func, select
 
 from .domain.recipients import CATEGORIES, id_number_check_digit
@@ -39,9 +39,10 @@ def demo_id_number(rng: random.Random, gender: str) -> str:
 
 
 def seed_demo() -> bool:
-    """Make the demo county; does nothing when the database already has users."""
+    """Make the demo county; does nothing when the database already has users (but gives a demo database of
+    an earlier release the creation campaign it lacks)."""
     if db.session.execute(select(func.count()).select_from(User)).scalar_one():
-        return False
+        return seed_creation_demo()
     rng = random.Random(2026)
     county = create_area("990100", "示范县", "county")
     villages: list[Area] = []
@@ -96,6 +97,24 @@ def seed_demo() -> bool:
     sync.push(staff_actor, work)
     year = now.year + (1 if now.month >= 12 else 0)
     create_campaign(admin_actor, f"{year}年春节走访慰问", date(year, 1, 1), date(year, 2, 28), CATEGORIES, county.id)
+    seed_creation_demo()
+    return True
+
+
+def seed_creation_demo() -> bool:
+    """The demo's creation campaign 创建攻坚 (units, liaison_demo, the standard, the table, evidence), once, and
+    only into the demo county (a real deployment's database is never touched)."""
+    from .models import Unit
+    from .models.creation import Standard
+    from .services.creation.demo import demo_users
+    from .services.creation.demo import seed_creation_demo as seed
+
+    admin, reviewer = demo_users()
+    if admin is None or reviewer is None or db.session.execute(select(Unit.id)).first() \
+            or db.session.execute(select(Standard.id)).first():
+        return False
+    seed(auth_service.actor_for(admin, device_id="seed-demo"), auth_service.actor_for(reviewer, device_id="seed-demo"),
+         reviewer.area_id, current_app.config["TIMEZONE"], DEMO_PASSWORD)
     return True
 
 
@@ -104,7 +123,8 @@ def register(app: Flask) -> None:
     def seed_demo_command():
         """Load the demo county 示范县 (idempotent: nothing is added to a database with users)."""
         if seed_demo():
-            click.echo("Demo data loaded: staff_demo / reviewer_demo / admin_demo, password Demo@2026")
+            click.echo("Demo data loaded: staff_demo / reviewer_demo / admin_demo / liaison_demo, "
+                       "password Demo@2026")
         else:
             click.echo("The database already has data; seed-demo added nothing.")
 

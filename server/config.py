@@ -93,11 +93,14 @@ class Config:
         self.PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "3"))
         self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
-        # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB.
+        # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB (an
+        # evidence document's upload, and only that, may be DOCUMENT_MAX_BYTES).
         self.MAX_CONTENT_LENGTH = 6 * 1024 * 1024
         self.SYNC_MAX_MUTATIONS = 200
         self.SYNC_MAX_BYTES = 2 * 1024 * 1024
         self.ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+        # Evidence documents of the creation campaign (PDF, Office): liaisons and the office upload them.
+        self.DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
         self.PULL_DEFAULT_LIMIT = 500
         self.PULL_MAX_LIMIT = 1000
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid")

@@ -147,6 +147,18 @@ _OWN_RULES: dict[str, Rule] = {
     r"use \d+ of: lower, upper, digit, symbol": "password_classes",
     r"must not contain the username": "password_has_username",
     r"too common or easy to guess": "password_guessable",
+    # the creation campaign: units, scores, the standard's shape, evidence and 整改
+    r"required (for|when|with) .*": "required",
+    r"(unit|campaign) not found": "not_found",
+    r"must be between [\d.]+ and [\d.]+ \(the item's points\)|more than the standard's points|"
+    r"must be more than 0": "out_of_range",
+    r"scored from the data \(metric\): cannot change": "cannot_change",
+    r"the items add up to [\d.]+, not [\d.]+": "sum_mismatch",
+    r"a category needs at least one item": "too_short",
+    r"at most \d+ items": "too_long",
+    r"at most 2 decimal places": "invalid_format",
+    r"not a unit responsible for this item": "not_in_scope",
+    r"only for role liaison": "not_allowed",
     # attachments a record names and the server lacks (their SHA-256s), files
     r"[0-9a-f]{64}": "missing_attachment",
     r"empty": "empty",

@@ -15,6 +15,7 @@ vi.mock('vue-router', () => ({ useRouter: () => ({ push: vi.fn() }), useRoute: (
 const ZH: Record<string, string> = {
   'recipient.create': '新增对象', 'recipient.update': '修改对象', 'visit.create': '新建走访',
   'visit.update': '修改走访', 'difficulty.create': '登记困难', 'followup.create': '添加跟进',
+  'evidence.create': '提交创建材料',
 }
 
 describe('outbox operation labels', () => {

@@ -143,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
         audit,
         auth,
         campaigns,
+        creation,
         difficulties,
         meta,
         notifications,
@@ -158,7 +159,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     meta.prepare_openapi(api)
     for module in (auth, sync, attachments, areas, audit, notifications, push, visits, difficulties, campaigns,
-                   recipients, reports, users, meta):
+                   recipients, reports, users, creation, meta):
         api.register_blueprint(module.bp)
     meta.document_openapi(app, api)
     app.register_blueprint(web.bp)

@@ -34,7 +34,8 @@ OPEN_WHILE_PASSWORD_MUST_CHANGE = {"auth.me", "auth.logout", "auth.change_passwo
 def user_json(user) -> dict:
     max_age = current_app.config["PASSWORD_MAX_AGE_DAYS"]
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "area_id": user.area_id, "must_change_password": auth_service.must_change_password(user, max_age)}
+            "area_id": user.area_id, "unit_id": user.unit_id,
+            "must_change_password": auth_service.must_change_password(user, max_age)}
 
 
 def client_ip() -> str | None:

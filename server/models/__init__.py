@@ -4,6 +4,7 @@ from .areas import Area
 from .attachments import Attachment, AttachmentUploader
 from .audit import AuditLog
 from .campaigns import Campaign
+from .creation import Category, Evidence, Item, Rectification, ScoreSnapshot, Standard, Unit
 from .difficulties import Difficulty, FollowUp
 from .notifications import Notification, PushSubscription
 from .recipients import DuplicateFlag, IdNumberCheck, Recipient
@@ -20,18 +21,25 @@ __all__ = [
     "AttachmentUploader",
     "AuditLog",
     "Campaign",
+    "Category",
     "ChangeCounter",
     "ChangeLog",
     "Difficulty",
     "DuplicateFlag",
+    "Evidence",
     "FollowUp",
     "IdNumberCheck",
+    "Item",
+    "LoginFailure",
     "Notification",
     "PushSubscription",
-    "LoginFailure",
     "RateLimitCounter",
     "Recipient",
+    "Rectification",
+    "ScoreSnapshot",
     "SharedSetting",
+    "Standard",
+    "Unit",
     "User",
     "UserSession",
     "Visit",

@@ -1,4 +1,5 @@
-"""Attachment: a content-addressed photo or signature (the bytes live in the attachment store), and who sent it."""
+"""Attachment: a content-addressed photo, signature or evidence document (the bytes live in the attachment
+store), and who sent it."""
 
 from datetime import datetime
 
@@ -13,7 +14,7 @@ class Attachment(db.Model):
     __tablename__ = "attachments"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content_type: Mapped[str] = mapped_column(String(32))
+    content_type: Mapped[str] = mapped_column(String(128))  # an Office type is long
     size: Mapped[int] = mapped_column(Integer)
     uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from .base import utcnow
 
-ROLES = ("staff", "reviewer", "admin")
+# A liaison (联络员) belongs to a member unit of the creation campaign and sees only its tasks, never recipients.
+ROLES = ("staff", "reviewer", "admin", "liaison")
 
 
 class User(db.Model):
@@ -31,6 +32,8 @@ class User(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The change number at which this user's area last changed: older cursors must pull again from 0.
     scope_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    # A liaison's member unit (creation campaign); None for every other role.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("creation_units.id"), index=True)
 
 
 class UserSession(db.Model):

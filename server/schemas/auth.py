@@ -22,6 +22,8 @@ class SessionUserSchema(Schema):
     display_name = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     area_id = fields.Integer(required=True)
+    unit_id = fields.Integer(allow_none=True, metadata={"description": "a liaison's member unit (null for "
+                                                                       "every other role)"})
     must_change_password = fields.Boolean(required=True, metadata={
         "description": "after an admin's reset or when the password expired: change it first"})
 

@@ -20,7 +20,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from ..domain import difficulties, recipients, visits
+from ..domain import creation, difficulties, recipients, visits
 from ..domain.recipients import MAX_LENGTHS
 from ..domain.visits import cash_signature_errors  # noqa: F401  (its older import path)
 from ..services.errors import InvalidInput
@@ -182,6 +182,27 @@ class FollowUpSchema(RecordSchema):
     rules = (ResolvedNoNext("next_follow_up_at", status="status"), NotFuture("at", FUTURE_SLACK))
 
 
+class EvidenceSchema(RecordSchema):
+    """Evidence 档案资料 for a creation item (a liaison's phone offers it offline; the file is uploaded first)."""
+
+    id = UuidString(required=True)
+    item_id = UuidString(required=True)
+    sha256 = Sha256(required=True, metadata={"description": "the file, uploaded first through /api/attachments"})
+    title = required_text(200)
+    note = text(2000, load_default=None, allow_none=True)
+    location = WholeNested(LocationSchema, load_default=None, allow_none=True,
+                           metadata={"description": "where a phone inspection was made"})
+    taken_at = UtcDateTime(load_default=None, allow_none=True)
+    # The server's: the unit it is offered for (the liaison's), its review, who uploaded it and when.
+    unit_id = fields.Integer(dump_only=True)
+    status = fields.String(dump_only=True, validate=validate.OneOf(creation.EVIDENCE_STATUSES))
+    review_comment = fields.String(dump_only=True, allow_none=True)
+    uploaded_by = fields.Integer(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
+
+    rules = (NotFuture("taken_at", FUTURE_SLACK),)
+
+
 # -- the records as pull `data` and push `entity.data` (server/services/records.py writes them) ---------
 
 
@@ -233,6 +254,7 @@ RecipientDataSchema = answer_schema(RecipientSchema)
 VisitDataSchema = answer_schema(VisitSchema)
 DifficultyDataSchema = answer_schema(DifficultySchema)
 FollowUpDataSchema = answer_schema(FollowUpSchema)
+EvidenceDataSchema = answer_schema(EvidenceSchema)
 LocationDataSchema = answer_schema(LocationSchema)
 
 
@@ -263,4 +285,5 @@ OP_DATA = {
     "visit.update": ("VisitPatch", _patch(VisitSchema)),
     "difficulty.create": ("DifficultyCreate", _load_only(DifficultySchema)),
     "followup.create": ("FollowUpCreate", _load_only(FollowUpSchema)),
+    "evidence.create": ("EvidenceCreate", _load_only(EvidenceSchema)),
 }

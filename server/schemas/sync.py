@@ -4,9 +4,11 @@ from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from ..models.areas import LEVELS
 from .common import ErrorSchema, UtcDateTime, UuidString
+from .creation import CreationItemDataSchema, RectificationDataSchema, UnitDataSchema
 from .records import (
     OP_DATA,
     DifficultyDataSchema,
+    EvidenceDataSchema,
     FollowUpDataSchema,
     LocationDataSchema,
     RecipientDataSchema,
@@ -87,6 +89,11 @@ RECORD_DATA = {
     "difficulty": DifficultyDataSchema,
     "followup": FollowUpDataSchema,
     "campaign": CampaignDataSchema,
+    # The creation campaign: what liaisons' phones pull (and nothing above).
+    "unit": UnitDataSchema,
+    "creation_item": CreationItemDataSchema,
+    "evidence": EvidenceDataSchema,
+    "rectification": RectificationDataSchema,
 }
 
 

@@ -22,6 +22,8 @@ class UserCreateSchema(Schema):
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     area_id = fields.Integer(required=True, strict=True)
+    unit_id = fields.Integer(allow_none=True, strict=True, metadata={
+        "description": "a liaison's member unit (required for role liaison, refused for any other)"})
     password = fields.String(required=True, validate=validate.Length(max=256))
 
 
@@ -32,6 +34,7 @@ class UserUpdateSchema(Schema):
     display_name = fields.String(validate=validate.Length(min=1, max=100))
     role = fields.String(validate=validate.OneOf(ROLES))
     area_id = fields.Integer(strict=True)
+    unit_id = fields.Integer(allow_none=True, strict=True)
     active = fields.Boolean()
 
     @validates_schema

@@ -2,6 +2,12 @@
 
 from dataclasses import dataclass
 
+from ..domain.creation import LIAISON
+
+# A liaison (creation campaign) has no area scope: this path is the prefix of no area's (and not a root's), so
+# any subtree check, here or in a query, finds nothing. server/services/scope.py also refuses them outright.
+NO_AREA = "/-/-/"
+
 
 @dataclass(frozen=True)
 class Actor:
@@ -11,6 +17,10 @@ class Actor:
     area_path: str
     device_id: str | None = None
     ip: str | None = None
+
+    def __post_init__(self):
+        if self.role == LIAISON:
+            object.__setattr__(self, "area_path", NO_AREA)
 
     @property
     def sees_all(self) -> bool:

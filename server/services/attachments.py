@@ -1,12 +1,16 @@
-"""Attachments: content-addressed photos and signatures, checked by hash, real image type and size.
+"""Attachments: content-addressed photos, signatures and evidence documents, checked by hash, the real type
+(magic bytes and structure, never the client's Content-Type) and size.
 
 Who may name one in a record, and who may download it: whoever sent its bytes (AttachmentUploader), or
-whoever can see a record it is attached to; to anyone else it does not exist (`missing_attachment`, 404).
+whoever can see a record it is attached to (a visit in scope, evidence of the creation campaign the actor may
+see); to anyone else it does not exist (`missing_attachment`, 404).
 """
 
 import hashlib
+import io
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 from sqlalchemy import exists, select
@@ -16,7 +20,8 @@ from ..extensions import db
 from ..models import Attachment, AttachmentUploader, Visit, VisitAttachment
 from .actors import Actor
 from .changes import record_audit
-from .errors import HashMismatch, NotFound, TooLarge, UnsupportedMedia
+from .creation.access import attachment_readable
+from .errors import HashMismatch, NotFound, TooLarge, UnsupportedFileType, UnsupportedMedia
 from .scope import scope_filter
 
 SIGNATURES = (
@@ -32,6 +37,48 @@ def sniff_image(data: bytes) -> str | None:
             return kind
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "image/webp"
+    return None
+
+
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+# Evidence documents: the type → the file name extension a download carries.
+DOCUMENT_TYPES = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+    "application/msword": "doc",
+    "application/vnd.ms-excel": "xls",
+    "application/vnd.ms-powerpoint": "ppt",
+}
+_OOXML_PARTS = (("word/document.xml", "docx"), ("xl/workbook.xml", "xlsx"), ("ppt/presentation.xml", "pptx"))
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# A legacy Office file is an OLE2 container; its main stream's name (UTF-16LE in the directory) tells which.
+_OLE_STREAMS = (("WordDocument", "doc"), ("Workbook", "xls"), ("Book", "xls"), ("PowerPoint Document", "ppt"))
+_BY_EXTENSION = {ext: kind for kind, ext in DOCUMENT_TYPES.items()}
+
+
+def sniff_document(data: bytes) -> str | None:
+    """A PDF or Office document's type from its bytes; None for anything else. An Office file carrying macros
+    (vbaProject.bin) is refused outright: evidence is read by many, on office PCs."""
+    if data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
+        return "application/pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                names = set(archive.namelist())  # the central directory only: nothing is decompressed
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return None
+        if "[Content_Types].xml" not in names:
+            return None
+        if any(name.lower().endswith("vbaproject.bin") for name in names):
+            raise UnsupportedFileType("不接受含宏的Office文件 / Office files with macros are not accepted")
+        return next((_BY_EXTENSION[ext] for part, ext in _OOXML_PARTS if part in names), None)
+    if data.startswith(_OLE_MAGIC):
+        if "_VBA_PROJECT".encode("utf-16-le") in data:
+            raise UnsupportedFileType("不接受含宏的Office文件 / Office files with macros are not accepted")
+        return next((_BY_EXTENSION[ext] for stream, ext in _OLE_STREAMS
+                     if (stream + "\0").encode("utf-16-le") in data), None)
     return None
 
 
@@ -67,15 +114,29 @@ class FileStore:
         return self.path(sha256).read_bytes()
 
 
-def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, max_bytes: int) -> bool:
-    """Keep an upload; True when it is new. The bytes land before the row, so a row always has its file."""
-    if len(data) > max_bytes:
-        raise TooLarge("附件不能超过5MB / attachments are limited to 5 MB")
+def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, max_bytes: int,
+                     document_max_bytes: int | None = None) -> bool:
+    """Keep an upload; True when it is new. The bytes land before the row, so a row always has its file.
+
+    Images (JPEG, PNG, WebP) up to `max_bytes`; with `document_max_bytes` (evidence: liaisons and the office)
+    also PDF and Office documents up to that size.
+    """
+    if len(data) > max(max_bytes, document_max_bytes or 0):
+        raise TooLarge("附件过大 / the file is too large")
     if hashlib.sha256(data).hexdigest() != sha256:
         raise HashMismatch("内容与哈希不符 / the bytes do not match the hash")
     kind = sniff_image(data)
+    if kind is None and document_max_bytes:
+        kind = sniff_document(data)
+        if kind is None:
+            raise UnsupportedMedia("只接受图片、PDF和Office文件 / only images, PDF and Office documents")
+        if len(data) > document_max_bytes:
+            raise TooLarge(f"文件不能超过{document_max_bytes // (1024 * 1024)}MB / documents are limited to "
+                           f"{document_max_bytes // (1024 * 1024)} MB")
     if kind is None:
         raise UnsupportedMedia("只接受JPEG/PNG/WebP图片 / only JPEG, PNG or WebP")
+    if kind in IMAGE_TYPES and len(data) > max_bytes:
+        raise TooLarge("附件不能超过5MB / attachments are limited to 5 MB")
     if db.session.get(Attachment, sha256) is not None and store.exists(sha256):
         _note_uploader(actor, sha256)
         return False
@@ -130,7 +191,8 @@ def readable_attachment(actor: Actor, sha256: str) -> Attachment:
     row = db.session.get(Attachment, sha256)
     if row is None:
         raise NotFound("No such attachment")
-    if actor.sees_all or db.session.get(AttachmentUploader, (sha256, actor.user_id)) is not None:
+    if (actor.sees_all or db.session.get(AttachmentUploader, (sha256, actor.user_id)) is not None
+            or attachment_readable(actor, sha256)):
         return row
     if not db.session.execute(select(exists(_attached_in_scope(actor, [sha256])))).scalar():
         raise NotFound("No such attachment")

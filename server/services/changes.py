@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..database import reading_deferred, write_connection
+from ..domain.creation import LIAISON
 from ..extensions import db
 from ..models import AuditLog, ChangeCounter, ChangeLog
 from ..models.base import utcnow
@@ -161,8 +162,12 @@ def newest_change() -> int:
 
 
 def _scope_clause(actor: Actor):
+    if actor.role == LIAISON:
+        from .creation.access import pull_clause
+
+        return pull_clause(actor)  # their unit's creation records, never an area's
     if actor.sees_all:
-        return None
+        return ChangeLog.entity_type.not_in(records.UNIT_SCOPED)
     directory = directory_area_ids(actor)
     is_directory = ChangeLog.entity_type.in_(records.DIRECTORY_TYPES)
     return (is_directory & ChangeLog.area_id.in_(directory)) | (
@@ -195,6 +200,11 @@ def list_changes_since(actor: Actor, cursor: int, limit: int, min_cursor: int = 
     current = load_records(by_type)
     paths = AreaPaths()
     paths.load(records.scope_area(t, r) for (t, _), r in current.items())
+    unit_sees = None
+    if actor.role == LIAISON:
+        from .creation.access import pull_visibility
+
+        unit_sees = pull_visibility(actor, current)
     changes = []
     for entity_type, entity_id, _ in rows:
         row = current.get((entity_type, entity_id))
@@ -202,11 +212,16 @@ def list_changes_since(actor: Actor, cursor: int, limit: int, min_cursor: int = 
             changes.append(records.tombstone(entity_type, entity_id))
             continue
         area = records.scope_area(entity_type, row)
-        visible = (paths.in_directory(actor, area) if entity_type in records.DIRECTORY_TYPES
-                   else paths.in_scope(actor, area))
+        if entity_type in records.UNIT_SCOPED:
+            visible = unit_sees is not None and unit_sees(entity_type, row)
+        else:
+            visible = (paths.in_directory(actor, area) if entity_type in records.DIRECTORY_TYPES
+                       else paths.in_scope(actor, area))
         changes.append(records.entity(entity_type, row) if visible
                        else records.tombstone(entity_type, entity_id, row["version"]))
-    next_cursor = rows[-1][2] if rows else newest if not has_more else cursor
+    # The last page ends at the newest number read before the query: every change up to it had committed
+    # (the counter orders commits), so changes outside the caller's scope after their last one are skipped.
+    next_cursor = rows[-1][2] if has_more else max(newest, rows[-1][2]) if rows else newest
     return {"changes": changes, "cursor": next_cursor, "has_more": has_more}
 
 
@@ -215,10 +230,12 @@ def load_records(by_type: dict[str, list[str]]) -> dict[tuple[str, str], dict]:
     found = {}
     for entity_type, ids in by_type.items():
         model = records.MODELS[entity_type]
-        key_ids = [int(i) for i in ids] if entity_type in ("area", "user") else ids
+        key_ids = [int(i) for i in ids] if entity_type in records.INTEGER_KEYS else ids
         table = model.__table__
+        loader = records.LOADERS.get(entity_type)
+        query = loader() if loader is not None else select(table)
         for chunk_start in range(0, len(key_ids), 500):
             chunk = key_ids[chunk_start:chunk_start + 500]
-            for row in db.session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+            for row in db.session.execute(query.where(table.c.id.in_(chunk))).mappings():
                 found[(entity_type, str(row["id"]))] = dict(row)
     return found

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from ..domain import difficulties as rules
+from ..domain.creation import LIAISON
 from ..extensions import db
 from ..models import Area, Difficulty, FollowUp, Recipient, User
 from ..models.base import utcnow
@@ -108,8 +109,11 @@ def difficulty_detail(actor: Actor, difficulty_id: str) -> dict:
 
 
 def _check_assignee(difficulty: Difficulty, assignee_id: int) -> None:
-    """The assignee must be an active user who can see the difficulty's village."""
+    """The assignee must be an active user who can see the difficulty's village (never a liaison: they see no
+    recipient)."""
     user = db.session.get(User, assignee_id)
+    if user is not None and user.role == LIAISON:
+        user = None
     village_path = db.session.execute(select(Area.path).where(Area.id == difficulty.area_id)).scalar_one()
     user_path = db.session.execute(select(Area.path).where(Area.id == user.area_id)).scalar_one() if user else None
     if user is None or not user.active or not village_path.startswith(user_path):

@@ -2,6 +2,7 @@
 
 from ..models import Area, Campaign, Difficulty, FollowUp, Recipient, User, Visit
 from ..schemas.common import iso_date, iso_utc, mask_id_number
+from .creation import records as creation
 
 MODELS = {
     "area": Area,
@@ -11,7 +12,14 @@ MODELS = {
     "difficulty": Difficulty,
     "followup": FollowUp,
     "campaign": Campaign,
+    **creation.MODELS,
 }
+# The creation campaign's records: scoped by unit (services/creation/access.py), not by area.
+UNIT_SCOPED = creation.TYPES
+# How a pull loads a type's rows when its table alone is not enough (default: the table).
+LOADERS = creation.LOADERS
+# Types whose ids are integers (the change log keeps every id as text).
+INTEGER_KEYS = ("area", "user", creation.UNIT)
 # Directory types are visible in the subtree and to its ancestors' users; record types only in the subtree.
 DIRECTORY_TYPES = ("area", "user", "campaign")
 
@@ -78,6 +86,7 @@ SERIALIZERS = {
     "difficulty": difficulty_data,
     "followup": followup_data,
     "campaign": campaign_data,
+    **creation.SERIALIZERS,
 }
 
 
@@ -86,9 +95,9 @@ def row_dict(obj) -> dict:
     return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
 
 
-def scope_area(entity_type: str, r) -> int:
-    """The area that decides who sees this record."""
-    return r["id"] if entity_type == "area" else r["area_id"]
+def scope_area(entity_type: str, r) -> int | None:
+    """The area that decides who sees this record (None for the creation records: units scope them)."""
+    return r["id"] if entity_type == "area" else r.get("area_id")
 
 
 def entity(entity_type: str, r) -> dict:

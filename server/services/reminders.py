@@ -1,4 +1,5 @@
-"""Reminder triggers (follow-ups due today, overdue difficulties) and the dispatcher that pushes due rows.
+"""Reminder triggers (follow-ups due today, overdue difficulties, the creation campaign's deadlines) and the
+dispatcher that pushes due rows.
 
 Triggers only insert notification rows keyed by a dedupe key, so running them again changes nothing; the
 inbox reads the rows whether or not a push ever arrives. Titles and bodies carry counts and kinds, never
@@ -28,6 +29,8 @@ from ..extensions import db
 from ..models import Area, Difficulty, Notification, PushSubscription, User
 from ..models.base import utcnow
 from ..push import GONE, OK, RETRY, Message, Pusher, Subscription, payload_of
+from .creation import reminders as creation_reminders
+from .creation import scoring as creation_scoring
 from .notifications import _insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
@@ -157,11 +160,13 @@ def schedule_due(now: datetime | None = None, zone_name: str = DEFAULT_ZONE) -> 
     if now < remind_at:
         db.session.rollback()
         return 0
-    rows = _follow_up_rows(today, zone, remind_at) + _overdue_rows(today, remind_at)
+    rows = _follow_up_rows(today, zone, remind_at) + _overdue_rows(today, remind_at) + \
+        creation_reminders.reminder_rows(today, remind_at)
     for row in rows:
         row["created_at"] = now
     _insert_ignoring_duplicates(rows)
     db.session.commit()
+    creation_scoring.record_weekly_score(zone_name, now)  # the creation campaign's trend: this week's total
     return len(rows)
 
 

@@ -1,7 +1,8 @@
-"""Area scopes: a user sees the subtree of their area (an admin sees everything)."""
+"""Area scopes: a user sees the subtree of their area (an admin sees everything; a liaison nothing)."""
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
+from ..domain.creation import LIAISON  # a liaison sees the tasks of their unit, never an area's records
 from ..extensions import db
 from ..models import Area
 from .actors import Actor
@@ -18,6 +19,8 @@ def scope_filter(actor: Actor, area_column):
     A user at the only root of the area tree sees every area: leaving the filter out lets the database walk
     a date index newest-first instead of sorting the whole county's rows.
     """
+    if actor.role == LIAISON:
+        return false()
     if actor.sees_all or (actor.at_root and _single_root()):
         return None
     return area_column.in_(subtree_ids(actor))
@@ -25,7 +28,7 @@ def scope_filter(actor: Actor, area_column):
 
 def covers(actor: Actor, area: Area | None) -> bool:
     """Whether an area lies in the actor's subtree (False for no area)."""
-    return area is not None and (actor.sees_all or area.path.startswith(actor.area_path))
+    return area is not None and actor.role != LIAISON and (actor.sees_all or area.path.startswith(actor.area_path))
 
 
 def area_in_scope(actor: Actor, area_id: int | None) -> Area | None:
@@ -56,6 +59,8 @@ def directory_area_ids(actor: Actor) -> list[int] | None:
     """Areas whose names, users and campaigns the actor may see: the subtree and its ancestors."""
     if actor.sees_all:
         return None
+    if actor.role == LIAISON:
+        return []
     ancestors = [int(part) for part in actor.area_path.strip("/").split("/") if part]
     below = db.session.execute(
         select(Area.id).where(Area.path.startswith(actor.area_path, autoescape=True))
@@ -87,7 +92,7 @@ class AreaPaths:
         return found[1] if found else None
 
     def in_scope(self, actor: Actor, area_id: int | None) -> bool:
-        if area_id is None:
+        if area_id is None or actor.role == LIAISON:
             return False
         path = self.path(area_id)
         if path is None:
@@ -96,6 +101,8 @@ class AreaPaths:
 
     def in_directory(self, actor: Actor, area_id: int | None) -> bool:
         """In the subtree, or an ancestor of the actor's area."""
+        if actor.role == LIAISON:
+            return False
         if self.in_scope(actor, area_id):
             return True
         path = self.path(area_id) if area_id is not None else None

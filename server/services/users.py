@@ -6,8 +6,9 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select, update
 from zxcvbn import zxcvbn
 
+from ..domain.creation import LIAISON
 from ..extensions import db
-from ..models import Area, User
+from ..models import Area, Unit, User
 from ..models.base import utcnow
 from . import auth
 from .actors import Actor
@@ -86,14 +87,25 @@ def list_users(actor: Actor, q=None, role=None, area=None, active=None, page=1, 
 
 def user_json(user: User, area_name: str | None = None) -> dict:
     return {"id": user.id, "username": user.username, "display_name": user.display_name, "role": user.role,
-            "area_id": user.area_id, "area_name": area_name, "active": user.active,
+            "area_id": user.area_id, "unit_id": user.unit_id, "area_name": area_name, "active": user.active,
             "must_change_password": user.must_change_password,
             "locked": bool(user.locked_until and user.locked_until > utcnow()),
             "created_at": user.created_at.isoformat(timespec="seconds") + "Z"}
 
 
+def _check_unit(role: str, unit_id: int | None) -> None:
+    """A liaison belongs to a member unit of the creation campaign; no other role has one."""
+    if role == LIAISON and unit_id is None:
+        raise InvalidInput("A liaison needs a unit", {"unit_id": ["required for a liaison"]})
+    if role != LIAISON and unit_id is not None:
+        raise InvalidInput("Only liaisons have a unit", {"unit_id": ["only for role liaison"]})
+    if unit_id is not None and db.session.get(Unit, unit_id) is None:
+        raise InvalidInput("Unknown unit", {"unit_id": ["unit not found"]})
+
+
 def create_user(username: str, display_name: str, password: str, role: str, area_id: int,
-                actor: Actor | None = None, *, policy: dict | None = None, temporary_password: bool = False) -> User:
+                actor: Actor | None = None, *, policy: dict | None = None, temporary_password: bool = False,
+                unit_id: int | None = None) -> User:
     """Make an account; its display name reaches phones in scope. The only way accounts are made.
 
     The admin API passes its actor (the area must be in their scope), the password policy, and
@@ -106,14 +118,16 @@ def create_user(username: str, display_name: str, password: str, role: str, area
     password_hash = hash_password(password)
     if actor is not None:
         _area_in_scope(actor, area_id)
+    _check_unit(role, unit_id)
     if db.session.execute(select(User.id).where(User.username == username)).first():
         raise UsernameTaken("用户名已存在 / this username exists", {"username": ["exists"]})
-    user = User(username=username, display_name=display_name, role=role, area_id=area_id,
+    user = User(username=username, display_name=display_name, role=role, area_id=area_id, unit_id=unit_id,
                 password_hash=password_hash, active=True, must_change_password=temporary_password)
     db.session.add(user)
     db.session.flush()
     record_change("user", user.id, area_id)
-    record_audit(actor, "user.create", "user", user.id, {"role": role, "area_id": area_id})
+    record_audit(actor, "user.create", "user", user.id,
+                 {"role": role, "area_id": area_id, **({"unit_id": unit_id} if unit_id is not None else {})})
     db.session.commit()
     return user
 
@@ -123,12 +137,20 @@ def update_user(actor: Actor, user_id: int, changes: dict) -> User:
     user = _user_in_scope(actor, user_id)
     if user.id == actor.user_id and (changes.get("active") is False or changes.get("role", "admin") != "admin"):
         raise InvalidTransition("不能停用或降级自己 / you cannot demote or deactivate yourself")
-    old_area = user.area_id
+    old_area, old_unit, old_role = user.area_id, user.unit_id, user.role
     if "area_id" in changes:
         _area_in_scope(actor, changes["area_id"])
+    role = changes.get("role", user.role)
+    unit_id = changes.get("unit_id", user.unit_id if role == LIAISON else None)
+    _check_unit(role, unit_id)
+    changes = {**changes, "unit_id": unit_id} if unit_id != user.unit_id else changes
     for key, value in changes.items():
         setattr(user, key, value)
     user.version += 1
+    if user.area_id != old_area or user.unit_id != old_unit or (LIAISON in (old_role, user.role)
+                                                               and user.role != old_role):
+        # What the user pulls changed: their phone pulls again from 0.
+        user.scope_seq = newest_change() + 1
     if user.area_id != old_area:
         # Cursors from before the move would miss records of the new area: the phone pulls again from 0.
         user.scope_seq = newest_change() + 1
@@ -136,7 +158,7 @@ def update_user(actor: Actor, user_id: int, changes: dict) -> User:
     record_change("user", user.id, user.area_id)
     record_audit(actor, "user.update", "user", user.id, {k: str(v) for k, v in changes.items()})
     db.session.commit()
-    if changes.get("active") is False or user.area_id != old_area or "role" in changes:
+    if changes.get("active") is False or user.area_id != old_area or "role" in changes or user.unit_id != old_unit:
         revoke_sessions(user.id, actor)
     return user
 

@@ -1,9 +1,10 @@
-"""Every /api rule of the url map × anonymous, staff of another township, staff, reviewer and admin.
+"""Every /api rule of the url map × anonymous, staff of another township, staff, reviewer, admin and liaison.
 
 The routes come from app.url_map, so a new endpoint is covered the day it lands: anonymous callers get 401
 (public views aside), a role the view does not allow gets 403, an object outside the caller's scope answers
 404 while the same request on an object in scope does not, nothing answers 5xx, and no response carries a
-marker of a record outside the caller's scope (nor a full ID number, which phones never receive).
+marker of a record outside the caller's scope (nor a full ID number, which phones never receive). A liaison
+(creation campaign) has no area scope: no region's marker may reach them anywhere, their pull included.
 """
 
 import hashlib
@@ -35,13 +36,25 @@ ARGUMENT_KINDS = {
     "notification_id": "notification",
     "sha256": "attachment",
     "campaign_id": "campaign",
+    "item_id": "creation_item",
+    "evidence_id": "evidence",
+    "rectification_id": "rectification",
+    "unit_id": "unit",
 }
+# An evidence file (uploaded by the world fixture) that the POST of evidence names.
+EVIDENCE_FILE = PNG_1PX + b"matrix-evidence"
+EVIDENCE_SHA = hashlib.sha256(EVIDENCE_FILE).hexdigest()
 # A body that passes validation, so the scope check (not the validator) decides the answer.
 BODIES = {
     "visits.review_visit": {"decision": "return", "comment": "请补充照片"},
     "difficulties.patch_difficulty": {"status": "in_progress"},
     "users.update_user": {"display_name": "改名"},
     "users.reset_password": {"password": "Matrix-Reset#2026-long"},
+    "creation.patch_item": {"status": "in_progress"},
+    "creation.add_evidence": {"sha256": EVIDENCE_SHA, "title": "矩阵材料"},
+    "creation.review_evidence": {"decision": "return", "comment": "请补充"},
+    "creation.update_unit": {"position": 99},
+    "creation.create_unit": {"name": "矩阵单位", "kind": "department"},
 }
 QUERIES = {
     "sync.pull": "?cursor=0",
@@ -125,12 +138,32 @@ def world(app, admin, login):
         "qingshan": build_region(admin, "qingshan", first_village(qingshan), users["staff_qingshan"], 2),
         "linxian": build_region(admin, "linxian", village.id, users["staff_linxian"], 3),
     }
+    add_creation_objects(admin, regions)
     all_ids = {u: db.session.execute(select(User.id).where(User.username == u)).scalar_one()
-               for u in ("staff_demo", "reviewer_demo", "admin_demo", "staff_qingshan")}
+               for u in ("staff_demo", "reviewer_demo", "admin_demo", "staff_qingshan", "liaison_demo")}
     notifications = {u: add_notification(i, regions["chengguan"].marker if u == "staff_demo" else f"n-{u}")
                      for u, i in all_ids.items()}
     db.session.remove()
     return {"regions": regions, "notifications": notifications, "login": login}
+
+
+def add_creation_objects(admin, regions) -> None:
+    """Creation objects (not area-scoped): in chengguan an item led by 县人武部 (liaison_demo's unit), in qingshan
+    one of 县民政局 that 县人武部 has no part in, each with evidence and a 整改; nothing in linxian (the
+    reviewer's outside: there is no creation object a reviewer cannot see but missing ones)."""
+    assert admin.put(f"/api/attachments/{EVIDENCE_SHA}", data=EVIDENCE_FILE,
+                     content_type="image/png").status_code == 201
+    items = {i["number"]: i for i in admin.get("/api/creation/items").json["items"]}
+    for region, number in (("chengguan", "8.1"), ("qingshan", "3.6")):
+        item = items[number]
+        evidence = admin.post(f"/api/creation/items/{item['id']}/evidence",
+                              json={"sha256": EVIDENCE_SHA, "title": f"矩阵{region}"})
+        rect = admin.post("/api/creation/rectifications", json={"item_id": item["id"], "description": "补短板",
+                                                                "deadline": "2026-12-31"})
+        assert evidence.status_code == 201 and rect.status_code == 201, (evidence.json, rect.json)
+        regions[region].ids.update(creation_item=item["id"], evidence=evidence.json["id"],
+                                   rectification=rect.json["id"], unit=item["lead_unit_id"])
+    regions["linxian"].ids.update({k: MISSING[k] for k in ("creation_item", "evidence", "rectification", "unit")})
 
 
 # Who is asking: username, a region in scope, one outside it (None: nothing exists outside), all it may see.
@@ -139,11 +172,14 @@ ACTORS = {
     "staff": ("staff_demo", "chengguan", "qingshan", {"chengguan"}),
     "reviewer": ("reviewer_demo", "chengguan", "linxian", {"chengguan", "qingshan"}),
     "admin": ("admin_demo", "chengguan", None, {"chengguan", "qingshan", "linxian"}),
+    # A liaison of 县人武部: chengguan's creation objects are theirs, qingshan's are not; no region's records.
+    "liaison": ("liaison_demo", "chengguan", "qingshan", set()),
 }
 NO_SUCH_UUID = "00000000-0000-4000-8000-000000000000"
 MISSING = {"recipient": NO_SUCH_UUID, "visit": NO_SUCH_UUID, "difficulty": NO_SUCH_UUID,
            "campaign": NO_SUCH_UUID,
-           "attachment": "f" * 64, "user": 999999, "notification": 999999}
+           "attachment": "f" * 64, "user": 999999, "notification": 999999,
+           "creation_item": NO_SUCH_UUID, "evidence": NO_SUCH_UUID, "rectification": NO_SUCH_UUID, "unit": 999999}
 
 
 def api_routes(app):
@@ -160,6 +196,8 @@ def object_for(world, username, region_name, kind, own: bool):
         return world["notifications"]["staff_demo" if username != "staff_demo" else "staff_qingshan"]
     if region_name is None:
         return MISSING[kind]
+    if kind == "attachment" and own and username == "liaison_demo":
+        return EVIDENCE_SHA  # a liaison's file in scope: one their unit's evidence names
     return world["regions"][region_name].ids[kind]
 
 

@@ -77,10 +77,16 @@ def sample_values(app, rule, admin) -> dict:
     """Real ids (admin sees everything), so the body, not a missing object, is what the route judges."""
     changes, _ = admin.pull_all()
     first = {t: c["id"] for (t, _), c in sorted(changes.items(), reverse=True)}
+    item = admin.get("/api/creation/items").json["items"][0]  # the creation campaign's objects are not pulled
+    creation = {"item_id": item["id"], "unit_id": item["lead_unit_id"],
+                "evidence_id": admin.get("/api/creation/evidence").json["items"][0]["id"],
+                "rectification_id": admin.get("/api/creation/rectifications").json["items"][0]["id"]}
     values = {}
     for name in rule.arguments:
         kind = name.removesuffix("_id")
-        if name == "sha256":
+        if name in creation:
+            values[name] = creation[name]
+        elif name == "sha256":
             values[name] = "0" * 64
         elif kind == "user":
             values[name] = admin.user["id"]

@@ -12,6 +12,7 @@ from server.schemas.common import SHA256_RE, UUID_RE, Sha256, UuidString
 from server.schemas.records import (
     DifficultyDataSchema,
     DifficultySchema,
+    EvidenceSchema,
     FollowUpDataSchema,
     FollowUpSchema,
     RecipientDataSchema,
@@ -301,7 +302,8 @@ def test_only_the_json_document_is_served_no_documentation_page_from_a_cdn(app, 
 # -- one contract: what the document says a synced record is, is its record schema ------------------------
 
 RECORDS = {"recipient": ("Recipient", RecipientSchema), "visit": ("Visit", VisitSchema),
-           "difficulty": ("Difficulty", DifficultySchema), "followup": ("FollowUp", FollowUpSchema)}
+           "difficulty": ("Difficulty", DifficultySchema), "followup": ("FollowUp", FollowUpSchema),
+           "evidence": ("Evidence", EvidenceSchema)}
 
 
 def documented_limits(field: fields.Field) -> dict:

@@ -1,6 +1,7 @@
 """The named rules the document publishes (`x-rules`) are the ones the push applies: for every rule of every op,
 the server rejects the mutation that breaks it, on the rule's field, and applies the same one made valid."""
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ import pytest
 from server.domain.recipients import id_number_check_digit
 from server.models.base import utcnow
 from server.schemas.records import OP_DATA, RecordSchema
-from tests.conftest import mutation, new_id, visit_data
+from tests.conftest import PNG_1PX, mutation, new_id, visit_data
 
 
 def iso(minutes_from_now: float) -> str:
@@ -53,7 +54,12 @@ def test_the_document_publishes_a_rule_for_each_kind_the_schemas_declare(spec):
     assert all(issubclass(type(schema), RecordSchema) for _, schema in OP_DATA.values())
 
 
-def test_every_published_rule_is_one_the_push_applies(spec, staff, own_recipient):
+def test_every_published_rule_is_one_the_push_applies(spec, staff, login, own_recipient):
+    liaison = login("liaison_demo")  # evidence is a liaison's op
+    evidence_file = PNG_1PX + b"rules"
+    evidence_sha = hashlib.sha256(evidence_file).hexdigest()
+    assert liaison.put(f"/api/attachments/{evidence_sha}", data=evidence_file).status_code == 201
+    item_id = liaison.get("/api/creation/items").json["items"][0]["id"]
     visit = visit_data(own_recipient["id"])
     difficulty = {"id": new_id(), "recipient_id": own_recipient["id"], "category": "medical", "description": "看病难"}
     assert [r["status"] for r in staff.push(mutation("visit.create", visit),
@@ -73,6 +79,8 @@ def test_every_published_rule_is_one_the_push_applies(spec, staff, own_recipient
             return {"id": visit["id"]}, versions[visit["id"]]
         if op == "followup.create":
             return {"id": new_id(), "difficulty_id": difficulty["id"], "at": iso(-5), "note": "已联系"}, None
+        if op == "evidence.create":
+            return {"id": new_id(), "item_id": item_id, "sha256": evidence_sha, "title": "巡查照片"}, None
         raise AssertionError(f"no valid record for {op}: add one")
 
     rules = published_rules(spec)
@@ -80,11 +88,12 @@ def test_every_published_rule_is_one_the_push_applies(spec, staff, own_recipient
     for op, rule in rules:
         bad, good = SAMPLES[rule["rule"]](rule)
         data, base = record(op)
-        [answer] = staff.push(mutation(op, {**data, **bad}, base_version=base))
+        client = liaison if op == "evidence.create" else staff
+        [answer] = client.push(mutation(op, {**data, **bad}, base_version=base))
         assert answer["status"] == "rejected", (op, rule, answer)
         assert answer["error"]["code"] == "validation_error"
         assert rule["field"] in answer["error"]["fields"], (op, rule, answer)
-        [answer] = staff.push(mutation(op, {**data, **good}, base_version=base))
+        [answer] = client.push(mutation(op, {**data, **good}, base_version=base))
         assert answer["status"] == "applied", (op, rule, answer)
         if base is not None:
             versions[data["id"]] = answer["entity"]["version"]

@@ -8,7 +8,7 @@ import time_machine
 from sqlalchemy import delete, select, update
 
 from server.extensions import db
-from server.models import Area, Difficulty, Notification, PushSubscription, User
+from server.models import Area, Difficulty, Item, Notification, PushSubscription, Rectification, User
 from server.push import FAILED, GONE, OK, RETRY, Result
 from server.services import reminders, users
 from tests.conftest import difficulty_data, mutation
@@ -31,8 +31,11 @@ def iso(moment: datetime) -> str:
 
 @pytest.fixture
 def clean(app):
-    """No demo difficulty or notification in the way: every reminder a test sees is one it made."""
+    """No demo difficulty, creation task or notification in the way: every reminder a test sees is one it
+    made (the creation campaign's reminders are tested in tests/services/test_creation_reminders.py)."""
     db.session.execute(update(Difficulty).values(status="resolved"))
+    db.session.execute(update(Item).values(status="done"))
+    db.session.execute(update(Rectification).values(status="done"))
     db.session.execute(delete(Notification))
     db.session.commit()
 

@@ -66,6 +66,82 @@ export const OP_RULES = {
       "type": "object"
     }
   },
+  "evidence.create": {
+    "component": "EvidenceCreate",
+    "rules": [
+      {
+        "field": "taken_at",
+        "rule": "not_future",
+        "slack_minutes": 1440
+      }
+    ],
+    "schema": {
+      "additionalProperties": false,
+      "properties": {
+        "id": {
+          "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+          "type": "string"
+        },
+        "item_id": {
+          "pattern": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+          "type": "string"
+        },
+        "location": {
+          "additionalProperties": false,
+          "nullable": true,
+          "properties": {
+            "accuracy_m": {
+              "maximum": 100000.0,
+              "minimum": 0.0,
+              "nullable": true,
+              "type": "number"
+            },
+            "lat": {
+              "maximum": 90.0,
+              "minimum": -90.0,
+              "type": "number"
+            },
+            "lng": {
+              "maximum": 180.0,
+              "minimum": -180.0,
+              "type": "number"
+            }
+          },
+          "required": [
+            "lat",
+            "lng"
+          ],
+          "type": "object"
+        },
+        "note": {
+          "maxLength": 2000,
+          "nullable": true,
+          "type": "string"
+        },
+        "sha256": {
+          "pattern": "^[0-9a-f]{64}$",
+          "type": "string"
+        },
+        "taken_at": {
+          "format": "date-time",
+          "nullable": true,
+          "type": "string"
+        },
+        "title": {
+          "maxLength": 200,
+          "minLength": 1,
+          "type": "string"
+        }
+      },
+      "required": [
+        "id",
+        "item_id",
+        "sha256",
+        "title"
+      ],
+      "type": "object"
+    }
+  },
   "followup.create": {
     "component": "FollowUpCreate",
     "rules": [

@@ -180,9 +180,13 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Download an attachment (its uploader, or whoever can see a visit naming it) */
+        /** Download an attachment (its uploader, whoever can see a visit naming it, or evidence naming it) */
         get: operations["attachments.get_attachment.get"];
-        /** Upload a photo or signature (raw JPEG/PNG/WebP bytes, ≤ 5 MB): 201 stored, 200 already there */
+        /**
+         * Upload a photo or signature (raw JPEG/PNG/WebP bytes, ≤ 5 MB): 201 stored, 200 already there.
+         *     Liaisons and the office may also upload evidence documents: PDF and Office files without macros, ≤ 20 MB
+         *     (the type is read from the bytes)
+         */
         put: operations["attachments.put_attachment.put"];
         post?: never;
         delete?: never;
@@ -311,6 +315,289 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/creation/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The estimated score against the target, by category and by unit, its weekly trend and items at risk
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.dashboard.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Evidence of the current standard (filters: item, unit, status; status=submitted is the review queue)
+         * @description Roles: reviewer, admin, liaison
+         */
+        get: operations["creation.list_evidence.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/evidence/{evidence_id}/review": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept a submitted piece, or return it with what is missing (409 invalid_transition once reviewed)
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.review_evidence.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The responsibility table of the current standard (the office: all; a liaison: their unit's items)
+         * @description Roles: reviewer, admin, liaison
+         */
+        get: operations["creation.list_items.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/items/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An item with its evidence and rectifications
+         * @description Roles: reviewer, admin, liaison
+         */
+        get: operations["creation.get_item.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Office: assignment, deadline, milestones, status, estimate, loss notes (with rectification_deadline: a
+         *     整改); the lead unit's liaison: self_score, status in_progress → pending_review. `version` checked
+         * @description Roles: reviewer, admin, liaison
+         */
+        patch: operations["creation.patch_item.patch"];
+        trace?: never;
+    };
+    "/api/creation/items/{item_id}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attach a file uploaded through /api/attachments to an item (a responsible unit's liaison, or the office)
+         * @description Roles: reviewer, admin, liaison
+         */
+        post: operations["creation.add_evidence.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/meeting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The daily meeting 例会: what changed since yesterday (status changes, evidence, reviews, 整改)
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.daily_meeting.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/rectifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Rectifications 整改 (open ones by deadline first): the office all, a liaison their unit's
+         * @description Roles: reviewer, admin, liaison
+         */
+        get: operations["creation.list_rectifications.get"];
+        put?: never;
+        /**
+         * Order a 整改 for an item (owner: the unit named, else the lead unit); its liaisons are told
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.create_rectification.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/rectifications/{rectification_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rectification_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm a 整改 was done
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.close_rectification.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/standard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The current evaluation standard: categories and their items (404 until one is made)
+         * @description Roles: reviewer, admin, liaison
+         */
+        get: operations["creation.get_standard.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/standards": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a new version of the standard current (each category's items add up to its maximum)
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.create_standard.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Member units 成员单位 in order, with their liaisons and the items they lead
+         * @description Roles: reviewer, admin, liaison
+         */
+        get: operations["creation.list_units.get"];
+        put?: never;
+        /**
+         * Add a member unit (its liaisons are users with role liaison and its unit_id)
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.create_unit.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/units/{unit_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Rename a unit or change its kind, area or place in the list
+         * @description Roles: reviewer, admin
+         */
+        patch: operations["creation.update_unit.patch"];
         trace?: never;
     };
     "/api/difficulties": {
@@ -868,6 +1155,17 @@ export interface components {
         AreaList: {
             items: components["schemas"]["Area"][];
         };
+        AtRisk: {
+            content: string;
+            /** Format: date */
+            deadline: string | null;
+            id: string;
+            lead_unit_name: string | null;
+            number: string;
+            points: number;
+            reasons: ("overdue" | "needs_fix" | "due_soon_no_evidence" | "low_score")[];
+            status: string;
+        };
         AuditEntry: {
             action: string;
             /** Format: date-time */
@@ -958,13 +1256,18 @@ export interface components {
         CampaignList: {
             items: components["schemas"]["Campaign"][];
         };
+        CategoryInput: {
+            items: components["schemas"]["StandardItemInput"][];
+            max_points: number;
+            name: string;
+        };
         Colleague: {
             area_id: number;
             area_name: string | null;
             display_name: string;
             id: number;
             /** @enum {string} */
-            role: "staff" | "reviewer" | "admin";
+            role: "staff" | "reviewer" | "admin" | "liaison";
         };
         ColleagueList: {
             items: components["schemas"]["Colleague"][];
@@ -1010,6 +1313,81 @@ export interface components {
             rate: number | null;
             targets: number;
             visited: number;
+        };
+        CreationItemData: {
+            category_id: number;
+            category_name: string | null;
+            content: string;
+            cooperating_unit_ids: number[];
+            /** Format: date */
+            deadline: string | null;
+            estimated_score: number | null;
+            evidence_required: string | null;
+            id: string;
+            lead_unit_id: number | null;
+            loss_notes: string | null;
+            metric: string | null;
+            milestones: components["schemas"]["MilestoneAnswer"][];
+            number: string;
+            points: number;
+            rule: string | null;
+            self_score: number | null;
+            /** @enum {string} */
+            status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+        };
+        Dashboard: {
+            /** @description at most 20 */
+            at_risk: components["schemas"]["AtRisk"][];
+            categories: components["schemas"]["DashboardCategory"][];
+            estimated_total: number;
+            evidence: components["schemas"]["EvidenceCounts"];
+            /** @description points still missing to the target */
+            gap: number;
+            max_total: number;
+            rectifications: components["schemas"]["RectificationCounts"];
+            scored_points: number;
+            standard: components["schemas"]["DashboardStandard"] | null;
+            statuses: components["schemas"]["StatusCounts"];
+            target: number;
+            /** Format: date */
+            today: string;
+            trend: components["schemas"]["TrendPoint"][];
+            /** @description the units most behind first */
+            units: components["schemas"]["DashboardUnit"][];
+            unscored_points: number;
+        };
+        DashboardCategory: {
+            done: number;
+            estimated: number;
+            id: number;
+            items: number;
+            /** @description points lost on the items scored so far */
+            lost: number;
+            max_points: number;
+            name: string;
+        };
+        DashboardStandard: {
+            id: number;
+            name: string;
+            version: number;
+        };
+        DashboardUnit: {
+            cooperating: number;
+            done: number;
+            due_soon: number;
+            estimated: number;
+            /** @description awaiting review */
+            evidence_submitted: number;
+            id: number;
+            /** @description items it leads */
+            items: number;
+            kind: string;
+            name: string;
+            open_rectifications: number;
+            overdue: number;
+            overdue_rectifications: number;
+            pending_review: number;
+            points: number;
         };
         DifficultyCreate: {
             /** @enum {string} */
@@ -1131,11 +1509,11 @@ export interface components {
             endpoint: string;
         };
         Entity: {
-            data: (components["schemas"]["AreaData"] | components["schemas"]["UserData"] | components["schemas"]["RecipientData"] | components["schemas"]["VisitData"] | components["schemas"]["DifficultyData"] | components["schemas"]["FollowUpData"] | components["schemas"]["CampaignData"]) | null;
+            data: (components["schemas"]["AreaData"] | components["schemas"]["UserData"] | components["schemas"]["RecipientData"] | components["schemas"]["VisitData"] | components["schemas"]["DifficultyData"] | components["schemas"]["FollowUpData"] | components["schemas"]["CampaignData"] | components["schemas"]["UnitData"] | components["schemas"]["CreationItemData"] | components["schemas"]["EvidenceData"] | components["schemas"]["RectificationData"]) | null;
             deleted: boolean;
             id: string;
             /** @enum {string} */
-            type: "area" | "user" | "recipient" | "visit" | "difficulty" | "followup" | "campaign";
+            type: "area" | "user" | "recipient" | "visit" | "difficulty" | "followup" | "campaign" | "unit" | "creation_item" | "evidence" | "rectification";
             version: number;
         };
         Error: {
@@ -1154,6 +1532,110 @@ export interface components {
         };
         ErrorEnvelope: {
             error: components["schemas"]["Error"];
+        };
+        EvidenceAnswer: {
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            item_id: string;
+            item_number: string;
+            location: components["schemas"]["LocationData"] | null;
+            note: string | null;
+            review_comment: string | null;
+            /** Format: date-time */
+            reviewed_at: string | null;
+            sha256: string;
+            size: number;
+            /** @enum {string} */
+            status: "submitted" | "accepted" | "returned";
+            /** Format: date-time */
+            taken_at: string | null;
+            title: string;
+            unit_id: number;
+            unit_name: string;
+            uploaded_by: number;
+            uploader_name: string;
+            version: number;
+        };
+        EvidenceBody: {
+            /**
+             * @description made by the client (optional)
+             * @default null
+             */
+            id: string | null;
+            /**
+             * @description where a phone inspection was made
+             * @default null
+             */
+            location: components["schemas"]["Location"] | null;
+            /** @default null */
+            note: string | null;
+            /** @description the file, uploaded first through /api/attachments */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            taken_at: string | null;
+            title: string;
+            /** @default null */
+            unit_id: number | null;
+        };
+        EvidenceCounts: {
+            accepted: number;
+            returned: number;
+            submitted: number;
+        };
+        EvidenceCreate: {
+            id: string;
+            item_id: string;
+            /**
+             * @description where a phone inspection was made
+             * @default null
+             */
+            location: components["schemas"]["Location"] | null;
+            /** @default null */
+            note: string | null;
+            /** @description the file, uploaded first through /api/attachments */
+            sha256: string;
+            /**
+             * Format: date-time
+             * @default null
+             */
+            taken_at: string | null;
+            title: string;
+        };
+        EvidenceData: {
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            item_id: string;
+            /** @description where a phone inspection was made */
+            location: components["schemas"]["LocationData"] | null;
+            note: string | null;
+            review_comment: string | null;
+            /** @description the file, uploaded first through /api/attachments */
+            sha256: string;
+            /** @enum {string} */
+            status: "submitted" | "accepted" | "returned";
+            /** Format: date-time */
+            taken_at: string | null;
+            title: string;
+            unit_id: number;
+            uploaded_by: number;
+        };
+        EvidencePage: {
+            items: components["schemas"]["EvidenceAnswer"][];
+            page: number;
+            per_page: number;
+            total: number;
+        };
+        EvidenceReview: {
+            /** @default null */
+            comment: string | null;
+            /** @enum {string} */
+            decision: "accept" | "return";
         };
         FollowUpCreate: {
             /** Format: date-time */
@@ -1217,6 +1699,117 @@ export interface components {
             items?: components["schemas"]["Notification"][];
             unread?: number;
         };
+        Item: {
+            category_id: number;
+            category_name: string | null;
+            content: string;
+            cooperating_unit_ids: number[];
+            cooperating_unit_names: string[];
+            /** Format: date */
+            deadline: string | null;
+            /** @description due within 3 days */
+            due_soon: boolean;
+            estimated_score: number | null;
+            evidence: components["schemas"]["EvidenceCounts"];
+            evidence_required: string | null;
+            id: string;
+            lead_unit_id: number | null;
+            lead_unit_name: string | null;
+            loss_notes: string | null;
+            metric: string | null;
+            metric_rate: number | null;
+            milestones: components["schemas"]["MilestoneAnswer"][];
+            number: string;
+            open_rectifications: number;
+            overdue: boolean;
+            points: number;
+            /**
+             * @description a liaison's unit's part (null for the office)
+             * @enum {string|null}
+             */
+            responsibility: "lead" | "cooperating" | null;
+            rule: string | null;
+            /** @description what the item counts with: a bound item's from the data, else estimated_score */
+            score: number | null;
+            /** @description a bound item's rule with today's figures */
+            score_rule: string | null;
+            self_score: number | null;
+            /** @enum {string} */
+            status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        ItemDetail: {
+            category_id: number;
+            category_name: string | null;
+            content: string;
+            cooperating_unit_ids: number[];
+            cooperating_unit_names: string[];
+            /** Format: date */
+            deadline: string | null;
+            /** @description due within 3 days */
+            due_soon: boolean;
+            estimated_score: number | null;
+            evidence: components["schemas"]["EvidenceCounts"];
+            evidence_list: components["schemas"]["EvidenceAnswer"][];
+            evidence_required: string | null;
+            id: string;
+            lead_unit_id: number | null;
+            lead_unit_name: string | null;
+            loss_notes: string | null;
+            metric: string | null;
+            metric_rate: number | null;
+            milestones: components["schemas"]["MilestoneAnswer"][];
+            number: string;
+            open_rectifications: number;
+            overdue: boolean;
+            points: number;
+            rectifications: components["schemas"]["Rectification"][];
+            /**
+             * @description a liaison's unit's part (null for the office)
+             * @enum {string|null}
+             */
+            responsibility: "lead" | "cooperating" | null;
+            rule: string | null;
+            /** @description what the item counts with: a bound item's from the data, else estimated_score */
+            score: number | null;
+            /** @description a bound item's rule with today's figures */
+            score_rule: string | null;
+            self_score: number | null;
+            /** @enum {string} */
+            status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+            /** Format: date-time */
+            updated_at: string;
+            version: number;
+        };
+        ItemList: {
+            items: components["schemas"]["Item"][];
+        };
+        ItemPatch: {
+            cooperating_unit_ids?: number[];
+            /** Format: date */
+            deadline?: string | null;
+            /** @description the office's (not for a bound item) */
+            estimated_score?: number | null;
+            lead_unit_id?: number | null;
+            /** @description 失分点 */
+            loss_notes?: string | null;
+            milestones?: components["schemas"]["Milestone"][];
+            /**
+             * Format: date
+             * @description with loss_notes: orders a 整改 by this date (the item becomes needs_fix)
+             */
+            rectification_deadline?: string;
+            /** @description the 整改's owner (default: the lead unit) */
+            rectification_unit_id?: number;
+            /** @description the lead unit's liaison's */
+            self_score?: number | null;
+            /** @enum {string} */
+            status?: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+            /** @description when given, must be current (409 conflict otherwise) */
+            version?: number;
+        };
         Location: {
             /** @default null */
             accuracy_m: number | null;
@@ -1234,6 +1827,81 @@ export interface components {
             password: string;
             username: string;
         };
+        Meeting: {
+            closed_rectifications: components["schemas"]["MeetingRectification"][];
+            item_changes: components["schemas"]["MeetingItemChange"][];
+            new_evidence: components["schemas"]["MeetingEvidence"][];
+            new_rectifications: components["schemas"]["MeetingRectification"][];
+            reviews: components["schemas"]["MeetingEvidence"][];
+            /** Format: date-time */
+            since: string;
+            summary: components["schemas"]["MeetingSummary"];
+            /** Format: date-time */
+            until: string;
+        };
+        MeetingEvidence: {
+            /** Format: date-time */
+            at: string;
+            by: string | null;
+            /** @description reviews: accept or return */
+            decision?: string;
+            evidence_id: string;
+            item_id: string;
+            number: string;
+            /** @description new evidence: its status now */
+            status?: string;
+            title: string;
+            unit_name: string;
+        };
+        MeetingItemChange: {
+            /** Format: date-time */
+            at: string;
+            by: string | null;
+            /** @description field → [before, after] */
+            changes: {
+                [key: string]: unknown;
+            };
+            content: string;
+            item_id: string;
+            number: string;
+        };
+        MeetingRectification: {
+            /** Format: date-time */
+            at: string;
+            by: string | null;
+            /** Format: date */
+            deadline: string;
+            description: string;
+            item_id: string;
+            number: string;
+            rectification_id: string;
+            unit_name: string;
+        };
+        MeetingSummary: {
+            accepted: number;
+            closed_rectifications: number;
+            item_changes: number;
+            new_evidence: number;
+            new_rectifications: number;
+            returned: number;
+            status_changes: number;
+        };
+        Milestone: {
+            /** @default false */
+            done: boolean;
+            /**
+             * Format: date
+             * @default null
+             */
+            due: string | null;
+            title: string;
+        };
+        MilestoneAnswer: {
+            done: boolean;
+            /** Format: date */
+            due: string | null;
+            title: string;
+        };
         Mutation: {
             /** @default null */
             base_version: number | null;
@@ -1245,7 +1913,7 @@ export interface components {
             };
             id: string;
             /** @enum {string} */
-            op: "recipient.create" | "recipient.update" | "visit.create" | "visit.update" | "difficulty.create" | "followup.create";
+            op: "recipient.create" | "recipient.update" | "visit.create" | "visit.update" | "difficulty.create" | "followup.create" | "evidence.create";
         };
         MutationResult: {
             /** @description applied, duplicate, conflict */
@@ -1368,6 +2036,56 @@ export interface components {
             phone?: string | null;
             tags?: string[];
         };
+        Rectification: {
+            /** Format: date-time */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            deadline: string;
+            description: string;
+            id: string;
+            item_id: string;
+            item_number: string;
+            overdue: boolean;
+            /** @enum {string} */
+            status: "open" | "done";
+            unit_id: number;
+            unit_name: string;
+            version: number;
+        };
+        RectificationCounts: {
+            open: number;
+            overdue: number;
+        };
+        RectificationCreate: {
+            /** Format: date */
+            deadline: string;
+            description: string;
+            item_id: string;
+            /**
+             * @description the owner (default: the item's lead unit)
+             * @default null
+             */
+            unit_id: number | null;
+        };
+        RectificationData: {
+            /** Format: date-time */
+            closed_at: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date */
+            deadline: string;
+            description: string;
+            id: string;
+            item_id: string;
+            /** @enum {string} */
+            status: "open" | "done";
+            unit_id: number;
+        };
+        RectificationList: {
+            items: components["schemas"]["Rectification"][];
+        };
         Review: {
             /** @default null */
             comment: string | null;
@@ -1401,8 +2119,90 @@ export interface components {
             /** @description after an admin's reset or when the password expired: change it first */
             must_change_password: boolean;
             /** @enum {string} */
-            role: "staff" | "reviewer" | "admin";
+            role: "staff" | "reviewer" | "admin" | "liaison";
+            /** @description a liaison's member unit (null for every other role) */
+            unit_id?: number | null;
             username: string;
+        };
+        Standard: {
+            categories: components["schemas"]["StandardCategory"][];
+            id: number;
+            max_total: number;
+            name: string;
+            /** Format: date */
+            period_end: string | null;
+            /** Format: date */
+            period_start: string | null;
+            target: number;
+            version: number;
+        };
+        StandardCategory: {
+            id: number;
+            items: components["schemas"]["StandardItem"][];
+            max_points: number;
+            name: string;
+        };
+        StandardCreate: {
+            /**
+             * @description items whose number the previous version had keep its units, deadline and milestones
+             * @default true
+             */
+            carry_over: boolean;
+            categories: components["schemas"]["CategoryInput"][];
+            name: string;
+            /**
+             * Format: date
+             * @default null
+             */
+            period_end: string | null;
+            /**
+             * Format: date
+             * @default null
+             */
+            period_start: string | null;
+            /** @description the score aimed at, e.g. 90 */
+            target: number;
+        };
+        StandardItem: {
+            content: string;
+            evidence_required: string | null;
+            id: string;
+            metric: string | null;
+            number: string;
+            points: number;
+            rule: string | null;
+        };
+        StandardItemInput: {
+            content: string;
+            cooperating_unit_ids?: number[];
+            /**
+             * Format: date
+             * @default null
+             */
+            deadline: string | null;
+            /** @default null */
+            evidence_required: string | null;
+            /** @default null */
+            id: string | null;
+            /** @default null */
+            lead_unit_id: number | null;
+            /**
+             * @description campaign_coverage:<campaign id>, difficulty_resolution or difficulty_on_time: scored from the data
+             * @default null
+             */
+            metric: string | null;
+            milestones?: components["schemas"]["Milestone"][];
+            number: string;
+            points: number;
+            /** @default null */
+            rule: string | null;
+        };
+        StatusCounts: {
+            done: number;
+            in_progress: number;
+            needs_fix: number;
+            not_started: number;
+            pending_review: number;
         };
         StoredAttachment: {
             sha256: string;
@@ -1416,6 +2216,57 @@ export interface components {
             auth: string;
             p256dh: string;
         };
+        TrendPoint: {
+            estimated_total: number;
+            /**
+             * Format: date
+             * @description the week's Monday
+             */
+            week: string;
+        };
+        Unit: {
+            area_id: number | null;
+            area_name: string | null;
+            id: number;
+            /** @description current items it leads */
+            items: number;
+            /** @enum {string} */
+            kind: "department" | "township" | "armed_forces" | "garrison" | "other";
+            /** @description active liaison accounts */
+            liaisons: number;
+            name: string;
+            position: number;
+            version: number;
+        };
+        UnitCreate: {
+            /**
+             * @description a township unit's area (optional)
+             * @default null
+             */
+            area_id: number | null;
+            /** @enum {string} */
+            kind: "department" | "township" | "armed_forces" | "garrison" | "other";
+            name: string;
+            /** @default null */
+            position: number | null;
+        };
+        UnitData: {
+            area_id: number | null;
+            id: number;
+            /** @enum {string} */
+            kind: "department" | "township" | "armed_forces" | "garrison" | "other";
+            name: string;
+        };
+        UnitList: {
+            items: components["schemas"]["Unit"][];
+        };
+        UnitPatch: {
+            area_id?: number | null;
+            /** @enum {string} */
+            kind?: "department" | "township" | "armed_forces" | "garrison" | "other";
+            name?: string;
+            position?: number;
+        };
         User: {
             active: boolean;
             area_id: number;
@@ -1428,7 +2279,9 @@ export interface components {
             /** @description after an admin's reset or when the password expired: change it first */
             must_change_password: boolean;
             /** @enum {string} */
-            role: "staff" | "reviewer" | "admin";
+            role: "staff" | "reviewer" | "admin" | "liaison";
+            /** @description a liaison's member unit (null for every other role) */
+            unit_id?: number | null;
             username: string;
         };
         UserCreate: {
@@ -1436,7 +2289,9 @@ export interface components {
             display_name: string;
             password: string;
             /** @enum {string} */
-            role: "staff" | "reviewer" | "admin";
+            role: "staff" | "reviewer" | "admin" | "liaison";
+            /** @description a liaison's member unit (required for role liaison, refused for any other) */
+            unit_id?: number | null;
             username: string;
         };
         UserData: {
@@ -1454,7 +2309,8 @@ export interface components {
             area_id?: number;
             display_name?: string;
             /** @enum {string} */
-            role?: "staff" | "reviewer" | "admin";
+            role?: "staff" | "reviewer" | "admin" | "liaison";
+            unit_id?: number | null;
         };
         VapidKey: {
             /** @description base64url applicationServerKey */
@@ -1828,7 +2684,7 @@ export interface operations {
                 page?: number;
                 per_page?: number;
                 q?: string;
-                role?: "staff" | "reviewer" | "admin";
+                role?: "staff" | "reviewer" | "admin" | "liaison";
                 area?: number;
                 active?: boolean;
             };
@@ -2020,12 +2876,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description an Office document, with its own type */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/octet-stream": string;
+                    "application/pdf": string;
                     "image/jpeg": string;
                     "image/png": string;
                     "image/webp": string;
@@ -2051,6 +2909,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/msword": string;
+                "application/pdf": string;
+                "application/vnd.ms-excel": string;
+                "application/vnd.ms-powerpoint": string;
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
                 "image/jpeg": string;
                 "image/png": string;
                 "image/webp": string;
@@ -2275,6 +3140,501 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Coverage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.dashboard.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.list_evidence.get": {
+        parameters: {
+            query?: {
+                page?: number;
+                per_page?: number;
+                item_id?: string;
+                unit_id?: number;
+                status?: "submitted" | "accepted" | "returned";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidencePage"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.review_evidence.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evidence_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvidenceReview"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceAnswer"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.list_items.get": {
+        parameters: {
+            query?: {
+                category_id?: number;
+                /** @description items the unit leads or cooperates on */
+                unit_id?: number;
+                status?: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+                overdue?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemList"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.get_item.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemDetail"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.patch_item.patch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ItemPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemDetail"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.add_evidence.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvidenceBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidenceAnswer"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.daily_meeting.get": {
+        parameters: {
+            query?: {
+                /** @description default: the start of yesterday (local) */
+                since?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meeting"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.list_rectifications.get": {
+        parameters: {
+            query?: {
+                status?: "open" | "done";
+                unit_id?: number;
+                item_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RectificationList"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.create_rectification.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RectificationCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rectification"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.close_rectification.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rectification_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Rectification"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            409: components["responses"]["CONFLICT"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.get_standard.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Standard"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.create_standard.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StandardCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Standard"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.list_units.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitList"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.create_unit.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.update_unit.patch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unit_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnitPatch"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unit"];
                 };
             };
             400: components["responses"]["BAD_REQUEST"];
@@ -2858,7 +4218,7 @@ export interface operations {
         parameters: {
             query?: {
                 q?: string;
-                role?: "staff" | "reviewer" | "admin";
+                role?: "staff" | "reviewer" | "admin" | "liaison";
                 area?: number;
             };
             header?: never;

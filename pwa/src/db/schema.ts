@@ -1,7 +1,8 @@
 /** Dexie schema and its versions: every store and index of the device database lives here. */
 import Dexie, { type EntityTable } from 'dexie'
 import type {
-  Area, Attachment, Campaign, Difficulty, Draft, FollowUp, Mutation, Recipient, UserRow, Visit,
+  Area, Attachment, Campaign, CreationItem, Difficulty, Draft, Evidence, FollowUp, Mutation, Recipient, Rectification,
+  Unit, UserRow, Visit,
 } from './types'
 
 export interface MetaRow {
@@ -23,6 +24,10 @@ export type ZoufangDB = Dexie & {
   difficulties: EntityTable<Difficulty, 'id'>
   followups: EntityTable<FollowUp, 'id'>
   campaigns: EntityTable<Campaign, 'id'>
+  units: EntityTable<Unit, 'id'>
+  creation_items: EntityTable<CreationItem, 'id'>
+  evidence: EntityTable<Evidence, 'id'>
+  rectifications: EntityTable<Rectification, 'id'>
   outbox: EntityTable<Mutation, 'id'>
   attachments: EntityTable<Attachment, 'sha256'>
   drafts: EntityTable<Draft, 'key'>
@@ -39,6 +44,10 @@ export const ENTITY_TABLES = {
   difficulty: 'difficulties',
   followup: 'followups',
   campaign: 'campaigns',
+  unit: 'units',
+  creation_item: 'creation_items',
+  evidence: 'evidence',
+  rectification: 'rectifications',
 } as const
 
 export function createDb(name = 'zoufang'): ZoufangDB {
@@ -74,6 +83,14 @@ export function createDb(name = 'zoufang'): ZoufangDB {
   // Every queued row is deleted once it is answered, and each index is one more entry to remove per row.
   db.version(4).stores({
     outbox: 'id, entity_id, [user_id+state+seq]',
+  })
+  // Version 5 adds the creation campaign's records, which only a liaison's pull carries: member units, their
+  // unit's items (by deadline), evidence (by item, made offline through evidence.create) and rectifications.
+  db.version(5).stores({
+    units: 'id',
+    creation_items: 'id, deadline',
+    evidence: 'id, item_id',
+    rectifications: 'id, item_id',
   })
   return db
 }

@@ -43,6 +43,15 @@ export type FollowUp = Replica<Schemas['FollowUpData'], Schemas['FollowUpCreate'
 
 export type Campaign = Replica<Schemas['CampaignData']>
 
+/** The creation campaign's records, pulled by a liaison's phone only (their unit's work; never recipients). */
+export type Unit = Replica<Schemas['UnitData']>
+
+export type CreationItem = Replica<Schemas['CreationItemData']>
+
+export type Evidence = Replica<Schemas['EvidenceData'], Schemas['EvidenceCreate']>
+
+export type Rectification = Replica<Schemas['RectificationData']>
+
 export type Op = Schemas['Mutation']['op']
 
 export type MutationState = 'pending' | 'rejected' | 'conflict'

@@ -8,6 +8,7 @@ const OP_KEYS: Record<Op, string> = {
   'visit.update': 'outbox.ops.visit_update',
   'difficulty.create': 'outbox.ops.difficulty_create',
   'followup.create': 'outbox.ops.followup_create',
+  'evidence.create': 'outbox.ops.evidence_create',
 }
 
 export const OPS = Object.keys(OP_KEYS) as Op[]

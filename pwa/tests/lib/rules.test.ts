@@ -33,6 +33,8 @@ const VALID: Record<Op, Values> = {
   'difficulty.create': { id: U1, recipient_id: U2, visit_id: U2, category: 'housing', description: '房屋漏雨', urgency: 'urgent',
     due_date: '2026-12-31', follow_up_at: ago(-600) },
   'followup.create': { id: U1, difficulty_id: U2, at: ago(5), note: '已联系', status: 'in_progress', next_follow_up_at: ago(-6000) },
+  'evidence.create': { id: U1, item_id: U2, sha256: SHA, title: '示范点位巡查照片', note: '已整改', location: { lat: 30.1, lng: 120.2, accuracy_m: 12 },
+    taken_at: ago(30) },
 }
 
 interface Violation { keyword: string; value: unknown }

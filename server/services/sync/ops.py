@@ -13,6 +13,7 @@ from ...extensions import db
 from ...models import Difficulty, FollowUp, Visit
 from ...schemas.records import VisitSchema
 from .. import records
+from ..creation.evidence import evidence_row
 from ..errors import IdTaken, InvalidInput, MissingAttachment, NotFound
 from .write import State
 
@@ -261,6 +262,16 @@ def apply_follow_up(planner, difficulty: State, followup: dict) -> None:
         planner.stage("difficulty", difficulty)
 
 
+# -- creation campaign evidence (a liaison's phone) -------------------------------------------------------
+
+
+def evidence_create(planner, mutation: dict) -> State:
+    data = planner.load_data("evidence", mutation)
+    require_new(planner, "evidence", data["id"])
+    row, keys = evidence_row(planner.creation_access(), data, planner.attachments, planner.now)
+    return planner.stage("evidence", State(row, new=True), keys=keys)
+
+
 HANDLERS = {
     "recipient.create": recipient_create,
     "recipient.update": recipient_update,
@@ -268,4 +279,12 @@ HANDLERS = {
     "visit.update": visit_update,
     "difficulty.create": difficulty_create,
     "followup.create": followup_create,
+    "evidence.create": evidence_create,
 }
+# Who may send each op: field work is staff's (and the office's); evidence is liaisons' (and the office's).
+FIELD_ROLES = ("staff", "reviewer", "admin")
+OP_ROLES = {"evidence.create": ("liaison", "reviewer", "admin")}
+
+
+def op_allowed(role: str, op: str) -> bool:
+    return role in OP_ROLES.get(op, FIELD_ROLES)

@@ -17,14 +17,15 @@ from ...models import AppliedMutation, FollowUp, IdNumberCheck, Recipient
 from ...models.base import utcnow
 from ...schemas.common import UtcDateTime
 from ...schemas.fastload import FastLoader
-from ...schemas.records import DifficultySchema, FollowUpSchema, RecipientSchema, VisitSchema
+from ...schemas.records import DifficultySchema, EvidenceSchema, FollowUpSchema, RecipientSchema, VisitSchema
 from ...schemas.sync import OPS, MutationSchema
 from .. import records
 from ..actors import Actor
 from ..attachments import namable_attachments
-from ..errors import DomainError, InvalidInput, MutationIdReused, RateLimited
+from ..creation.access import Access
+from ..errors import DomainError, Forbidden, InvalidInput, MutationIdReused, RateLimited
 from ..scope import AreaPaths
-from .ops import HANDLERS, Stale
+from .ops import HANDLERS, Stale, op_allowed
 from .write import Plan, State
 
 # FastLoader: marshmallow's own answer, through a compiled fast path for the input it is sure about.
@@ -34,6 +35,7 @@ CREATE_SCHEMAS = {
     "visit": FastLoader(VisitSchema()),
     "difficulty": FastLoader(DifficultySchema()),
     "followup": FastLoader(FollowUpSchema()),
+    "evidence": FastLoader(EvidenceSchema()),
 }
 UPDATE_SCHEMAS = {
     "recipient": FastLoader(RecipientSchema(partial=True)),
@@ -80,6 +82,7 @@ class Planner:
         # One clock reading per batch (like a database's transaction time), not one per row and column.
         self.now = utcnow()
         self._in_scope: dict[int | None, bool] = {}  # area id -> in the actor's scope
+        self._creation: Access | None = None  # the creation records' scope (by unit), made when first needed
 
     # -- loading ---------------------------------------------------------------------------------------
 
@@ -105,8 +108,9 @@ class Planner:
             photos = data.get("photos")
             if isinstance(photos, list):
                 shas.update(p for p in photos if isinstance(p, str))
-            if isinstance(data.get("signature"), str):
-                shas.add(data["signature"])
+            for key in ("signature", "sha256"):
+                if isinstance(data.get(key), str):
+                    shas.add(data[key])
             if isinstance(data.get("id_number"), str):
                 id_numbers.add(data["id_number"].strip().upper())
         self.load_states(wanted)
@@ -149,7 +153,7 @@ class Planner:
             table = records.MODELS[entity_type].__table__
             for row in db.session.execute(select(table).where(table.c.id.in_(ids))).mappings():
                 self.plan.states[(entity_type, row["id"])] = State(dict(row), new=False)
-        self.paths.load(s.row["area_id"] for s in self.plan.states.values())
+        self.paths.load(s.row.get("area_id") for s in self.plan.states.values())
 
     # -- lookups ---------------------------------------------------------------------------------------
 
@@ -159,11 +163,22 @@ class Planner:
             found = self._in_scope[area_id] = self.paths.in_scope(self.actor, area_id)
         return found
 
+    def creation_access(self) -> Access:
+        if self._creation is None:
+            self._creation = Access(self.actor)
+        return self._creation
+
+    def sees(self, entity_type: str, row: dict) -> bool:
+        """Whether the actor may see a record: by its area, or a creation record by its unit."""
+        if entity_type in records.UNIT_SCOPED:
+            return self.creation_access().sees(entity_type, row)
+        return self.in_scope(row["area_id"])
+
     def visible(self, entity_type: str, entity_id: str | None) -> State | None:
         if entity_id is None:
             return None
         state = self.plan.states.get((entity_type, entity_id))
-        if state is None or not self.in_scope(state.row["area_id"]):
+        if state is None or not self.sees(entity_type, state.row):
             return None
         return state
 
@@ -172,7 +187,7 @@ class Planner:
         if state is None:
             self.load_states({entity_type: {entity_id}})
             state = self.plan.states.get((entity_type, entity_id))
-        if state is None or not self.in_scope(state.row["area_id"]):
+        if state is None or not self.sees(entity_type, state.row):
             return records.tombstone(entity_type, entity_id)
         return records.entity(entity_type, state.row)
 
@@ -201,6 +216,9 @@ class Planner:
             return {"id": mutation_id, "status": "rejected",
                     "error": InvalidInput("Unknown op", {"op": [f"Must be one of: {', '.join(OPS)}."]}).to_dict()}
         entity_type = op.split(".", 1)[0]
+        if not op_allowed(self.actor.role, op):
+            return {"id": mutation_id, "status": "rejected",
+                    "error": Forbidden("您的角色不能提交此类记录 / not an op for your role").to_dict()}
         try:
             state = HANDLERS[op](self, mutation)
         except DomainError as err:
@@ -263,11 +281,14 @@ class Planner:
     def device_time(self, mutation: dict):
         return device_time(mutation, self.now)
 
-    def stage(self, entity_type: str, state: State, old_area: int | None = None) -> State:
+    def stage(self, entity_type: str, state: State, old_area: int | None = None, keys=None) -> State:
+        """Stage a record's write and its change-log rows: under its area, or under `keys` (a creation
+        record's units)."""
         key = (entity_type, state.row["id"])
         self.plan.states[key] = state
         state.dirty = True
-        self.plan.changes.append((entity_type, state.row["id"], state.row["area_id"]))
+        for area in keys if keys is not None else (state.row["area_id"],):
+            self.plan.changes.append((entity_type, state.row["id"], area))
         if old_area is not None and old_area != state.row["area_id"]:
             self.plan.changes.append((entity_type, state.row["id"], old_area))
         return state

@@ -34,7 +34,7 @@ class Plan:
     checks: list = field(default_factory=list)  # id_number_checks rows (the hourly limit counts them)
 
 
-WRITE_ORDER = ("recipient", "visit", "difficulty", "followup")
+WRITE_ORDER = ("recipient", "visit", "difficulty", "followup", "evidence")
 CHECKS_KEPT = timedelta(days=1)  # id_number_checks rows older than this are no longer counted: dropped
 _INSERTS: dict = {}  # table -> its INSERT statement, built once (building one costs as much as 50 rows)
 

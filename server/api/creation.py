@@ -1,0 +1,190 @@
+"""Creation campaign 创建攻坚: the standard, member units, the responsibility table, evidence and its review,
+rectifications, the score dashboard and the daily meeting. The office (reviewers, admins) runs it; liaisons
+see and work on their unit's items only."""
+
+from flask import current_app, g
+
+from ..schemas.creation import (
+    DashboardSchema,
+    EvidenceAnswerSchema,
+    EvidenceBodySchema,
+    EvidencePageSchema,
+    EvidenceQuerySchema,
+    EvidenceReviewSchema,
+    ItemDetailSchema,
+    ItemListSchema,
+    ItemPatchSchema,
+    ItemQuerySchema,
+    MeetingQuerySchema,
+    MeetingSchema,
+    RectificationCreateSchema,
+    RectificationListSchema,
+    RectificationQuerySchema,
+    RectificationSchema,
+    StandardCreateSchema,
+    StandardSchema,
+    UnitCreateSchema,
+    UnitListSchema,
+    UnitPatchSchema,
+    UnitSchema,
+)
+from ..services.creation import evidence, items, meeting, rectifications, scoring, standards, units
+from ..services.errors import NotFound
+from . import Blueprint, roles
+
+bp = Blueprint("creation", __name__, url_prefix="/api/creation", description="The creation campaign 创建攻坚")
+OFFICE = ("reviewer", "admin")
+CREATION = ("reviewer", "admin", "liaison")
+
+
+def zone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+@bp.get("/standard")
+@roles(*CREATION)
+@bp.response(200, StandardSchema)
+def get_standard():
+    """The current evaluation standard: categories and their items (404 until one is made)"""
+    tree = standards.standard_tree()
+    if tree is None:
+        raise NotFound("No standard yet")
+    return tree
+
+
+@bp.post("/standards")
+@roles(*OFFICE)
+@bp.arguments(StandardCreateSchema)
+@bp.response(201, StandardSchema)
+def create_standard(body):
+    """Make a new version of the standard current (each category's items add up to its maximum)"""
+    standard = standards.create_standard(g.actor, **body)
+    return standards.standard_tree(standard)
+
+
+@bp.get("/units")
+@roles(*CREATION)
+@bp.response(200, UnitListSchema)
+def list_units():
+    """Member units 成员单位 in order, with their liaisons and the items they lead"""
+    return units.list_units(g.actor)
+
+
+@bp.post("/units")
+@roles(*OFFICE)
+@bp.arguments(UnitCreateSchema)
+@bp.response(201, UnitSchema)
+def create_unit(body):
+    """Add a member unit (its liaisons are users with role liaison and its unit_id)"""
+    unit = units.create_unit(g.actor, **body)
+    return next(u for u in units.list_units(g.actor)["items"] if u["id"] == unit.id)
+
+
+@bp.patch("/units/<int:unit_id>")
+@roles(*OFFICE)
+@bp.arguments(UnitPatchSchema)
+@bp.response(200, UnitSchema)
+def update_unit(body, unit_id: int):
+    """Rename a unit or change its kind, area or place in the list"""
+    return units.update_unit(g.actor, unit_id, body)
+
+
+@bp.get("/items")
+@roles(*CREATION)
+@bp.arguments(ItemQuerySchema, location="query")
+@bp.response(200, ItemListSchema)
+def list_items(query):
+    """The responsibility table of the current standard (the office: all; a liaison: their unit's items)"""
+    return items.list_items(g.actor, zone(), **query)
+
+
+@bp.get("/items/<item_id>")
+@roles(*CREATION)
+@bp.response(200, ItemDetailSchema)
+def get_item(item_id: str):
+    """An item with its evidence and rectifications"""
+    return items.item_detail(g.actor, item_id, zone())
+
+
+@bp.patch("/items/<item_id>")
+@roles(*CREATION)
+@bp.arguments(ItemPatchSchema)
+@bp.response(200, ItemDetailSchema)
+@bp.alt_response(409, response="CONFLICT")
+def patch_item(body, item_id: str):
+    """Office: assignment, deadline, milestones, status, estimate, loss notes (with rectification_deadline: a
+    整改); the lead unit's liaison: self_score, status in_progress → pending_review. `version` checked"""
+    return items.update_item(g.actor, item_id, body, zone())
+
+
+@bp.post("/items/<item_id>/evidence")
+@roles(*CREATION)
+@bp.arguments(EvidenceBodySchema)
+@bp.response(201, EvidenceAnswerSchema)
+@bp.alt_response(409, response="CONFLICT")
+def add_evidence(body, item_id: str):
+    """Attach a file uploaded through /api/attachments to an item (a responsible unit's liaison, or the office)"""
+    return evidence.add_evidence(g.actor, item_id, body)
+
+
+@bp.get("/evidence")
+@roles(*CREATION)
+@bp.arguments(EvidenceQuerySchema, location="query")
+@bp.response(200, EvidencePageSchema)
+def list_evidence(query):
+    """Evidence of the current standard (filters: item, unit, status; status=submitted is the review queue)"""
+    return evidence.list_evidence(g.actor, **query)
+
+
+@bp.post("/evidence/<evidence_id>/review")
+@roles(*OFFICE)
+@bp.arguments(EvidenceReviewSchema)
+@bp.response(200, EvidenceAnswerSchema)
+@bp.alt_response(409, response="CONFLICT")
+def review_evidence(body, evidence_id: str):
+    """Accept a submitted piece, or return it with what is missing (409 invalid_transition once reviewed)"""
+    return evidence.review_evidence(g.actor, evidence_id, body["decision"], body.get("comment"))
+
+
+@bp.get("/rectifications")
+@roles(*CREATION)
+@bp.arguments(RectificationQuerySchema, location="query")
+@bp.response(200, RectificationListSchema)
+def list_rectifications(query):
+    """Rectifications 整改 (open ones by deadline first): the office all, a liaison their unit's"""
+    return rectifications.list_rectifications(g.actor, zone(), **query)
+
+
+@bp.post("/rectifications")
+@roles(*OFFICE)
+@bp.arguments(RectificationCreateSchema)
+@bp.response(201, RectificationSchema)
+def create_rectification(body):
+    """Order a 整改 for an item (owner: the unit named, else the lead unit); its liaisons are told"""
+    return rectifications.create_rectification(g.actor, zone(), **body)
+
+
+@bp.post("/rectifications/<rectification_id>/close")
+@roles(*OFFICE)
+@bp.response(200, RectificationSchema)
+@bp.alt_response(409, response="CONFLICT")
+def close_rectification(rectification_id: str):
+    """Confirm a 整改 was done"""
+    return rectifications.close_rectification(g.actor, zone(), rectification_id)
+
+
+@bp.get("/dashboard")
+@roles(*OFFICE)
+@bp.response(200, DashboardSchema)
+def dashboard():
+    """The estimated score against the target, by category and by unit, its weekly trend and items at risk"""
+    return scoring.dashboard(zone())
+
+
+@bp.get("/meeting")
+@roles(*OFFICE)
+@bp.arguments(MeetingQuerySchema, location="query")
+@bp.response(200, MeetingSchema)
+def daily_meeting(query):
+    """The daily meeting 例会: what changed since yesterday (status changes, evidence, reviews, 整改)"""
+    return meeting.meeting(zone(), since=query.get("since"))
