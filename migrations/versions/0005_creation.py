@@ -178,11 +178,25 @@ def upgrade():
     op.create_index(op.f("ix_users_unit_id"), "users", ["unit_id"])
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """Rebuilding `users` (to drop a column with a foreign key) drops a table others reference: SQLite allows
+    it only with foreign keys off, and the pragma changes only outside a transaction (as in 0007)."""
+    raw = op.get_bind().connection.dbapi_connection
+    raw.execute("COMMIT")
+    raw.execute(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    raw.execute("BEGIN IMMEDIATE")
+
+
 def downgrade():
     op.drop_index(op.f("ix_users_unit_id"), table_name="users")
     if op.get_bind().dialect.name == "sqlite":
+        _sqlite_foreign_keys(False)
         with op.batch_alter_table("users") as batch:
             batch.drop_column("unit_id")
+        problems = op.get_bind().exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise RuntimeError(f"foreign keys broken by the rebuild: {problems[:5]}")
+        _sqlite_foreign_keys(True)
     else:
         op.drop_constraint("fk_users_unit_id_creation_units", "users", type_="foreignkey")
         op.drop_column("users", "unit_id")

@@ -151,7 +151,7 @@ def forget_failures(key: str, source: str | None = None) -> None:
 # -- login, sessions ------------------------------------------------------------------------------------
 
 # What a login reads of its user and answers with (no ORM object: nothing stays in the session's identity map).
-LOGIN_COLUMNS = (User.id, User.username, User.display_name, User.role, User.area_id, User.active,
+LOGIN_COLUMNS = (User.id, User.username, User.display_name, User.role, User.area_id, User.unit_id, User.active,
                  User.password_hash, User.must_change_password, User.password_changed_at)
 
 

@@ -242,6 +242,10 @@ def test_an_admin_creates_a_liaison_through_the_users_api_with_a_unit(admin, log
     assert created.status_code == 201 and created.json["unit_id"] == unit_id("县民政局")
     new = login("liaison_mz", "Liaison#2026-new")
     assert new.user["role"] == "liaison" and new.user["unit_id"] == unit_id("县民政局")
+    # An admin-set password is temporary: the liaison chooses their own before anything else.
+    changed = new.post("/api/auth/password", json={"current_password": "Liaison#2026-new",
+                                                   "new_password": "Minzheng-Lian#58"})
+    assert changed.status_code == 204, changed.json
     assert {i["number"] for i in items_by_number(new).values()} >= {"3.5", "3.6"}
 
 

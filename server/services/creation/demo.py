@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from ...extensions import db
-from ...models import Area, Attachment, Campaign, Item, User
+from ...models import Area, Attachment, AttachmentUploader, Campaign, Item, User
 from ...models.base import utcnow
 from ...models.creation import ScoreSnapshot
 from .. import users as user_service
@@ -212,7 +212,9 @@ def _store(store: FileStore, data: bytes, content_type: str, uploader_id: int) -
     store.put(sha, data)
     if db.session.get(Attachment, sha) is None:
         db.session.add(Attachment(sha256=sha, content_type=content_type, size=len(data), uploader_id=uploader_id))
-        db.session.flush()
+    if db.session.get(AttachmentUploader, (sha, uploader_id)) is None:
+        db.session.add(AttachmentUploader(sha256=sha, user_id=uploader_id))  # who sent it may name it
+    db.session.flush()
     return sha
 
 
