@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from .common import ONE_LINE
+
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
@@ -21,8 +23,8 @@ class VapidKeySchema(Schema):
 
 
 class SubscriptionKeysSchema(Schema):
-    p256dh = fields.String(required=True, validate=validate.Length(max=255))
-    auth = fields.String(required=True, validate=validate.Length(max=255))
+    p256dh = fields.String(required=True, validate=[validate.Length(max=255), ONE_LINE])
+    auth = fields.String(required=True, validate=[validate.Length(max=255), ONE_LINE])
 
     @validates("p256dh")
     def _p256dh(self, value: str, **_):
@@ -43,7 +45,7 @@ class SubscriptionSchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=1024))
+    endpoint = fields.String(required=True, validate=[validate.Length(min=10, max=1024), ONE_LINE])
     keys = fields.Nested(SubscriptionKeysSchema, required=True)
 
     @validates("endpoint")
@@ -59,7 +61,7 @@ class EndpointSchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    endpoint = fields.String(required=True, validate=[validate.Length(min=1, max=1024), ONE_LINE])
 
 
 class SavedSubscriptionSchema(Schema):

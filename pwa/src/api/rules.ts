@@ -24,6 +24,7 @@ export const OP_RULES = {
         "description": {
           "maxLength": 4000,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "due_date": {
@@ -104,6 +105,7 @@ export const OP_RULES = {
         "note": {
           "maxLength": 4000,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "status": {
@@ -140,9 +142,12 @@ export const OP_RULES = {
         "address": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "area_id": {
+          "maximum": 2147483647,
+          "minimum": 1,
           "type": "integer"
         },
         "category": {
@@ -182,22 +187,26 @@ export const OP_RULES = {
         "name": {
           "maxLength": 50,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 2000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "phone": {
           "maxLength": 32,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "tags": {
           "items": {
             "maxLength": 32,
             "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
             "type": "string"
           },
           "maxItems": 20,
@@ -227,9 +236,12 @@ export const OP_RULES = {
         "address": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "area_id": {
+          "maximum": 2147483647,
+          "minimum": 1,
           "type": "integer"
         },
         "category": {
@@ -269,22 +281,26 @@ export const OP_RULES = {
         "name": {
           "maxLength": 50,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 2000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "phone": {
           "maxLength": 32,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "tags": {
           "items": {
             "maxLength": 32,
             "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
             "type": "string"
           },
           "maxItems": 20,
@@ -323,6 +339,7 @@ export const OP_RULES = {
         "gifts": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "id": {
@@ -370,21 +387,25 @@ export const OP_RULES = {
         "no_signature_reason": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 4000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "occasion": {
           "maxLength": 100,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "participants": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "photos": {
@@ -444,6 +465,7 @@ export const OP_RULES = {
         "gifts": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "id": {
@@ -491,21 +513,25 @@ export const OP_RULES = {
         "no_signature_reason": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 4000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "occasion": {
           "maxLength": 100,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "participants": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "photos": {
