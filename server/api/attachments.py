@@ -39,7 +39,7 @@ def get_attachment(sha256: str):
     row = readable_attachment(g.actor, sha256.lower())
     data = file_store().get(row.sha256)
     response = Response(data, mimetype=row.content_type)
-    # Content-addressed: the bytes behind a hash never change, but only this user may hold them.
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    # Personal data: never kept in a (shared office PC's) disk cache, nor by a user whose access ends.
+    response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
