@@ -2,8 +2,9 @@
 
 import pytest
 
-from server import create_app
 from server import config as server_config
+from server import create_app
+from server.extensions import db
 from tests.conftest import PNG_1PX, FreshTransactionClient, mutation, visit_data
 
 HSTS = "Strict-Transport-Security"
@@ -72,10 +73,14 @@ def test_hsts_behind_a_trusted_proxy(database_url, tmp_path):
     app = create_app(config)
     app.test_client_class = FreshTransactionClient
     with app.app_context():
-        client = app.test_client()
-        assert client.get("/api/health", headers={"X-Forwarded-Proto": "https"}).headers[HSTS] \
-            == "max-age=31536000"
-        assert HSTS not in client.get("/api/health", headers={"X-Forwarded-Proto": "http"}).headers
+        try:
+            client = app.test_client()
+            assert client.get("/api/health", headers={"X-Forwarded-Proto": "https"}).headers[HSTS] \
+                == "max-age=31536000"
+            assert HSTS not in client.get("/api/health", headers={"X-Forwarded-Proto": "http"}).headers
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_the_pwa_shell_gets_hsts_over_https_too(client, app, tmp_path):

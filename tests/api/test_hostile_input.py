@@ -13,15 +13,17 @@ import zipfile
 from datetime import timedelta
 
 import pytest
+from flask import request
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from server.extensions import db
 from server.models import Area, Difficulty, Recipient, Visit
+from server.models.base import utcnow
 from server.services import imports
 from server.services.reports import local_today
-from tests.api.test_import import good_row, upload, xlsx
-from tests.conftest import difficulty_data, mutation, new_id, visit_data
+from tests.api.test_import import HEADER, good_row, upload, xlsx
+from tests.conftest import difficulty_data, mutation, new_id, repo_root, visit_data
 
 INT64 = 2**63 - 1
 HUGE = 10**30
@@ -98,7 +100,7 @@ def test_office_endpoints_refuse_control_characters(reviewer, own_recipient, sta
 def control_rows(staff, own_recipient) -> tuple[str, str]:
     """A visit and a difficulty from this week, then control characters written straight into their rows
     (data from before the schema refused them, or from another path)."""
-    visit = visit_data(own_recipient["id"])
+    visit = visit_data(own_recipient["id"], visited_at=utcnow().isoformat() + "Z")
     difficulty = difficulty_data(own_recipient["id"])
     results = staff.push(mutation("visit.create", visit), mutation("difficulty.create", difficulty))
     assert {r["status"] for r in results} == {"applied"}
@@ -129,13 +131,14 @@ def test_weekly_report_exports_rows_with_control_characters_already_stored(reque
 
 def test_import_template_exports_a_village_name_with_control_characters(reviewer):
     village = db.session.execute(select(Area).where(Area.level == "village")).scalars().first()
-    db.session.execute(update(Area).where(Area.id == village.id).values(name=village.name + "\u0001村"))
+    name = village.name
+    db.session.execute(update(Area).where(Area.id == village.id).values(name=name + "\u0001村"))
     db.session.commit()
     with reviewer.get("/api/recipients/import-template.xlsx") as response:
         assert response.status_code == 200, response.get_data()[:300]
         book = load_workbook(io.BytesIO(response.data))
     names = [row[3] for row in book["代码表"].iter_rows(min_row=2, values_only=True)]
-    assert village.name + "村" in names
+    assert name + "村" in names
 
 
 def test_archive_page_of_a_recipient_with_control_characters_renders(reviewer, staff, own_recipient):
@@ -148,8 +151,11 @@ def test_archive_page_of_a_recipient_with_control_characters_renders(reviewer, s
 
 def test_import_cells_with_line_breaks_and_control_characters_are_read_as_one_line_text(reviewer):
     row = good_row(1, 家庭住址="东关村\n12号", 备注="老人\u0001独居")
-    body = upload(reviewer, xlsx([row]), dry_run=True).json
-    assert body["valid"] == 1, body
+    csv = ",".join(HEADER) + "\n" + ",".join(f'"{v}"' if v else "" for v in row) + "\n"
+    body = upload(reviewer, csv.encode(), filename="roster.csv").json
+    assert body["created"] == 1, body
+    stored = db.session.execute(select(Recipient).where(Recipient.name == row[0])).scalar_one()
+    assert (stored.address, stored.notes) == ("东关村 12号", "老人 独居")
 
 
 # -- finding 5: hostile workbooks ----------------------------------------------------------------------
@@ -242,8 +248,9 @@ EXTERNAL_ENTITY = (b'<?xml version="1.0"?>\n<!DOCTYPE x [<!ENTITY xxe SYSTEM "fi
     (SHEET, BILLION_LAUGHS),
     (SHEET, EXTERNAL_ENTITY),
     ("xl/workbook.xml", BILLION_LAUGHS.replace(b"worksheet", b"workbook")),
-    ("xl/sharedStrings.xml", EXTERNAL_ENTITY.replace(b"worksheet", b"sst")),
-], ids=["sheet billion laughs", "sheet external entity", "workbook entity", "shared strings entity"])
+    ("docProps/core.xml", EXTERNAL_ENTITY.replace(b"worksheet", b"coreProperties")),
+    ("[Content_Types].xml", BILLION_LAUGHS.replace(b"worksheet", b"Types")),
+], ids=["sheet billion laughs", "sheet external entity", "workbook entity", "properties entity", "content types"])
 def test_a_workbook_with_xml_entities_is_refused_as_an_invalid_file(reviewer, member, xml):
     response, seconds = timed_upload(reviewer, rewritten({member: xml}))
     error = assert_envelope(response, 422, "invalid_file")
@@ -264,6 +271,16 @@ def test_a_member_that_is_too_compressed_is_refused(reviewer):
     response, seconds = timed_upload(reviewer, rewritten({}, {SHEET: [SHEET_HEAD, *rows, SHEET_TAIL]}))
     assert_envelope(response, (413, 422))
     assert response.json["error"]["field_codes"] == {"file": ["workbook_too_large"]}
+
+
+def test_the_new_field_codes_are_translated_where_they_are_shown():
+    i18n = repo_root() / "pwa" / "src" / "i18n"
+    for locale in ("zh-CN", "en"):
+        app_codes = json.loads((i18n / f"{locale}.json").read_text())["errors"]["field"]
+        assert app_codes["control_characters"] and app_codes["out_of_range"]
+        # The roster import's are shown on the admin pages only: their lazily loaded bundle has them.
+        admin_codes = json.loads((i18n / f"admin.{locale}.json").read_text())["errors"]["field"]
+        assert {"invalid_workbook", "workbook_too_large", "xml_entities", "too_many_rows"} <= set(admin_codes)
 
 
 def test_openpyxl_parses_with_defusedxml():
@@ -288,9 +305,9 @@ OUT_OF_RANGE_GETS = [
     f"/api/visits?area={INT64 + 6}", "/api/visits?area=3000000000", f"/api/visits?author_id={INT64 + 6}",
     f"/api/difficulties?area={INT64 + 6}", f"/api/difficulties?assignee_id={INT64 + 6}",
     f"/api/difficulties?page={HUGE}", f"/api/admin/users?area={INT64 + 6}", f"/api/users?area={INT64 + 6}",
-    f"/api/audit?user_id={INT64 + 6}", "/api/audit?user_id=3000000000",
+    f"/api/admin/audit?user_id={INT64 + 6}", "/api/admin/audit?user_id=3000000000",
     "/api/visits?from=0001-01-01", "/api/visits?to=9999-12-31", "/api/visits?from=0001-01-01&to=0001-01-02",
-    "/api/audit?from=0001-01-01", "/api/audit?to=9999-12-31",
+    "/api/admin/audit?from=0001-01-01", "/api/admin/audit?to=9999-12-31",
     "/api/reports/weekly.xlsx?from=0001-01-01&to=0001-01-02",
     "/api/reports/weekly.xlsx?from=9999-12-30&to=9999-12-31",
 ]
@@ -398,13 +415,13 @@ def test_deeply_nested_json_answers_400_even_on_login(client, depth, kind):
 
 
 def test_deeply_nested_json_in_a_push_answers_400(staff):
-    body = ('{"device_id":"d","mutations":[{"id":"%s","op":"visit.create","data":{"x":%s}}]}'
-            % (new_id(), nested(900)))
+    mutation_json = '{"id":"' + new_id() + '","op":"visit.create","data":{"x":' + nested(900) + "}}"
+    body = '{"device_id":"d","mutations":[' + mutation_json + "]}"
     assert_envelope(raw_push(staff, body.encode()), 400, "bad_request")
 
 
 def test_json_nested_within_the_limit_is_judged_by_the_schema(client):
-    response = client.post("/api/auth/login", data='{"username": %s}' % nested(20),
+    response = client.post("/api/auth/login", data='{"username": ' + nested(20) + "}",
                            content_type="application/json")
     assert_envelope(response, 422, "validation_error")
 
@@ -428,9 +445,12 @@ def test_a_header_with_a_control_character_answers_400(client):
     assert_envelope(response, 400, "bad_request")
 
 
-def test_a_request_path_cannot_forge_a_log_line(app, caplog):
-    forged = "/api/x\r\n2026-12-04 ERROR server: FORGED\x1b[2J"
+def test_a_request_path_cannot_forge_a_log_line(app, caplog, monkeypatch):
+    # Alembic's logging setup (the test database's migrations) disables the loggers that existed before it.
+    monkeypatch.setattr(logging.getLogger("server.errors"), "disabled", False)
+    forged = "/api/x%0D%0A2026-12-04%20ERROR%20server:%20FORGED%1B[2J"
     with app.test_request_context(forged, method="GET"), caplog.at_level(logging.ERROR):
+        assert "\r\n" in request.path
         app.handle_user_exception(RuntimeError("boom"))
     [record] = [r for r in caplog.records if "unhandled error" in r.getMessage()]
     message = record.getMessage()
@@ -441,8 +461,6 @@ def test_a_request_path_cannot_forge_a_log_line(app, caplog):
 def test_the_access_log_format_logs_only_the_raw_request_line():
     """gunicorn refuses control characters in the request line and header values, and `%(r)s` is the raw
     (still percent-encoded) line; the decoded path (`%(U)s`) or query (`%(q)s`) could carry a CR/LF."""
-    from tests.conftest import repo_root
-
     procfile = (repo_root() / "Procfile").read_text()
     web = next(line for line in procfile.splitlines() if line.startswith("web:"))
     assert "--access-logfile" in web
