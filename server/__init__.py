@@ -76,22 +76,26 @@ MAX_JSON_DEPTH = 32
 # What RFC 9110 forbids in a header value (a tab is allowed); gunicorn refuses the same.
 _HEADER_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _KEEP_STRUCTURE = bytes(set(range(256)) - set(b'[]{}"'))
-_STRINGS = re.compile(rb'"[^"]*"')
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
 def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether a JSON document nests arrays and objects deeper than `limit`, judged without parsing it.
 
-    Escapes go first (an escaped backslash, then an escaped quote), then everything but brackets and
-    quotes, then strings with the brackets inside them; each pass over what is left removes the innermost
-    pairs, so it nests deeper than `limit` when a pair is still left after `limit` passes. All of it runs
-    in C: a 2 MB push costs well under a millisecond. Unbalanced junk is left to the parser (invalid JSON).
+    Escaped backslashes, then escaped quotes go first; then everything but brackets and quotes; then what is
+    between quotes (strings, with any brackets in them). Each pass over the brackets left removes the
+    innermost pairs, so the document nests deeper than `limit` when a pair is still there after `limit`
+    passes. Each step runs in C: a 270 KB push of 200 visits costs about a millisecond (orjson parses it in
+    two). Unbalanced junk is left to the parser, as invalid JSON.
     """
-    if body.count(b"[") + body.count(b"{") <= limit:
+    if b"\\\\" in body:
+        body = body.replace(b"\\\\", b"")
+    if b'\\"' in body:
+        body = body.replace(b'\\"', b"")
+    text = body.translate(None, _KEEP_STRUCTURE)
+    text = b"".join(text.split(b'"')[::2])  # the even pieces are outside strings
+    if text.count(b"[") + text.count(b"{") <= limit:
         return False
-    text = body.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP_STRUCTURE)
-    text = _STRINGS.sub(b"", text)
     for _ in range(limit):
         text, removed = _INNERMOST.subn(b"", text)
         if not removed:
