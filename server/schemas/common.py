@@ -93,13 +93,12 @@ def _validators(kwargs: dict) -> list:
 # C0), splits log lines (CR, LF, NEL) and PostgreSQL refuses NUL; a lone surrogate (JSON's "\ud800") cannot
 # even be encoded to store. Text refuses them all; multi-line text (notes, descriptions, comments) keeps
 # the line feed and the tab. U+FFFE/U+FFFF are no characters at all (and not allowed in XML).
+#
 # The documented patterns (ECMAScript and Python alike; the phone checks them before saving). A JavaScript
 # string holds an emoji as two surrogates, so the documented pattern leaves surrogates to the server.
 ONE_LINE_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$"
 MULTI_LINE_PATTERN = "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$"
 CONTROL_MESSAGE = "不能包含控制字符 / contains control characters"
-
-
 # What the server refuses: the documented patterns' characters, and lone surrogates.
 _ONE_LINE_REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _MULTI_LINE_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
