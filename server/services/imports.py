@@ -21,7 +21,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from xml.etree.ElementTree import ParseError
 
 import openpyxl
 from defusedxml import DefusedXmlException
@@ -40,8 +39,9 @@ from .changes import record_audit
 from .errors import InvalidFile, TooLarge, TooManyRows, UnsupportedFileType
 from .spreadsheets import append_text_row
 
-# A workbook is XML: with defusedxml installed (a dependency), openpyxl parses every part with it, so a DTD's
-# entities (billion laughs, external entities) are refused instead of expanded or fetched. Never without.
+# A workbook is XML: with defusedxml installed (a dependency), openpyxl parses the sheets and shared strings
+# with it, so a DTD's entities (billion laughs, external entities) are refused instead of expanded or fetched;
+# its other parts go to lxml when that is installed (without resolving entities). Never without defusedxml.
 if not openpyxl.DEFUSEDXML:
     raise ImportError("openpyxl must parse workbooks with defusedxml: install it, and leave "
                       "OPENPYXL_DEFUSEDXML unset")
@@ -82,6 +82,10 @@ MAX_UNPACKED_BYTES = 64 * 1024 * 1024
 MAX_RATIO = 100  # of a part over RATIO_FROM bytes
 RATIO_FROM = 1024 * 1024
 MAX_PARTS = 1000
+# No workbook part has a DTD (Excel, WPS and openpyxl write none): one declared in a part's first bytes (the
+# prolog, before the root element) refuses the file whichever XML parser would read that part.
+PROLOG_BYTES = 64 * 1024
+_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 HEADER_SEARCH_ROWS = 10
 BATCH_SIZE = 200
 IMPORT_DEVICE_ID = "roster-import"
@@ -163,11 +167,16 @@ def _too_many_rows() -> TooManyRows:
 
 def check_archive(archive: zipfile.ZipFile) -> None:
     """Refuse a zip bomb by what its directory declares, before anything is unpacked: too many parts, too
-    much data in all, or a large part compressed far beyond what a roster's XML compresses."""
+    much data in all, or a large part compressed far beyond what a roster's XML compresses. Then refuse a
+    part that declares a DTD (entities), reading only its first bytes."""
     parts = archive.infolist()
     if len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES or any(
             p.file_size > RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1) for p in parts):
         raise TooLarge(TOO_MUCH_DATA, {"file": [TOO_MUCH_DATA]})
+    for part in parts:
+        with archive.open(part) as stream:
+            if _DTD.search(stream.read(PROLOG_BYTES)):
+                raise InvalidFile(ENTITIES, {"file": [ENTITIES]})
 
 
 def _unreadable(err: Exception) -> InvalidFile:
@@ -181,9 +190,9 @@ def _unreadable(err: Exception) -> InvalidFile:
 
 
 # What reading a broken or hostile workbook raises: the archive (zipfile, zlib, a truncated part), the XML
-# (expat's ParseError, defusedxml's refusals, which are ValueErrors), openpyxl on parts it cannot make sense
-# of (KeyError, TypeError, ValueError, IndexError).
-UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ParseError, KeyError, ValueError, TypeError,
+# (expat's ParseError and lxml's XMLSyntaxError are SyntaxErrors; defusedxml's refusals are ValueErrors),
+# openpyxl on parts it cannot make sense of (KeyError, TypeError, ValueError, IndexError).
+UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, SyntaxError, KeyError, ValueError, TypeError,
               IndexError, AttributeError)
 
 

@@ -259,6 +259,14 @@ def test_a_workbook_with_xml_entities_is_refused_as_an_invalid_file(reviewer, me
     assert seconds < FAST
 
 
+def test_a_dtd_hidden_past_the_prolog_that_is_read_is_still_refused_by_the_parser(reviewer):
+    hidden = BILLION_LAUGHS.replace(b'<?xml version="1.0"?>\n', b'<?xml version="1.0"?>\n<!--' + b"x" * 70_000 + b"-->")
+    response, seconds = timed_upload(reviewer, rewritten({SHEET: hidden}))
+    error = assert_envelope(response, 422, "invalid_file")
+    assert error["field_codes"] == {"file": ["xml_entities"]}
+    assert seconds < FAST
+
+
 def test_a_workbook_with_broken_xml_is_an_invalid_file(reviewer):
     response = upload(reviewer, rewritten({SHEET: SHEET_HEAD + b"<row><c>"}), dry_run=True)
     error = assert_envelope(response, 422, "invalid_file")
