@@ -1,6 +1,7 @@
 """ApiError and the handlers that turn every error into {"error": {"code", "message", "fields", "field_codes"}}."""
 
 import logging
+import re
 
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
@@ -57,6 +58,19 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return response
 
 
+_LOG_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def loggable(text: str) -> str:
+    """Request data (a path, a header) as one log line: CR, LF and every other control character escaped,
+    so a request cannot forge a line of its own or colour a terminal."""
+    return _LOG_UNSAFE.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+def _where() -> str:
+    return f"{request.method} {loggable(request.path)}"
+
+
 def location_messages(messages) -> dict:
     """webargs' {"json": {...}} (or "query", "files"): the one location's field messages."""
     if isinstance(messages, dict) and len(messages) == 1:
@@ -84,12 +98,12 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(IntegrityError)
     def _integrity_error(err: IntegrityError):
-        log.warning("integrity error on %s %s", request.method, request.path)
+        log.warning("integrity error on %s", _where())
         return error_response(409, "conflict", "The change clashes with existing data")
 
     @app.errorhandler(OperationalError)
     def _operational_error(err: OperationalError):
-        log.error("database unavailable on %s %s: %s", request.method, request.path, type(err.orig).__name__)
+        log.error("database unavailable on %s: %s", _where(), type(err.orig).__name__)
         return error_response(503, "unavailable", "The database is busy; try again later")
 
     @app.errorhandler(HTTPException)
@@ -107,9 +121,15 @@ def register_errorhandlers(app: Flask) -> None:
         code = HTTP_CODES.get(status, "http_error")
         return error_response(status, code, err.name)
 
+    @app.errorhandler(RecursionError)
+    def _too_deep(err: RecursionError):
+        # Input nested past what the guard in create_app measures (it judges JSON bodies only).
+        log.warning("input nested too deep on %s", _where())
+        return error_response(400, "bad_request", "The input is nested too deeply")
+
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s", _where())
         return error_response(500, "internal_error", "Something went wrong; try again later")
 
 

@@ -110,6 +110,8 @@ _OWN_RULES: dict[str, Rule] = {
     r"not a base64url .*": "invalid_format",
     r"not a known push service \(https\)": "push_service_not_allowed",
     r"Nothing to change\.": "nothing_to_change",
+    r"contains control characters": "control_characters",
+    r"out of range \(.*\)": "out_of_range",
     r"ends_on is before starts_on|from must not be after to": "date_order",
     r"a campaign lasts at most a year|at most \d+ days": "period_too_long",
     # recipients: ID numbers, limits, the area
@@ -164,6 +166,11 @@ _OWN_RULES: dict[str, Rule] = {
     r"empty": "empty",
     r"not UTF-8 or GB18030": "invalid_encoding",
     r"missing columns": "missing_columns",
+    # hostile or broken workbooks (the roster import's reading, server/services/imports.py)
+    r"not a valid \.xlsx workbook": "invalid_workbook",
+    r"the workbook unpacks to too much data": "workbook_too_large",
+    r"XML entities are not allowed": "xml_entities",
+    r"at most \d+ rows a file": "too_many_rows",
 }
 
 RULES: list[tuple[re.Pattern, Rule]] = [

@@ -54,7 +54,7 @@ def get_attachment(sha256: str):
         # A document is saved, never rendered in the app's origin.
         response.headers["Content-Disposition"] = \
             f'attachment; filename="{row.sha256[:16]}.{DOCUMENT_TYPES[row.content_type]}"'
-    # Content-addressed: the bytes behind a hash never change, but only this user may hold them.
-    response.headers["Cache-Control"] = "private, max-age=31536000, immutable"
+    # Personal data: never kept in a (shared office PC's) disk cache, nor by a user whose access ends.
+    response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

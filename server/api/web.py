@@ -47,8 +47,12 @@ def static_or_app(path: str):
     if path.startswith("api/"):
         raise ApiError(404, "not_found", "No such endpoint")
     dist = _dist().resolve()
-    target = (dist / path).resolve()
-    if target.is_file() and dist in target.parents:
+    try:
+        target = (dist / path).resolve()
+        found = target.is_file() and dist in target.parents
+    except (OSError, ValueError):  # a name longer than the file system takes, a NUL: no such file
+        found = False
+    if found:
         return _file(target, IMMUTABLE if path.startswith("assets/") else NO_CACHE)
     # History-mode routes (/recipients/…) get the app shell; anything that looks like a file is a 404.
     if "." in path.rsplit("/", 1)[-1] or "text/html" not in request.headers.get("Accept", ""):

@@ -3,6 +3,7 @@
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from .common import ONE_LINE, bounded_int
 from .sync import AreaDataSchema
 
 
@@ -11,10 +12,10 @@ class AreaCreateSchema(Schema):
         unknown = RAISE
 
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z]{2,32}$"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), ONE_LINE])
     level = fields.String(required=True, validate=validate.OneOf(("province", "city", "county", "township",
                                                                   "village")))
-    parent_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    parent_id = bounded_int(load_default=None, allow_none=True, strict=True)
 
 
 class AreaSchema(AreaDataSchema):

@@ -1,18 +1,19 @@
 """Wire shapes of the audit log: its filters and a page of entries."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from .common import bounded_date, bounded_int, text
 from .paging import PageQuerySchema, PageSchema
 
 
 class AuditQuerySchema(PageQuerySchema):
-    user_id = fields.Integer()
-    action = fields.String(validate=validate.Length(max=48), metadata={"description": "a prefix"})
-    entity_type = fields.String(validate=validate.Length(max=16))
-    entity_id = fields.String(validate=validate.Length(max=64))
-    device_id = fields.String(validate=validate.Length(max=64))
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    user_id = bounded_int()
+    action = text(48, metadata={"description": "a prefix"})
+    entity_type = text(16)
+    entity_id = text(64)
+    device_id = text(64)
+    from_ = bounded_date(data_key="from")
+    to = bounded_date()
 
 
 class AuditEntrySchema(Schema):

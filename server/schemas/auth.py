@@ -3,17 +3,18 @@
 from marshmallow import Schema, fields, validate
 
 from ..models.users import ROLES
+from .common import ONE_LINE
 
 
 class LoginSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    device_id = fields.String(load_default=None, validate=validate.Length(max=64))
+    username = fields.String(required=True, validate=[validate.Length(min=1, max=64), ONE_LINE])
+    password = fields.String(required=True, validate=[validate.Length(min=1, max=256), ONE_LINE])
+    device_id = fields.String(load_default=None, validate=[validate.Length(max=64), ONE_LINE])
 
 
 class PasswordChangeSchema(Schema):
-    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
-    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    current_password = fields.String(required=True, validate=[validate.Length(min=1, max=256), ONE_LINE])
+    new_password = fields.String(required=True, validate=[validate.Length(min=1, max=256), ONE_LINE])
 
 
 class SessionUserSchema(Schema):

@@ -3,6 +3,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models.recipients import CATEGORIES
+from .common import ONE_LINE, bounded_date, bounded_int
 from .sync import CampaignDataSchema
 
 
@@ -10,11 +11,11 @@ class CampaignCreateSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), ONE_LINE])
+    starts_on = bounded_date(required=True)
+    ends_on = bounded_date(required=True)
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), load_default=list)
-    area_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    area_id = bounded_int(load_default=None, allow_none=True, strict=True)
 
     @validates_schema
     def _order(self, data, **kwargs):

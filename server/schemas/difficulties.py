@@ -3,6 +3,7 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from ..models.difficulties import CATEGORIES, STATUSES, URGENCIES
+from .common import ONE_LINE, bounded_date, bounded_int
 from .paging import PageQuerySchema, PageSchema
 from .sync import DifficultyDataSchema, FollowUpDataSchema
 
@@ -10,21 +11,21 @@ from .sync import DifficultyDataSchema, FollowUpDataSchema
 class BoardQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     overdue = fields.Boolean(load_default=False)
-    area = fields.Integer()
+    area = bounded_int()
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
-    assignee_id = fields.Integer()
+    assignee_id = bounded_int()
 
 
 class DifficultyPatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    assignee_id = fields.Integer(allow_none=True)
-    responsible_unit = fields.String(allow_none=True, validate=validate.Length(max=100))
-    due_date = fields.Date(allow_none=True)
+    assignee_id = bounded_int(allow_none=True)
+    responsible_unit = fields.String(allow_none=True, validate=[validate.Length(max=100), ONE_LINE])
+    due_date = bounded_date(allow_none=True)
     status = fields.String(validate=validate.OneOf(STATUSES))
-    version = fields.Integer(metadata={"description": "when given, must be current (409 conflict otherwise)"})
+    version = bounded_int(0, metadata={"description": "when given, must be current (409 conflict otherwise)"})
 
     @validates_schema
     def _something(self, data, **kwargs):

@@ -2,6 +2,8 @@
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from .common import bounded_int
+
 
 class PageQuerySchema(Schema):
     """A list's filters extend this: unknown parameters are refused, pages count from 1."""
@@ -9,7 +11,7 @@ class PageQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = bounded_int(load_default=1)
     per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
 
 

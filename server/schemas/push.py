@@ -7,6 +7,7 @@ from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from ..domain.push import DEFAULT_PUSH_SERVICES, endpoint_allowed
+from .common import ONE_LINE
 
 NOT_A_PUSH_SERVICE = "不是受支持的推送服务 / not a known push service (https)"
 
@@ -30,8 +31,8 @@ class VapidKeySchema(Schema):
 
 
 class SubscriptionKeysSchema(Schema):
-    p256dh = fields.String(required=True, validate=validate.Length(max=255))
-    auth = fields.String(required=True, validate=validate.Length(max=255))
+    p256dh = fields.String(required=True, validate=[validate.Length(max=255), ONE_LINE])
+    auth = fields.String(required=True, validate=[validate.Length(max=255), ONE_LINE])
 
     @validates("p256dh")
     def _p256dh(self, value: str, **_):
@@ -52,7 +53,7 @@ class SubscriptionSchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=10, max=1024), metadata={
+    endpoint = fields.String(required=True, validate=[validate.Length(min=10, max=1024), ONE_LINE], metadata={
         "description": "an https:// URL on a known push service (FCM, Mozilla, Apple, Windows; the server's "
                        "PUSH_ENDPOINT_ALLOWLIST); any other answers 422 `push_service_not_allowed`"})
     keys = fields.Nested(SubscriptionKeysSchema, required=True)
@@ -68,7 +69,7 @@ class EndpointSchema(Schema):
     class Meta:
         unknown = "exclude"
 
-    endpoint = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    endpoint = fields.String(required=True, validate=[validate.Length(min=1, max=1024), ONE_LINE])
 
 
 class SavedSubscriptionSchema(Schema):

@@ -24,7 +24,17 @@ from ..domain import creation, difficulties, recipients, visits
 from ..domain.recipients import MAX_LENGTHS
 from ..domain.visits import cash_signature_errors  # noqa: F401  (its older import path)
 from ..services.errors import InvalidInput
-from .common import Sha256, UtcDateTime, UuidString, WholeNested, required_text, text
+from .common import (
+    IN_DATE_RANGE,
+    ONE_LINE,
+    Sha256,
+    UtcDateTime,
+    UuidString,
+    WholeNested,
+    bounded_int,
+    required_text,
+    text,
+)
 from .rules import IdNumber, NotFuture, ResolvedNoNext, Rule, SignatureOrReason
 
 # How far ahead of the server's clock a phone's visit or follow-up time may be (its clock may run ahead).
@@ -108,11 +118,11 @@ class RecipientSchema(RecordSchema):
                                                  "ignored"})
     phone = text(MAX_LENGTHS["phone"], load_default=None, allow_none=True)
     address = text(MAX_LENGTHS["address"], load_default=None, allow_none=True)
-    area_id = fields.Integer(required=True, strict=True)
+    area_id = bounded_int(required=True, strict=True)
     category = fields.String(required=True, validate=validate.OneOf(recipients.CATEGORIES))
-    tags = fields.List(fields.String(validate=validate.Length(min=1, max=recipients.MAX_TAG_LENGTH)),
+    tags = fields.List(fields.String(validate=[validate.Length(min=1, max=recipients.MAX_TAG_LENGTH), ONE_LINE]),
                        load_default=list, validate=validate.Length(max=recipients.MAX_TAGS))
-    notes = text(MAX_LENGTHS["notes"], load_default=None, allow_none=True)
+    notes = text(MAX_LENGTHS["notes"], multi_line=True, load_default=None, allow_none=True)
 
     # A masked number (what phones hold) is dropped by the service, not an error.
     rules = (IdNumber("id_number"),)
@@ -135,7 +145,7 @@ class VisitSchema(RecordSchema):
     participants = text(255, load_default=None, allow_none=True)
     gifts = text(255, load_default=None, allow_none=True)
     cash_cents = fields.Integer(load_default=0, strict=True, validate=validate.Range(0, visits.CASH_CENTS_MAX))
-    notes = text(4000, load_default=None, allow_none=True)
+    notes = text(4000, multi_line=True, load_default=None, allow_none=True)
     location = WholeNested(LocationSchema, load_default=None, allow_none=True)
     photos = fields.List(Sha256(), load_default=list, validate=validate.Length(max=visits.MAX_PHOTOS))
     signature = Sha256(load_default=None, allow_none=True)
@@ -155,9 +165,9 @@ class DifficultySchema(RecordSchema):
     recipient_id = UuidString(required=True)
     visit_id = UuidString(load_default=None, allow_none=True)
     category = fields.String(required=True, validate=validate.OneOf(difficulties.CATEGORIES))
-    description = required_text(4000)
+    description = required_text(4000, multi_line=True)
     urgency = fields.String(load_default="normal", validate=validate.OneOf(difficulties.URGENCIES))
-    due_date = fields.Date(load_default=None, allow_none=True)
+    due_date = fields.Date(load_default=None, allow_none=True, validate=IN_DATE_RANGE)
     follow_up_at = UtcDateTime(load_default=None, allow_none=True)
     # The server's: the follow-ups and the office set the status and the assignment.
     author_id = fields.Integer(dump_only=True)
@@ -173,7 +183,7 @@ class FollowUpSchema(RecordSchema):
     id = UuidString(required=True)
     difficulty_id = UuidString(required=True)
     at = UtcDateTime(required=True)
-    note = required_text(4000)
+    note = required_text(4000, multi_line=True)
     status = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(difficulties.STATUSES))
     next_follow_up_at = UtcDateTime(load_default=None, allow_none=True)
     author_id = fields.Integer(dump_only=True)

@@ -5,6 +5,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from ..services.reports import MAX_DAYS
+from .common import IN_DATE_RANGE
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -19,9 +20,10 @@ class LocalDate(fields.Date):
 
 
 class WeeklyQuerySchema(Schema):
-    from_ = LocalDate(data_key="from", load_default=None,
+    from_ = LocalDate(data_key="from", load_default=None, validate=IN_DATE_RANGE,
                       metadata={"description": "first local date (YYYY-MM-DD); default: 6 days before `to`"})
-    to = LocalDate(load_default=None, metadata={"description": "last local date, inclusive; default: today"})
+    to = LocalDate(load_default=None, validate=IN_DATE_RANGE,
+                   metadata={"description": "last local date, inclusive; default: today"})
 
     @validates_schema
     def _ordered_and_bounded(self, data, **kwargs):

@@ -3,7 +3,7 @@
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from ..models.areas import LEVELS
-from .common import ErrorSchema, UtcDateTime, UuidString
+from .common import ONE_LINE, ErrorSchema, UtcDateTime, UuidString, bounded_int
 from .creation import CreationItemDataSchema, RectificationDataSchema, UnitDataSchema
 from .records import (
     OP_DATA,
@@ -31,7 +31,7 @@ class MutationSchema(Schema):
         "description": "`.create`: the whole record; `.update`: its id and the fields it changes. Checked by "
                        "the op's schema: the component x-data-by-op names",
         "x-data-by-op": {op: {"$ref": f"#/components/schemas/{name}"} for op, (name, _) in OP_DATA.items()}})
-    base_version = fields.Integer(load_default=None, allow_none=True, strict=True)
+    base_version = bounded_int(0, load_default=None, allow_none=True, strict=True)
     client_time = fields.Raw(load_default=None, allow_none=True)
 
 
@@ -39,7 +39,7 @@ class PushRequestSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    device_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    device_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), ONE_LINE])
     # Each item is checked one by one in the service, so a malformed item rejects only itself.
     mutations = fields.List(fields.Raw(allow_none=True), required=True, metadata={
         "maxItems": 200, "description": "≤ 200 (413 batch_too_large), the body ≤ 2 MB (413 payload_too_large); "

@@ -4,13 +4,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from ..models.users import ROLES
 from .auth import SessionUserSchema
+from .common import ONE_LINE, bounded_int, text
 from .paging import PageQuerySchema, PageSchema
 
 
 class UserQuerySchema(PageQuerySchema):
-    q = fields.String(validate=validate.Length(max=50))
+    q = text(50)
     role = fields.String(validate=validate.OneOf(ROLES))
-    area = fields.Integer()
+    area = bounded_int()
     active = fields.Boolean()
 
 
@@ -19,22 +20,22 @@ class UserCreateSchema(Schema):
         unknown = RAISE
 
     username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$"))
-    display_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    display_name = fields.String(required=True, validate=[validate.Length(min=1, max=100), ONE_LINE])
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    area_id = fields.Integer(required=True, strict=True)
-    unit_id = fields.Integer(allow_none=True, strict=True, metadata={
+    area_id = bounded_int(required=True, strict=True)
+    unit_id = bounded_int(allow_none=True, strict=True, metadata={
         "description": "a liaison's member unit (required for role liaison, refused for any other)"})
-    password = fields.String(required=True, validate=validate.Length(max=256))
+    password = fields.String(required=True, validate=[validate.Length(max=256), ONE_LINE])
 
 
 class UserUpdateSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    display_name = fields.String(validate=validate.Length(min=1, max=100))
+    display_name = fields.String(validate=[validate.Length(min=1, max=100), ONE_LINE])
     role = fields.String(validate=validate.OneOf(ROLES))
-    area_id = fields.Integer(strict=True)
-    unit_id = fields.Integer(allow_none=True, strict=True)
+    area_id = bounded_int(strict=True)
+    unit_id = bounded_int(allow_none=True, strict=True)
     active = fields.Boolean()
 
     @validates_schema
@@ -47,7 +48,7 @@ class PasswordResetSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    password = fields.String(required=True, validate=validate.Length(max=256))
+    password = fields.String(required=True, validate=[validate.Length(max=256), ONE_LINE])
 
 
 class UserSchema(SessionUserSchema):
@@ -71,9 +72,9 @@ class ColleagueQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    q = fields.String(validate=validate.Length(max=50))
+    q = text(50)
     role = fields.String(validate=validate.OneOf(ROLES))
-    area = fields.Integer()
+    area = bounded_int()
 
 
 class ColleagueSchema(Schema):

@@ -3,19 +3,20 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from ..models.visits import KINDS, STATUSES
+from .common import bounded_date, bounded_int, text
 from .paging import PageQuerySchema, PageSchema
 from .sync import DifficultyDataSchema, RecipientDataSchema, VisitDataSchema
 
 
 class VisitQuerySchema(PageQuerySchema):
-    area = fields.Integer()
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    area = bounded_int()
+    from_ = bounded_date(data_key="from")
+    to = bounded_date()
     kind = fields.String(validate=validate.OneOf(KINDS))
     status = fields.String(validate=validate.OneOf(STATUSES))
-    q = fields.String(validate=validate.Length(max=50))
-    author_id = fields.Integer()
-    recipient_id = fields.String(validate=validate.Length(max=36))
+    q = text(50)
+    author_id = bounded_int()
+    recipient_id = text(36)
     per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
 
 
@@ -24,7 +25,7 @@ class ReviewSchema(Schema):
         unknown = RAISE
 
     decision = fields.String(required=True, validate=validate.OneOf(("approve", "return")))
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    comment = text(2000, multi_line=True, load_default=None, allow_none=True)
 
 
 class VisitListItemSchema(VisitDataSchema):

@@ -12,14 +12,18 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 import uuid
 import warnings
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
+import openpyxl
+from defusedxml import DefusedXmlException
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -33,6 +37,14 @@ from . import labels, sync
 from .actors import Actor
 from .changes import record_audit
 from .errors import InvalidFile, TooLarge, TooManyRows, UnsupportedFileType
+from .spreadsheets import append_text_row
+
+# A workbook is XML: with defusedxml installed (a dependency), openpyxl parses the sheets and shared strings
+# with it, so a DTD's entities (billion laughs, external entities) are refused instead of expanded or fetched;
+# its other parts go to lxml when that is installed (without resolving entities). Never without defusedxml.
+if not openpyxl.DEFUSEDXML:
+    raise ImportError("openpyxl must parse workbooks with defusedxml: install it, and leave "
+                      "OPENPYXL_DEFUSEDXML unset")
 
 # (field, header) in template order; a field is the Recipient column it fills.
 COLUMNS = (
@@ -60,14 +72,29 @@ REQUIRED = ("name", "id_number", "category", "area_id")
 # Updated only when the file has a value: a blank cell never erases what staff recorded on a visit.
 OPTIONAL_FIELDS = ("gender", "phone", "address", "notes")
 MAX_ROWS = 50_000
-# A 20,000-row sheet unpacks to about 10 MB; far more is a zip bomb, not a roster.
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# Rows read at most, blank ones included (the reader stops there): a sheet's row numbers can jump to
+# 1,048,576, and the rows between are read as blank ones.
+MAX_SHEET_ROWS = 2 * MAX_ROWS
+# A 20,000-row sheet unpacks to about 10 MB, and its parts compress about 5 to 10 times; far more is a zip
+# bomb (190 MiB of empty rows in a 292 KB file took a worker 30 s), refused by the sizes the archive
+# declares before anything is unpacked (zipfile checks the real sizes against them while reading).
+MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_RATIO = 100  # of a part over RATIO_FROM bytes
+RATIO_FROM = 1024 * 1024
+MAX_PARTS = 1000
+# No workbook part has a DTD (Excel, WPS and openpyxl write none): one declared in a part's first bytes (the
+# prolog, before the root element) refuses the file whichever XML parser would read that part.
+PROLOG_BYTES = 64 * 1024
+_DTD = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 HEADER_SEARCH_ROWS = 10
 BATCH_SIZE = 200
 IMPORT_DEVICE_ID = "roster-import"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 REQUIRED_MESSAGE = "必填 / required"
+NOT_A_WORKBOOK = "文件不是有效的Excel工作簿 / not a valid .xlsx workbook"
+TOO_MUCH_DATA = "工作簿解压后过大 / the workbook unpacks to too much data"
+ENTITIES = "文件含有不允许的XML实体 / XML entities are not allowed"
 
 
 def _header_key(text: str) -> str:
@@ -101,8 +128,13 @@ class Row:
 # -- reading the file ----------------------------------------------------------------------------------
 
 
+# Line breaks (Alt+Enter in Excel), tabs and other control characters in a cell: the record fields take
+# none of them on one line (server/schemas/common.py), so a run of them reads as one space.
+_CONTROL_RUN = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]+")
+
+
 def cell_text(value) -> str:
-    """A cell as trimmed text: 13812345678.0 → '13812345678', None → ''."""
+    """A cell as trimmed one-line text: 13812345678.0 → '13812345678', None → '', 'a\nb' → 'a b'."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -113,7 +145,7 @@ def cell_text(value) -> str:
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return _CONTROL_RUN.sub(" ", str(value)).strip()
 
 
 def read_table(filename: str, content: bytes) -> Iterator[tuple[int, list]]:
@@ -124,30 +156,70 @@ def read_table(filename: str, content: bytes) -> Iterator[tuple[int, list]]:
     if content[:8] == bytes.fromhex("d0cf11e0a1b11ae1") or name.endswith(".xls"):
         raise UnsupportedFileType("请另存为 .xlsx 或 .csv 后上传 / save as .xlsx or .csv")
     if name.endswith((".xlsx", ".xlsm")):
-        raise InvalidFile("文件不是有效的Excel工作簿 / not a valid .xlsx workbook")
+        raise InvalidFile(NOT_A_WORKBOOK, {"file": [NOT_A_WORKBOOK]})
     return _csv_rows(content)
+
+
+def _too_many_rows() -> TooManyRows:
+    message = f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file"
+    return TooManyRows(message, {"file": [message]})
+
+
+def check_archive(archive: zipfile.ZipFile) -> None:
+    """Refuse a zip bomb by what its directory declares, before anything is unpacked: too many parts, too
+    much data in all, or a large part compressed far beyond what a roster's XML compresses. Then refuse a
+    part that declares a DTD (entities), reading only its first bytes."""
+    parts = archive.infolist()
+    if len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES or any(
+            p.file_size > RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1) for p in parts):
+        raise TooLarge(TOO_MUCH_DATA, {"file": [TOO_MUCH_DATA]})
+    for part in parts:
+        with archive.open(part) as stream:
+            if _DTD.search(stream.read(PROLOG_BYTES)):
+                raise InvalidFile(ENTITIES, {"file": [ENTITIES]})
+
+
+def _unreadable(err: Exception) -> InvalidFile:
+    """What a workbook that does not parse is answered: its XML's entities refused, or not a workbook."""
+    cause, causes = err, []
+    while cause is not None and len(causes) < 10:  # openpyxl re-raises a part's error as its own ValueError
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    message = ENTITIES if any(isinstance(c, DefusedXmlException) for c in causes) else NOT_A_WORKBOOK
+    return InvalidFile(message, {"file": [message]})
+
+
+# What reading a broken or hostile workbook raises: the archive (zipfile, zlib, a truncated part), the XML
+# (expat's ParseError and lxml's XMLSyntaxError are SyntaxErrors; defusedxml's refusals are ValueErrors),
+# openpyxl on parts it cannot make sense of (KeyError, TypeError, ValueError, IndexError).
+UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, SyntaxError, KeyError, ValueError, TypeError,
+              IndexError, AttributeError)
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-        if unpacked > MAX_UNPACKED_BYTES:
-            raise TooLarge("工作簿过大 / the workbook unpacks to too much data")
+            check_archive(archive)
         with warnings.catch_warnings():
             # WPS and Excel workbooks carry extensions openpyxl skips (with a warning); the cells are fine.
             warnings.simplefilter("ignore", UserWarning)
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
-        raise InvalidFile("文件不是有效的Excel工作簿 / not a valid .xlsx workbook") from err
+    except UNREADABLE as err:
+        raise _unreadable(err) from err
 
     def rows():
         try:
             sheet = workbook.worksheets[0]
-            # Some writers record a wrong <dimension>; read every row the sheet really has.
+            # Some writers record a wrong <dimension>; read every row the sheet really has, up to the limit
+            # (openpyxl stops parsing there: a row past it is only looked at).
             sheet.reset_dimensions()
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            numbered = enumerate(sheet.iter_rows(max_row=MAX_SHEET_ROWS + 1, values_only=True), start=1)
+            for number, cells in numbered:
+                if number > MAX_SHEET_ROWS:
+                    raise _too_many_rows()
                 yield number, list(cells)
+        except UNREADABLE as err:
+            raise _unreadable(err) from err
         finally:
             workbook.close()
 
@@ -177,7 +249,10 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         # A record is one spreadsheet row even when a quoted cell spans lines: number records, not lines.
-        yield from enumerate(reader, start=1)
+        for number, cells in enumerate(reader, start=1):
+            if number > MAX_SHEET_ROWS:
+                raise _too_many_rows()
+            yield number, cells
     except csv.Error as err:
         raise InvalidFile(f"CSV格式错误 / malformed CSV: {err}") from err
 
@@ -390,7 +465,7 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
             if not any(values.values()):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise TooManyRows(f"每次最多导入{MAX_ROWS}行 / at most {MAX_ROWS} rows a file")
+                raise _too_many_rows()
             row = Row(number, values)
             check_row(row, villages)
             row.values = None  # checked into row.data; 20,000 rows need not keep both
@@ -470,7 +545,7 @@ def build_template(actor: Actor) -> io.BytesIO:
         if index < len(village_rows):
             village = village_rows[index]
             line += [village.name, village.code, villages.parents.get(village.parent_id, "")]
-        codes.append(line)
+        append_text_row(codes, line)  # names from the database: made safe for the workbook
     _style_header(codes, 6)
     for letter, width in zip("ABCDEF", (20, 22, 4, 22, 14, 18), strict=True):
         codes.column_dimensions[letter].width = width

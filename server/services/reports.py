@@ -1,7 +1,8 @@
 """The weekly report workbook: summary by township, visits, difficulties and the overdue list, streamed.
 
 Sheets are written with openpyxl's write-only mode (rows go to temporary files as they come, and database
-rows are read with yield_per), so memory stays flat however many visits a province logs in a week.
+rows are read with yield_per), so memory stays flat however many visits a province logs in a week. Every
+value goes through `spreadsheets.cell_value`, so no stored text can make the export fail.
 """
 
 import tempfile
@@ -25,6 +26,7 @@ from . import labels
 from .actors import Actor
 from .changes import record_audit
 from .scope import apply_scope
+from .spreadsheets import cell_value, is_formula
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_DAYS = 366
@@ -140,7 +142,7 @@ class SheetWriter:
         sheet.freeze_panes = f"A{len(preamble) + 2}"
         writer = cls(sheet, columns, [c.number_format for c in columns])
         for index, line in enumerate(preamble):
-            cell = WriteOnlyCell(sheet, value=line)
+            cell = WriteOnlyCell(sheet, value=cell_value(line))
             if index == 0:
                 cell.font = TITLE_FONT
             sheet.append([cell])
@@ -157,10 +159,11 @@ class SheetWriter:
     def append(self, values: list, bold: bool = False) -> None:
         row = []
         for value, number_format in zip(values, self.formats, strict=True):
-            is_formula = isinstance(value, str) and value.startswith("=")
-            if (number_format and value is not None) or bold or is_formula:
+            value = cell_value(value)
+            formula = is_formula(value)
+            if (number_format and value is not None) or bold or formula:
                 cell = WriteOnlyCell(self.sheet, value=value)
-                if is_formula:
+                if formula:
                     # Text typed on a phone ("=HYPERLINK(…)") stays text: no formula runs in the office.
                     cell.data_type = "s"
                 if number_format:

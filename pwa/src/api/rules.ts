@@ -24,6 +24,7 @@ export const OP_RULES = {
         "description": {
           "maxLength": 4000,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "due_date": {
@@ -116,6 +117,7 @@ export const OP_RULES = {
         "note": {
           "maxLength": 2000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "sha256": {
@@ -130,6 +132,7 @@ export const OP_RULES = {
         "title": {
           "maxLength": 200,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         }
       },
@@ -180,6 +183,7 @@ export const OP_RULES = {
         "note": {
           "maxLength": 4000,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "status": {
@@ -216,9 +220,12 @@ export const OP_RULES = {
         "address": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "area_id": {
+          "maximum": 2147483647,
+          "minimum": 1,
           "type": "integer"
         },
         "category": {
@@ -258,22 +265,26 @@ export const OP_RULES = {
         "name": {
           "maxLength": 50,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 2000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "phone": {
           "maxLength": 32,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "tags": {
           "items": {
             "maxLength": 32,
             "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
             "type": "string"
           },
           "maxItems": 20,
@@ -303,9 +314,12 @@ export const OP_RULES = {
         "address": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "area_id": {
+          "maximum": 2147483647,
+          "minimum": 1,
           "type": "integer"
         },
         "category": {
@@ -345,22 +359,26 @@ export const OP_RULES = {
         "name": {
           "maxLength": 50,
           "minLength": 1,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 2000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "phone": {
           "maxLength": 32,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "tags": {
           "items": {
             "maxLength": 32,
             "minLength": 1,
+            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
             "type": "string"
           },
           "maxItems": 20,
@@ -399,6 +417,7 @@ export const OP_RULES = {
         "gifts": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "id": {
@@ -446,21 +465,25 @@ export const OP_RULES = {
         "no_signature_reason": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 4000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "occasion": {
           "maxLength": 100,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "participants": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "photos": {
@@ -520,6 +543,7 @@ export const OP_RULES = {
         "gifts": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "id": {
@@ -567,21 +591,25 @@ export const OP_RULES = {
         "no_signature_reason": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "notes": {
           "maxLength": 4000,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "occasion": {
           "maxLength": 100,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "participants": {
           "maxLength": 255,
           "nullable": true,
+          "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f\\ufffe\\uffff]*$",
           "type": "string"
         },
         "photos": {

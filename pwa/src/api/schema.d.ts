@@ -1519,7 +1519,7 @@ export interface components {
         Error: {
             /** @description Stable and machine-readable (validation_error, not_found, conflict, …): what clients translate */
             code: string;
-            /** @description With `fields`, the same tree with each message as a stable code to translate: required, too_long, too_short, invalid_length, invalid_choice, invalid_type, not_a_number, out_of_range, invalid_format, unknown_field, id_number_length, id_number_format, id_number_birth_date, id_number_check_digit, id_number_taken, not_in_scope, signature_required, in_future, cannot_change, resolved_needs_no_next, not_found, taken, date_order, period_too_long, nothing_to_change, … else invalid */
+            /** @description With `fields`, the same tree with each message as a stable code to translate: required, too_long, too_short, invalid_length, invalid_choice, invalid_type, not_a_number, out_of_range, invalid_format, unknown_field, id_number_length, id_number_format, id_number_birth_date, id_number_check_digit, id_number_taken, not_in_scope, signature_required, in_future, cannot_change, resolved_needs_no_next, not_found, taken, date_order, period_too_long, nothing_to_change, control_characters, … else invalid */
             field_codes?: {
                 [key: string]: unknown;
             };

@@ -103,7 +103,10 @@ export function checkValue(node: SchemaNode, value: unknown): RuleError | undefi
       return node.minLength === 1 ? { key: 'rules.required' } : { key: 'rules.minLength', named: { n: node.minLength } }
     }
     if (node.maxLength !== undefined && length(value) > node.maxLength) return { key: 'rules.maxLength', named: { n: node.maxLength } }
-    if (node.pattern !== undefined && !new RegExp(node.pattern).test(value)) return { key: 'rules.pattern' }
+    if (node.pattern !== undefined && !new RegExp(node.pattern).test(value)) {
+      // Text patterns refuse control characters (pasted from Word or a chat, invisible): say so, not "format".
+      return { key: /\p{Cc}/u.test(value) ? 'errors.field.control_characters' : 'rules.pattern' }
+    }
     if (node.format !== undefined && !formatOk(node.format, value)) return { key: 'rules.format' }
   }
   if (typeof value === 'number') {

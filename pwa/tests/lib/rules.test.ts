@@ -53,7 +53,8 @@ function violations(node: SchemaNode, valid: unknown): Violation[] {
     enum: () => out.push({ keyword: 'enum', value: '__not_a_code__' }),
     minLength: () => out.push({ keyword: 'minLength', value: 'x'.repeat(node.minLength! - 1) }),
     maxLength: () => out.push({ keyword: 'maxLength', value: '字'.repeat(node.maxLength! + 1) }),
-    pattern: () => out.push({ keyword: 'pattern', value: '!' }),
+    // Ids refuse punctuation; text refuses control characters (a vertical tab, as Word pastes a line break).
+    pattern: () => out.push({ keyword: 'pattern', value: new RegExp(node.pattern!).test('!') ? 'a\u000bb' : '!' }),
     format: () => out.push({ keyword: 'format', value: node.format === 'date' ? '2026-02-30' : 'not a time' }),
     minimum: () => out.push({ keyword: 'minimum', value: node.minimum! - 1 }),
     maximum: () => out.push({ keyword: 'maximum', value: node.maximum! + 1 }),
@@ -165,6 +166,15 @@ describe('the server rules the phone applies', () => {
     // The field the violation is in: the first part of the keyword path, or the field it dropped or added.
     const field = keyword.startsWith('required.') ? keyword.slice(9) : keyword === 'additionalProperties' ? '__unknown__' : keyword.split('.')[0]
     expectTranslated(errors[field], `${op} ${keyword}`)
+  })
+
+  it('refuses control characters in text as such, and keeps line breaks and tabs in multi-line text', () => {
+    const visit = (fields: Values) => checkRecord('visit.create', { ...VISIT, ...fields }, NOW)
+    expect(visit({ notes: '第一行\n第二行\t缩进' })).toEqual({})
+    expect(visit({ notes: '身体\u000b状况良好' }).notes?.key).toBe('errors.field.control_characters')
+    expect(visit({ occasion: '春节\n慰问' }).occasion?.key).toBe('errors.field.control_characters')
+    expect(visit({ gifts: '米\u0085油' }).gifts?.key).toBe('errors.field.control_characters')
+    expect(checkRecord('visit.create', { ...VISIT, id: 'not!a-uuid' }, NOW).id?.key).toBe('rules.pattern')
   })
 
   it.each(OPS.flatMap((op) => Object.entries((OP_RULES[op].schema as unknown as SchemaNode).properties!)
