@@ -150,7 +150,7 @@ def register_read_requests(app: Flask) -> None:
 
 def register_security_headers(app: Flask) -> None:
     """Headers every answer carries; the API's answers (personal data, photos included) are never stored by
-    a browser or proxy cache, and HTTPS (direct, or through a trusted proxy: PROXY_FIX) adds HSTS."""
+    a browser or proxy cache, and HTTPS (direct, or through a trusted proxy: TRUSTED_PROXIES) adds HSTS."""
     # Text from the database in an HTML page (the archive) without the control characters no page shows.
     app.jinja_env.finalize = _printable
 

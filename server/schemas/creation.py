@@ -4,7 +4,7 @@ rectifications, the dashboard and the daily meeting; and the `data` liaisons' ph
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ..domain import creation as rules
-from .common import UtcDateTime, UuidString, required_text, text
+from .common import UtcDateTime, UuidString, bounded_int, required_text, text
 from .paging import PageQuerySchema, PageSchema
 from .records import EvidenceSchema, LocationDataSchema
 
@@ -37,7 +37,7 @@ def _something(data: dict, ignore: tuple = ()) -> None:
 class UnitCreateSchema(_Strict):
     name = required_text(100)
     kind = fields.String(required=True, validate=validate.OneOf(rules.UNIT_KINDS))
-    area_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+    area_id = bounded_int(load_default=None, allow_none=True, strict=True,
                              metadata={"description": "a township unit's area (optional)"})
     position = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(0, 10000))
 
@@ -45,7 +45,7 @@ class UnitCreateSchema(_Strict):
 class UnitPatchSchema(_Strict):
     name = fields.String(validate=validate.Length(min=1, max=100))
     kind = fields.String(validate=validate.OneOf(rules.UNIT_KINDS))
-    area_id = fields.Integer(allow_none=True, strict=True)
+    area_id = bounded_int(allow_none=True, strict=True)
     position = fields.Integer(strict=True, validate=validate.Range(0, 10000))
 
     @validates_schema
@@ -93,8 +93,8 @@ class StandardItemInputSchema(_Strict):
     metric = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(rules.METRIC_PATTERN),
                            metadata={"description": "campaign_coverage:<campaign id>, difficulty_resolution or "
                                                     "difficulty_on_time: scored from the data"})
-    lead_unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
-    cooperating_unit_ids = fields.List(fields.Integer(strict=True), load_default=list,
+    lead_unit_id = bounded_int(load_default=None, allow_none=True, strict=True)
+    cooperating_unit_ids = fields.List(bounded_int(strict=True), load_default=list,
                                        validate=validate.Length(max=50))
     deadline = fields.Date(load_default=None, allow_none=True)
     milestones = fields.List(fields.Nested(MilestoneSchema), load_default=list, validate=validate.Length(max=20))
@@ -162,15 +162,15 @@ class StandardSchema(Schema):
 
 
 class ItemQuerySchema(_Strict):
-    category_id = fields.Integer()
-    unit_id = fields.Integer(metadata={"description": "items the unit leads or cooperates on"})
+    category_id = bounded_int()
+    unit_id = bounded_int(metadata={"description": "items the unit leads or cooperates on"})
     status = fields.String(validate=validate.OneOf(rules.ITEM_STATUSES))
     overdue = fields.Boolean()
 
 
 class ItemPatchSchema(_Strict):
-    lead_unit_id = fields.Integer(allow_none=True, strict=True)
-    cooperating_unit_ids = fields.List(fields.Integer(strict=True), validate=validate.Length(max=50))
+    lead_unit_id = bounded_int(allow_none=True, strict=True)
+    cooperating_unit_ids = fields.List(bounded_int(strict=True), validate=validate.Length(max=50))
     deadline = fields.Date(allow_none=True)
     milestones = fields.List(fields.Nested(MilestoneSchema), validate=validate.Length(max=20))
     status = fields.String(validate=validate.OneOf(rules.ITEM_STATUSES))
@@ -179,9 +179,10 @@ class ItemPatchSchema(_Strict):
     loss_notes = text(2000, allow_none=True, metadata={"description": "失分点"})
     rectification_deadline = fields.Date(metadata={
         "description": "with loss_notes: orders a 整改 by this date (the item becomes needs_fix)"})
-    rectification_unit_id = fields.Integer(strict=True, metadata={"description": "the 整改's owner (default: "
+    rectification_unit_id = bounded_int(strict=True, metadata={"description": "the 整改's owner (default: "
                                                                                  "the lead unit)"})
-    version = fields.Integer(metadata={"description": "when given, must be current (409 conflict otherwise)"})
+    version = bounded_int(minimum=0, metadata={
+        "description": "when given, must be current (409 conflict otherwise)"})
 
     @validates_schema
     def _changes(self, data, **kwargs):
@@ -251,7 +252,7 @@ class EvidenceBodySchema(EvidenceSchema):
         exclude = ("item_id", "status", "review_comment", "uploaded_by", "created_at")
 
     id = UuidString(load_default=None, metadata={"description": "made by the client (optional)"})
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    unit_id = bounded_int(load_default=None, allow_none=True, strict=True)
 
 
 class EvidenceReviewSchema(_Strict):

@@ -69,7 +69,7 @@ def test_a_forwarded_https_is_ignored_unless_the_proxy_is_trusted(client):
 
 def test_hsts_behind_a_trusted_proxy(database_url, tmp_path):
     config = server_config.TestConfig(database_url, str(tmp_path))
-    config.PROXY_FIX = True
+    config.TRUSTED_PROXIES = 1
     app = create_app(config)
     app.test_client_class = FreshTransactionClient
     with app.app_context():
