@@ -39,8 +39,8 @@ def sheet_of(response):
 
 
 def tree_shape(tree: dict) -> list:
-    return [(c["name"], c["max_points"], [(i["number"], i["content"], i["points"], i["rule"], i["evidence_required"])
-                                          for i in c["items"]]) for c in tree["categories"]]
+    return [(c["name"], c["max_points"], [(i["number"], i["content"], i["points"], i["rule"], i["evidence_required"],
+                                           i["metric"]) for i in c["items"]]) for c in tree["categories"]]
 
 
 def workbook_bytes(rows: list[list]) -> bytes:
@@ -90,6 +90,7 @@ def test_the_standard_round_trips_through_its_workbook(reviewer):
     after = reviewer.get("/api/creation/standard").json
     assert after["version"] == before["version"] + 1 and after["id"] != before["id"]
     assert tree_shape(after) == tree_shape(before)
+    assert sum(1 for c in after["categories"] for i in c["items"] if i["metric"]) == 3  # bindings kept
     assert after["target"] == before["target"] and after["name"] == before["name"]
     # Assignments carry over by item number: the table keeps its units.
     assert items_by_number(reviewer)["1.1"]["lead_unit_name"] == "县委办公室"

@@ -293,7 +293,11 @@ def import_standard(actor: Actor, filename: str, content: bytes, dry_run: bool) 
         previous = current_standard()
         max_total = rules.max_total(categories)
         target = min(previous.target, max_total) if previous else round(max_total * 0.9, 1)
-        tree = [{"name": c["name"], "max_points": c["max_points"], "items": c["items"]} for c in categories]
+        # The workbook has no column for a bound item's metric: an item keeps its number's previous binding.
+        metrics = dict(db.session.execute(select(Item.number, Item.metric).where(
+            Item.standard_id == previous.id, Item.metric.is_not(None))).all()) if previous else {}
+        tree = [{"name": c["name"], "max_points": c["max_points"],
+                 "items": [{**i, "metric": metrics.get(i["number"])} for i in c["items"]]} for c in categories]
         standard = standards.create_standard(actor, previous.name if previous else "考评标准", target, tree,
                                              period_start=previous.period_start if previous else None,
                                              period_end=previous.period_end if previous else None, commit=False)
