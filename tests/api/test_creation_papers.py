@@ -231,6 +231,7 @@ def test_the_archive_holds_the_accepted_evidence_and_its_index(reviewer, demo_fi
     attach(reviewer, items["7.2"]["id"], pdf(b"submitted only"), title="未审核材料", content_type="application/pdf")
     response = reviewer.get("/api/creation/archive.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.is_streamed and "Content-Length" not in response.headers  # chunks, not one body
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     assert archive.testzip() is None
