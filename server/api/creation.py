@@ -33,6 +33,7 @@ from ..schemas.creation import (
 )
 from ..schemas.creation_papers import (
     BriefingQuerySchema,
+    ResponsibilityImportResultSchema,
     StandardFileSchema,
     StandardImportQuerySchema,
     StandardImportResultSchema,
@@ -243,6 +244,24 @@ def responsibility_workbook():
         raise NotFound("No standard yet")
     return send_file(output, mimetype=papers.XLSX_MIMETYPE, as_attachment=True,
                      download_name="创建工作责任分解表.xlsx", max_age=0)
+
+
+@bp.post("/responsibility/import")
+@roles(*OFFICE)
+@bp.arguments(StandardImportQuerySchema, location="query", error_status_code=400)
+@bp.arguments(StandardFileSchema, location="files")
+@bp.response(200, ResponsibilityImportResultSchema)
+def import_responsibility(query, files):
+    """The county's 责任分解表 (序号 · 牵头单位 · 配合单位 · 完成时限) onto the current items; ?dry_run=1 only
+    checks; otherwise applied when every row is valid (a blank cell changes nothing)"""
+    upload = files["file"]
+    try:
+        content = upload.read()
+    finally:
+        upload.close()
+    if not content:
+        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
+    return papers.import_responsibility(g.actor, upload.filename or "", content, query["dry_run"])
 
 
 @bp.get("/briefing.docx")

@@ -52,3 +52,11 @@ class BriefingQuerySchema(Schema):
         unknown = EXCLUDE
 
     week = fields.String(metadata={"description": "ISO week YYYY-Www (default: this week); else 400 invalid_input"})
+
+
+class ResponsibilityImportResultSchema(Schema):
+    dry_run = fields.Boolean(required=True)
+    valid = fields.Integer(required=True)
+    invalid = fields.Integer(required=True)
+    applied = fields.Boolean(required=True, metadata={"description": "written (not a dry run, every row valid)"})
+    rows = fields.List(fields.Nested(StandardImportRowSchema), required=True)

@@ -285,3 +285,63 @@ def test_liaisons_and_staff_get_403(login, who):
         assert response.status_code == 403 and response.json["error"]["code"] == "forbidden", url
     response = post_standard(client, workbook_bytes([["组织领导", "1.1", "x", 1, None]]), dry_run=True)
     assert response.status_code == 403
+
+
+# -- the county's responsibility table, imported ---------------------------------------------------------
+
+
+def post_table(client, data: bytes, dry_run: bool):
+    return client.post(f"/api/creation/responsibility/import?dry_run={int(dry_run)}",
+                       data={"file": (io.BytesIO(data), "责任分解表.xlsx")}, content_type="multipart/form-data")
+
+
+def test_the_exported_table_imports_back_without_changes(reviewer):
+    before = items_by_number(reviewer)
+    exported = reviewer.get("/api/creation/responsibility.xlsx").data
+    response = post_table(reviewer, exported, dry_run=False)
+    assert response.status_code == 200, response.json
+    assert response.json["invalid"] == 0 and response.json["valid"] == 40 and response.json["applied"]
+    after = items_by_number(reviewer)
+    assert {n: (i["lead_unit_id"], i["cooperating_unit_ids"], i["deadline"], i["version"]) for n, i in after.items()} \
+        == {n: (i["lead_unit_id"], i["cooperating_unit_ids"], i["deadline"], i["version"]) for n, i in before.items()}
+
+
+def test_the_county_table_assigns_units_and_deadlines_and_a_dry_run_writes_nothing(reviewer):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["创建工作责任分解表"])
+    sheet.append(["序号", "考评内容", "牵头单位", "配合单位", "完成时限"])
+    sheet.append(["7.2", "宣传片", "县住建局", "县委宣传部、县人武部", "2026年9月30日"])
+    sheet.append(["1.1", None, None, None, "2026/10/1"])
+    sheet.append(["9.9", None, "县住建局", None, None])
+    sheet.append(["1.2", None, "不存在的局", "县人武部，无名单位", "明天"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    before = items_by_number(reviewer)
+    checked = post_table(reviewer, buffer.getvalue(), dry_run=True)
+    assert checked.status_code == 200, checked.json
+    rows = {r["row"]: r for r in checked.json["rows"]}
+    assert rows[3]["ok"] and rows[4]["ok"] and list(rows[5]["errors"]) == ["number"]
+    assert set(rows[6]["errors"]) == {"lead_unit_id", "cooperating_unit_ids", "deadline"}
+    assert "无名单位" in rows[6]["errors"]["cooperating_unit_ids"][0]
+    assert not checked.json["applied"] and items_by_number(reviewer) == before
+    assert not post_table(reviewer, buffer.getvalue(), dry_run=False).json["applied"]
+    assert items_by_number(reviewer) == before  # one bad row: nothing written
+
+    for _ in range(2):
+        sheet.delete_rows(5)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    applied = post_table(reviewer, buffer.getvalue(), dry_run=False)
+    assert applied.status_code == 200 and applied.json["applied"], applied.json
+    after = items_by_number(reviewer)
+    assert after["7.2"]["lead_unit_name"] == "县住建局" and after["7.2"]["deadline"] == "2026-09-30"
+    assert after["7.2"]["cooperating_unit_names"] == ["县委宣传部", "县人武部"]
+    assert after["1.1"]["deadline"] == "2026-10-01"
+    assert after["1.1"]["lead_unit_id"] == before["1.1"]["lead_unit_id"]  # a blank cell changes nothing
+
+
+@pytest.mark.parametrize("who", ["liaison_demo", "staff_demo"])
+def test_liaisons_and_staff_cannot_import_the_table(login, who):
+    exported = workbook_bytes([["组织领导", "1.1", "x", 1, None]])
+    assert post_table(login(who), exported, dry_run=True).status_code == 403

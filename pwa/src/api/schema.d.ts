@@ -563,6 +563,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/creation/responsibility/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The county's 责任分解表 (序号 · 牵头单位 · 配合单位 · 完成时限) onto the current items; ?dry_run=1 only
+         *     checks; otherwise applied when every row is valid (a blank cell changes nothing)
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.import_responsibility.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/creation/standard": {
         parameters: {
             query?: never;
@@ -2133,6 +2154,14 @@ export interface components {
         RectificationList: {
             items: components["schemas"]["Rectification"][];
         };
+        ResponsibilityImportResult: {
+            /** @description written (not a dry run, every row valid) */
+            applied: boolean;
+            dry_run: boolean;
+            invalid: number;
+            rows: components["schemas"]["StandardImportRow"][];
+            valid: number;
+        };
         Review: {
             /** @default null */
             comment: string | null;
@@ -3632,6 +3661,40 @@ export interface operations {
                 };
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.import_responsibility.post": {
+        parameters: {
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["StandardFile"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponsibilityImportResult"];
                 };
             };
             400: components["responses"]["BAD_REQUEST"];

@@ -25,7 +25,7 @@ from ...field_codes import field_codes
 from ...models import Attachment, Category, Evidence, Item, Rectification, Unit
 from ...models.creation import ScoreSnapshot
 from ..actors import Actor
-from ..changes import record_audit
+from ..changes import mark, record_audit, rollback_to
 from ..errors import DomainError, InvalidFile, TooManyRows
 from ..imports import REQUIRED_MESSAGE, cell_text, read_table
 from ..timezone import local_range_utc
@@ -638,3 +638,119 @@ def archive(actor: Actor, zone: str, store) -> tuple[Iterator[bytes], str]:
                  {"files": len(plan), "missing": sum(e["missing"] for e in plan)})
     db.session.commit()
     return stream_archive(plan, index, store), f"{name}档案.zip"
+
+
+# -- the county's responsibility table, imported ---------------------------------------------------------
+
+RESPONSIBILITY_ALIASES = {
+    "number": ("序号", "编号", "条目"),
+    "lead": ("牵头单位", "责任单位", "牵头部门"),
+    "cooperating": ("配合单位", "协办单位", "配合部门"),
+    "deadline": ("完成时限", "时限", "完成时间", "截止日期"),
+}
+RESPONSIBILITY_HEADERS = {alias: name for name, aliases in RESPONSIBILITY_ALIASES.items() for alias in aliases}
+UNIT_SEPARATORS = re.compile(r"[、,，;；/\s]+")
+DATE_FORMS = (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"))
+
+
+def _date(text: str) -> date | None:
+    text = text.split("T")[0]
+    for form in DATE_FORMS:
+        match = form.match(text)
+        if match:
+            try:
+                return date(*(int(g) for g in match.groups()))
+            except ValueError:
+                return None
+    return None
+
+
+def _locate_responsibility_header(rows) -> dict[int, str]:
+    for number, cells in rows:
+        columns: dict[int, str] = {}
+        for index, cell in enumerate(cells):
+            name = RESPONSIBILITY_HEADERS.get(cell_text(cell).replace(" ", ""))
+            if name and name not in columns.values():
+                columns[index] = name
+        if "number" in columns.values() and len(columns) > 1:
+            return columns
+        if number >= HEADER_SEARCH_ROWS:
+            break
+    raise InvalidFile("找不到表头（序号、牵头单位、配合单位、完成时限） / the header row was not found",
+                      {"columns": ["序号", "牵头单位", "配合单位", "完成时限"]})
+
+
+def import_responsibility(actor: Actor, filename: str, content: bytes, dry_run: bool) -> dict:
+    """The county's 责任分解表 onto the current standard's items by 序号: lead and cooperating units (by name)
+    and deadlines; a blank cell changes nothing. Applied only when every row is valid (and not dry_run)."""
+    from .access import Access
+    from .items import apply_item_change
+    from .units import units_by_name
+
+    standard = current_standard()
+    if standard is None:
+        raise InvalidFile("尚无考评标准 / no standard yet", {"file": ["尚无考评标准 / no standard yet"]})
+    table = read_table(filename, content)
+    parsed: list[tuple[int, dict]] = []
+    try:
+        columns = _locate_responsibility_header(table)
+        for number, cells in table:
+            values = {name: cell_text(cells[index]) if index < len(cells) else ""
+                      for index, name in columns.items()}
+            if not any(values.values()) or not values["number"] and not any(
+                    values.get(k) for k in ("lead", "cooperating", "deadline")):
+                continue
+            if len(parsed) >= MAX_STANDARD_ROWS:
+                raise TooManyRows(f"每次最多导入{MAX_STANDARD_ROWS}行 / at most {MAX_STANDARD_ROWS} rows a file")
+            parsed.append((number, values))
+    finally:
+        table.close()
+    items = {i.number: i for i in db.session.execute(select(Item).where(Item.standard_id == standard.id)).scalars()}
+    names = units_by_name()
+    access = Access(actor)
+    answers = []
+    for number, values in parsed:
+        errors: dict = {}
+        changes: dict = {}
+        item = items.get(values["number"])
+        if not values["number"]:
+            errors["number"] = [REQUIRED_MESSAGE]
+        elif item is None:
+            errors["number"] = ["考评标准中没有此序号 / no such item in the standard"]
+        if values.get("lead"):
+            if values["lead"] in names:
+                changes["lead_unit_id"] = names[values["lead"]]
+            else:
+                errors["lead_unit_id"] = [f"没有此单位：{values['lead']} / unit not found"]
+        if values.get("cooperating"):
+            found = [u for u in UNIT_SEPARATORS.split(values["cooperating"]) if u]
+            unknown = [u for u in found if u not in names]
+            if unknown:
+                errors["cooperating_unit_ids"] = [f"没有此单位：{'、'.join(unknown)} / unit not found"]
+            else:
+                changes["cooperating_unit_ids"] = [names[u] for u in found]
+        if values.get("deadline"):
+            deadline = _date(values["deadline"])
+            if deadline is None:
+                errors["deadline"] = ["日期格式应为 YYYY-MM-DD / must be a date"]
+            else:
+                changes["deadline"] = deadline
+        if not errors and item is not None and changes:
+            position = mark()
+            try:
+                with db.session.begin_nested():
+                    apply_item_change(actor, access, item, changes)
+            except DomainError as err:
+                rollback_to(position)  # the row's queued change-log and audit rows go with its savepoint
+                errors = err.fields or {"_schema": [err.message]}
+        answers.append(_answer(number, errors))
+    valid = sum(1 for a in answers if a["ok"])
+    applied = not dry_run and valid == len(answers) and bool(answers)
+    if applied:
+        record_audit(actor, "creation_item.import", "standard", standard.id,
+                     {"filename": (filename or "")[:200], "rows": len(answers)})
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return {"dry_run": dry_run, "valid": valid, "invalid": len(answers) - valid, "applied": applied,
+            "rows": answers}
