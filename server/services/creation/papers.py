@@ -9,7 +9,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -28,7 +28,7 @@ from ..actors import Actor
 from ..changes import mark, record_audit, rollback_to
 from ..errors import DomainError, InvalidFile, TooManyRows
 from ..imports import REQUIRED_MESSAGE, cell_text, read_table
-from ..timezone import local_range_utc
+from ..timezone import local_range_utc, local_today
 from . import standards
 from .access import current_standard
 from .scoring import load_table, totals, week_of
@@ -316,7 +316,7 @@ WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 def parse_week(text: str | None, zone: str) -> date:
     """'YYYY-Www' → its Monday (none: this week); a 400 invalid_input naming `week` otherwise."""
     if not text:
-        return week_of(load_today(zone))
+        return week_of(local_today(zone))
     match = WEEK_RE.match(text.strip())
     try:
         if match is None:
@@ -325,10 +325,6 @@ def parse_week(text: str | None, zone: str) -> date:
     except ValueError as err:
         raise DomainError("invalid_input", "week must be YYYY-Www",
                           {"week": ["格式应为 YYYY-Www / must be YYYY-Www"]}) from err
-
-
-def load_today(zone: str) -> date:
-    return datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
 
 
 def _set_font(run, name: str = "宋体", size: float | None = None, bold: bool = False) -> None:
