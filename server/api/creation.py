@@ -2,8 +2,11 @@
 rectifications, the score dashboard and the daily meeting. The office (reviewers, admins) runs it; liaisons
 see and work on their unit's items only."""
 
-from flask import current_app, g
+from urllib.parse import quote
 
+from flask import current_app, g, send_file, stream_with_context
+
+from ..errors import ApiError
 from ..schemas.creation import (
     DashboardSchema,
     EvidenceAnswerSchema,
@@ -28,9 +31,17 @@ from ..schemas.creation import (
     UnitPatchSchema,
     UnitSchema,
 )
-from ..services.creation import evidence, items, meeting, rectifications, scoring, standards, units
+from ..schemas.creation_papers import (
+    BriefingQuerySchema,
+    ResponsibilityImportResultSchema,
+    StandardFileSchema,
+    StandardImportQuerySchema,
+    StandardImportResultSchema,
+)
+from ..services.attachments import FileStore
+from ..services.creation import evidence, items, meeting, papers, rectifications, scoring, standards, units
 from ..services.errors import NotFound
-from . import Blueprint, roles
+from . import BINARY, Blueprint, roles
 
 bp = Blueprint("creation", __name__, url_prefix="/api/creation", description="The creation campaign 创建攻坚")
 OFFICE = ("reviewer", "admin")
@@ -188,3 +199,91 @@ def dashboard():
 def daily_meeting(query):
     """The daily meeting 例会: what changed since yesterday (status changes, evidence, reviews, 整改)"""
     return meeting.meeting(zone(), since=query.get("since"))
+
+
+# -- papers: the standard and the table as workbooks, the briefing, the archive --------------------------
+
+
+@bp.get("/standard.xlsx")
+@roles(*OFFICE)
+@bp.response(200, BINARY, content_type=papers.XLSX_MIMETYPE)
+def standard_workbook():
+    """The current standard as a print-ready workbook (考评项目 · 序号 · 考评内容 · 分值 · 评分标准 · 佐证材料要求)"""
+    output = papers.standard_workbook()
+    if output is None:
+        raise NotFound("No standard yet")
+    return send_file(output, mimetype=papers.XLSX_MIMETYPE, as_attachment=True, download_name="考评标准.xlsx",
+                     max_age=0)
+
+
+@bp.post("/standards/import")
+@roles(*OFFICE)
+@bp.arguments(StandardImportQuerySchema, location="query", error_status_code=400)
+@bp.arguments(StandardFileSchema, location="files")
+@bp.response(200, StandardImportResultSchema)
+def import_standard(query, files):
+    """Read a standard workbook (the layout of standard.xlsx); ?dry_run=1 only checks every row, else a file
+    without invalid rows becomes the new current version (a category's maximum: its row's 分值, else its sum)"""
+    upload = files["file"]
+    try:
+        content = upload.read()
+    finally:
+        upload.close()
+    if not content:
+        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
+    return papers.import_standard(g.actor, upload.filename or "", content, query["dry_run"])
+
+
+@bp.get("/responsibility.xlsx")
+@roles(*OFFICE)
+@bp.response(200, BINARY, content_type=papers.XLSX_MIMETYPE)
+def responsibility_workbook():
+    """创建工作责任分解表: a row per item with its units, deadline, status, self and estimated scores"""
+    output = papers.responsibility_workbook(zone())
+    if output is None:
+        raise NotFound("No standard yet")
+    return send_file(output, mimetype=papers.XLSX_MIMETYPE, as_attachment=True,
+                     download_name="创建工作责任分解表.xlsx", max_age=0)
+
+
+@bp.post("/responsibility/import")
+@roles(*OFFICE)
+@bp.arguments(StandardImportQuerySchema, location="query", error_status_code=400)
+@bp.arguments(StandardFileSchema, location="files")
+@bp.response(200, ResponsibilityImportResultSchema)
+def import_responsibility(query, files):
+    """The county's 责任分解表 (序号 · 牵头单位 · 配合单位 · 完成时限) onto the current items; ?dry_run=1 only
+    checks; otherwise applied when every row is valid (a blank cell changes nothing)"""
+    upload = files["file"]
+    try:
+        content = upload.read()
+    finally:
+        upload.close()
+    if not content:
+        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
+    return papers.import_responsibility(g.actor, upload.filename or "", content, query["dry_run"])
+
+
+@bp.get("/briefing.docx")
+@roles(*OFFICE)
+@bp.arguments(BriefingQuerySchema, location="query")
+@bp.response(200, BINARY, content_type=papers.DOCX_MIMETYPE)
+def briefing(query):
+    """The weekly briefing to the leading group: score vs target, categories, evidence, overdue, 整改, next week"""
+    output, monday = papers.briefing_document(zone(), query.get("week"))
+    iso = monday.isocalendar()
+    return send_file(output, mimetype=papers.DOCX_MIMETYPE, as_attachment=True,
+                     download_name=f"创建工作周报_{iso.year}-W{iso.week:02d}.docx", max_age=0)
+
+
+@bp.get("/archive.zip")
+@roles(*OFFICE)
+@bp.response(200, BINARY, content_type="application/zip")
+def archive_zip():
+    """Accepted evidence, a folder per category and item, with the index 档案目录.xlsx (streamed)"""
+    chunks, name = papers.archive(g.actor, zone(), FileStore(current_app.config["ATTACHMENTS_DIR"]))
+    response = current_app.response_class(stream_with_context(chunks), mimetype="application/zip")
+    # An ASCII fallback and the Chinese name percent-encoded (RFC 6266), as send_file does.
+    response.headers["Content-Disposition"] = f"attachment; filename=archive.zip; filename*=UTF-8''{quote(name)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response

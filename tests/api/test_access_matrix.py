@@ -10,9 +10,11 @@ marker of a record outside the caller's scope (nor a full ID number, which phone
 import hashlib
 import io
 import uuid
+import zipfile
 from datetime import date
 
 import pytest
+from docx import Document
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -205,12 +207,24 @@ def url_for_rule(app, rule, values) -> str:
     return app.url_map.bind("localhost").build(rule.endpoint, values)
 
 
+def workbook_text(data: bytes) -> str:
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                     for cell in row if cell is not None)
+
+
 def body_text(response) -> str:
-    """The response as text, workbooks included (their cells are compressed inside the zip)."""
+    """The response as text, workbooks, Word documents and archives included (their text is compressed)."""
     if response.mimetype.endswith("spreadsheetml.sheet"):
-        book = load_workbook(io.BytesIO(response.data), read_only=True)
-        return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
-                         for cell in row if cell is not None)
+        return workbook_text(response.data)
+    if response.mimetype.endswith("wordprocessingml.document"):
+        document = Document(io.BytesIO(response.data))
+        return "\n".join([p.text for p in document.paragraphs] + [cell.text for table in document.tables
+                                                                   for row in table.rows for cell in row.cells])
+    if response.mimetype == "application/zip":
+        archive = zipfile.ZipFile(io.BytesIO(response.data))
+        return "\n".join(archive.namelist() + [workbook_text(archive.read(n)) for n in archive.namelist()
+                                               if n.endswith(".xlsx")])
     return response.get_data(as_text=True) if not response.mimetype.startswith("image/") else ""
 
 

@@ -317,6 +317,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/creation/archive.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accepted evidence, a folder per category and item, with the index 档案目录.xlsx (streamed)
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.archive_zip.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/briefing.docx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The weekly briefing to the leading group: score vs target, categories, evidence, overdue, 整改, next week
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.briefing.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/creation/dashboard": {
         parameters: {
             query?: never;
@@ -514,6 +554,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/creation/responsibility.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * 创建工作责任分解表: a row per item with its units, deadline, status, self and estimated scores
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.responsibility_workbook.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/responsibility/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The county's 责任分解表 (序号 · 牵头单位 · 配合单位 · 完成时限) onto the current items; ?dry_run=1 only
+         *     checks; otherwise applied when every row is valid (a blank cell changes nothing)
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.import_responsibility.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/creation/standard": {
         parameters: {
             query?: never;
@@ -526,6 +607,26 @@ export interface paths {
          * @description Roles: reviewer, admin, liaison
          */
         get: operations["creation.get_standard.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/standard.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The current standard as a print-ready workbook (考评项目 · 序号 · 考评内容 · 分值 · 评分标准 · 佐证材料要求)
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.standard_workbook.get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -548,6 +649,27 @@ export interface paths {
          * @description Roles: reviewer, admin
          */
         post: operations["creation.create_standard.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/standards/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Read a standard workbook (the layout of standard.xlsx); ?dry_run=1 only checks every row, else a file
+         *     without invalid rows becomes the new current version (a category's maximum: its row's 分值, else its sum)
+         * @description Roles: reviewer, admin
+         */
+        post: operations["creation.import_standard.post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1695,6 +1817,10 @@ export interface components {
             /** @description the sheet's row number */
             row: number;
         };
+        ImportedStandard: {
+            id: number;
+            version: number;
+        };
         Inbox: {
             items?: components["schemas"]["Notification"][];
             unread?: number;
@@ -2086,6 +2212,14 @@ export interface components {
         RectificationList: {
             items: components["schemas"]["Rectification"][];
         };
+        ResponsibilityImportResult: {
+            /** @description written (not a dry run, every row valid) */
+            applied: boolean;
+            dry_run: boolean;
+            invalid: number;
+            rows: components["schemas"]["StandardImportRow"][];
+            valid: number;
+        };
         Review: {
             /** @default null */
             comment: string | null;
@@ -2162,6 +2296,33 @@ export interface components {
             period_start: string | null;
             /** @description the score aimed at, e.g. 90 */
             target: number;
+        };
+        StandardFile: {
+            /**
+             * Format: binary
+             * @description .xlsx: 考评项目 · 序号 · 考评内容 · 分值 · 评分标准 (· 佐证材料要求)
+             */
+            file: string;
+        };
+        StandardImportResult: {
+            dry_run: boolean;
+            invalid: number;
+            rows: components["schemas"]["StandardImportRow"][];
+            /** @description the new current version (null on a dry run or when a row is invalid: nothing written) */
+            standard: components["schemas"]["ImportedStandard"] | null;
+            valid: number;
+        };
+        StandardImportRow: {
+            /** @description `errors` with each message as its code (the error envelope's `field_codes`) */
+            error_codes?: {
+                [key: string]: string[];
+            };
+            errors?: {
+                [key: string]: string[];
+            };
+            ok: boolean;
+            /** @description the sheet's row number */
+            row: number;
         };
         StandardItem: {
             content: string;
@@ -3151,6 +3312,63 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    "creation.archive_zip.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.briefing.get": {
+        parameters: {
+            query?: {
+                /** @description ISO week YYYY-Www (default: this week); else 400 invalid_input */
+                week?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     "creation.dashboard.get": {
         parameters: {
             query?: never;
@@ -3497,6 +3715,67 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    "creation.responsibility_workbook.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.import_responsibility.post": {
+        parameters: {
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["StandardFile"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponsibilityImportResult"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     "creation.get_standard.get": {
         parameters: {
             query?: never;
@@ -3513,6 +3792,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Standard"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.standard_workbook.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             400: components["responses"]["BAD_REQUEST"];
@@ -3544,6 +3850,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Standard"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.import_standard.post": {
+        parameters: {
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["StandardFile"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandardImportResult"];
                 };
             };
             400: components["responses"]["BAD_REQUEST"];

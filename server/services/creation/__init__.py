@@ -16,6 +16,8 @@ dispatcher and the demo seed call these modules; imports and papers (xlsx, brief
   `scoring.trend(table, total)`, `scoring.risks(table, item)`, `scoring.record_weekly_score(zone)`.
 - `meeting.meeting(zone, since)` — what changed since yesterday (the audit log).
 - `reminders.reminder_rows(today, due_at)` — deadline reminders (called by services/reminders.py).
+- `papers.standard_workbook / import_standard / responsibility_workbook / briefing_document / archive` —
+  the workbooks, the standard's import, the weekly briefing and the streamed evidence archive.
 - `access.Access(actor)` — who sees which item, evidence and rectification; `access.record_*` — the
   change-log rows that carry them to liaisons' phones.
 """
