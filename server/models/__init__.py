@@ -5,6 +5,7 @@ from .attachments import Attachment
 from .audit import AuditLog
 from .campaigns import Campaign
 from .difficulties import Difficulty, FollowUp
+from .meta import DatabaseMeta
 from .notifications import Notification, PushSubscription
 from .recipients import Recipient
 from .sync import AppliedMutation, ChangeCounter, ChangeLog
@@ -19,6 +20,7 @@ __all__ = [
     "Campaign",
     "ChangeCounter",
     "ChangeLog",
+    "DatabaseMeta",
     "Difficulty",
     "FollowUp",
     "Notification",
