@@ -89,6 +89,10 @@ class Config:
         self.PULL_DEFAULT_LIMIT = 500
         self.PULL_MAX_LIMIT = 1000
         self.VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@zoufang.invalid")
+        # Scheduled backups by the dispatcher (`reminders run`): off unless BACKUP_DIR is set.
+        self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or None
+        self.BACKUP_INTERVAL_HOURS = float(os.environ.get("BACKUP_INTERVAL_HOURS", "24"))
+        self.BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "7"))
         # Behind a reverse proxy (nginx), trust one X-Forwarded-For / -Proto hop for client IP and HTTPS.
         self.PROXY_FIX = _flag("PROXY_FIX")
         # Pulls over slow rural links and the PWA's scripts: brotli over HTTPS, gzip otherwise; a fast
