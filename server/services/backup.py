@@ -517,13 +517,13 @@ def claim_scheduled_backup(interval: timedelta, now: datetime | None = None) -> 
         value = now.isoformat()
         if seen is None:
             module = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite_dialect
-            won = db.session.execute(module.insert(table).values(key=BACKUP_CLAIM_KEY, value=value)
-                                     .on_conflict_do_nothing()).rowcount
+            claim = module.insert(table).values(key=BACKUP_CLAIM_KEY, value=value).on_conflict_do_nothing()
         else:
-            won = db.session.execute(update(table).where(table.c.key == BACKUP_CLAIM_KEY, table.c.value == seen)
-                                     .values(value=value)).rowcount
+            claim = update(table).where(table.c.key == BACKUP_CLAIM_KEY, table.c.value == seen).values(value=value)
+        # RETURNING, not rowcount: psycopg reports -1 for an INSERT … ON CONFLICT here.
+        won = db.session.execute(claim.returning(table.c.key)).first() is not None
         db.session.commit()
-        return won == 1
+        return won
     except BaseException:
         db.session.rollback()
         raise
