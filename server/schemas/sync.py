@@ -139,7 +139,8 @@ class PullQuerySchema(Schema):
                        "before a restore answers 410 cursor_expired"})
     limit = fields.Integer(load_default=None, validate=validate.Range(1, 1000))
     epoch = fields.String(load_default=None, validate=validate.Length(max=64), metadata={
-        "description": "the epoch of the last answer (optional): another one answers 410 cursor_expired"})
+        "description": "the epoch of the last answer (optional, empty = none): another one answers 410 "
+                       "cursor_expired"})
 
 
 class PullResponseSchema(Schema):

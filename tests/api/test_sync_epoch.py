@@ -87,6 +87,7 @@ def test_pull_with_another_epoch_answers_410_even_from_cursor_0(staff):
     assert response.status_code == 410
     assert response.json["error"]["code"] == "cursor_expired"
     assert staff.get("/api/sync/pull?cursor=0").status_code == 200  # without it: a fresh phone
+    assert staff.get("/api/sync/pull?cursor=0&epoch=").status_code == 200  # empty: none either
 
 
 def test_push_with_another_epoch_answers_410_and_applies_nothing(staff, own_recipient):

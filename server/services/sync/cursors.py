@@ -105,7 +105,8 @@ def decode_cursor(cursor: int, epoch: Epoch) -> int:
 
 
 def check_epoch(sent: str | None, epoch: Epoch) -> None:
-    if sent is not None and sent != epoch.id:
+    """None or "" (a device that knows no epoch yet) passes; another epoch answers 410."""
+    if sent and sent != epoch.id:
         raise CursorExpired(RESTORED)
 
 
