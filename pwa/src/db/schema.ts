@@ -1,7 +1,7 @@
 /** Dexie schema and its versions: every store and index of the device database lives here. */
 import Dexie, { type EntityTable } from 'dexie'
 import type {
-  Area, Attachment, Campaign, Difficulty, Draft, FollowUp, Mutation, Recipient, UserRow, Visit,
+  AckedMutation, Area, Attachment, Campaign, Difficulty, Draft, FollowUp, Mutation, Recipient, UserRow, Visit,
 } from './types'
 
 export interface MetaRow {
@@ -28,6 +28,7 @@ export type ZoufangDB = Dexie & {
   drafts: EntityTable<Draft, 'key'>
   meta: EntityTable<MetaRow, 'key'>
   answered: EntityTable<AnsweredRow, 'user_id'>
+  acked: EntityTable<AckedMutation, 'id'>
 }
 
 /** The replicated stores, by the `type` of a pulled change. */
@@ -74,6 +75,12 @@ export function createDb(name = 'zoufang'): ZoufangDB {
   // Every queued row is deleted once it is answered, and each index is one more entry to remove per row.
   db.version(4).stores({
     outbox: 'id, entity_id, [user_id+state+seq]',
+  })
+  // Version 5 adds `acked`: acknowledged mutations kept for a while (db/outbox.ts), to be sent again when the
+  // server answers 410 after a restore from a backup. Its own store, so the queue's reads and indexes stay as
+  // they were; `acked_at` finds the ones past the window.
+  db.version(5).stores({
+    acked: 'id, acked_at',
   })
   return db
 }
