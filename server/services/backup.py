@@ -259,7 +259,9 @@ def create_backup(instance: Instance, target: Path, app_version: str) -> dict:
         snapshot = _snapshot_sqlite if dialect == "sqlite" else _snapshot_postgresql
         created_at = datetime.now(UTC)
         db_file, epoch, revision = snapshot(instance.database_url, work)
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+        # 0600: the archive holds the secret key and the VAPID private key.
+        raw = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+        with raw, tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
             database = {"dialect": dialect, "file": DB_MEMBERS[dialect], "alembic_revision": revision,
                         **_add_file(tar, db_file, DB_MEMBERS[dialect])}
             db_file.unlink()
@@ -278,8 +280,9 @@ def create_backup(instance: Instance, target: Path, app_version: str) -> dict:
                                 "files": attachments, "left_out_corrupt": corrupt},
             }
             _add_bytes(tar, MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
-        with open(partial, "rb+") as handle:
-            os.fsync(handle.fileno())
+            tar.close()  # writes the end-of-archive blocks before the fsync
+            raw.flush()
+            os.fsync(raw.fileno())
         os.replace(partial, target)
         _fsync_dir(target.parent)
         return manifest

@@ -99,6 +99,7 @@ def test_backup_holds_database_attachments_and_secrets_with_a_manifest_of_checks
     for name, entry in manifest["secrets"].items():
         assert hashlib.sha256(files[f"secrets/{name}"]).hexdigest() == entry["sha256"]
     assert not list(tmp_path.glob("*.partial")) and not list(tmp_path.glob(".zoufang-backup-*"))
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds the secret key
 
 
 def test_backup_leaves_out_an_attachment_that_does_not_match_its_hash(source, tmp_path):
