@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from server import push
 from server.cli import BackupSchedule
 from server.extensions import db
 from server.models import AppliedMutation, ChangeCounter, Recipient, Visit
@@ -31,8 +30,9 @@ def source(app, staff, own_recipient) -> backup.Instance:
     [result] = staff.push(mutation("visit.create", visit_data(own_recipient["id"], photos=[PHOTO_SHA])))
     assert result["status"] == "applied"
     instance = Path(app.config["INSTANCE_DIR"])
+    # The instance folder's key files, as an install keeps them (backups copy them; nothing here parses them).
     (instance / "secret_key").write_text("the-secret-key")
-    push.load_vapid(instance)
+    (instance / "vapid_private.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot parsed\n-----END PRIVATE KEY-----\n")
     db.session.remove()
     return backup.Instance.from_config(app.config)
 

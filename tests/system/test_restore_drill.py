@@ -21,6 +21,7 @@ and dropped here).
 import hashlib
 import itertools
 import os
+import secrets
 import subprocess
 import sys
 import threading
@@ -29,9 +30,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from py_vapid import Vapid02
 from sqlalchemy import create_engine, text
 
-from server import push as push_keys
 from tests.conftest import DEMO_PASSWORD, PNG_1PX, _admin_engine, _drop_pg, _pg_url, is_postgres, new_id, visit_data
 from tests.live_server import REQUEST_TIMEOUT, LiveServer
 
@@ -281,7 +282,11 @@ def test_restore_drill_loses_nothing_the_phones_created(databases, tmp_path):
     # SECRET_KEY empty: the instance folder's key is used, so the archive must carry it for sessions to survive.
     env = {"SECRET_KEY": ""}
     old = LiveServer(source_url, tmp_path / "old-instance", workers=2, env=env)
-    push_keys.load_vapid(old.instance_dir)
+    # The keys an install keeps in its instance folder (the secret key signs the phones' session cookies).
+    vapid = Vapid02()
+    vapid.generate_keys()
+    (old.instance_dir / "vapid_private.pem").write_bytes(vapid.private_pem())
+    (old.instance_dir / "secret_key").write_text(secrets.token_urlsafe(48))
     archive = tmp_path / "drill.tar"
     phones: list[Phone] = []
     restored = None
