@@ -266,10 +266,10 @@ describe('schema upgrades', () => {
     const db = createDb(name)
     setDb(db)
     await db.open()
-    expect(db.verno).toBe(5)
+    expect(db.verno).toBe(6)
     expect(db.outbox.schema.indexes.map((i) => i.name).sort()).toEqual(['[user_id+state+seq]', 'entity_id'])
     expect(await db.answered.count()).toBe(0) // v3's store, empty
-    expect(await db.acked.count()).toBe(0) // v5's store, empty
+    expect(await db.acked.count()).toBe(0) // v6's store, empty
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([visit.id, rejected.id, follow.id])
     expect((await listOutbox('2')).map((m) => m.id)).toEqual([other.id])
     expect((await nextPending('1', 10)).map((m) => m.id)).toEqual([visit.id, follow.id])

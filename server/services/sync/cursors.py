@@ -120,12 +120,13 @@ def pull_changes(actor: Actor, cursor: int, limit: int, min_cursor: int = 0, epo
     return page
 
 
-def push_mutations(actor: Actor, mutations: list, epoch: str | None = None) -> dict:
+def push_mutations(actor: Actor, mutations: list, epoch: str | None = None, **options) -> dict:
     """A push as the device sees it: refused whole (410) when the device knew another epoch, before anything
-    is applied, so it re-sends what the lost database acknowledged ahead of its newer mutations."""
+    is applied, so it re-sends what the lost database acknowledged ahead of its newer mutations. `options` go to
+    `push` as they are."""
     current = current_epoch()
     check_epoch(epoch, current)
-    answer = push(actor, mutations)
+    answer = push(actor, mutations, **options)
     answer["cursor"] = encode_cursor(answer["cursor"], current)
     answer["epoch"] = current.id
     return answer
