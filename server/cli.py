@@ -1,4 +1,4 @@
-"""flask commands: seed-demo, create-admin, users revoke, reminders send-due / run, vapid."""
+"""flask commands: seed-demo, create-admin, users revoke, reminders send-due / run, vapid, backup / restore, epoch."""
 
 import getpass
 import random
@@ -171,6 +171,7 @@ def register(app: Flask) -> None:
         click.echo(f"Revoked {count} session(s) of {username}")
 
     register_push_commands(app)
+    register_backup_commands(app)
 
 
 def register_push_commands(app: Flask) -> None:
@@ -215,11 +216,17 @@ def register_push_commands(app: Flask) -> None:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
         click.echo(f"Reminder dispatcher running every {interval:g} s", err=True)
+        backups = BackupSchedule.from_config(app)
+        if backups:
+            click.echo(f"Backups every {backups.interval} into {backups.directory}, the newest "
+                       f"{backups.keep} kept", err=True)
         while not stop.is_set():
             try:
                 dispatch_once(batch_size)
             except Exception:  # a database restart must not end the dispatcher: log, wait, try again
                 app.logger.exception("reminders: dispatch round failed")
+            if backups:
+                backups.tick()
             stop.wait(interval)
         click.echo("Reminder dispatcher stopped", err=True)
 
@@ -239,4 +246,140 @@ def register_push_commands(app: Flask) -> None:
             vapid = push.get_pusher(app).vapid
         click.echo(push.public_key_of(vapid))
 
-__all__ = ["register", "seed_demo"]
+
+class BackupSchedule:
+    """The dispatcher's scheduled backups: each round asks the database whether this interval's slot is free
+    (one dispatcher wins it, however many hosts run one) and writes the archive in a thread, so reminders go
+    on meanwhile. An interrupted backup leaves only a `.partial` file, which a later one removes."""
+
+    def __init__(self, app: Flask, directory, interval, keep: int):
+        self.app = app
+        self.directory = directory
+        self.interval = interval
+        self.keep = keep
+        self.thread = None
+
+    @classmethod
+    def from_config(cls, app: Flask) -> "BackupSchedule | None":
+        from datetime import timedelta
+        from pathlib import Path
+
+        config = app.config
+        if not config.get("BACKUP_DIR"):
+            return None
+        return cls(app, Path(config["BACKUP_DIR"]), timedelta(hours=config["BACKUP_INTERVAL_HOURS"]),
+                   config["BACKUP_KEEP"])
+
+    def tick(self) -> bool:
+        """Start this interval's backup when it is due and none is running; True when one started."""
+        import threading
+
+        from .services import backup as backup_service
+
+        if self.thread is not None and self.thread.is_alive():
+            return False
+        try:
+            due = backup_service.claim_scheduled_backup(self.interval)
+        except Exception:
+            self.app.logger.exception("backup: could not check the schedule")
+            return False
+        finally:
+            db.session.remove()
+        if due:
+            self.thread = threading.Thread(target=self.run, name="scheduled-backup", daemon=True)
+            self.thread.start()
+        return due
+
+    def run(self) -> None:
+        from .services import backup as backup_service
+
+        with self.app.app_context():
+            try:
+                path = backup_service.run_scheduled_backup(backup_service.Instance.from_config(self.app.config),
+                                                           self.directory, self.keep, app_version())
+                self.app.logger.info("backup: wrote %s", path)
+            except Exception:
+                self.app.logger.exception("backup: scheduled backup failed; trying again in %s",
+                                          backup_service.BACKUP_RETRY)
+                try:
+                    backup_service.release_scheduled_backup(self.interval)
+                except Exception:
+                    self.app.logger.exception("backup: could not release the schedule")
+            finally:
+                db.session.remove()
+
+
+def app_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("zoufang")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def register_backup_commands(app: Flask) -> None:
+    """`backup PATH`, `restore PATH [--force]` and `epoch [--renew]`."""
+    from pathlib import Path
+
+    from .services import backup as backup_service
+    from .services.sync import cursors
+
+    @app.cli.command("backup")
+    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(path):
+        """Write one archive of the instance to PATH: the database (consistent while writes go on), the
+        attachments and the instance secrets, with a manifest of checksums."""
+        db.session.remove()
+        try:
+            manifest = backup_service.create_backup(backup_service.Instance.from_config(app.config), path,
+                                                    app_version())
+        except backup_service.BackupError as err:
+            raise click.ClickException(str(err)) from err
+        files = manifest["attachments"]
+        click.echo(f"Backup written to {path}: {manifest['database']['dialect']} database "
+                   f"(revision {manifest['database']['alembic_revision']}, epoch {manifest['epoch']}), "
+                   f"{files['count']} attachment(s) ({files['bytes']} bytes), "
+                   f"secrets: {', '.join(manifest['secrets']) or 'none in the instance folder'}")
+        if files["left_out_corrupt"]:
+            click.echo(f"Warning: {len(files['left_out_corrupt'])} attachment(s) do not match their hash and "
+                       f"were left out: {', '.join(files['left_out_corrupt'])}", err=True)
+
+    @app.cli.command("restore")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace the database and secrets of a non-empty instance")
+    def restore_command(path, force):
+        """Restore an archive made by `backup` into this (empty) instance, with a new database epoch."""
+        db.session.remove()
+        db.engine.dispose()  # nothing of this process may hold the database that is about to be replaced
+        try:
+            done = backup_service.restore_backup(backup_service.Instance.from_config(app.config), path, force)
+        except backup_service.BackupError as err:
+            raise click.ClickException(str(err)) from err
+        manifest = done["manifest"]
+        click.echo(f"Restored {path} (made {manifest['created_at']} by version {manifest['app_version']}): "
+                   f"{manifest['database']['dialect']} database at revision "
+                   f"{manifest['database']['alembic_revision']}, {done['attachments']} attachment(s), "
+                   f"secrets: {', '.join(done['secrets']) or 'none'}.")
+        click.echo(f"New database epoch {done['epoch']} (was {manifest['epoch']}): every phone that synced with "
+                   "the old server gets 410 cursor_expired and re-sends what it holds.")
+        click.echo("Next: `flask --app server db upgrade` (when this version is newer than the archive), then "
+                   "start the server.")
+
+    @app.cli.command("epoch")
+    @click.option("--renew", is_flag=True, help="Give the database a new epoch (after restoring it by other "
+                                                "means: a file copy, a PostgreSQL point-in-time recovery)")
+    def epoch_command(renew):
+        """Show the database's epoch, the id every sync cursor carries."""
+        if renew:
+            db.session.remove()
+            with db.engine.begin() as connection:
+                old, new = cursors.renew_epoch(connection)
+            click.echo(f"Epoch {old} replaced: phones get 410 cursor_expired and re-send what they hold", err=True)
+            click.echo(new)
+        else:
+            click.echo(cursors.current_epoch().id)
+            db.session.remove()
+
+
+__all__ = ["BackupSchedule", "app_version", "register", "seed_demo"]

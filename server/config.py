@@ -115,6 +115,10 @@ class Config:
         # Behind reverse proxies (nginx): how many X-Forwarded-For / -Proto hops to trust for the client's
         # address and HTTPS. 0 ignores the headers (gunicorn reachable only by the proxy when set).
         self.TRUSTED_PROXIES = _trusted_proxies()
+        # Scheduled backups by the dispatcher (`reminders run`): off unless BACKUP_DIR is set.
+        self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or None
+        self.BACKUP_INTERVAL_HOURS = float(os.environ.get("BACKUP_INTERVAL_HOURS", "24"))
+        self.BACKUP_KEEP = int(os.environ.get("BACKUP_KEEP", "7"))
         # Pulls over slow rural links and the PWA's scripts: brotli over HTTPS, gzip otherwise; a fast
         # level, since sync answers are compressed on every request. Streams (workbooks) are left alone.
         self.COMPRESS_ALGORITHM = ["br", "gzip"]

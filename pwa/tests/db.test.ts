@@ -5,7 +5,8 @@ import { createDb } from '../src/db/schema'
 import { getDb } from '../src/db/db'
 import { deleteDraft, loadDraft, saveDraft } from '../src/db/drafts'
 import { getCursor } from '../src/db/replica'
-import { countPending, countQueued, deleteQueued, discardMutation, mutationId, exportPending, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds, queuedAmong } from '../src/db/outbox'
+import { countPending, countQueued, deleteQueued, mutationId, listOutbox, newMutation, nextPending, pendingAmong, pendingEntityIds, queuedAmong } from '../src/db/outbox'
+import { discardMutation, exportPending } from '../src/db/outboxActions'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica, settleAnswered } from '../src/db/replica'
 import { answeredVersions } from '../src/db/answered'
@@ -265,10 +266,11 @@ describe('schema upgrades', () => {
     const db = createDb(name)
     setDb(db)
     await db.open()
-    expect(db.verno).toBe(5)
+    expect(db.verno).toBe(6)
     expect(db.outbox.schema.indexes.map((i) => i.name).sort()).toEqual(['[user_id+state+seq]', 'entity_id'])
     expect(await db.answered.count()).toBe(0) // v3's store, empty
     expect(await db.creation_items.count()).toBe(0) // v5's stores (a liaison's work), empty
+    expect(await db.acked.count()).toBe(0) // v6's store, empty
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([visit.id, rejected.id, follow.id])
     expect((await listOutbox('2')).map((m) => m.id)).toEqual([other.id])
     expect((await nextPending('1', 10)).map((m) => m.id)).toEqual([visit.id, follow.id])

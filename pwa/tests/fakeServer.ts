@@ -29,6 +29,23 @@ export class FakeServer {
   pushSizes: number[] = []
   /** Larger batches are answered 413 (the real server's limit is 200 mutations or 2 MB). */
   maxBatch = 200
+  /** Reject a follow-up whose difficulty the server lacks (`not_found`), as the real server does. */
+  checkReferences = false
+  /** The database's epoch: a request naming another answers 410 (a restore changes it: `restore`). */
+  epoch = 'epoch-1'
+  private restores = 0
+
+  /** What `flask backup` would hold now. */
+  snapshot() {
+    return structuredClone({ records: this.records, applied: this.applied, attachments: this.attachments, seq: this.seq })
+  }
+
+  /** `flask restore` of a snapshot: everything written since is gone, and the epoch is new. */
+  restore(snap: ReturnType<FakeServer['snapshot']>) {
+    const copy = structuredClone(snap)
+    Object.assign(this, { records: copy.records, applied: copy.applied, attachments: copy.attachments, seq: copy.seq })
+    this.epoch = `epoch-restored-${++this.restores}`
+  }
 
   seed(type: string, id: string, data: Record<string, unknown>) {
     const key = `${type}:${id}`
@@ -89,6 +106,8 @@ export class FakeServer {
       this.attachments.set(sha, bytes)
       return this.json(existed ? 200 : 201, { sha256: sha })
     }
+    const epoch = p === '/api/sync/push' ? (body as { epoch?: string }).epoch : url.searchParams.get('epoch')
+    if (p.startsWith('/api/sync/') && epoch && epoch !== this.epoch) return this.err(410, 'cursor_expired')
     if (p === '/api/sync/push') return this.push(body as { mutations: { id: string; op: string; data: Record<string, unknown>; base_version: number | null }[] })
     if (p === '/api/sync/pull') {
       const cursor = Number(url.searchParams.get('cursor'))
@@ -100,6 +119,7 @@ export class FakeServer {
         changes: page.map((r) => this.entity(r)),
         cursor: page.length ? page[page.length - 1].seq : this.seq,
         has_more: rows.length > limit,
+        epoch: this.epoch,
       })
     }
     return this.err(404, 'not_found')
@@ -124,6 +144,9 @@ export class FakeServer {
       }
       const error = this.reject(m)
       if (error) return { id: m.id, status: 'rejected', error }
+      if (this.checkReferences && m.op === 'followup.create' && !this.records.has(`difficulty:${String(m.data.difficulty_id)}`)) {
+        return { id: m.id, status: 'rejected', error: { code: 'not_found' } }
+      }
       const [type, action] = m.op.split('.')
       const id = String(m.data.id)
       const key = `${type}:${id}`
@@ -140,6 +163,6 @@ export class FakeServer {
       this.applied.set(m.id, { payload, key })
       return { id: m.id, status: 'applied', entity: this.entity(this.records.get(key)!) }
     })
-    return this.json(200, { results, cursor: this.seq })
+    return this.json(200, { results, cursor: this.seq, epoch: this.epoch })
   }
 }

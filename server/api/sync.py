@@ -8,7 +8,7 @@ from flask import Response, current_app, g, request
 from ..errors import ApiError
 from ..schemas.fastload import FastLoader
 from ..schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
-from ..services import changes, sync
+from ..services import sync
 from . import Blueprint
 
 bp = Blueprint("sync", __name__, url_prefix="/api/sync", description="Push mutations, pull changes")
@@ -28,6 +28,7 @@ def json_response(payload: dict, status: int = 200) -> Response:
 @bp.post("/push")
 @bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushRequestSchema}}})
 @bp.response(200, PushResponseSchema)
+@bp.alt_response(410, response="GONE")
 def push():
     """Apply a batch of mutations (≤ 200, ≤ 2 MB), each answered in order"""
     config = current_app.config
@@ -47,7 +48,8 @@ def push():
         raise ApiError(413, "batch_too_large", "每批最多200条 / at most 200 mutations per batch")
     body = PUSH_SCHEMA.load(body)
     actor = replace(g.actor, device_id=body["device_id"])
-    return json_response(sync.push(actor, body["mutations"], id_number_limit=config["ID_NUMBER_CHECKS_PER_HOUR"]))
+    return json_response(sync.push_mutations(actor, body["mutations"], body["epoch"],
+                                             id_number_limit=config["ID_NUMBER_CHECKS_PER_HOUR"]))
 
 
 @bp.get("/pull")
@@ -58,6 +60,6 @@ def pull(query):
     """The changes in the caller's scope after a cursor, each record once, as it is now"""
     config = current_app.config
     limit = query["limit"] or config["PULL_DEFAULT_LIMIT"]
-    page = changes.list_changes_since(g.actor, query["cursor"], min(limit, config["PULL_MAX_LIMIT"]),
-                                      min_cursor=g.user.scope_seq or 0)
+    page = sync.pull_changes(g.actor, query["cursor"], min(limit, config["PULL_MAX_LIMIT"]),
+                             min_cursor=g.user.scope_seq or 0, epoch=query["epoch"])
     return json_response(page)

@@ -6,6 +6,7 @@ from .audit import AuditLog
 from .campaigns import Campaign
 from .creation import Category, Evidence, Item, Rectification, ScoreSnapshot, Standard, Unit
 from .difficulties import Difficulty, FollowUp
+from .meta import DatabaseMeta
 from .notifications import Notification, PushSubscription
 from .recipients import DuplicateFlag, IdNumberCheck, Recipient
 from .settings import SharedSetting
@@ -24,6 +25,7 @@ __all__ = [
     "Category",
     "ChangeCounter",
     "ChangeLog",
+    "DatabaseMeta",
     "Difficulty",
     "DuplicateFlag",
     "Evidence",

@@ -40,6 +40,10 @@ class PushRequestSchema(Schema):
         unknown = RAISE
 
     device_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), ONE_LINE])
+    epoch = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64), metadata={
+        "description": "the database epoch the device last saw in an answer (optional): another one answers 410 "
+                       "cursor_expired and applies nothing (the server was restored; re-send what it "
+                       "acknowledged, then pull from 0)"})
     # Each item is checked one by one in the service, so a malformed item rejects only itself.
     mutations = fields.List(fields.Raw(allow_none=True), required=True, metadata={
         "maxItems": 200, "description": "≤ 200 (413 batch_too_large), the body ≤ 2 MB (413 payload_too_large); "
@@ -121,9 +125,14 @@ class MutationResultSchema(Schema):
                                                                "index"})
 
 
+EPOCH = "the database's epoch, a random id a restore replaces (always answered; send it back as `epoch`)"
+
+
 class PushResponseSchema(Schema):
     results = _always(fields.List(fields.Nested(MutationResultSchema)))
-    cursor = _always(fields.Integer(metadata={"description": "the newest change number (informational)"}))
+    cursor = _always(fields.Integer(metadata={"description": "the newest change number, as a cursor "
+                                                             "(informational)"}))
+    epoch = fields.String(metadata={"description": EPOCH})
 
 
 class PullQuerySchema(Schema):
@@ -132,14 +141,20 @@ class PullQuerySchema(Schema):
     class Meta:
         unknown = EXCLUDE  # a cache-buster (`_=…`) or a newer client's extra parameter is not an error
 
-    cursor = fields.Integer(load_default=0)
+    cursor = fields.Integer(load_default=0, metadata={
+        "description": "0, or the `cursor` of the last page: it carries the database's epoch, so one from "
+                       "before a restore answers 410 cursor_expired"})
     limit = fields.Integer(load_default=None, validate=validate.Range(1, 1000))
+    epoch = fields.String(load_default=None, validate=validate.Length(max=64), metadata={
+        "description": "the epoch of the last answer (optional, empty = none): another one answers 410 "
+                       "cursor_expired"})
 
 
 class PullResponseSchema(Schema):
     changes = _always(fields.List(fields.Nested(EntitySchema)))
     cursor = _always(fields.Integer())
     has_more = _always(fields.Boolean())
+    epoch = fields.String(metadata={"description": EPOCH})
 
 
 __all__ = ["OPS", "OP_DATA", "RECORD_DATA", "DifficultyDataSchema", "EntitySchema", "FollowUpDataSchema",

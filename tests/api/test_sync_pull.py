@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 
 from server.extensions import db
 from server.models import ChangeCounter, Recipient, Visit
+from server.services.sync.cursors import current_epoch, encode_cursor
 from tests.conftest import difficulty_data, mutation, new_id, visit_data
 
 MASKED = re.compile(r"^\d{6}\*{8}[0-9X]{4}$")
@@ -15,6 +16,14 @@ MASKED = re.compile(r"^\d{6}\*{8}[0-9X]{4}$")
 def newest_change() -> int:
     try:
         return db.session.execute(select(ChangeCounter.value)).scalar_one()
+    finally:
+        db.session.rollback()
+
+
+def newest_cursor() -> int:
+    """The newest change number as the cursor a device is handed (it carries the database's epoch)."""
+    try:
+        return encode_cursor(newest_change(), current_epoch())
     finally:
         db.session.rollback()
 
@@ -43,7 +52,7 @@ def village_of_another_township(admin, staff) -> int:
 
 @pytest.mark.parametrize("offset", [-1, 1])
 def test_pull_with_cursor_below_zero_or_above_newest_answers_410_cursor_expired(staff, offset):
-    cursor = -1 if offset < 0 else newest_change() + offset
+    cursor = -1 if offset < 0 else newest_cursor() + offset
     response = staff.get(f"/api/sync/pull?cursor={cursor}")
     assert response.status_code == 410
     assert response.json["error"]["code"] == "cursor_expired"
@@ -64,9 +73,9 @@ def test_pull_with_a_bad_limit_answers_400(staff, limit):
 
 def test_pull_at_the_newest_cursor_is_empty_and_keeps_the_cursor(staff):
     _, cursor = staff.pull_all()
-    assert cursor == newest_change()
+    assert cursor == newest_cursor()
     response = staff.get(f"/api/sync/pull?cursor={cursor}")
-    assert response.json == {"changes": [], "cursor": cursor, "has_more": False}
+    assert response.json == {"changes": [], "cursor": cursor, "has_more": False, "epoch": current_epoch().id}
 
 
 def test_pull_after_a_push_returns_only_the_new_change(staff, own_recipient):
@@ -81,7 +90,7 @@ def test_pull_after_a_push_returns_only_the_new_change(staff, own_recipient):
 def test_push_answer_cursor_is_the_newest_change(staff, own_recipient):
     response = staff.post("/api/sync/push", json={"device_id": "d", "mutations": [
         mutation("visit.create", visit_data(own_recipient["id"]))]})
-    assert response.json["cursor"] == newest_change()
+    assert response.json["cursor"] == newest_cursor()
 
 
 # -- pages -----------------------------------------------------------------------------------------------

@@ -2096,16 +2096,25 @@ export interface components {
         PullResponse: {
             changes: components["schemas"]["Entity"][];
             cursor: number;
+            /** @description the database's epoch, a random id a restore replaces (always answered; send it back as `epoch`) */
+            epoch?: string;
             has_more: boolean;
         };
         PushRequest: {
             device_id: string;
+            /**
+             * @description the database epoch the device last saw in an answer (optional): another one answers 410 cursor_expired and applies nothing (the server was restored; re-send what it acknowledged, then pull from 0)
+             * @default null
+             */
+            epoch: string | null;
             /** @description ≤ 200 (413 batch_too_large), the body ≤ 2 MB (413 payload_too_large); each item is a Mutation */
             mutations: unknown[];
         };
         PushResponse: {
-            /** @description the newest change number (informational) */
+            /** @description the newest change number, as a cursor (informational) */
             cursor: number;
+            /** @description the database's epoch, a random id a restore replaces (always answered; send it back as `epoch`) */
+            epoch?: string;
             results: components["schemas"]["MutationResult"][];
         };
         RecipientCreate: {
@@ -4495,8 +4504,11 @@ export interface operations {
     "sync.pull.get": {
         parameters: {
             query?: {
+                /** @description 0, or the `cursor` of the last page: it carries the database's epoch, so one from before a restore answers 410 cursor_expired */
                 cursor?: number;
                 limit?: number | null;
+                /** @description the epoch of the last answer (optional, empty = none): another one answers 410 cursor_expired */
+                epoch?: string | null;
             };
             header?: never;
             path?: never;
@@ -4549,6 +4561,7 @@ export interface operations {
             401: components["responses"]["UNAUTHORIZED"];
             403: components["responses"]["FORBIDDEN"];
             404: components["responses"]["NOT_FOUND"];
+            410: components["responses"]["GONE"];
             413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
             422: components["responses"]["UNPROCESSABLE_ENTITY"];
             default: components["responses"]["DEFAULT_ERROR"];

@@ -40,14 +40,15 @@ export async function attachmentUrl(sha256: string): Promise<string | null> {
 }
 
 /**
- * Drop uploaded files older than a week that no queued mutation or draft still names: the server has them
- * and views fetch them from it. Recent ones stay so the day's work can be looked at offline.
+ * Drop uploaded files older than a week that no queued mutation, kept acknowledged one or draft still names: the
+ * server has them and views fetch them from it. Recent ones stay so the day's work can be looked at offline;
+ * those of kept acknowledged mutations stay as long as those (a restored server may have lost them).
  */
 export async function pruneUploadedAttachments(now = Date.now(), keepMs = 7 * 86400_000): Promise<number> {
   const db = getDb()
-  return db.transaction('rw', [db.attachments, db.outbox, db.drafts], async () => {
+  return db.transaction('rw', [db.attachments, db.outbox, db.acked, db.drafts], async () => {
     const keep = new Set<string>()
-    await db.outbox.each((m) => m.attachments.forEach((a) => keep.add(a)))
+    for (const store of [db.outbox, db.acked]) await store.each((m) => m.attachments.forEach((a) => keep.add(a)))
     await db.drafts.each((d) => {
       const photos = (d.data.photos as string[] | undefined) ?? []
       photos.forEach((p) => keep.add(p))

@@ -1,10 +1,11 @@
 /**
- * The outbox: ordered mutations per user, written in the same transaction as the local record. The only module
+ * The outbox: ordered mutations per user, written in the same transaction as the local record. With
+ * `outboxActions.ts` (the outbox screen's writes, apart so the first route does not carry them) the only module
  * that writes outbox rows; a writer that must share its caller's transaction takes that transaction's `db`.
  */
 import { getDb } from './db'
-import { ENTITY_TABLES, type ZoufangDB } from './schema'
-import { setMeta, cursorKey } from './meta'
+import type { ZoufangDB } from './schema'
+import { getMeta, setMeta } from './meta'
 import type { Change, EntityType, Mutation, Op } from './types'
 
 let lastSeq = 0
@@ -80,7 +81,7 @@ export async function foldTarget(
     .filter((m) => m.user_id === userId && m.state !== 'conflict' && !inflight.has(m.id))
     .sort((a, b) => a.seq - b.seq)
   const target = queued[queued.length - 1]
-  return target && (target.op.endsWith('.create') || target.op === op) ? target : undefined
+  return target && !target.resend && (target.op.endsWith('.create') || target.op === op) ? target : undefined
 }
 
 /**
@@ -198,61 +199,6 @@ export async function pendingAmong(userId: string, changes: Pick<Change, 'type' 
   return new Set((await queuedAmong(userId, changes)).keys())
 }
 
-/** Put a rejected or conflicting mutation back in the queue, unchanged or rebased on the server's version. */
-export async function retryMutation(id: string): Promise<void> {
-  const db = getDb()
-  await db.transaction('rw', db.outbox, async () => {
-    const m = await db.outbox.get(id)
-    if (!m) return
-    const patch: Partial<Mutation> = { state: 'pending', error: null }
-    if (m.state === 'conflict' && m.server_entity) patch.base_version = m.server_entity.version
-    // A new id: the server never recorded the rejected one, but a fresh id can never be mistaken for a reuse.
-    await db.outbox.delete(id)
-    await db.outbox.put({ ...m, ...patch, id: mutationId(m.seq), server_entity: null })
-  })
-}
-
-/**
- * Drop a mutation for good. A discarded create removes the local record; a discarded update
- * restores the server's copy on the next full pull.
- */
-export async function discardMutation(id: string): Promise<void> {
-  const db = getDb()
-  const tables = [db.outbox, db.meta, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
-  await db.transaction('rw', tables, async () => {
-    const m = await db.outbox.get(id)
-    if (!m) return
-    await db.outbox.delete(id)
-    const table = db.table(ENTITY_TABLES[m.entity_type])
-    if (m.op.endsWith('.create')) {
-      const others = await db.outbox.where('entity_id').equals(m.entity_id).count()
-      if (others === 0) await table.delete(m.entity_id)
-    } else if (m.server_entity && !m.server_entity.deleted) {
-      await table.put({ ...m.server_entity.data, id: m.server_entity.id, _version: m.server_entity.version })
-    } else {
-      await setMeta(cursorKey(m.user_id), 0)
-    }
-  })
-}
-
-/** Everything not yet on the server, as a JSON document the user can save (last resort). */
-export async function exportPending(userId: string): Promise<string> {
-  const db = getDb()
-  const mutations = await listOutbox(userId)
-  const shas = [...new Set(mutations.flatMap((m) => m.attachments))]
-  const attachments: Record<string, { mime: string; base64: string }> = {}
-  for (const sha of shas) {
-    const a = await db.attachments.get(sha)
-    if (a && !a.uploaded) {
-      const bytes = new Uint8Array(a.bytes)
-      let bin = ''
-      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-      attachments[sha] = { mime: a.mime, base64: btoa(bin) }
-    }
-  }
-  return JSON.stringify({ exported_at: new Date().toISOString(), user_id: userId, mutations, attachments }, null, 2)
-}
-
 export function changeToRow(c: Change): Record<string, unknown> {
   // data.id keeps its type (areas and users have integer ids; the change's id is a string).
   return { id: c.id, ...c.data, _version: c.version }
@@ -283,4 +229,53 @@ export async function markRefused(refusals: Refusal[]): Promise<void> {
 /** The base_version a queued row holds now (storing its create's answer may have filled it), 0 when none. */
 export async function queuedBaseVersion(id: string): Promise<number> {
   return (await getDb().outbox.get(id))?.base_version ?? 0
+}
+
+// Acknowledged mutations are kept (store `acked`) for a window, as they were sent: when the server is restored
+// from a backup it has lost what it acknowledged since, and answers 410 to a cursor or epoch from before; the
+// engine then puts them all back in the queue (`requeueAcknowledged`). The server's idempotency makes that safe:
+// a mutation id it still has answers `duplicate`. (Not in outboxActions.ts: the engine needs it, and a dynamic
+// import would break the service worker — a classic script running the engine too — and split the first
+// route's chunks.)
+
+/** How long acknowledged mutations are kept: 30 days unless the engine is told otherwise (`ackedRetentionMs`). */
+export const ACKED_KEEP_MS = 30 * 86_400_000
+
+/** The epoch of the server's database in its last answer (device-wide: a logout forgets cursors, not this). */
+const EPOCH_KEY = 'server_epoch'
+
+export const getServerEpoch = () => getMeta<string>(EPOCH_KEY)
+
+/**
+ * Keep acknowledged mutations as stored, each with the base_version it was sent with, and the answer's epoch
+ * (what they were acknowledged under: a pull-only phone keeps nothing, and its cursors carry the epoch anyway);
+ * call in the answer's transaction (over `outbox`, `acked`, `meta`), before they leave the queue.
+ */
+export async function keepAcknowledged(sent: Mutation[], epoch?: string): Promise<void> {
+  if (epoch && epoch !== (await getServerEpoch())) await setMeta(EPOCH_KEY, epoch)
+  const at = new Date().toISOString()
+  const rows = await getDb().outbox.bulkGet(sent.map((m) => m.id))
+  await getDb().acked.bulkPut(rows.map((row, i) => ({ ...row!, base_version: sent[i].base_version, acked_at: at })))
+}
+
+/** Forget acknowledged mutations kept longer than `keepMs`. */
+export function pruneAcknowledged(now = Date.now(), keepMs = ACKED_KEEP_MS): Promise<number> {
+  return getDb().acked.where('acked_at').below(new Date(now - keepMs).toISOString()).delete()
+}
+
+/**
+ * The server answered 410 `cursor_expired`: every kept acknowledged mutation, of every user of the phone, goes
+ * back to its user's queue as pending, under its own id and so ahead of anything newer (ids sort by seq), marked
+ * `resend` (never folded into). Every pull cursor and the remembered epoch are dropped in the same transaction,
+ * so the 410 is never forgotten while the mutations are still unsent.
+ */
+export async function requeueAcknowledged(): Promise<void> {
+  const db = getDb()
+  await db.transaction('rw', [db.outbox, db.acked, db.meta], async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    await db.outbox.bulkPut((await db.acked.toArray()).map(({ acked_at, ...m }) => ({ ...m, state: 'pending', error: null, server_entity: null, resend: 1 })))
+    await db.acked.clear()
+    await db.meta.where('key').startsWith('cursor:').delete()
+    await db.meta.delete(EPOCH_KEY)
+  })
 }

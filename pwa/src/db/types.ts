@@ -75,6 +75,13 @@ export interface Mutation {
   error: ApiErrorBody | null
   attempts: number
   server_entity?: Change | null
+  /** Sent again after the server was restored (`requeueAcknowledged`): never folded into, its payload is the server's to compare. */
+  resend?: 1
+}
+
+/** A mutation the server acknowledged, kept as it was sent (`db/outbox.ts`) to go again if the server is restored. */
+export interface AckedMutation extends Mutation {
+  acked_at: string
 }
 
 /**

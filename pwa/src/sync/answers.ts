@@ -1,7 +1,7 @@
 /** What push answers do on the device: one transaction drops, keeps or marks every mutation they answer. */
 import { getDb } from '../db/db'
 import { ENTITY_TABLES } from '../db/schema'
-import { markRefused, type Refusal } from '../db/outbox'
+import { keepAcknowledged, markRefused, type Refusal } from '../db/outbox'
 import { applyPushedBatch } from '../db/replica'
 import type { Change, Mutation } from '../db/types'
 import { ApiError, type PushResult } from './api'
@@ -13,13 +13,17 @@ import { markNotUploaded } from './upload'
  * records (`applyPushedBatch`); conflicts and rejections stay queued with why (`markRefused`); a first
  * `missing_attachment` marks the files not uploaded, so the mutation goes again after them (`retriedMissing`
  * holds the ids already sent again once, across the round). A mutation the answer leaves out stays pending and
- * the round ends as a retry (`incomplete_answer`) once the rest is stored.
+ * the round ends as a retry (`incomplete_answer`) once the rest is stored. Acknowledged mutations are kept, as
+ * sent, for a re-send should the server be restored (`keepAcknowledged`), with the answer's `epoch`.
  */
-export async function storeAnswers(userId: string, sent: Mutation[], results: PushResult[], retriedMissing: Set<string>): Promise<void> {
+export async function storeAnswers(
+  userId: string, sent: Mutation[], results: PushResult[], retriedMissing: Set<string>, epoch?: string,
+): Promise<void> {
   const db = getDb()
   const byId = new Map(results.map((r) => [r.id, r]))
   let unanswered = 0
   const acknowledged: string[] = []
+  const kept: Mutation[] = []
   const entities: Change[] = []
   const refused: Refusal[] = []
   const notUploaded: string[] = []
@@ -31,6 +35,7 @@ export async function storeAnswers(userId: string, sent: Mutation[], results: Pu
     }
     if (r.status === 'applied' || r.status === 'duplicate') {
       acknowledged.push(m.id)
+      kept.push(m)
       if (r.entity) entities.push(r.entity)
     } else if (r.status === 'conflict') {
       refused.push({ id: m.id, state: 'conflict', message: r.error?.message, entity: r.entity ?? null })
@@ -42,10 +47,11 @@ export async function storeAnswers(userId: string, sent: Mutation[], results: Pu
       refused.push({ id: m.id, state: 'rejected', error: r.error ?? { code: 'validation_error' }, attempts: m.attempts + 1 })
     }
   }
-  const tables = [db.outbox, db.attachments, db.answered, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
+  const tables = [db.outbox, db.attachments, db.answered, db.acked, db.meta, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
   await db.transaction('rw', tables, async () => {
     await markRefused(refused)
     await markNotUploaded(notUploaded)
+    await keepAcknowledged(kept, epoch) // before applyPushedBatch deletes them from the queue
     await applyPushedBatch(userId, acknowledged, entities)
   })
   if (unanswered) throw new ApiError(0, 'incomplete_answer')

@@ -48,8 +48,9 @@ export interface Api {
   login(username: string, password: string): Promise<LoginAnswer>
   me(): Promise<LoginAnswer>
   logout(): Promise<void>
-  push(deviceId: string, mutations: PushMutation[]): Promise<PushAnswer>
-  pull(cursor: number, limit: number): Promise<PullPage>
+  /** `epoch`: the server's epoch last seen; a restored server answers 410 instead of applying anything. */
+  push(deviceId: string, mutations: PushMutation[], epoch?: string): Promise<PushAnswer>
+  pull(cursor: number, limit: number, epoch?: string): Promise<PullPage>
   putAttachment(sha256: string, blob: Blob): Promise<number>
   inbox(): Promise<InboxAnswer>
   markNotificationRead(id: number): Promise<void>
@@ -76,9 +77,9 @@ export function createApi(opts: ApiOptions): Api {
     async logout() {
       await json('POST', '/api/auth/logout', {})
     },
-    push: (deviceId, mutations) =>
-      json<PushAnswer>('POST', '/api/sync/push', { device_id: deviceId, mutations }),
-    pull: (cursor, limit) => json<PullPage>('GET', `/api/sync/pull?cursor=${cursor}&limit=${limit}`),
+    // JSON leaves an undefined epoch out; an empty one in the query is none (the server's epochs are hex).
+    push: (deviceId, mutations, epoch) => json<PushAnswer>('POST', '/api/sync/push', { device_id: deviceId, mutations, epoch }),
+    pull: (cursor, limit, epoch = '') => json<PullPage>('GET', `/api/sync/pull?cursor=${cursor}&limit=${limit}&epoch=${epoch}`),
     // Photos and signatures go as their raw bytes; a blob without a type is a compressed photo (JPEG).
     async putAttachment(sha256, blob) {
       const res = await http.send('PUT', `/api/attachments/${sha256}`, blob.type ? blob : blob.slice(0, blob.size, 'image/jpeg'))

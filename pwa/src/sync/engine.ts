@@ -2,6 +2,7 @@
 import { pruneUploadedAttachments } from '../db/attachments'
 import { currentSession, getDeviceId, getLastSync, markSessionExpired, setLastSync } from '../db/meta'
 import { adoptReplicaFor, settleAnswered } from '../db/replica'
+import { getServerEpoch, pruneAcknowledged, requeueAcknowledged } from '../db/outbox'
 import { ApiError, type Api } from './api'
 import { pullAll } from './pull'
 import { PushPipeline } from './pushPipeline'
@@ -28,6 +29,8 @@ export interface EngineOptions {
   random?: () => number
   /** Called with the user id after a 401: the UI shows the login screen; the queue stays. */
   onSessionExpired?: () => void
+  /** How long acknowledged mutations are kept for a re-send after a server restore (default 30 days). */
+  ackedRetentionMs?: number
 }
 
 /** The session changed (a logout, another user's login) while a round ran for the previous user. */
@@ -134,9 +137,21 @@ export class SyncEngine {
         // This user's last good round, as kept on the phone: a reload or another user's login left another value here.
         if ((lastSync ?? null) !== this.status.lastSyncAt) this.emit({ lastSyncAt: lastSync ?? null })
         const guard = () => this.assertSessionOf(uid)
-        await new PushPipeline({ api: this.opts.api, userId: uid, deviceId, guard }).run()
-        await pullAll(this.opts.api, uid, guard)
+        const push = (epoch?: string) => new PushPipeline({ api: this.opts.api, userId: uid, deviceId, guard, epoch }).run()
+        // A 410 (the server was restored from a backup): what it had acknowledged goes again, before anything newer,
+        // then the pull starts from 0. Once per round.
+        let resent = false
+        const resend = async () => {
+          if (resent) return
+          resent = true
+          await requeueAcknowledged()
+          await push()
+        }
+        const epoch = await getServerEpoch()
+        await push(epoch).catch((e) => (e instanceof ApiError && e.status === 410 ? resend() : Promise.reject(e)))
+        await pullAll(this.opts.api, uid, guard, epoch, resend)
         await settleAnswered(uid)
+        await pruneAcknowledged(Date.now(), this.opts.ackedRetentionMs)
         await pruneUploadedAttachments()
         const now = new Date().toISOString()
         await setLastSync(uid, now)

@@ -7,16 +7,19 @@ export const PULL_LIMIT = 500
 /**
  * Pull pages until `has_more` is false, pipelined: the next page is asked for (with the cursor the last
  * answer gave) while the last one is being stored. Pages are stored strictly in order, each with its cursor
- * in one transaction; a failed store ends the round, and the page fetched ahead is dropped unstored. A 410
- * `cursor_expired` starts again from 0 (once). `guard` runs before each request and before each store: it
- * throws when the round's user is no longer the one logged in.
+ * in one transaction; a failed store ends the round, and the page fetched ahead is dropped unstored. `epoch`
+ * (the server's, last seen) goes with each request; a 410 `cursor_expired` runs `onExpired` (the engine's
+ * re-send after a server restore), then starts again from 0 without it (once). `guard` runs before each
+ * request and before each store: it throws when the round's user is no longer the one logged in.
  */
-export async function pullAll(api: Api, userId: string, guard: () => Promise<void>): Promise<void> {
+export async function pullAll(
+  api: Api, userId: string, guard: () => Promise<void>, epoch?: string, onExpired?: () => Promise<void>,
+): Promise<void> {
   let cursor = await getCursor(userId)
   let restarted = false
   const fetchPage = async (from: number) => {
     await guard()
-    return api.pull(from, PULL_LIMIT)
+    return api.pull(from, PULL_LIMIT, epoch)
   }
   let ahead: ReturnType<typeof fetchPage> | null = null
   try {
@@ -27,7 +30,9 @@ export async function pullAll(api: Api, userId: string, guard: () => Promise<voi
       } catch (e) {
         if (e instanceof ApiError && e.status === 410 && !restarted) {
           restarted = true
+          await onExpired?.()
           cursor = 0
+          epoch = undefined
           ahead = null
           continue
         }

@@ -149,6 +149,8 @@ export interface PushOptions {
   deviceId: string
   /** Runs before each request: throws when the round's user is no longer the one logged in. */
   guard: () => Promise<void>
+  /** The server's epoch last seen (sent with each push: a restored server answers 410, `engine.ts` re-sends). */
+  epoch?: string
 }
 
 /**
@@ -174,8 +176,10 @@ export class PushPipeline {
   private readonly flying: Flight[] = []
   /** A 413 halved the batch size: the rest of the window is read again. */
   private resized = false
+  /** The epoch the server answered with (kept with the acknowledged mutations). */
+  private answeredEpoch: string | undefined
   private readonly committer = new InOrderCommitter(
-    (sent, results) => storeAnswers(this.opts.userId, sent, results, this.retriedMissing),
+    (sent, results) => storeAnswers(this.opts.userId, sent, results, this.retriedMissing, this.answeredEpoch),
     (ids) => this.release(ids),
   )
 
@@ -253,12 +257,14 @@ export class PushPipeline {
 
   private async send(ready: Batch): Promise<void> {
     const body: PushMutation[] = []
-    for (const m of ready.sent) {
+    for (const [i, m] of ready.sent.entries()) {
       const base = needsBaseVersion(m) ? await baseVersionFor(m) : m.base_version
+      // What is kept once acknowledged is what was sent: a re-send must be the same payload (else mutation_id_reused).
+      if (base !== m.base_version) ready.sent[i] = { ...m, base_version: base }
       body.push({ id: m.id, op: m.op, data: m.data, base_version: base, client_time: m.client_time })
     }
     await this.opts.guard()
-    const answer = this.opts.api.push(this.opts.deviceId, body)
+    const answer = this.opts.api.push(this.opts.deviceId, body, this.opts.epoch).then((a) => ((this.answeredEpoch = a.epoch), a))
     answer.catch(() => undefined) // awaited in order by receiveOldest
     this.flying.push({ ...ready, answer })
   }
