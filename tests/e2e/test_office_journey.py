@@ -35,6 +35,7 @@ LAT, LNG = 30.274084, 120.15507
 def shot(page, name: str) -> None:
     if TAKE_SHOTS:
         SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".el-message").first.wait_for(state="detached", timeout=10_000)  # toasts gone
         page.wait_for_timeout(300)  # let charts and fonts settle
         page.screenshot(path=str(SHOTS / f"{name}.png"))
 
@@ -151,9 +152,9 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     # Local time as a clerk writes it, and each person's area once (the demo's name already carries it).
     assert shown_times(row.inner_text()) and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", t)
                                                  for t in shown_times(pc.inner_text(".office-main")))
+    shot(pc, "office-visits")
     authors = options_of(pc, "filter-author")
     assert "李晓红（城关镇）" in authors and not [a for a in authors if a.count("（") > 1]
-    shot(pc, "office-visits")
     row.locator("[data-test=visit-open]").click()
     pc.wait_for_url(f"**/office/visits/{visit_id}")
     pc.locator("[data-test=detail-cash]").get_by_text("300 元").wait_for()
