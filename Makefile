@@ -30,7 +30,8 @@ $(STAMPS)/push-server: tests/push_server/package-lock.json
 	cd tests/push_server && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-# Lighthouse and axe-core for the PWA benchmark (bench/pwa.py).
+# Lighthouse and axe-core for the PWA benchmark (bench/pwa.py); the browser tests inject the same axe-core
+# (tests/e2e/test_accessibility.py).
 $(STAMPS)/bench-node: bench/package-lock.json
 	@mkdir -p $(STAMPS)
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
@@ -61,7 +62,7 @@ test-fast: $(STAMPS)/venv $(if $(wildcard pwa/package.json),$(STAMPS)/npm)
 	$(BIN)/pytest -q -m "not e2e and not slow" --ignore=tests/e2e --ignore=tests/system
 	$(if $(wildcard pwa/package.json),cd pwa && npm test)
 
-test-server: $(STAMPS)/venv $(STAMPS)/push-server build
+test-server: $(STAMPS)/venv $(STAMPS)/push-server $(STAMPS)/bench-node build
 	$(BIN)/pytest -q
 
 test-pwa: $(if $(wildcard pwa/package.json),$(STAMPS)/npm)

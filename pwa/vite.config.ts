@@ -3,6 +3,7 @@ import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
+import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 import { VitePWA } from 'vite-plugin-pwa'
 import { vantIconFont } from './vantIconFont'
 import { chunkFileNames, officeChunks, withoutOfficeFiles } from './officeChunks'
@@ -12,8 +13,16 @@ export default defineConfig({
     vantIconFont(),
     officeChunks(),
     vue(),
-    // Vant components are imported on demand; in Vitest the CSS is skipped (TOOLCHAIN gotcha 4).
-    Components({ resolvers: [VantResolver({ importStyle: !process.env.VITEST })], dts: false }),
+    // Vant (the phone) and Element Plus (the office console only: officeChunks.ts fails the build if it reaches a
+    // field chunk) are imported on demand, each component with its CSS; in Vitest the CSS is skipped
+    // (TOOLCHAIN gotcha 4).
+    Components({
+      resolvers: [
+        VantResolver({ importStyle: !process.env.VITEST }),
+        ElementPlusResolver({ importStyle: process.env.VITEST ? false : 'css', directives: false }),
+      ],
+      dts: false,
+    }),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src/sw',

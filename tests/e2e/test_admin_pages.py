@@ -1,9 +1,11 @@
 """The office admin pages in real Chromium against the real server: roster import, accounts, audit log."""
 
 import random
+import re
 
 import pytest
 
+from .console import choose, shown_times, type_range
 from .helpers import login
 
 pytestmark = pytest.mark.e2e
@@ -79,9 +81,8 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     form = page.locator("[data-test=account-form]")
     form.locator("[data-test=account-username]").fill(username)
     form.locator("[data-test=account-display-name]").fill("测试员")
-    form.locator("[data-test=account-role]").select_option("staff")
-    village = form.locator("[data-test=account-area] option", has_text="东关村").first.get_attribute("value")
-    form.locator("[data-test=account-area]").select_option(village)
+    choose(page, "account-role", "工作人员")
+    choose(page, "account-area", "东关村", typed="东关")
     form.locator("[data-test=account-password]").fill("abc")
     form.locator("[data-test=account-save]").click()
     # The policy's own messages show under the password first.
@@ -91,6 +92,7 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     temporary = form.locator("[data-test=account-password]").input_value()
     form.locator("[data-test=account-save]").click()
     page.locator(f"[data-test=account-row][data-username='{username}']").wait_for()
+    assert page.locator("[data-test=account-form]").count() == 0, "the dialog closes once the account is saved"
 
     # The audit log lists the import (and the new account), newest first.
     page.goto(base + "/office/audit")
@@ -103,6 +105,13 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     page.fill("[data-test=audit-action]", "user.create")
     page.click("[data-test=audit-search]")
     page.locator("[data-test=audit-row][data-action='user.create']").first.wait_for()
+    # Times to the second in Beijing time, never the browser's mm/dd/yyyy.
+    times = shown_times(page.inner_text("[data-test=audit-table]"))
+    assert times and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", t) for t in times), times
+    # A day range that holds no entries empties the list.
+    type_range(page, "audit-dates", "2020-01-01", "2020-01-02")
+    page.click("[data-test=audit-search]")
+    page.locator("[data-test=audit-total]").get_by_text("共 0 条").wait_for()
 
     # The weekly report of the last 7 days downloads as a workbook.
     page.goto(base + "/office/report")

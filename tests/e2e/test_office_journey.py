@@ -3,12 +3,14 @@ fixes it, the reviewer approves it and the phone can no longer edit it; the cove
 
 import hashlib
 import os
+import re
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from .conftest import DEFAULT_TIMEOUT_MS, ROOT, browser_context
+from .console import options_of, shown_times, type_day, type_range
 from .helpers import (
     login,
     open_recipient,
@@ -33,6 +35,7 @@ LAT, LNG = 30.274084, 120.15507
 def shot(page, name: str) -> None:
     if TAKE_SHOTS:
         SHOTS.mkdir(parents=True, exist_ok=True)
+        page.locator(".el-message").first.wait_for(state="detached", timeout=10_000)  # toasts gone
         page.wait_for_timeout(300)  # let charts and fonts settle
         page.screenshot(path=str(SHOTS / f"{name}.png"))
 
@@ -90,7 +93,7 @@ def review_in_console(page, visit_id: str, decision: str, comment: str) -> None:
     dialog.wait_for()
     if comment:
         dialog.locator("[data-test=review-comment]").fill(comment)
-    dialog.locator(".van-dialog__confirm").click()
+    dialog.locator("[data-test=review-confirm]").click()
     dialog.wait_for(state="hidden")
     expected = {"approve": "已通过", "return": "已退回"}[decision]
     page.wait_for_function(
@@ -142,10 +145,16 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     login(pc, base, "reviewer_demo")
     pc.wait_for_url("**/office/visits")
     pc.locator("[data-test=office-layout]").wait_for()
-    row = pc.locator(f"[data-test=visit-row][data-id='{visit_id}']")
+    # A row of the visits table: its cells carry the hooks (Element Plus tables put no attributes on rows).
+    row = pc.locator("[data-test=visit-table] tr", has=pc.locator(f"[data-test=visit-row][data-id='{visit_id}']"))
     row.wait_for()
     assert name in row.inner_text() and "待审核" in row.inner_text()
+    # Local time as a clerk writes it, and each person's area once (the demo's name already carries it).
+    assert shown_times(row.inner_text()) and all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", t)
+                                                 for t in shown_times(pc.inner_text(".office-main")))
     shot(pc, "office-visits")
+    authors = options_of(pc, "filter-author")
+    assert "李晓红（城关镇）" in authors and not [a for a in authors if a.count("（") > 1]
     row.locator("[data-test=visit-open]").click()
     pc.wait_for_url(f"**/office/visits/{visit_id}")
     pc.locator("[data-test=detail-cash]").get_by_text("300 元").wait_for()
@@ -173,10 +182,23 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     archive.wait_for_load_state()
     assert f"/api/recipients/{rid}/archive.html" in archive.url and name in archive.inner_text("body")
     archive.close()
+    # The photo opens full size and Esc closes it, as does the viewer's close button.
     pc.click("[data-test=detail-photo]")
-    pc.locator(".van-image-preview").wait_for()
-    pc.locator(".van-image-preview__close-icon").click()
-    pc.locator(".van-image-preview").wait_for(state="hidden")
+    viewer = pc.locator(".el-image-viewer__wrapper")
+    viewer.wait_for()
+    assert viewer.locator("img").first.get_attribute("src") == f"/api/attachments/{sha}"
+    pc.keyboard.press("Escape")
+    viewer.wait_for(state="detached")
+    pc.click("[data-test=detail-photo]")
+    viewer.wait_for()
+    viewer.locator(".el-image-viewer__close").click()
+    viewer.wait_for(state="detached")
+    # The return dialog closes with Esc too, sending nothing.
+    pc.click("[data-test=return]")
+    pc.locator("[data-test=review-dialog]").wait_for()
+    pc.keyboard.press("Escape")
+    pc.locator("[data-test=review-dialog]").wait_for(state="hidden")
+    assert server_visit(reviewer_api, visit_id)["status"] == "submitted"
 
     review_in_console(pc, visit_id, "return", "请补充慰问金发放说明")
     assert "请补充慰问金发放说明" in pc.inner_text("[data-test=detail-comment]")
@@ -223,14 +245,17 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     # --- The difficulties board shows the difficulty; the reviewer assigns a unit and a deadline.
     pc.click("[data-test=nav-difficulties]")
     pc.wait_for_url("**/office/difficulties")
-    board_row = pc.locator("[data-test=board-row]").filter(has_text="西厢房屋顶漏雨需修缮")
+    board_row = pc.locator("[data-test=board-table] tr").filter(has_text="西厢房屋顶漏雨需修缮")
     board_row.wait_for()
     shot(pc, "office-board")
     board_row.locator("[data-test=board-open]").click()
     pc.wait_for_url("**/office/difficulties/*")
+    # The assignee picker names each colleague with their area once.
+    assert not [a for a in options_of(pc, "assignee") if a.count("（") > 1]
     pc.locator("[data-test=unit]").fill("镇住建办")
     due = (datetime.now(UTC) + timedelta(days=14)).date().isoformat()
-    pc.locator("[data-test=due-date]").fill(due)
+    type_day(pc, "due-date", due)
+    assert pc.locator("[data-test=due-date] input").input_value() == due
     pc.click("[data-test=save-assignment]")
     difficulty_id = pc.url.rsplit("/", 1)[-1]
     wait_until(lambda: reviewer_api.get(f"/api/difficulties/{difficulty_id}").json().get("due_date") == due,
@@ -241,9 +266,9 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     today = started.astimezone(timezone(timedelta(hours=8))).date()
     pc.click("[data-test=nav-campaigns]")
     pc.wait_for_url("**/office/campaigns")
+    pc.click("[data-test=campaign-new]")
     pc.locator("[data-test=campaign-name]").fill("e2e 走访活动")
-    pc.locator("[data-test=campaign-start]").fill((today - timedelta(days=20)).isoformat())
-    pc.locator("[data-test=campaign-end]").fill((today + timedelta(days=10)).isoformat())
+    type_range(pc, "campaign-dates", (today - timedelta(days=20)).isoformat(), (today + timedelta(days=10)).isoformat())
     pc.click("[data-test=campaign-create]")
     pc.wait_for_url("**/office/campaigns/*")
     pc.locator("[data-test=kpi-targets]").wait_for()
@@ -262,7 +287,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     assert pc.inner_text("[data-test=kpi-rate]") == f"{rate:g}%"
     assert pc.inner_text("[data-test=not-visited-count]") == f"尚未走访 {len(recipients - visited)} 人"
     # The table's townships add up to the totals.
-    cells = pc.locator("[data-test=coverage-row]").evaluate_all(
+    cells = pc.locator("[data-test=coverage-table] .el-table__body tr").evaluate_all(
         "rows => rows.map(r => [...r.querySelectorAll('td')].map(td => td.textContent.trim()))")
     assert sum(int(c[1]) for c in cells) == len(recipients)
     assert sum(int(c[2]) for c in cells) == len(visited & recipients)
@@ -270,6 +295,12 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
         pc.reload()  # without the "created" toast
         pc.locator("[data-test=chart-coverage] canvas").first.wait_for()
     shot(pc, "office-coverage")
+
+    # The notifications open in the console's own layout, not the phone's.
+    pc.click("[data-test=office-inbox]")
+    pc.wait_for_url("**/office/inbox")
+    pc.locator("[data-test=office-layout] [data-test=inbox-table]").wait_for()
+    assert pc.locator(".van-tabbar").count() == 0
 
     # The field app never downloaded office code: no office chunk in the phone's caches or its loaded scripts.
     loaded = phone.evaluate("() => performance.getEntriesByType('resource').map(e => e.name)")

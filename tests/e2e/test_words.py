@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from .conftest import browser_context
+from .console import choose
 from .helpers import login, open_recipient, outbox, queue_mutations, read_store, wait_initial_sync, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -123,7 +124,7 @@ def test_every_field_screen_speaks_chinese_even_with_a_rejected_record(context, 
     assert leaks == {}, leaks
 
 
-OFFICE_SCREENS = ["/office/visits", "/office/difficulties", "/office/campaigns", "/office/import",
+OFFICE_SCREENS = ["/office/visits", "/office/difficulties", "/office/campaigns", "/office/inbox", "/office/import",
                   "/office/report", "/office/accounts", "/office/areas", "/office/audit", "/office/password"]
 
 
@@ -164,6 +165,18 @@ def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server, tmp_p
         page.locator("[data-test=area-save]").click()
         page.locator(".admin-field-errors").first.wait_for()
         assert_chinese(page, "/office/areas refused", leaks)
+
+        # The console's Element Plus parts (its pager, date pickers) speak the language the user picks, and back.
+        page.goto(base + "/office/audit")
+        page.locator("[data-test=audit-row]").first.wait_for()
+        pages = page.locator("[data-test=audit-pages]")
+        assert "前往" in pages.inner_text()
+        choose(page, "office-lang", "English")
+        pages.get_by_text("Go to").wait_for()
+        assert page.locator("[data-test=audit-dates] input").first.get_attribute("placeholder") == "From"
+        choose(page, "office-lang", "简体中文")
+        pages.get_by_text("前往").wait_for()
+        assert_chinese(page, "/office/audit after switching back", leaks)
     finally:
         ctx.close()
     assert leaks == {}, leaks

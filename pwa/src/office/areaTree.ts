@@ -1,4 +1,4 @@
-/** The area list as a tree: depth-first order with depths, for pickers and the collapsible tree. No Vue here. */
+/** The area list as a tree: depth-first order with depths (pickers), and nested (the areas page's tree table). No Vue here. */
 import type { Area, AreaLevel } from './api'
 
 export interface AreaNode extends Area {
@@ -28,26 +28,28 @@ export function areaOrder(rows: Area[]): AreaNode[] {
   return out
 }
 
-/** The rows to show when only the areas in `open` are expanded (roots always show). */
-export function visibleNodes(nodes: AreaNode[], open: Set<number>): AreaNode[] {
-  const out: AreaNode[] = []
-  let hideBelow = Infinity // depth under a collapsed node
-  for (const n of nodes) {
-    if (n.depth > hideBelow) continue
-    hideBelow = Infinity
-    out.push(n)
-    if (n.children && !open.has(n.id)) hideBelow = n.depth
-  }
-  return out
-}
-
-/** Indented option label for a <select> (full-width spaces keep the indent in every font). */
-export function optionLabel(n: AreaNode): string {
-  return `${'\u3000'.repeat(n.depth)}${n.name}`
-}
-
 /** The next level down; a new area under `parent` defaults to it. */
 export const CHILD_LEVEL: Record<string, AreaLevel | undefined> = {
   province: 'city', city: 'county', county: 'township', township: 'village',
 }
 export const LEVELS: AreaLevel[] = ['province', 'city', 'county', 'township', 'village']
+
+/** A node with its child nodes under `kids` (`children` is the count), for a tree table. */
+export interface AreaTreeRow extends AreaNode {
+  kids?: AreaTreeRow[]
+}
+
+/** The depth-first nodes as a nested tree (roots with their `kids`). */
+export function areaTree(nodes: AreaNode[]): AreaTreeRow[] {
+  const roots: AreaTreeRow[] = []
+  const stack: AreaTreeRow[] = []
+  for (const n of nodes) {
+    const row: AreaTreeRow = { ...n }
+    stack.length = n.depth
+    const parent = stack[n.depth - 1]
+    if (parent) (parent.kids ??= []).push(row)
+    else roots.push(row)
+    stack.push(row)
+  }
+  return roots
+}

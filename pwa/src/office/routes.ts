@@ -1,4 +1,8 @@
-/** The office console's routes: one lazily loaded wide-screen layout at /office; reviewers and admins only. */
+/**
+ * The office console's routes: one lazily loaded wide-screen layout at /office; reviewers and admins only. This
+ * file is in the field app's entry (its router), so it stays small: a page is a path, a lazy component, a title
+ * key and, when narrower than reviewers and admins, `meta.roles`; its menu entry lives in nav.ts (README.md).
+ */
 import type { RouteComponent, RouteLocationNormalized, RouteRecordRaw } from 'vue-router'
 import { session } from '../composables/useApp'
 import * as admin from './admin/routes'
@@ -26,12 +30,10 @@ function lazy(load: () => Promise<{ default: RouteComponent }>): () => Promise<R
   }
 }
 
-// The layout's sidebar also shows the admin pages' entries, whose titles live in the admin messages.
-const adminMessages = (admin as { loadAdminMessages?: () => Promise<void> }).loadAdminMessages
-
+// The layout's menu also shows the admin pages' entries, whose titles live in the admin messages.
 function layout(load: () => Promise<{ default: RouteComponent }>): () => Promise<RouteComponent> {
   const page = lazy(load)
-  return async () => (await Promise.all([page(), adminMessages?.().catch(() => undefined)]))[0]
+  return async () => (await Promise.all([page(), admin.loadAdminMessages().catch(() => undefined)]))[0]
 }
 
 const withGuard = (r: RouteRecordRaw): RouteRecordRaw => ('redirect' in r && r.redirect ? r : ({ ...r, beforeEnter: guard } as RouteRecordRaw))
@@ -44,6 +46,7 @@ const pages: RouteRecordRaw[] = [
   { path: 'difficulties/:id', component: lazy(() => import('./OfficeDifficultyView.vue')), meta: { title: 'office.difficulty.title' } },
   { path: 'campaigns', component: lazy(() => import('./OfficeCampaignsView.vue')), meta: { title: 'office.campaigns.title' } },
   { path: 'campaigns/:id', component: lazy(() => import('./OfficeCoverageView.vue')), meta: { title: 'office.coverage.title' } },
+  { path: 'inbox', component: lazy(() => import('./OfficeInboxView.vue')), meta: { title: 'office.inbox.title' } },
 ]
 
 export const officeRoutes: RouteRecordRaw[] = [
@@ -52,6 +55,6 @@ export const officeRoutes: RouteRecordRaw[] = [
     component: layout(() => import('./OfficeLayout.vue')),
     beforeEnter: guard,
     meta: { office: true },
-    children: [...pages, ...(admin.adminRoutes ?? [])].map(withGuard),
+    children: [...pages, ...admin.adminRoutes].map(withGuard),
   },
 ]

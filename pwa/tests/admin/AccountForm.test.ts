@@ -5,6 +5,7 @@ import { i18n } from '../../src/i18n'
 import { setAdminApi } from '../../src/office/admin/api'
 import { areaOrder } from '../../src/office/areaTree'
 import { json, mockAdminFetch } from './adminHelpers'
+import { choose } from '../office/elementHelpers'
 
 afterEach(() => setAdminApi(null))
 
@@ -17,8 +18,8 @@ const POLICY = ['至少8位 / at least 8 characters', '需包含大写、小写�
 async function fill(w: ReturnType<typeof mount>, password: string) {
   await w.find('[data-test="account-username"]').setValue('13800000001')
   await w.find('[data-test="account-display-name"]').setValue('李四')
-  await w.find('[data-test="account-role"]').setValue('staff')
-  await w.find('[data-test="account-area"]').setValue('2')
+  await choose(w, 'account-role', '工作人员')
+  await choose(w, 'account-area', '东镇')
   await w.find('[data-test="account-password"]').setValue(password)
 }
 
@@ -71,7 +72,7 @@ describe('AccountForm', () => {
     const calls = await mockAdminFetch(() => json(200, { ...user, role: 'reviewer' }))
     const w = mount(AccountForm, { props: { areas: AREAS, user }, global: { plugins: [i18n] }, attachTo: document.body })
     expect(w.find('[data-test="account-username"]').exists()).toBe(false)
-    await w.find('[data-test="account-role"]').setValue('reviewer')
+    await choose(w, 'account-role', '审核人员')
     await w.find('form').trigger('submit')
     await flushPromises()
     expect(calls[0].method).toBe('PATCH')

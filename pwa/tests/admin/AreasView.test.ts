@@ -1,9 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import AreasView from '../../src/office/admin/AreasView.vue'
 import { i18n } from '../../src/i18n'
 import { setAdminApi } from '../../src/office/admin/api'
 import { chooseFile, json, mockAdminFetch, type Call } from './adminHelpers'
+import { shown, shownRows } from '../office/elementHelpers'
+
+// Element Plus renders in a few ticks; a loaded machine needs more than waitFor's default second.
+const WAIT = { timeout: 5000 }
 
 afterEach(() => setAdminApi(null))
 
@@ -20,16 +24,19 @@ function server(c: Call): Response {
   return json(404, { error: { code: 'not_found' } })
 }
 
-const names = (w: ReturnType<typeof mount>) => w.findAll('[data-test="area-node"] .name').map((n) => n.text())
+const names = (w: ReturnType<typeof mount>) => shownRows(w, 'area-tree').map((r) => r.find('[data-test="area-node"]').text())
+const row = (w: ReturnType<typeof mount>, name: string) => shownRows(w, 'area-tree').find((r) => r.find('[data-test="area-node"]').text() === name)!
 
 describe('AreasView', () => {
   it('shows the tree with the county open, and expands a township', async () => {
     await mockAdminFetch(server)
     const w = mount(AreasView, { global: { plugins: [i18n] }, attachTo: document.body })
-    await flushPromises()
-    expect(names(w)).toEqual(['示范县', '城关镇'])
-    await w.findAll('[data-test="area-node"]')[1].find('button.twisty').trigger('click')
-    expect(names(w)).toEqual(['示范县', '城关镇', '东关村'])
+    await vi.waitFor(() => expect(names(w)).toEqual(['示范县', '城关镇']), WAIT)
+    const toggle = row(w, '城关镇').find('button.el-table__expand-icon')
+    expect(toggle.attributes('aria-expanded')).toBe('false')
+    await toggle.trigger('click')
+    await vi.waitFor(() => expect(names(w)).toEqual(['示范县', '城关镇', '东关村']), WAIT)
+    expect(row(w, '城关镇').find('button.el-table__expand-icon').attributes('aria-expanded')).toBe('true')
     w.unmount()
   })
 
@@ -51,9 +58,9 @@ describe('AreasView', () => {
   it('adds an area under a parent and shows code_taken on the form', async () => {
     const calls = await mockAdminFetch(server)
     const w = mount(AreasView, { global: { plugins: [i18n] }, attachTo: document.body })
-    await flushPromises()
-    await w.findAll('[data-test="area-node"]')[1].find('.add').trigger('click')
-    await flushPromises()
+    await vi.waitFor(() => expect(names(w)).toContain('城关镇'), WAIT)
+    await row(w, '城关镇').find('.add').trigger('click')
+    await shown('[data-test="area-form"]')
     const form = w.find('[data-test="area-form"]')
     expect((form.find('[data-test="area-code"]').element as HTMLInputElement).value).toBe('990101')
     await form.find('[data-test="area-code"]').setValue('990101002')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { areaOrder, optionLabel, visibleNodes } from '../../src/office/areaTree'
+import { areaOrder, areaTree } from '../../src/office/areaTree'
 import type { Area } from '../../src/office/api'
 
 const ROWS: Area[] = [
@@ -15,14 +15,15 @@ describe('areaTree', () => {
     expect(nodes.map((n) => [n.name, n.depth, n.children])).toEqual([
       ['示范县', 0, 2], ['东镇', 1, 1], ['东村', 2, 0], ['西镇', 1, 0],
     ])
-    expect(optionLabel(nodes[2])).toBe('\u3000\u3000东村')
   })
 
-  it('hides the subtree of a collapsed node', () => {
-    const nodes = areaOrder(ROWS)
-    expect(visibleNodes(nodes, new Set()).map((n) => n.name)).toEqual(['示范县'])
-    expect(visibleNodes(nodes, new Set([1])).map((n) => n.name)).toEqual(['示范县', '东镇', '西镇'])
-    expect(visibleNodes(nodes, new Set([1, 2])).map((n) => n.name)).toEqual(['示范县', '东镇', '东村', '西镇'])
+  it('nests the ordered nodes under their parents for the tree table', () => {
+    const [county, ...others] = areaTree(areaOrder(ROWS))
+    expect(others).toEqual([])
+    expect(county.name).toBe('示范县')
+    expect(county.kids!.map((n) => n.name)).toEqual(['东镇', '西镇'])
+    expect(county.kids![0].kids!.map((n) => n.name)).toEqual(['东村'])
+    expect(county.kids![1].kids).toBeUndefined()
   })
 
   it('makes an area whose parent is out of sight a root', () => {

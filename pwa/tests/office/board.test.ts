@@ -5,6 +5,10 @@ import OfficeDifficultiesView, { boardQuery } from '../../src/office/OfficeDiffi
 import { loadOfficeMessages } from '../../src/office/i18n'
 import { i18n } from '../../src/i18n'
 import { mockFetch, type Call } from './fetchMock'
+import { choose } from './elementHelpers'
+
+// Element Plus renders in a few ticks; a loaded machine needs more than waitFor's default second.
+const WAIT = { timeout: 5000 }
 
 const AREAS = [
   { id: 1, code: '1', name: '示范县', level: 'county', parent_id: null },
@@ -33,7 +37,7 @@ const boardCalls = (calls: Call[]) => calls.filter((c) => c.url.startsWith('/api
 async function mountBoard() {
   const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div/>' } }] })
   const w = mount(OfficeDifficultiesView, { global: { plugins: [i18n, router] }, attachTo: document.body })
-  await vi.waitFor(() => expect(w.findAll('[data-test="board-row"]').length).toBeGreaterThan(0))
+  await vi.waitFor(() => expect(w.findAll('[data-test="board-row"]').length).toBeGreaterThan(0), WAIT)
   return w
 }
 
@@ -56,29 +60,28 @@ describe('difficulties board', () => {
   it('opens on the open tab and reloads with the tab and filters chosen', async () => {
     const calls = mockFetch(answer)
     const w = await mountBoard()
-    const tabs = w.findAll('.van-tab')
+    const tabs = w.findAll('.el-tabs__item')
     expect(tabs.map((t) => t.text())).toEqual(['待处理', '处理中', '已逾期', '已解决'])
     expect(boardCalls(calls)[0].get('status')).toBe('open')
     expect(boardCalls(calls)[0].has('overdue')).toBe(false)
     expect(w.find('[data-test="board-row"]').text()).toContain('对象open1')
 
     await tabs[2].trigger('click')
-    await vi.waitFor(() => expect(w.find('[data-test="overdue-flag"]').exists()).toBe(true))
+    await vi.waitFor(() => expect(w.find('[data-test="overdue-flag"]').exists()).toBe(true), WAIT)
     let last = boardCalls(calls).at(-1)!
     expect(last.get('overdue')).toBe('1')
     expect(last.has('status')).toBe(false)
     expect(w.find('[data-test="board-row"]').text()).toContain('对象o1')
 
     await tabs[3].trigger('click')
-    await vi.waitFor(() => expect(w.find('[data-test="board-row"]').text()).toContain('对象resolved1'))
+    await vi.waitFor(() => expect(w.find('[data-test="board-row"]').text()).toContain('对象resolved1'), WAIT)
     expect(boardCalls(calls).at(-1)!.get('status')).toBe('resolved')
 
     // The township and category filters narrow the same tab.
-    await vi.waitFor(() => expect(w.findAll('[data-test="board-township"] option')).toHaveLength(3))
-    await w.find('[data-test="board-township"]').setValue('3')
-    await w.find('[data-test="board-category"]').setValue('medical')
+    await vi.waitFor(() => choose(w, 'board-township', '西镇'), WAIT)
+    await choose(w, 'board-category', '医疗')
     await flushPromises()
-    await vi.waitFor(() => expect(boardCalls(calls).at(-1)!.get('category')).toBe('medical'))
+    await vi.waitFor(() => expect(boardCalls(calls).at(-1)!.get('category')).toBe('medical'), WAIT)
     last = boardCalls(calls).at(-1)!
     expect(last.get('status')).toBe('resolved')
     expect(last.get('area')).toBe('3')

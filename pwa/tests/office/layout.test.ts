@@ -9,6 +9,9 @@ import { setMeta } from '../../src/db/meta'
 import { inboxKey } from '../../src/sync/inbox'
 import { freshDb } from '../helpers'
 
+// Element Plus renders in a few ticks; a loaded machine needs more than waitFor's default second.
+const WAIT = { timeout: 5000 }
+
 beforeEach(async () => {
   await freshDb()
   await loadOfficeMessages()
@@ -30,12 +33,12 @@ async function mountLayout() {
 }
 
 describe('OfficeLayout', () => {
-  it('shows the unread notifications of the cached inbox in the header, linking to the inbox', async () => {
+  it('shows the unread notifications of the cached inbox in the header, linking to the console inbox', async () => {
     await setMeta(inboxKey('7'), { items: [], unread: 3, fetched_at: new Date().toISOString() })
     const w = await mountLayout()
-    await vi.waitFor(() => expect(w.find('.office-inbox-badge').exists()).toBe(true))
+    await vi.waitFor(() => expect(w.find('.office-inbox-badge').exists()).toBe(true), WAIT)
     const link = w.find('[data-test=office-inbox]')
-    expect(link.attributes('href')).toBe('/inbox')
+    expect(link.attributes('href')).toBe('/office/inbox')
     expect(w.find('.office-inbox-badge').text()).toBe('3')
     expect(link.attributes('aria-label')).toBe('通知（3 条未读）')
     w.unmount()

@@ -1,16 +1,10 @@
-/** A confirm dialog for destructive actions: resolves true on confirm, false on cancel. */
-import { showConfirmDialog } from 'vant'
+/** A confirm box for destructive actions (red confirm button; Esc cancels): resolves true on confirm, false otherwise. */
+import { confirmBox } from '../element'
 
 type T = (key: string, named?: Record<string, unknown>) => string
 
-export async function confirmAction(t: T, message: string): Promise<boolean> {
-  try {
-    await showConfirmDialog({
-      title: t('admin.common.confirmTitle'), message, confirmButtonText: t('admin.common.confirm'),
-      cancelButtonText: t('admin.common.cancel'), confirmButtonColor: '#b3261e',
-    })
-    return true
-  } catch {
-    return false
-  }
+export function confirmAction(t: T, message: string): Promise<boolean> {
+  return confirmBox({
+    title: t('admin.common.confirmTitle'), message, confirm: t('admin.common.confirm'), cancel: t('admin.common.cancel'), danger: true,
+  })
 }

@@ -63,21 +63,5 @@ export const adminRoutes: RouteRecordRaw[] = [
   { path: 'accounts', component: page(() => import('./AccountsView.vue')), meta: { title: 'admin.accounts.title', roles: ADMIN } },
   { path: 'areas', component: page(() => import('./AreasView.vue')), meta: { title: 'admin.areas.title', roles: ADMIN } },
   { path: 'audit', component: page(() => import('./AuditLogView.vue')), meta: { title: 'admin.audit.title', roles: ADMIN } },
-  { path: 'password', component: ChangePasswordView, meta: { title: 'admin.password.title', roles: ANY } },
-]
-
-export interface AdminNavItem {
-  path: string
-  titleKey: string
-  roles: Role[]
-}
-
-/** Sidebar entries (absolute paths). Their titles live in the admin messages: call loadAdminMessages() first. */
-export const adminNav: AdminNavItem[] = [
-  { path: '/office/import', titleKey: 'admin.nav.import', roles: OFFICE },
-  { path: '/office/report', titleKey: 'admin.nav.report', roles: OFFICE },
-  { path: '/office/accounts', titleKey: 'admin.nav.accounts', roles: ADMIN },
-  { path: '/office/areas', titleKey: 'admin.nav.areas', roles: ADMIN },
-  { path: '/office/audit', titleKey: 'admin.nav.audit', roles: ADMIN },
-  { path: '/office/password', titleKey: 'admin.nav.password', roles: ANY },
+  { path: 'password', component: page(() => import('./OfficePasswordView.vue')), meta: { title: 'admin.password.title', roles: ANY } },
 ]
