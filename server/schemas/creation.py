@@ -284,7 +284,7 @@ class EvidenceAnswerSchema(Schema):
 
 class EvidenceQuerySchema(PageQuerySchema):
     item_id = UuidString()
-    unit_id = fields.Integer()
+    unit_id = bounded_int()
     status = fields.String(validate=validate.OneOf(rules.EVIDENCE_STATUSES))
 
 
@@ -297,7 +297,7 @@ class EvidencePageSchema(PageSchema):
 
 class RectificationCreateSchema(_Strict):
     item_id = UuidString(required=True)
-    unit_id = fields.Integer(load_default=None, allow_none=True, strict=True,
+    unit_id = bounded_int(load_default=None, allow_none=True, strict=True,
                              metadata={"description": "the owner (default: the item's lead unit)"})
     description = required_text(2000)
     deadline = fields.Date(required=True)
@@ -305,7 +305,7 @@ class RectificationCreateSchema(_Strict):
 
 class RectificationQuerySchema(_Strict):
     status = fields.String(validate=validate.OneOf(rules.RECTIFICATION_STATUSES))
-    unit_id = fields.Integer()
+    unit_id = bounded_int()
     item_id = UuidString()
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 # language switch's "English" (a language is offered by its own name), the pinyin initials the roster search
 # takes (its hint's example, "zs" for 张三) and the demo's usernames (data, not wording).
 ALLOWED = {"GPS", "ID", "IP", "km", "KB", "MB", "GB", "xlsx", "csv", "CSV", "Excel", "English", "zs", "staff_demo",
-           "reviewer_demo", "admin_demo"}
+           "reviewer_demo", "admin_demo", "liaison_demo"}
 # The area CSV's format, which its hint spells out: the file's own column names and level values.
 ALLOWED_ON = {"/office/areas": {"UTF", "code", "name", "level", "parent_code", "province", "city", "county",
                                 "township", "village"}}
