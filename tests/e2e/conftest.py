@@ -96,7 +96,9 @@ def e2e_server(tmp_path_factory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API ends with this folder's tests, so a later suite (tests/system's deploy
+# topology) can start its own (two sync_playwright() at once fail: "Sync API inside the asyncio loop").
+@pytest.fixture(scope="package")
 def browser():
     from playwright.sync_api import sync_playwright
 
