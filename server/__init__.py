@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import keys
 from .config import Config
-from .database import configure_engine
+from .database import configure_engine, release_sessions_safely
 from .extensions import compress, db, limiter, migrate
 
 
@@ -40,6 +40,7 @@ def register_extensions(app: Flask) -> None:
 
     auth.configure(app.config)
     db.init_app(app)
+    release_sessions_safely(app, db)  # after db.init_app: it runs first
     compress.init_app(app)
     limiter.init_app(app)
 
