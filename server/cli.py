@@ -217,6 +217,7 @@ def register_push_commands(app: Flask) -> None:
         signal.signal(signal.SIGINT, _stop)
         click.echo(f"Reminder dispatcher running every {interval:g} s", err=True)
         backups = BackupSchedule.from_config(app)
+        sweep = UploadSweep.from_config(app)
         if backups:
             click.echo(f"Backups every {backups.interval} into {backups.directory}, the newest "
                        f"{backups.keep} kept", err=True)
@@ -227,6 +228,7 @@ def register_push_commands(app: Flask) -> None:
                 app.logger.exception("reminders: dispatch round failed")
             if backups:
                 backups.tick()
+            sweep.tick()
             stop.wait(interval)
         click.echo("Reminder dispatcher stopped", err=True)
 
@@ -245,6 +247,41 @@ def register_push_commands(app: Flask) -> None:
         else:
             vapid = push.get_pusher(app).vapid
         click.echo(push.public_key_of(vapid))
+
+
+class UploadSweep:
+    """The dispatcher removes the temp files of uploads a killed worker left behind: at its start, then every
+    UPLOAD_SWEEP_MINUTES (only files older than UPLOAD_TEMP_MAX_AGE_MINUTES: younger ones may be uploads in
+    progress on another host). Several dispatchers sweeping at once is harmless."""
+
+    def __init__(self, app: Flask, every_seconds: float, max_age_seconds: float):
+        self.app = app
+        self.every = every_seconds
+        self.max_age = max_age_seconds
+        self.last: float | None = None
+
+    @classmethod
+    def from_config(cls, app: Flask) -> "UploadSweep":
+        return cls(app, app.config["UPLOAD_SWEEP_MINUTES"] * 60, app.config["UPLOAD_TEMP_MAX_AGE_MINUTES"] * 60)
+
+    def tick(self, now: float | None = None) -> int | None:
+        """Sweep when due; the number of files removed, or None when it was not due."""
+        import time
+
+        from .services.attachments import FileStore
+
+        now = time.monotonic() if now is None else now
+        if self.last is not None and now - self.last < self.every:
+            return None
+        self.last = now
+        try:
+            removed = FileStore(self.app.config["ATTACHMENTS_DIR"]).sweep_stale_uploads(self.max_age)
+        except OSError:
+            self.app.logger.exception("attachments: sweeping unfinished uploads failed")
+            return 0
+        if removed:
+            self.app.logger.info("attachments: removed %d unfinished upload(s)", removed)
+        return removed
 
 
 class BackupSchedule:
@@ -382,4 +419,4 @@ def register_backup_commands(app: Flask) -> None:
             db.session.remove()
 
 
-__all__ = ["BackupSchedule", "app_version", "register", "seed_demo"]
+__all__ = ["BackupSchedule", "UploadSweep", "app_version", "register", "seed_demo"]

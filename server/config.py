@@ -115,6 +115,10 @@ class Config:
         # Behind reverse proxies (nginx): how many X-Forwarded-For / -Proto hops to trust for the client's
         # address and HTTPS. 0 ignores the headers (gunicorn reachable only by the proxy when set).
         self.TRUSTED_PROXIES = _trusted_proxies()
+        # Temp files of uploads cut off mid-write (a worker killed): the dispatcher removes those older than
+        # this at its start and every UPLOAD_SWEEP_MINUTES.
+        self.UPLOAD_TEMP_MAX_AGE_MINUTES = float(os.environ.get("UPLOAD_TEMP_MAX_AGE_MINUTES", "60"))
+        self.UPLOAD_SWEEP_MINUTES = float(os.environ.get("UPLOAD_SWEEP_MINUTES", "15"))
         # Scheduled backups by the dispatcher (`reminders run`): off unless BACKUP_DIR is set.
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or None
         self.BACKUP_INTERVAL_HOURS = float(os.environ.get("BACKUP_INTERVAL_HOURS", "24"))
