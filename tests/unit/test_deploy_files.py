@@ -86,6 +86,8 @@ def unit(name: str) -> dict[str, list[str]]:
 def test_the_systemd_units_restart_always_and_run_the_shared_settings():
     web, dispatcher = unit("zoufang-web@.service"), unit("zoufang-dispatcher.service")
     assert web["Restart"] == ["always"] and dispatcher["Restart"] == ["always"]
+    for service in (web, dispatcher):  # restarted however often they die: no start limit to run into
+        assert service["StartLimitIntervalSec"] == ["0"] and 0 < int(service["RestartSec"][0]) <= 10
     assert web["ExecStart"] == ["/opt/zoufang/.venv/bin/gunicorn --config /opt/zoufang/deploy/gunicorn.conf.py "
                                 "server.wsgi:app"]
     assert web["Environment"] == ["ZOUFANG_BIND=127.0.0.1:%i"]
