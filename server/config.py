@@ -119,6 +119,11 @@ class Config:
         # this at its start and every UPLOAD_SWEEP_MINUTES.
         self.UPLOAD_TEMP_MAX_AGE_MINUTES = float(os.environ.get("UPLOAD_TEMP_MAX_AGE_MINUTES", "60"))
         self.UPLOAD_SWEEP_MINUTES = float(os.environ.get("UPLOAD_SWEEP_MINUTES", "15"))
+        # Jobs (exports, imports) run by the dispatcher: how often it looks for queued ones, when a running
+        # job whose heartbeat stopped counts as interrupted, and how long finished jobs and their files stay.
+        self.JOB_POLL_SECONDS = float(os.environ.get("JOB_POLL_SECONDS", "2"))
+        self.JOB_STALE_MINUTES = float(os.environ.get("JOB_STALE_MINUTES", "10"))
+        self.JOB_KEEP_HOURS = float(os.environ.get("JOB_KEEP_HOURS", "24"))
         # Scheduled backups by the dispatcher (`reminders run`): off unless BACKUP_DIR is set.
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or None
         self.BACKUP_INTERVAL_HOURS = float(os.environ.get("BACKUP_INTERVAL_HOURS", "24"))

@@ -145,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
         campaigns,
         creation,
         difficulties,
+        jobs,
         meta,
         notifications,
         push,
@@ -159,7 +160,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     meta.prepare_openapi(api)
     for module in (auth, sync, attachments, areas, audit, notifications, push, visits, difficulties, campaigns,
-                   recipients, reports, users, creation, meta):
+                   recipients, reports, jobs, users, creation, meta):
         api.register_blueprint(module.bp)
     meta.document_openapi(app, api)
     app.register_blueprint(web.bp)
