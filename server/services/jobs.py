@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 
 from ..database import begin_reads_deferred, end_deferred_reads
@@ -158,7 +159,7 @@ def run_job(job: Job, zone: str) -> None:
     job_id, kind = job.id, job.kind
     owner = db.session.get(User, job.owner_id)
     stop = threading.Event()
-    beat = threading.Thread(target=_heartbeat, args=(db.get_app(), job_id, stop), daemon=True,
+    beat = threading.Thread(target=_heartbeat, args=(current_app._get_current_object(), job_id, stop), daemon=True,
                             name=f"job-heartbeat-{job_id[:8]}")
     beat.start()
     try:
