@@ -93,6 +93,12 @@ class Config:
         self.PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "3"))
         self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        # json: one JSON object per line (a request's line: method, route pattern, status, duration, request
+        # id); text: the classic line. Nothing personal either way.
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
+        # Who may read GET /metrics (Prometheus): the client's address (behind nginx, as TRUSTED_PROXIES lets
+        # the app see it) must be in one of these networks; anyone else gets 404.
+        self.METRICS_ALLOWED_NETWORKS = _list("METRICS_ALLOWED_NETWORKS", ("127.0.0.1/32", "::1/128"))
         # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB (an
         # evidence document's upload, and only that, may be DOCUMENT_MAX_BYTES).
         self.MAX_CONTENT_LENGTH = 6 * 1024 * 1024
