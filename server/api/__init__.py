@@ -39,6 +39,17 @@ def roles(*allowed: str):
     return wrap
 
 
+def upload_bytes(upload) -> bytes:
+    """A multipart file's bytes, its spooled temporary file let go at once; an empty file is a 422."""
+    try:
+        content = upload.read()
+    finally:
+        upload.close()
+    if not content:
+        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
+    return content
+
+
 class Parser(FlaskParser):
     """webargs' parser with the API's rules: a schema's own `unknown` decides (RAISE unless it says
     otherwise, in the query string too), a JSON body must be sent as JSON (415) and parse (400)."""

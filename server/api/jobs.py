@@ -2,10 +2,9 @@
 
 from flask import g, send_file, url_for
 
-from ..errors import ApiError
 from ..schemas.jobs import JobCreateSchema, JobSchema, RosterImportJobFileSchema, RosterImportJobQuerySchema
 from ..services import jobs
-from . import BINARY, Blueprint, roles
+from . import BINARY, Blueprint, roles, upload_bytes
 
 bp = Blueprint("jobs", __name__, url_prefix="/api/jobs",
                description="Exports and imports run by the dispatcher, with progress")
@@ -43,12 +42,7 @@ def roster_import(query, files):
     """Queue a roster import of a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row. The
     job's `result` is the answer POST /api/recipients/import gives"""
     upload = files["file"]
-    try:
-        content = upload.read()
-    finally:
-        upload.close()
-    if not content:
-        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
+    content = upload_bytes(upload)
     return job_view(jobs.submit_job(g.actor, "roster_import", {"dry_run": query["dry_run"]}, content,
                                     upload.filename or ""))
 

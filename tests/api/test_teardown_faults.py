@@ -7,21 +7,9 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from server import config as server_config
-from server import create_app
 from server.extensions import db
 from tests.conftest import DEMO_PASSWORD, is_postgres
-
-
-@pytest.fixture
-def bare_app(database_url, tmp_path):
-    """An app with no app context held by the test: each request has its own, torn down after it."""
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    application = create_app(server_config.TestConfig(database_url, str(instance)))
-    yield application
-    with application.app_context():
-        db.engine.dispose()
+from tests.system.test_pull_consistency import served_app  # noqa: F401  (a fixture: no app context held)
 
 
 def login(client):
@@ -31,7 +19,8 @@ def login(client):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL)")
-def test_pull_answers_json_when_the_backend_dies_after_the_query(bare_app, database_url):
+def test_pull_answers_json_when_the_backend_dies_after_the_query(served_app, database_url):  # noqa: F811
+    bare_app = served_app
     killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
     killed = []
 
@@ -61,7 +50,8 @@ def test_pull_answers_json_when_the_backend_dies_after_the_query(bare_app, datab
     assert again.status_code == 200 and again.json["changes"]
 
 
-def test_answer_stays_json_when_the_teardown_rollback_raises(bare_app, monkeypatch):
+def test_answer_stays_json_when_the_teardown_rollback_raises(served_app, monkeypatch):  # noqa: F811
+    bare_app = served_app
     client = bare_app.test_client()
     login(client)
     failures = []
