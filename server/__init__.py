@@ -1,14 +1,13 @@
 """走访通 Zoufang server: create_app() wires extensions, blueprints, error handlers and commands."""
 
-import logging
 import re
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import keys
+from . import keys, observability
 from .config import Config
-from .database import configure_engine
+from .database import configure_engine, release_sessions_safely
 from .extensions import compress, db, limiter, migrate
 
 
@@ -16,8 +15,7 @@ def create_app(config: object | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False, static_folder=None)
     app.config.from_object(config or Config())
     app.json.ensure_ascii = False
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    observability.init_app(app)  # first: logging, the request id and the request's clock before any hook
     register_extensions(app)
     register_request_guards(app)  # first: nothing reads a hostile request before they judged it
     keys.init_app(app)  # the secret key every host shares (from the environment or the database)
@@ -40,6 +38,7 @@ def register_extensions(app: Flask) -> None:
 
     auth.configure(app.config)
     db.init_app(app)
+    release_sessions_safely(app, db)  # after db.init_app: it runs first
     compress.init_app(app)
     limiter.init_app(app)
 

@@ -217,6 +217,9 @@ def register_push_commands(app: Flask) -> None:
         signal.signal(signal.SIGINT, _stop)
         click.echo(f"Reminder dispatcher running every {interval:g} s", err=True)
         backups = BackupSchedule.from_config(app)
+        sweep = UploadSweep.from_config(app)
+        job_worker = JobWorker(app, stop)
+        job_worker.start()
         if backups:
             click.echo(f"Backups every {backups.interval} into {backups.directory}, the newest "
                        f"{backups.keep} kept", err=True)
@@ -227,8 +230,24 @@ def register_push_commands(app: Flask) -> None:
                 app.logger.exception("reminders: dispatch round failed")
             if backups:
                 backups.tick()
+            sweep.tick()
             stop.wait(interval)
+        job_worker.join(timeout=30)  # a job still running then is marked interrupted by a later dispatcher
         click.echo("Reminder dispatcher stopped", err=True)
+
+    jobs_group = click.Group("jobs", help="Exports and imports queued through /api/jobs.")
+    app.cli.add_command(jobs_group)
+
+    @jobs_group.command("run-pending")
+    def run_pending_command():
+        """Run every queued job once, then exit (the dispatcher does this continuously)."""
+        from .services import jobs as job_service
+
+        try:
+            ran = job_service.run_pending(app.config["TIMEZONE"])
+        finally:
+            db.session.remove()
+        click.echo(f"ran {ran} job(s)")
 
     @app.cli.command("vapid")
     @click.option("--rotate", is_flag=True, help="Make a new key pair; every push subscription is dropped")
@@ -245,6 +264,86 @@ def register_push_commands(app: Flask) -> None:
         else:
             vapid = push.get_pusher(app).vapid
         click.echo(push.public_key_of(vapid))
+
+
+class JobWorker:
+    """The dispatcher's job thread: runs queued jobs as soon as they come (every JOB_POLL_SECONDS), beside the
+    reminder rounds, and once a minute fails jobs a killed dispatcher left running and purges old ones."""
+
+    HOUSEKEEPING_SECONDS = 60
+
+    def __init__(self, app: Flask, stop):
+        import threading
+
+        self.app = app
+        self.stop = stop
+        self.thread = threading.Thread(target=self.loop, name="jobs", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.thread.join(timeout)
+
+    def loop(self) -> None:
+        import time
+        from datetime import timedelta
+
+        from .services import jobs as job_service
+
+        config = self.app.config
+        worker = job_service.worker_name()
+        housekept = None
+        while not self.stop.is_set():
+            ran = 0
+            with self.app.app_context():
+                try:
+                    if housekept is None or time.monotonic() - housekept >= self.HOUSEKEEPING_SECONDS:
+                        housekept = time.monotonic()
+                        job_service.fail_stale(timedelta(minutes=config["JOB_STALE_MINUTES"]))
+                        job_service.purge_finished(timedelta(hours=config["JOB_KEEP_HOURS"]))
+                    ran = job_service.run_pending(config["TIMEZONE"], worker, limit=10)
+                except Exception:  # a database restart must not end the job thread
+                    self.app.logger.exception("jobs: round failed")
+                finally:
+                    db.session.remove()
+            if not ran:
+                self.stop.wait(config["JOB_POLL_SECONDS"])
+
+
+class UploadSweep:
+    """The dispatcher removes the temp files of uploads a killed worker left behind: at its start, then every
+    UPLOAD_SWEEP_MINUTES (only files older than UPLOAD_TEMP_MAX_AGE_MINUTES: younger ones may be uploads in
+    progress on another host). Several dispatchers sweeping at once is harmless."""
+
+    def __init__(self, app: Flask, every_seconds: float, max_age_seconds: float):
+        self.app = app
+        self.every = every_seconds
+        self.max_age = max_age_seconds
+        self.last: float | None = None
+
+    @classmethod
+    def from_config(cls, app: Flask) -> "UploadSweep":
+        return cls(app, app.config["UPLOAD_SWEEP_MINUTES"] * 60, app.config["UPLOAD_TEMP_MAX_AGE_MINUTES"] * 60)
+
+    def tick(self, now: float | None = None) -> int | None:
+        """Sweep when due; the number of files removed, or None when it was not due."""
+        import time
+
+        from .services.attachments import FileStore
+
+        now = time.monotonic() if now is None else now
+        if self.last is not None and now - self.last < self.every:
+            return None
+        self.last = now
+        try:
+            removed = FileStore(self.app.config["ATTACHMENTS_DIR"]).sweep_stale_uploads(self.max_age)
+        except OSError:
+            self.app.logger.exception("attachments: sweeping unfinished uploads failed")
+            return 0
+        if removed:
+            self.app.logger.info("attachments: removed %d unfinished upload(s)", removed)
+        return removed
 
 
 class BackupSchedule:
@@ -382,4 +481,4 @@ def register_backup_commands(app: Flask) -> None:
             db.session.remove()
 
 
-__all__ = ["BackupSchedule", "app_version", "register", "seed_demo"]
+__all__ = ["BackupSchedule", "JobWorker", "UploadSweep", "app_version", "register", "seed_demo"]

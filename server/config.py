@@ -93,6 +93,12 @@ class Config:
         self.PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", "3"))
         self.TIMEZONE = os.environ.get("ZOUFANG_TIMEZONE", "Asia/Shanghai")
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        # json: one JSON object per line (a request's line: method, route pattern, status, duration, request
+        # id); text: the classic line. Nothing personal either way.
+        self.LOG_FORMAT = os.environ.get("LOG_FORMAT", "json").strip().lower()
+        # Who may read GET /metrics (Prometheus): the client's address (behind nginx, as TRUSTED_PROXIES lets
+        # the app see it) must be in one of these networks; anyone else gets 404.
+        self.METRICS_ALLOWED_NETWORKS = _list("METRICS_ALLOWED_NETWORKS", ("127.0.0.1/32", "::1/128"))
         # The largest body Flask reads at all; sync push checks its own 2 MB limit, attachments 5 MB (an
         # evidence document's upload, and only that, may be DOCUMENT_MAX_BYTES).
         self.MAX_CONTENT_LENGTH = 6 * 1024 * 1024
@@ -115,6 +121,15 @@ class Config:
         # Behind reverse proxies (nginx): how many X-Forwarded-For / -Proto hops to trust for the client's
         # address and HTTPS. 0 ignores the headers (gunicorn reachable only by the proxy when set).
         self.TRUSTED_PROXIES = _trusted_proxies()
+        # Temp files of uploads cut off mid-write (a worker killed): the dispatcher removes those older than
+        # this at its start and every UPLOAD_SWEEP_MINUTES.
+        self.UPLOAD_TEMP_MAX_AGE_MINUTES = float(os.environ.get("UPLOAD_TEMP_MAX_AGE_MINUTES", "60"))
+        self.UPLOAD_SWEEP_MINUTES = float(os.environ.get("UPLOAD_SWEEP_MINUTES", "15"))
+        # Jobs (exports, imports) run by the dispatcher: how often it looks for queued ones, when a running
+        # job whose heartbeat stopped counts as interrupted, and how long finished jobs and their files stay.
+        self.JOB_POLL_SECONDS = float(os.environ.get("JOB_POLL_SECONDS", "2"))
+        self.JOB_STALE_MINUTES = float(os.environ.get("JOB_STALE_MINUTES", "10"))
+        self.JOB_KEEP_HOURS = float(os.environ.get("JOB_KEEP_HOURS", "24"))
         # Scheduled backups by the dispatcher (`reminders run`): off unless BACKUP_DIR is set.
         self.BACKUP_DIR = os.environ.get("BACKUP_DIR") or None
         self.BACKUP_INTERVAL_HOURS = float(os.environ.get("BACKUP_INTERVAL_HOURS", "24"))

@@ -68,3 +68,36 @@ def dialect_insert(bind: Engine, table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+def release_sessions_safely(app, db) -> None:
+    """End each app context's session without letting a dead connection turn the answer into the WSGI
+    server's HTML 500.
+
+    Flask-SQLAlchemy rolls the session back in a teardown, after the answer is made and outside every error
+    handler; when the connection died after the view's last query (a PostgreSQL restart, an idle-kill, a
+    proxy), that rollback raises and gunicorn answered its own HTML page instead of the view's answer. The
+    view's work is already answered (and committed, if it wrote), so the failure is logged and the session
+    dropped with its connection. Registered after `db.init_app`, so it runs first (teardowns run last-first)
+    and Flask-SQLAlchemy's own then finds nothing to do.
+    """
+    import logging
+
+    log = logging.getLogger("server.database")
+
+    @app.teardown_appcontext
+    def _release_session(_error):
+        registry = db.session.registry
+        if not registry.has():
+            return
+        session = registry()
+        try:
+            session.close()
+        except Exception as exc:  # noqa: BLE001  (any failure here would reach the WSGI server)
+            log.warning("session teardown failed (%s): connection discarded", type(exc).__name__)
+            try:
+                session.invalidate()  # the connection goes out of the pool, never back into it
+            except Exception:  # noqa: BLE001
+                pass
+        finally:
+            registry.clear()

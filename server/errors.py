@@ -153,6 +153,7 @@ DOMAIN_STATUSES: dict[type[domain.DomainError], int] = {
     domain.UnsupportedMedia: 415,  # unsupported_media_type, unsupported_file_type
     domain.AccountLocked: 423,
     domain.RateLimited: 429,
+    domain.Unavailable: 503,  # unavailable (the attachment store is full), with Retry-After
     domain.DomainError: 400,
 }
 
@@ -170,4 +171,7 @@ def register_errorhandlers(app: Flask) -> None:  # noqa: F811  (the handlers abo
 
     @app.errorhandler(domain.DomainError)
     def _domain_error(err: domain.DomainError):
-        return error_response(domain_status(err), err.code, err.message, err.fields, err.data or _sent())
+        response = error_response(domain_status(err), err.code, err.message, err.fields, err.data or _sent())
+        if isinstance(err, domain.Unavailable):
+            response.headers["Retry-After"] = str(err.retry_after)
+        return response

@@ -39,6 +39,17 @@ def roles(*allowed: str):
     return wrap
 
 
+def upload_bytes(upload) -> bytes:
+    """A multipart file's bytes, its spooled temporary file let go at once; an empty file is a 422."""
+    try:
+        content = upload.read()
+    finally:
+        upload.close()
+    if not content:
+        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
+    return content
+
+
 class Parser(FlaskParser):
     """webargs' parser with the API's rules: a schema's own `unknown` decides (RAISE unless it says
     otherwise, in the query string too), a JSON body must be sent as JSON (415) and parse (400)."""
@@ -145,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
         campaigns,
         creation,
         difficulties,
+        jobs,
         meta,
         notifications,
         push,
@@ -159,7 +171,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     meta.prepare_openapi(api)
     for module in (auth, sync, attachments, areas, audit, notifications, push, visits, difficulties, campaigns,
-                   recipients, reports, users, creation, meta):
+                   recipients, reports, jobs, users, creation, meta):
         api.register_blueprint(module.bp)
     meta.document_openapi(app, api)
     app.register_blueprint(web.bp)

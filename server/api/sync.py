@@ -6,6 +6,7 @@ import orjson
 from flask import Response, current_app, g, request
 
 from ..errors import ApiError
+from ..observability import count_push_results
 from ..schemas.fastload import FastLoader
 from ..schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
 from ..services import sync
@@ -48,8 +49,10 @@ def push():
         raise ApiError(413, "batch_too_large", "每批最多200条 / at most 200 mutations per batch")
     body = PUSH_SCHEMA.load(body)
     actor = replace(g.actor, device_id=body["device_id"])
-    return json_response(sync.push_mutations(actor, body["mutations"], body["epoch"],
-                                             id_number_limit=config["ID_NUMBER_CHECKS_PER_HOUR"]))
+    answer = sync.push_mutations(actor, body["mutations"], body["epoch"],
+                                 id_number_limit=config["ID_NUMBER_CHECKS_PER_HOUR"])
+    count_push_results(answer["results"])
+    return json_response(answer)
 
 
 @bp.get("/pull")

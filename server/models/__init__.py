@@ -6,6 +6,7 @@ from .audit import AuditLog
 from .campaigns import Campaign
 from .creation import Category, Evidence, Item, Rectification, ScoreSnapshot, Standard, Unit
 from .difficulties import Difficulty, FollowUp
+from .jobs import Job
 from .meta import DatabaseMeta
 from .notifications import Notification, PushSubscription
 from .recipients import DuplicateFlag, IdNumberCheck, Recipient
@@ -32,6 +33,7 @@ __all__ = [
     "FollowUp",
     "IdNumberCheck",
     "Item",
+    "Job",
     "LoginFailure",
     "Notification",
     "PushSubscription",

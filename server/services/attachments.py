@@ -6,10 +6,14 @@ whoever can see a record it is attached to (a visit in scope, evidence of the cr
 see); to anyone else it does not exist (`missing_attachment`, 404).
 """
 
+import errno
 import hashlib
 import io
+import logging
 import os
 import tempfile
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -21,8 +25,13 @@ from ..models import Attachment, AttachmentUploader, Visit, VisitAttachment
 from .actors import Actor
 from .changes import record_audit
 from .creation.access import attachment_readable
-from .errors import HashMismatch, NotFound, TooLarge, UnsupportedFileType, UnsupportedMedia
+from .errors import HashMismatch, NotFound, StorageFull, TooLarge, UnsupportedFileType, UnsupportedMedia
 from .scope import scope_filter
+
+log = logging.getLogger(__name__)
+# What a full disk or an exhausted quota raises on a write.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+TEMP_PREFIX = ".upload-"
 
 SIGNATURES = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -95,23 +104,81 @@ class FileStore:
         return self.path(sha256).exists()
 
     def put(self, sha256: str, data: bytes) -> None:
+        """Write the bytes; a full disk raises StorageFull (503 `unavailable`), logged once until a write
+        succeeds again (every phone retries its uploads with backoff: a log line each would bury the log)."""
         target = self.path(sha256)
         if target.exists():
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            if exc.errno not in _FULL:
+                raise
+            _storage_full.note(self.root, exc)
+            raise StorageFull("服务器存储空间已满，请稍后再试 / the server's storage is full; try again later") \
+                from None
+        _storage_full.clear(self.root)
+
+    def sweep_stale_uploads(self, older_than_seconds: float) -> int:
+        """Remove the temp files of uploads that never finished (a worker killed mid-write) and are older
+        than `older_than_seconds`; the number removed. Younger ones may be an upload still being written."""
+        if not self.root.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(TEMP_PREFIX):
+                    continue
+                path = Path(folder) / name
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed += 1
+                except FileNotFoundError:
+                    pass  # another host's sweep, or the upload finished (renamed) meanwhile
+        return removed
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
+
+
+class _StorageFullLog:
+    """One log line when a store fills up and one when it takes writes again, per process."""
+
+    def __init__(self):
+        self._full: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def note(self, root: Path, exc: OSError) -> None:
+        with self._lock:
+            if root in self._full:
+                return
+            self._full.add(root)
+        log.error("attachments: the store at %s is full (%s); uploads answer 503 until space is freed",
+                  root, os.strerror(exc.errno))
+
+    def clear(self, root: Path) -> None:
+        if root not in self._full:
+            return
+        with self._lock:
+            if root not in self._full:
+                return
+            self._full.discard(root)
+        log.warning("attachments: the store at %s takes writes again", root)
+
+
+_storage_full = _StorageFullLog()
 
 
 def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, max_bytes: int,

@@ -144,9 +144,21 @@ class RateLimited(_Coded):
     code = "rate_limited"
 
 
+class Unavailable(_Coded):
+    """Something the server needs is out of order for now (its storage is full): try again later. `retry_after`
+    (seconds) is the wait the answer suggests."""
+
+    code = "unavailable"
+    retry_after = 60
+
+
+class StorageFull(Unavailable):
+    """The attachment store's disk (or quota) is full: nothing was kept; the device uploads again later."""
+
+
 __all__ = [
     "AccountLocked", "AreaCodeTaken", "BadCredentials", "Conflict", "CursorExpired", "DomainError", "Forbidden",
     "HashMismatch", "IdTaken", "InvalidFile", "InvalidInput", "InvalidTransition", "MissingAttachment",
-    "MutationIdReused", "NotFound", "RateLimited", "Taken", "TooLarge", "TooManyRows", "UnsupportedFileType",
-    "UnsupportedMedia", "UsernameTaken", "VisitLocked", "WeakPassword",
+    "MutationIdReused", "NotFound", "RateLimited", "StorageFull", "Taken", "TooLarge", "TooManyRows",
+    "Unavailable", "UnsupportedFileType", "UnsupportedMedia", "UsernameTaken", "VisitLocked", "WeakPassword",
 ]

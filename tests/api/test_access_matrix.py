@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import Area, Notification, User
+from server.models import Area, Job, Notification, User
 from server.models.base import utcnow
 from server.schemas.common import id_number_check_digit
 from server.services import auth as auth_service
@@ -42,6 +42,7 @@ ARGUMENT_KINDS = {
     "evidence_id": "evidence",
     "rectification_id": "rectification",
     "unit_id": "unit",
+    "job_id": "job",
 }
 # An evidence file (uploaded by the world fixture) that the POST of evidence names.
 EVIDENCE_FILE = PNG_1PX + b"matrix-evidence"
@@ -145,8 +146,19 @@ def world(app, admin, login):
                for u in ("staff_demo", "reviewer_demo", "admin_demo", "staff_qingshan", "liaison_demo")}
     notifications = {u: add_notification(i, regions["chengguan"].marker if u == "staff_demo" else f"n-{u}")
                      for u, i in all_ids.items()}
+    jobs = {u: add_job(i) for u, i in all_ids.items()}
     db.session.remove()
-    return {"regions": regions, "notifications": notifications, "login": login}
+    return {"regions": regions, "notifications": notifications, "jobs": jobs, "login": login}
+
+
+def add_job(user_id: int) -> str:
+    """A finished job of the user's, with a file to download (jobs are their owner's alone)."""
+    row = Job(id=str(uuid.uuid4()), kind="weekly_xlsx", owner_id=user_id, params={}, status="done", progress=100,
+              result_file=b"job result", result_name="result.bin", result_type="application/octet-stream",
+              created_at=utcnow(), finished_at=utcnow())
+    db.session.add(row)
+    db.session.commit()
+    return row.id
 
 
 def add_creation_objects(admin, regions) -> None:
@@ -181,7 +193,8 @@ NO_SUCH_UUID = "00000000-0000-4000-8000-000000000000"
 MISSING = {"recipient": NO_SUCH_UUID, "visit": NO_SUCH_UUID, "difficulty": NO_SUCH_UUID,
            "campaign": NO_SUCH_UUID,
            "attachment": "f" * 64, "user": 999999, "notification": 999999,
-           "creation_item": NO_SUCH_UUID, "evidence": NO_SUCH_UUID, "rectification": NO_SUCH_UUID, "unit": 999999}
+           "creation_item": NO_SUCH_UUID, "evidence": NO_SUCH_UUID, "rectification": NO_SUCH_UUID, "unit": 999999,
+           "job": NO_SUCH_UUID}
 
 
 def api_routes(app):
@@ -192,10 +205,11 @@ def api_routes(app):
 
 
 def object_for(world, username, region_name, kind, own: bool):
-    if kind == "notification":
+    if kind in ("notification", "job"):  # the caller's own, or another user's
+        rows = world[f"{kind}s"]
         if own:
-            return world["notifications"][username]
-        return world["notifications"]["staff_demo" if username != "staff_demo" else "staff_qingshan"]
+            return rows[username]
+        return rows["staff_demo" if username != "staff_demo" else "staff_qingshan"]
     if region_name is None:
         return MISSING[kind]
     if kind == "attachment" and own and username == "liaison_demo":

@@ -17,6 +17,12 @@ NGINX = (DEPLOY / "nginx" / "zoufang.conf").read_text()
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 
+@pytest.fixture(autouse=True)
+def _metrics_dir(monkeypatch, tmp_path):
+    """gunicorn.conf.py makes a metrics folder when none is configured: not in this test process."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+
+
 def nginx_value(directive: str, text: str = NGINX) -> str:
     values = re.findall(rf"^\s*{directive}\s+([^;]+);", text, re.MULTILINE)
     assert len(values) == 1, f"{directive}: {values}"
@@ -72,6 +78,7 @@ def test_gunicorn_settings_are_gunicorn_settings_and_read_the_environment(monkey
     assert set(settings) <= known, set(settings) - known
     assert settings["bind"] == ["127.0.0.1:8123"] and settings["workers"] == 5
     assert settings["control_socket_disable"] is True
+    assert settings["accesslog"] is None  # the app logs each request, without the query string
 
 
 def unit(name: str) -> dict[str, list[str]]:
@@ -86,9 +93,12 @@ def unit(name: str) -> dict[str, list[str]]:
 def test_the_systemd_units_restart_always_and_run_the_shared_settings():
     web, dispatcher = unit("zoufang-web@.service"), unit("zoufang-dispatcher.service")
     assert web["Restart"] == ["always"] and dispatcher["Restart"] == ["always"]
+    for service in (web, dispatcher):  # restarted however often they die: no start limit to run into
+        assert service["StartLimitIntervalSec"] == ["0"] and 0 < int(service["RestartSec"][0]) <= 10
     assert web["ExecStart"] == ["/opt/zoufang/.venv/bin/gunicorn --config /opt/zoufang/deploy/gunicorn.conf.py "
                                 "server.wsgi:app"]
-    assert web["Environment"] == ["ZOUFANG_BIND=127.0.0.1:%i"]
+    assert web["Environment"] == ["ZOUFANG_BIND=127.0.0.1:%i", "PROMETHEUS_MULTIPROC_DIR=/run/zoufang-web-%i"]
+    assert web["RuntimeDirectory"] == ["zoufang-web-%i"]  # one metrics folder per instance, emptied by systemd
     assert dispatcher["ExecStart"] == ["/opt/zoufang/.venv/bin/flask --app server reminders run"]
     assert unit("zoufang-migrate.service")["ExecStart"] == ["/opt/zoufang/.venv/bin/flask --app server db upgrade"]
     for name in ("zoufang-web@.service", "zoufang-dispatcher.service", "zoufang-migrate.service"):

@@ -29,6 +29,8 @@ EXPECTED = {
     errors.BadCredentials: ("invalid_credentials", 401),
     errors.AccountLocked: ("account_locked", 423),
     errors.RateLimited: ("rate_limited", 429),
+    errors.Unavailable: ("unavailable", 503),
+    errors.StorageFull: ("unavailable", 503),
 }
 
 

@@ -788,6 +788,85 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a job: `weekly_xlsx` with `params` {from, to} (the workbook of GET /api/reports/weekly.xlsx)
+         * @description Roles: reviewer, admin
+         */
+        post: operations["jobs.create.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/roster-import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a roster import of a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row. The
+         *     job's `result` is the answer POST /api/recipients/import gives
+         * @description Roles: reviewer, admin
+         */
+        post: operations["jobs.roster_import.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        /** One of the caller's jobs: status, progress, result or error */
+        get: operations["jobs.get.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        /** The file a finished job made (the caller's own jobs only) */
+        get: operations["jobs.download.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications": {
         parameters: {
             query?: never;
@@ -1936,6 +2015,41 @@ export interface components {
             /** @description when given, must be current (409 conflict otherwise) */
             version?: number;
         };
+        Job: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description the result file, when there is one */
+            download_url?: string | null;
+            error?: components["schemas"]["JobError"] | null;
+            /** Format: date-time */
+            finished_at?: string | null;
+            id: string;
+            /** @enum {string} */
+            kind: "weekly_xlsx" | "roster_import";
+            /** @description 0–100 */
+            progress: number;
+            /** @description roster_import: the import's answer (as POST /api/recipients/import) */
+            result?: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            started_at?: string | null;
+            /** @enum {string} */
+            status: "queued" | "running" | "done" | "failed";
+        };
+        JobCreate: {
+            /**
+             * @description weekly_xlsx: the weekly report workbook
+             * @enum {string}
+             */
+            kind: "weekly_xlsx";
+            /** @description weekly_xlsx: {from, to}, as GET /api/reports/weekly.xlsx */
+            params?: components["schemas"]["WeeklyQuery"];
+        };
+        JobError: {
+            code: string;
+            message: string;
+        };
         Location: {
             /** @default null */
             accuracy_m: number | null;
@@ -2240,6 +2354,13 @@ export interface components {
             revoked: number;
         };
         RosterFile: {
+            /**
+             * Format: binary
+             * @description .xlsx or .csv (the template's columns)
+             */
+            file: string;
+        };
+        RosterImportJobFile: {
             /**
              * Format: binary
              * @description .xlsx or .csv (the template's columns)
@@ -2620,6 +2741,20 @@ export interface components {
              * @description the week's Monday
              */
             week: string;
+        };
+        WeeklyQuery: {
+            /**
+             * Format: date
+             * @description first local date (YYYY-MM-DD); default: 6 days before `to`
+             * @default null
+             */
+            from: string | null;
+            /**
+             * Format: date
+             * @description last local date, inclusive; default: today
+             * @default null
+             */
+            to: string | null;
         };
     };
     responses: {
@@ -4117,6 +4252,129 @@ export interface operations {
             413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
             422: components["responses"]["UNPROCESSABLE_ENTITY"];
             503: components["responses"]["SERVICE_UNAVAILABLE"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "jobs.create.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobCreate"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "jobs.roster_import.post": {
+        parameters: {
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["RosterImportJobFile"];
+            };
+        };
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "jobs.get.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "jobs.download.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job's file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };

@@ -15,6 +15,7 @@ export const ROLES: Role[] = ['staff', 'reviewer', 'admin']
 export type ImportAnswer = JsonAnswer<'/api/recipients/import', 'post'>
 export type ImportRow = ImportAnswer['rows'][number]
 /** An account as the admin pages show it. */
+export type Job = JsonAnswer<'/api/jobs/{job_id}', 'get'>
 export type AdminUser = JsonAnswer<'/api/admin/users', 'get'>['items'][number]
 export type UserCreate = JsonBody<'/api/admin/users', 'post'>
 export type UserUpdate = JsonBody<'/api/admin/users/{user_id}', 'patch'>
@@ -89,6 +90,11 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
       api.post('/api/recipients/import', { query: { dry_run: dryRun }, body: upload(file, file.name) }),
     weeklyReport: (from: string, to: string) =>
       download(api.url('/api/reports/weekly.xlsx', { query: { from, to } }), `weekly-${from}-${to}.xlsx`),
+    /** The same workbook as a job the dispatcher builds (no request timeout), followed with `job`. */
+    queueWeeklyReport: (from: string, to: string) =>
+      api.post('/api/jobs', { body: { kind: 'weekly_xlsx', params: { from, to } } }),
+    job: (id: string) => api.get('/api/jobs/{job_id}', { path: { job_id: id } }),
+    jobFile: (job: Job, fallbackName: string) => download(job.download_url ?? '', fallbackName),
 
     listUsers: (query: UserFilters) => api.get('/api/admin/users', { query }),
     createUser: (body: UserCreate) => api.post('/api/admin/users', { body }),

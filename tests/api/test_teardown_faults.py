@@ -1,0 +1,68 @@
+"""A connection that dies after the view ran (its teardown rollback raises) still answers the view's JSON,
+never the WSGI server's HTML 500: on PostgreSQL the backend is terminated, anywhere the rollback is made to
+fail."""
+
+import pytest
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from server.extensions import db
+from tests.conftest import DEMO_PASSWORD, is_postgres
+from tests.system.test_pull_consistency import served_app  # noqa: F401  (a fixture: no app context held)
+
+
+def login(client):
+    response = client.post("/api/auth/login", json={"username": "staff_demo", "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.json
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_pull_answers_json_when_the_backend_dies_after_the_query(served_app, database_url):  # noqa: F811
+    bare_app = served_app
+    killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    killed = []
+
+    @bare_app.after_request
+    def _kill_backend(response):
+        # The view has read; the connection dies before the teardown rolls the session back.
+        if response.status_code == 200 and bare_app.config.get("ZF_KILL"):
+            pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
+            with killer.connect() as conn:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            killed.append(pid)
+        return response
+
+    client = bare_app.test_client()
+    login(client)
+    bare_app.config["ZF_KILL"] = True
+    try:
+        response = client.get("/api/sync/pull?cursor=0&limit=5")
+    finally:
+        bare_app.config["ZF_KILL"] = False
+        killer.dispose()
+    assert killed
+    assert response.status_code == 200
+    assert response.is_json and "changes" in response.json
+    # The next request gets a fresh connection.
+    again = client.get("/api/sync/pull?cursor=0&limit=5")
+    assert again.status_code == 200 and again.json["changes"]
+
+
+def test_answer_stays_json_when_the_teardown_rollback_raises(served_app, monkeypatch):  # noqa: F811
+    bare_app = served_app
+    client = bare_app.test_client()
+    login(client)
+    failures = []
+
+    def broken_close(self):
+        failures.append(self)
+        raise OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FlaskSession, "close", broken_close)
+        response = client.get("/api/sync/pull?cursor=0&limit=5")
+    assert failures
+    assert response.status_code == 200 and response.is_json and "changes" in response.json
+    assert client.get("/api/sync/pull?cursor=0&limit=5").status_code == 200
