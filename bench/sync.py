@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -205,17 +206,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def procfile_command(port: int, workers: int | None = None) -> list[str]:
+    """`make run`'s own server: the Procfile's `web:` line (gunicorn, gthread workers and threads) on `port`,
+    with `workers` in place of its worker count when given."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    argv = shlex.split(line.removeprefix("web:").replace("${PORT:-8000}", str(port)))
+    argv[0] = str(BIN / Path(argv[0]).name)
+    if workers is not None:
+        argv[argv.index("--workers") + 1] = str(workers)
+    return argv
+
+
+def sync_workers_command(port: int, workers: int) -> list[str]:
+    return [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "120",
+            "--log-level", "warning", "server.wsgi:app"]
+
+
 class Server:
-    def __init__(self, url: str, instance: Path, workers: int, log_path: Path):
+    """gunicorn on a free port in its own process group; `command(port)` gives its argv (sync workers by
+    default, `procfile_command` for `make run`'s)."""
+
+    def __init__(self, url: str, instance: Path, workers: int, log_path: Path, command=None,
+                 env: dict | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "ZOUFANG_INSTANCE_DIR": str(instance),
-               "LOG_LEVEL": "WARNING"}
+               "LOG_LEVEL": "WARNING", **(env or {})}
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "120", "--log-level", "warning", "server.wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        argv = command(self.port) if command else sync_workers_command(self.port, workers)
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
 
     def wait_ready(self, session: requests.Session, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
