@@ -172,15 +172,17 @@ class Plan:
 
 def storm(base: str, users: list[tuple[str, int]], plan: Plan, photos: Photos, args, stats: Stats) -> dict:
     todo: queue.Queue[int] = queue.Queue()
-    for index in range(len(users)):
-        todo.put(index)
     finished: list[int] = []
-    login_done: list[float] = []
 
-    def run_device(index: int) -> None:
+    devices: dict[int, Device] = {}
+
+    def log_in(index: int) -> None:
         device = Device(base, index, users[index][0], stats)
         device.login()
-        login_done.append(time.perf_counter())
+        devices[index] = device
+
+    def run_device(index: int) -> None:
+        device = devices[index]
         _, cursor = device.pull(0)
         mutations = plan.devices[index]
         for start in range(0, len(mutations), args.batch):
@@ -192,26 +194,35 @@ def storm(base: str, users: list[tuple[str, int]], plan: Plan, photos: Photos, a
         device.pull(cursor)
         finished.append(index)
 
-    def worker() -> None:
+    def worker(step, kind: str) -> None:
         while True:
             try:
                 index = todo.get_nowait()
             except queue.Empty:
                 return
             try:
-                run_device(index)
+                step(index)
             except Exception as err:  # noqa: BLE001 - counted; the other devices go on
-                stats.error("push", f"device {index} gave up: {err}")
+                stats.error(kind, f"device {index} gave up: {err}")
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(args.in_flight)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    return {"wall": wall, "finished": len(finished),
-            "logins_s": (max(login_done) - started) if login_done else float("nan")}
+    def phase(step, kind: str) -> float:
+        for index in range(len(users)):
+            if kind == "login" or index in devices:
+                todo.put(index)
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker, args=(step, kind), daemon=True) for _ in range(args.in_flight)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return time.perf_counter() - started
+
+    # The phones come back at once: every one logs in, then every one syncs (both `in_flight` at a time).
+    logins = phase(log_in, "login")
+    logins_load = load()
+    sync = phase(run_device, "push")
+    return {"wall": logins + sync, "logins_s": logins, "logins_load": logins_load, "sync_s": sync,
+            "finished": len(finished)}
 
 
 # -- setup and the exactly-once check --------------------------------------------------------------------
@@ -293,8 +304,11 @@ def check_exactly_once(url: str, plan: Plan, photos: Photos, attachments_dir: Pa
 
 
 def report(label: str, result: dict, stats: Stats, mutations: int) -> None:
-    print(f"{label}: wall {result['wall']:.1f} s, {mutations / result['wall']:.0f} mutations/s, "
-          f"{result['finished']} devices done, logins done after {result['logins_s']:.1f} s ({load()})")
+    uploads = len(stats.times["upload"])
+    print(f"{label}: {len(stats.times['login'])} logins in {result['logins_s']:.1f} s ({result['logins_load']}); "
+          f"sync {result['sync_s']:.1f} s: {mutations / result['sync_s']:.0f} mutations/s, "
+          f"{uploads / result['sync_s']:.0f} uploads/s; wall {result['wall']:.1f} s, {mutations / result['wall']:.0f} "
+          f"mutations/s; {result['finished']} devices done ({load()})")
     print(f"  {'request':8} {'count':>7} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9} {'errors':>7} "
           f"{'failed':>7}")
     for kind in KINDS:
