@@ -194,8 +194,10 @@ def storm(base: str, users: list[tuple[str, int]], plan: Plan, photos: Photos, a
         device.pull(cursor)
         finished.append(index)
 
+    deadline = time.monotonic() + args.max_seconds
+
     def worker(step, kind: str) -> None:
-        while True:
+        while time.monotonic() < deadline:  # bounded: past it the devices left are not started
             try:
                 index = todo.get_nowait()
             except queue.Empty:
@@ -214,7 +216,8 @@ def storm(base: str, users: list[tuple[str, int]], plan: Plan, photos: Photos, a
         for t in threads:
             t.start()
         for t in threads:
-            t.join()
+            while t.is_alive():
+                t.join(0.5)  # in steps, so that Ctrl-C reaches this thread and the server is stopped
         return time.perf_counter() - started
 
     # The phones come back at once: every one logs in, then every one syncs (both `in_flight` at a time).
@@ -333,6 +336,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database-url", help="a PostgreSQL URL: a scratch database is made on its server")
     parser.add_argument("--hash-sample", type=int, default=2000, help="photos checked by hash afterwards")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--max-seconds", type=float, default=3600, help="no device starts after this long")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (gunicorn's log)")
     args = parser.parse_args(argv)
 
