@@ -84,7 +84,7 @@ class Stats:
         with self.lock:
             self.errors[kind] += 1
             if len(self.samples) < 10:
-                self.samples.append(f"{kind}: {what}")
+                self.samples.append(f"{kind}: {what}".strip())
 
 
 class Device:
@@ -319,7 +319,7 @@ def report(label: str, result: dict, stats: Stats, mutations: int) -> None:
         cells = [percentile(values, p) * 1000 for p in (50, 95, 99, 100)]
         print(f"  {kind:8} {len(values):7d} " + " ".join(f"{c:9.0f}" for c in cells)
               + f" {stats.errors[kind]:7d} {stats.failed[kind]:7d}")
-    for sample in stats.samples:
+    for sample in dict.fromkeys(stats.samples):  # each kind of error once
         print(f"  e.g. {sample}")
 
 
