@@ -68,9 +68,13 @@ test-server: $(STAMPS)/venv $(STAMPS)/push-server $(STAMPS)/bench-node build
 test-pwa: $(if $(wildcard pwa/package.json),$(STAMPS)/npm)
 	$(if $(wildcard pwa/package.json),cd pwa && npm test,@echo "no PWA yet")
 
-# Each benchmark prints ratios or figures measured in one run; none asserts a timing.
+# Each benchmark prints ratios or figures measured in one run; none asserts a timing. With
+# BENCH_DATABASE_URL (a PostgreSQL server's URL) sync.py and the reconnect storm also run on PostgreSQL.
 bench: $(STAMPS)/venv $(STAMPS)/push-server $(STAMPS)/bench-node build
 	$(BIN)/python bench/sync.py
+	$(if $(BENCH_DATABASE_URL),$(BIN)/python bench/sync.py --database-url $(BENCH_DATABASE_URL))
+	$(BIN)/python bench/storm.py
+	$(if $(BENCH_DATABASE_URL),$(BIN)/python bench/storm.py --database-url $(BENCH_DATABASE_URL))
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/office.py
 	$(BIN)/python bench/creation.py

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shlex
 import shutil
 import signal
 import socket
@@ -205,17 +206,36 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def procfile_command(port: int, workers: int | None = None) -> list[str]:
+    """`make run`'s own server: the Procfile's `web:` line (gunicorn, gthread workers and threads) on `port`,
+    with `workers` in place of its worker count when given."""
+    line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    argv = shlex.split(line.removeprefix("web:").replace("${PORT:-8000}", str(port)))
+    argv[0] = str(BIN / Path(argv[0]).name)
+    if workers is not None:
+        argv[argv.index("--workers") + 1] = str(workers)
+    return argv
+
+
+def sync_workers_command(port: int, workers: int) -> list[str]:
+    return [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", "--timeout", "120",
+            "--log-level", "warning", "server.wsgi:app"]
+
+
 class Server:
-    def __init__(self, url: str, instance: Path, workers: int, log_path: Path):
+    """gunicorn on a free port in its own process group; `command(port)` gives its argv (sync workers by
+    default, `procfile_command` for `make run`'s)."""
+
+    def __init__(self, url: str, instance: Path, workers: int, log_path: Path, command=None,
+                 env: dict | None = None):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": url, "ZOUFANG_INSTANCE_DIR": str(instance),
-               "LOG_LEVEL": "WARNING"}
+               "LOG_LEVEL": "WARNING", **(env or {})}
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
-             "--timeout", "120", "--log-level", "warning", "server.wsgi:app"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        argv = command(self.port) if command else sync_workers_command(self.port, workers)
+        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
 
     def wait_ready(self, session: requests.Session, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -272,6 +292,80 @@ class Client:
         return orjson.loads(response.content)
 
 
+class PouchServer:
+    """The peer: pouchdb-server (bench/node_modules, LevelDB on disk in the temp dir), one database `visits`
+    holding the same visits as documents (`_id` = the visit's id): `_bulk_docs` per batch, `_changes` to pull."""
+
+    BIN = ROOT / "bench" / "node_modules" / ".bin" / "pouchdb-server"
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        folder = workdir / "pouchdb"
+        folder.mkdir()
+        self.log = open(folder / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [str(self.BIN), "--host", "127.0.0.1", "--port", str(self.port), "--dir", str(folder),
+             "--config", str(folder / "config.json"), "--no-stdout-logs"],
+            cwd=folder, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.http = requests.Session()
+        self.http.trust_env = False
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"pouchdb-server exited with {self.proc.returncode}; see {self.log.name}")
+            try:
+                if self.http.get(self.base + "/", timeout=10).status_code == 200:
+                    response = self.http.put(self.base + "/visits", timeout=30)
+                    if response.status_code not in (201, 412):
+                        raise SystemExit(f"pouchdb-server: PUT /visits answered {response.status_code}")
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                pass
+            time.sleep(0.2)
+        raise SystemExit("pouchdb-server did not answer in time")
+
+    @staticmethod
+    def bodies(mutations: list[dict], batch: int) -> list[bytes]:
+        docs = [{"_id": m["data"]["id"], **{k: v for k, v in m["data"].items() if k != "id"}} for m in mutations]
+        return [orjson.dumps({"docs": docs[i:i + batch]}) for i in range(0, len(docs), batch)]
+
+    def bulk_docs(self, body: bytes) -> float:
+        started = time.perf_counter()
+        response = self.http.post(self.base + "/visits/_bulk_docs", data=body,
+                                  headers={"Content-Type": "application/json"})
+        elapsed = time.perf_counter() - started
+        if response.status_code != 201 or any("error" in r for r in orjson.loads(response.content)):
+            raise SystemExit(f"pouchdb _bulk_docs answered {response.status_code}: {response.text[:300]}")
+        return elapsed
+
+    def changes(self, limit: int) -> tuple[set[str], int]:
+        """Every change with its document, `limit` a page, as a phone pulls: the ids and the pages."""
+        ids, since, pages = set(), 0, 0
+        while True:
+            page = orjson.loads(self.http.get(self.base + "/visits/_changes", params={
+                "since": since, "limit": limit, "include_docs": "true"}).content)
+            pages += 1
+            ids.update(r["id"] for r in page["results"])
+            since = page["last_seq"]
+            if len(page["results"]) < limit:
+                return ids, pages
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            except ProcessLookupError:
+                pass
+        self.log.close()
+
+
 def pull_all(client: Client, cursor: int, limit: int) -> tuple[list[dict], int, int]:
     changes, pages = [], 0
     while True:
@@ -284,12 +378,17 @@ def pull_all(client: Client, cursor: int, limit: int) -> tuple[list[dict], int, 
 
 
 def run(url: str, raw_url: str, instance: Path, args, log_path: Path) -> dict:
-    """Push batch i through HTTP, then insert batch i with raw Core, and so on: both figures see the same
-    machine load (on a shared machine the load swings more than the figures differ)."""
-    server = Server(url, instance, args.workers, log_path)
+    """Push batch i through HTTP, then insert batch i with raw Core, then send it to the peer's `_bulk_docs`,
+    and so on: every figure sees the same machine load (on a shared machine the load swings more than the
+    figures differ). The pulls alternate likewise, `--pull-rounds` times each."""
+    command = None if args.server == "sync" else (lambda port: procfile_command(port, args.workers))
+    server = Server(url, instance, args.workers or 1, log_path, command=command)
+    peer = None if args.no_peer else PouchServer(log_path.parent)
     try:
         client = Client(server.base)
         server.wait_ready(client.http)
+        if peer:
+            peer.wait_ready()
         client.login()
         existing, cursor, _ = pull_all(client, 0, args.pull_limit)
         recipient_ids = sorted(c["id"] for c in existing if c["type"] == "recipient" and not c["deleted"])
@@ -299,10 +398,11 @@ def run(url: str, raw_url: str, instance: Path, args, log_path: Path) -> dict:
         sizes = [len(orjson.dumps(m)) for m in mutations]
         bodies = [orjson.dumps({"device_id": "bench", "mutations": mutations[i:i + args.batch]})
                   for i in range(0, len(mutations), args.batch)]
+        peer_bodies = PouchServer.bodies(mutations, args.batch) if peer else []
 
         raw = RawCore(raw_url, mutations, args.batch)
         statuses: dict[str, int] = {}
-        push_elapsed = raw_elapsed = 0.0
+        push_elapsed = raw_elapsed = peer_elapsed = 0.0
         for index, body in enumerate(bodies):
             started = time.perf_counter()
             answer = client.push_raw(body)
@@ -310,24 +410,42 @@ def run(url: str, raw_url: str, instance: Path, args, log_path: Path) -> dict:
             for result in answer["results"]:
                 statuses[result["status"]] = statuses.get(result["status"], 0) + 1
             raw_elapsed += raw.insert(index)
+            if peer:
+                peer_elapsed += peer.bulk_docs(peer_bodies[index])
         raw.close()
         if statuses.get("applied") != len(mutations):
             raise SystemExit(f"not every mutation applied: {statuses}")
 
-        started = time.perf_counter()
-        pulled, _, pages = pull_all(client, cursor, args.pull_limit)
-        pull_elapsed = time.perf_counter() - started
         wanted = {m["data"]["id"] for m in mutations}
-        got = {c["id"] for c in pulled if c["type"] == "visit" and not c["deleted"]}
-        if not wanted <= got:
-            raise SystemExit(f"pull returned {len(wanted & got)} of {len(wanted)} pushed visits")
-        return {"mutations": mutations, "size": sum(sizes) / len(sizes),
-                "push": len(mutations) / push_elapsed, "push_s": push_elapsed,
-                "raw": raw.rows / raw_elapsed, "raw_s": raw_elapsed,
-                "pull": len(pulled) / pull_elapsed, "pull_s": pull_elapsed,
-                "pulled": len(pulled), "pages": pages}
+        pull_elapsed = peer_pull_elapsed = 0.0
+        for _ in range(args.pull_rounds):
+            started = time.perf_counter()
+            pulled, _, pages = pull_all(client, cursor, args.pull_limit)
+            pull_elapsed += time.perf_counter() - started
+            got = {c["id"] for c in pulled if c["type"] == "visit" and not c["deleted"]}
+            if not wanted <= got:
+                raise SystemExit(f"pull returned {len(wanted & got)} of {len(wanted)} pushed visits")
+            if peer:
+                started = time.perf_counter()
+                peer_ids, peer_pages = peer.changes(args.pull_limit)
+                peer_pull_elapsed += time.perf_counter() - started
+                if not wanted <= peer_ids:
+                    raise SystemExit(f"pouchdb _changes returned {len(wanted & peer_ids)} of {len(wanted)}")
+        rounds = args.pull_rounds
+        result = {"mutations": mutations, "size": sum(sizes) / len(sizes),
+                  "push": len(mutations) / push_elapsed, "push_s": push_elapsed,
+                  "raw": raw.rows / raw_elapsed, "raw_s": raw_elapsed,
+                  "pull": rounds * len(pulled) / pull_elapsed, "pull_s": pull_elapsed,
+                  "pulled": len(pulled), "pages": pages}
+        if peer:
+            result.update({"peer_push": len(mutations) / peer_elapsed, "peer_push_s": peer_elapsed,
+                           "peer_pull": rounds * len(peer_ids) / peer_pull_elapsed,
+                           "peer_pull_s": peer_pull_elapsed, "peer_pages": peer_pages})
+        return result
     finally:
         server.stop()
+        if peer:
+            peer.stop()
 
 
 def main(argv=None) -> int:
@@ -335,7 +453,11 @@ def main(argv=None) -> int:
     parser.add_argument("--records", type=int, default=10_000, help="visit.create mutations to push")
     parser.add_argument("--batch", type=int, default=200, help="mutations per push (the protocol's limit)")
     parser.add_argument("--pull-limit", type=int, default=1000, help="changes per pull page")
-    parser.add_argument("--workers", type=int, default=1, help="gunicorn sync workers")
+    parser.add_argument("--server", choices=("procfile", "sync"), default="procfile",
+                        help="procfile: `make run`'s own gunicorn (the Procfile's web line); sync: sync workers")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: the Procfile's; 1 with --server sync)")
+    parser.add_argument("--pull-rounds", type=int, default=2, help="times each side pulls everything (alternating)")
+    parser.add_argument("--no-peer", action="store_true", help="leave pouchdb-server out")
     parser.add_argument("--database-url", help="a PostgreSQL URL: scratch databases are made on its server")
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the generated visits")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (and the gunicorn log)")
@@ -354,13 +476,21 @@ def main(argv=None) -> int:
         http = run(http_url, raw_url, workdir / "instance", args, workdir / "gunicorn.log")
         raw = http["raw"]
 
-        print(f"zoufang sync bench: {backend}, gunicorn {args.workers} worker(s), "
-              f"{args.records} visit.create of {http['size'] / 1000:.2f} KB in batches of {args.batch}")
+        server = "make run's gunicorn (Procfile)" if args.server == "procfile" else "gunicorn sync workers"
+        print(f"zoufang sync bench: {backend}, {server}, {args.workers or 'default'} worker(s), "
+              f"{args.records} visit.create of {http['size'] / 1000:.2f} KB in batches of {args.batch} "
+              f"(load average {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
         print(f"push        {http['push']:9.0f} rec/s   ({http['push_s']:.2f} s)")
         print(f"raw Core    {raw:9.0f} rec/s   ({http['raw_s']:.2f} s)")
         print(f"push / raw  {http['push'] / raw:9.3f}")
         print(f"pull        {http['pull']:9.0f} rec/s   ({http['pulled']} changes, {http['pages']} pages of "
-              f"≤ {args.pull_limit}, {http['pull_s']:.2f} s)")
+              f"≤ {args.pull_limit}, {args.pull_rounds} rounds, {http['pull_s']:.2f} s)")
+        if "peer_push" in http:
+            print(f"pouchdb-server _bulk_docs {http['peer_push']:9.0f} rec/s   ({http['peer_push_s']:.2f} s)")
+            print(f"pouchdb-server _changes   {http['peer_pull']:9.0f} rec/s   ({http['peer_pages']} pages, "
+                  f"include_docs, {http['peer_pull_s']:.2f} s)")
+            print(f"push / _bulk_docs {http['push'] / http['peer_push']:9.2f}×")
+            print(f"pull / _changes   {http['pull'] / http['peer_pull']:9.2f}×")
         return 0
     finally:
         databases.drop()

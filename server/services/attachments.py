@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Attachment, AttachmentUploader, Visit, VisitAttachment
 from .actors import Actor
+from .auth import reading
 from .changes import record_audit
 from .creation.access import attachment_readable
 from .errors import HashMismatch, NotFound, StorageFull, TooLarge, UnsupportedFileType, UnsupportedMedia
@@ -204,7 +205,11 @@ def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, m
         raise UnsupportedMedia("只接受JPEG/PNG/WebP图片 / only JPEG, PNG or WebP")
     if kind in IMAGE_TYPES and len(data) > max_bytes:
         raise TooLarge("附件不能超过5MB / attachments are limited to 5 MB")
-    if db.session.get(Attachment, sha256) is not None and store.exists(sha256):
+    # Read, then write and fsync the file, with no transaction open: on SQLite a write transaction holds the one
+    # write lock from its BEGIN, and every push and upload would queue behind this disk write.
+    with reading():
+        known = db.session.get(Attachment, sha256) is not None
+    if known and store.exists(sha256):
         _note_uploader(actor, sha256)
         return False
     store.put(sha256, data)

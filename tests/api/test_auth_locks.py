@@ -1,7 +1,10 @@
 """argon2 never runs while a request holds the database's write lock (or any open transaction): on SQLite one
-client logging in ten times a second would otherwise stall every push behind each password check."""
+client logging in ten times a second would otherwise stall every push behind each password check. Nor does an
+upload's file write and fsync (a reconnect storm's uploads queued every push behind them)."""
 
+import hashlib
 import sqlite3
+import threading
 import time
 from datetime import timedelta
 
@@ -11,8 +14,8 @@ from sqlalchemy.engine import make_url
 
 from server.extensions import db
 from server.models.base import utcnow
-from server.services import auth
-from tests.conftest import DEMO_PASSWORD, is_postgres
+from server.services import attachments, auth
+from tests.conftest import DEMO_PASSWORD, is_postgres, mutation, visit_data
 
 GOOD = "Kite#Lantern-2027"
 
@@ -120,3 +123,67 @@ def test_the_first_write_after_an_idle_hour_is_not_blocked_by_its_own_session_to
         response = staff.post("/api/sync/push", json={"device_id": "d", "mutations": []})
         assert response.status_code == 200, response.json
         assert time.monotonic() - started < 10
+
+
+def test_an_upload_writes_its_file_outside_any_transaction(monkeypatch, database_url, staff):
+    watched = WatchedHasher(None, database_url)
+    put = attachments.FileStore.put
+
+    def noting_put(store, sha256, data):
+        watched._note("file write")
+        return put(store, sha256, data)
+
+    monkeypatch.setattr(attachments.FileStore, "put", noting_put)
+    data = b"\xff\xd8\xff\xe0" + b"storm" * 64
+    response = staff.put(f"/api/attachments/{hashlib.sha256(data).hexdigest()}", data=data,
+                         content_type="image/jpeg")
+    assert response.status_code == 201, response.json
+    _assert_unlocked(watched, {"file write"})
+
+
+class HeldVerify:
+    """The app's hasher, whose verify waits (at most 30 s) until the test lets it go on."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.verifying = threading.Event()
+        self.release = threading.Event()
+
+    def verify(self, stored, password):
+        self.verifying.set()
+        self.release.wait(30)
+        return self.inner.verify(stored, password)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_a_push_goes_through_while_a_login_checks_its_password(app, monkeypatch, staff, own_recipient):
+    """The order, not a time: a push started while another phone's password check is under way is answered
+    before that check ends. Under the write lock the push would wait for the login (and, held here, time out)."""
+    held = HeldVerify(auth.hasher)
+    monkeypatch.setattr(auth, "hasher", held)
+    answers = {}
+
+    def log_in():
+        with app.app_context():  # each thread its own context and database session, as each request has
+            answers["login"] = _login(app.test_client()).status_code
+
+    def push():
+        with app.app_context():
+            answers["push"] = staff.push(mutation("visit.create", visit_data(own_recipient["id"])))[0]["status"]
+
+    login = threading.Thread(target=log_in)
+    login.start()
+    try:
+        assert held.verifying.wait(30), "the login never reached its password check"
+        pusher = threading.Thread(target=push)
+        pusher.start()
+        pusher.join(20)
+        answered_during_the_check = not pusher.is_alive()
+    finally:
+        held.release.set()
+        login.join(30)
+    pusher.join(40)
+    assert answered_during_the_check, "the push waited for the login's password check"
+    assert answers == {"login": 200, "push": "applied"}
