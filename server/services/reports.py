@@ -30,6 +30,7 @@ from .changes import record_audit
 from .coverage import campaign_coverage
 from .scope import apply_scope
 from .spreadsheets import cell_value, is_formula, set_print_layout
+from .timezone import format_local
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_DAYS = 366
@@ -449,11 +450,6 @@ def scope_title(tree: AreaTree, actor: Actor) -> str:
     return f"{tree.name(county)}{area.name}"
 
 
-def local_stamp(now: datetime, zone: ZoneInfo) -> str:
-    """An instant as the office reads it: 2026-12-04 23:23 (local, no zone code)."""
-    return f"{to_local(now, zone):%Y-%m-%d %H:%M}"
-
-
 def weekly_report(actor: Actor, start: date, end: date, zone_name: str):
     """Write the workbook for [start, end] (inclusive local dates) to a temporary file; audit the export.
 
@@ -466,7 +462,7 @@ def weekly_report(actor: Actor, start: date, end: date, zone_name: str):
     today = local_today(zone_name, now)
     tree = AreaTree(actor)
     period = f"{start.isoformat()} 至 {end.isoformat()}"
-    exported = f"导出时间：{local_stamp(now, zone)}"
+    exported = f"导出时间：{format_local(now, zone_name)}"
     scope = scope_title(tree, actor)
 
     def heading(name: str) -> list[str]:
@@ -495,3 +491,52 @@ def weekly_report(actor: Actor, start: date, end: date, zone_name: str):
         output.close()
         raise
     return output
+
+
+# -- a campaign's not-visited list -----------------------------------------------------------------------
+
+
+def not_visited_report(actor: Actor, campaign_id: str, zone_name: str):
+    """Who among a campaign's targets (in the actor's scope) has not been visited during it, as a printable
+    workbook: by township, village and name. Returns (the temporary file at its start, the campaign's name)."""
+    zone = ZoneInfo(zone_name)
+    report = campaign_coverage(actor, campaign_id, zone_name, not_visited_limit=None)
+    campaign = report["campaign"]
+    township_of = {village["id"]: township["name"] for township in report["townships"]
+                   for village in township["villages"]}
+    tree = AreaTree(actor)
+    period = f"{campaign['starts_on']} 至 {campaign['ends_on']}"
+    title = (f"{scope_title(tree, actor)}{campaign['name']}未走访名单（{period}）　"
+             f"导出时间：{format_local(utcnow(), zone_name)}")
+    totals = report["totals"]
+    subtitle = f"应走访 {totals['targets']} 人，已走访 {totals['visited']} 人，未走访 {len(report['not_visited'])} 人"
+    columns = [Column("序号", 7), Column("乡镇(街道)", 14), Column("村(社区)", 14), Column("姓名", 10),
+               Column("性别", 6), Column("优抚类别", 18), Column("联系电话", 15), Column("家庭住址", 36),
+               Column("最近一次走访", 17, DATETIME_FORMAT)]
+    workbook = Workbook(write_only=True)
+    sheet = SheetWriter.create(workbook, "未走访名单", columns, [title, subtitle])
+    ids = [row["id"] for row in report["not_visited"]]
+    for offset in range(0, len(ids), STREAM_CHUNK):
+        chunk = ids[offset:offset + STREAM_CHUNK]
+        details = {r.id: r for r in db.session.execute(
+            select(Recipient.id, Recipient.gender, Recipient.category, Recipient.phone, Recipient.address)
+            .where(Recipient.id.in_(chunk)))}
+        last = dict(db.session.execute(select(Visit.recipient_id, func.max(Visit.visited_at))
+                                       .where(Visit.recipient_id.in_(chunk)).group_by(Visit.recipient_id)).all())
+        for index, row in enumerate(report["not_visited"][offset:offset + STREAM_CHUNK], start=offset + 1):
+            detail = details[row["id"]]
+            sheet.append([index, township_of.get(row["area_id"], ""), row["village_name"], row["name"],
+                          labels.label(labels.GENDER_LABELS, detail.gender) if detail.gender else "",
+                          labels.label(labels.RECIPIENT_CATEGORIES, detail.category), detail.phone,
+                          detail.address, to_local(last.get(row["id"]), zone)])
+    output = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        workbook.save(output)
+        output.seek(0)
+        record_audit(actor, "campaign.not_visited_export", "campaign", campaign["id"],
+                     {"not_visited": len(ids)})
+        db.session.commit()
+    except BaseException:
+        output.close()
+        raise
+    return output, campaign["name"]

@@ -2,12 +2,20 @@
 bulk download holds one member's piece in memory, never the archive (the creation evidence, the recipients'
 PDF archives)."""
 
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
 CHUNK = 1024 * 1024
+UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+
+
+def safe_name(text: str, limit: int = 60) -> str:
+    """A folder or file name any unzip accepts: no separators or control characters, no leading dots."""
+    name = UNSAFE.sub("_", text or "").strip().strip(".").strip()
+    return name[:limit].rstrip() or "_"
 
 
 @dataclass

@@ -28,7 +28,7 @@ from ..errors import DomainError, InvalidFile, TooManyRows
 from ..imports import REQUIRED_MESSAGE, cell_text, read_table
 from ..spreadsheets import set_print_layout
 from ..timezone import local_range_utc, local_today
-from ..zipstream import Member, file_chunks, stream_zip
+from ..zipstream import Member, file_chunks, safe_name, stream_zip
 from . import standards
 from .access import current_standard
 from .scoring import load_table, totals, week_of
@@ -511,7 +511,6 @@ def briefing_document(zone: str, week: str | None) -> tuple[io.BytesIO, date]:
 
 # -- the evidence archive ------------------------------------------------------------------------------
 
-UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 EXTENSIONS = {
     "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif", "application/pdf": "pdf",
     "application/msword": "doc", "application/vnd.ms-excel": "xls",
@@ -519,12 +518,6 @@ EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
 }
-
-
-def safe_name(text: str, limit: int = 60) -> str:
-    """A folder or file name any unzip accepts: no separators or control characters, no leading dots."""
-    name = UNSAFE.sub("_", text or "").strip().strip(".").strip()
-    return name[:limit].rstrip() or "_"
 
 
 def archive_plan(zone: str, store) -> list[dict]:
