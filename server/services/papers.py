@@ -8,7 +8,6 @@ memory. The PDF engine reads no URL but the attachments of the recipient it prin
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from urllib.parse import urlsplit
 
 from flask import render_template
@@ -47,19 +46,21 @@ class Pdf:
     pages: int
 
 
-def _fetcher(store, allowed: set[str]):
+def _fetcher(store, allowed: dict[str, str]):
     """WeasyPrint's URL fetcher: this recipient's attachments from the store, and nothing else (no network,
-    no local files)."""
+    no local files); a refused or missing one prints as its alternative text."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def fetch(url: str, *args, **kwargs) -> dict:
-        parts = urlsplit(url)
-        sha = parts.path.removeprefix(ATTACHMENT_PATH)
-        if f"{parts.scheme}://{parts.netloc}/" != PDF_BASE or not parts.path.startswith(ATTACHMENT_PATH) \
-                or sha not in allowed or not store.exists(sha):
-            raise ValueError("not an attachment of this archive")
-        return {"string": store.get(sha), "mime_type": allowed[sha], "redirected_url": url}
+    class AttachmentFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            sha = parts.path.removeprefix(ATTACHMENT_PATH)
+            if (f"{parts.scheme}://{parts.netloc}/" != PDF_BASE or not parts.path.startswith(ATTACHMENT_PATH)
+                    or sha not in allowed or not store.exists(sha)):
+                raise ValueError("not an attachment of this archive")
+            return URLFetcherResponse(url, store.get(sha), {"Content-Type": allowed[sha]})
 
-    return fetch
+    return AttachmentFetcher()
 
 
 def archive_pdf(data: dict, zone: str, store) -> Pdf:
@@ -100,10 +101,10 @@ def area_recipients(area: Area) -> list[tuple[str, str, str]]:
         .order_by(Area.code, Recipient.name, Recipient.id))]
 
 
-def member_path(area: Area, recipient_id: str, name: str, village: str) -> str:
+def member_path(level: str, recipient_id: str, name: str, village: str) -> str:
     """`<village>/<name>_<id prefix>.pdf` (a township's ZIP has a folder per village; a village's is flat)."""
     file = f"{safe_name(name, 20)}_{recipient_id[:8]}.pdf"
-    return file if area.level == "village" else f"{safe_name(village, 40)}/{file}"
+    return file if level == "village" else f"{safe_name(village, 40)}/{file}"
 
 
 def bulk_archive(actor: Actor, area_id: int, zone: str, store, pages: list | None = None
@@ -113,6 +114,7 @@ def bulk_archive(actor: Actor, area_id: int, zone: str, store, pages: list | Non
     page count (the benchmark's throughput)."""
     area = _archive_area(actor, area_id)
     people = area_recipients(area)
+    level, download = area.level, f"{safe_name(area.name, 40)}_档案"
     record_audit(actor, "report.archive_export", "area", str(area.id), {"recipients": len(people)})
     db.session.commit()
     today = local_today(zone)
@@ -130,6 +132,6 @@ def bulk_archive(actor: Actor, area_id: int, zone: str, store, pages: list | Non
             return [pdf.content]
         return produce
 
-    members = (Member(member_path(area, rid, name, village), today, pdf_of(rid)) for rid, name, village in people)
+    members = (Member(member_path(level, rid, name, village), today, pdf_of(rid)) for rid, name, village in people)
     # PDFs are compressed already: the quickest deflate level keeps the CPU for the PDF engine.
-    return stream_zip(members, compresslevel=1), f"{safe_name(area.name, 40)}_档案_{date.isoformat(today)}.zip"
+    return stream_zip(members, compresslevel=1), f"{download}_{today.isoformat()}.zip"
