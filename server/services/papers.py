@@ -6,6 +6,7 @@ the ZIP and sent, and the session forgets them before the next, so a township of
 memory. The PDF engine reads no URL but the attachments of the recipient it prints.
 """
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -31,6 +32,8 @@ ATTACHMENT_PATH = "/api/attachments/"
 PDF_BASE = "https://zoufang.invalid/"
 ARCHIVE_LEVELS = ("township", "village")
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+# WeasyPrint narrates every layout step at INFO: a township's archive would fill the log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 def archive_html(data: dict, zone: str, src=None) -> str:
