@@ -407,36 +407,39 @@ OVERDUE_COLUMNS = [Column("乡镇(街道)", 14), Column("村(社区)", 14), Colu
                    Column("责任人", 20), Column("责任单位", 18)]
 
 
+def _write_overdue(workbook, actor: Actor, tree: AreaTree, name: str, clause, order: tuple,
+                   columns: list[Column], tail, preamble: list[str]) -> int:
+    """One overdue list: the difficulty's columns, then `columns` filled by `tail(row)`."""
+    sheet = SheetWriter.create(workbook, name, [*OVERDUE_COLUMNS, *columns], preamble)
+    query = _difficulty_query(actor, clause).order_by(*order, Difficulty.created_at, Difficulty.id)
+    written = 0
+    for r in db.session.execute(query.execution_options(yield_per=STREAM_CHUNK)):
+        sheet.append([*_overdue_row(tree, r), *tail(r)])
+        written += 1
+    return written
+
+
 def write_follow_up_overdue(workbook, actor: Actor, tree: AreaTree, now: datetime, today: date, zone: ZoneInfo,
                             preamble: list[str]) -> int:
     """跟进逾期: unresolved difficulties whose next follow-up date passed with no follow-up, longest first."""
-    columns = [*OVERDUE_COLUMNS, Column("应跟进时间", 17, DATETIME_FORMAT), Column("逾期天数", 9),
-               Column("登记时间", 17, DATETIME_FORMAT)]
-    sheet = SheetWriter.create(workbook, FOLLOW_UP_OVERDUE, columns, preamble)
-    query = _difficulty_query(actor, follow_up_overdue_clause(now)).order_by(
-        Difficulty.follow_up_at, Difficulty.created_at, Difficulty.id)
-    written = 0
-    for r in db.session.execute(query.execution_options(yield_per=STREAM_CHUNK)):
+
+    def tail(r) -> list:
         due = to_local(r.follow_up_at, zone)
-        sheet.append([*_overdue_row(tree, r), due, (today - due.date()).days, to_local(r.created_at, zone)])
-        written += 1
-    return written
+        return [due, (today - due.date()).days, to_local(r.created_at, zone)]
+
+    columns = [Column("应跟进时间", 17, DATETIME_FORMAT), Column("逾期天数", 9),
+               Column("登记时间", 17, DATETIME_FORMAT)]
+    return _write_overdue(workbook, actor, tree, FOLLOW_UP_OVERDUE, follow_up_overdue_clause(now),
+                          (Difficulty.follow_up_at,), columns, tail, preamble)
 
 
 def write_deadline_overdue(workbook, actor: Actor, tree: AreaTree, today: date, zone: ZoneInfo,
                            preamble: list[str]) -> int:
     """办结超期: unresolved difficulties past their deadline, the earliest deadline first."""
-    columns = [*OVERDUE_COLUMNS, Column("办结时限", 12, DATE_FORMAT), Column("超期天数", 9),
-               Column("登记时间", 17, DATETIME_FORMAT)]
-    sheet = SheetWriter.create(workbook, DEADLINE_OVERDUE, columns, preamble)
-    query = _difficulty_query(actor, overdue_clause(today)).order_by(
-        Difficulty.due_date, Difficulty.created_at, Difficulty.id)
-    written = 0
-    for r in db.session.execute(query.execution_options(yield_per=STREAM_CHUNK)):
-        sheet.append([*_overdue_row(tree, r), r.due_date, (today - r.due_date).days,
-                      to_local(r.created_at, zone)])
-        written += 1
-    return written
+    columns = [Column("办结时限", 12, DATE_FORMAT), Column("超期天数", 9), Column("登记时间", 17, DATETIME_FORMAT)]
+    return _write_overdue(workbook, actor, tree, DEADLINE_OVERDUE, overdue_clause(today), (Difficulty.due_date,),
+                          columns, lambda r: [r.due_date, (today - r.due_date).days, to_local(r.created_at, zone)],
+                          preamble)
 
 
 def scope_title(tree: AreaTree, actor: Actor) -> str:
