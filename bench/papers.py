@@ -150,7 +150,7 @@ def build(url: str, instance: str, counts: dict) -> int:
     return township_id
 
 
-def measure(url: str, instance: str, township_id: int, answer) -> None:
+def measure(url: str, instance: str, township_id: int, total: int, answer) -> None:
     """In a fresh process: warm up with one recipient's PDF, then stream the township's ZIP; report figures."""
     from server import create_app
     from server.config import TestConfig
@@ -178,9 +178,13 @@ def measure(url: str, instance: str, township_id: int, answer) -> None:
     pages: list[int] = []
     original = papers.archive_pdf
 
+    curve: list[tuple[int, float]] = []
+
     def counted(*args, **kwargs):
         pdf = original(*args, **kwargs)
         pages.append(pdf.pages)
+        if len(pages) % max(1, total // 10) == 0:
+            curve.append((len(pages), round(rss_mb() - baseline, 1)))
         return pdf
 
     papers.archive_pdf = counted
@@ -197,7 +201,8 @@ def measure(url: str, instance: str, township_id: int, answer) -> None:
     running = False
     sampler.join()
     answer.send({"pdfs": len(pages), "pages": sum(pages), "mb": streamed / 1e6, "chunks": chunks,
-                 "seconds": seconds, "cpu_seconds": cpu, "baseline_mb": baseline, "peak_mb": peak[0]})
+                 "seconds": seconds, "cpu_seconds": cpu, "baseline_mb": baseline, "peak_mb": peak[0],
+                 "growth_curve": curve})
 
 
 def main() -> int:
@@ -214,7 +219,7 @@ def main() -> int:
         print(f"generated {counts['recipients']} recipients, {counts['visits']} visits with 2 photos and a "
               f"signature each in {time.perf_counter() - started:.1f} s")
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=measure, args=(url, tmp, township_id, send))
+        process = context.Process(target=measure, args=(url, tmp, township_id, counts["recipients"], send))
         process.start()
         figures = receive.recv()
         process.join()
@@ -227,6 +232,7 @@ def main() -> int:
     flag = "" if growth <= 150 else "  > 150 MB target"
     print(f"server memory: {figures['baseline_mb']:.0f} MB after warm-up, peak {figures['peak_mb']:.0f} MB, "
           f"growth {growth:.0f} MB{flag}")
+    print("RSS growth after n PDFs (n, MB): " + ", ".join(f"({n}, {mb:.0f})" for n, mb in figures["growth_curve"]))
     return 0
 
 
