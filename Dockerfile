@@ -44,9 +44,11 @@ CMD ["nginx", "-g", "daemon off;"]
 
 FROM python:3.11-slim-bookworm AS server
 # fonts-wqy-microhei: Chinese text in the documents the server renders (reports, briefings, archives).
+# libpango-1.0-0, libpangoft2-1.0-0, libharfbuzz-subset0: WeasyPrint, which makes the archive PDFs.
 # postgresql-client: pg_dump for `flask --app server backup` of a PostgreSQL database.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-wqy-microhei fontconfig postgresql-client \
+       libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
     && rm -rf /var/lib/apt/lists/*
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     ZOUFANG_INSTANCE_DIR=/data ATTACHMENTS_DIR=/data/attachments PWA_DIST=/app/pwa/dist \

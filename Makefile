@@ -78,6 +78,7 @@ bench: $(STAMPS)/venv $(STAMPS)/push-server $(STAMPS)/bench-node build
 	$(BIN)/python bench/push.py
 	$(BIN)/python bench/office.py
 	$(BIN)/python bench/creation.py
+	$(BIN)/python bench/papers.py
 	$(BIN)/python bench/pwa.py
 
 lint: lint-server check-api-types lint-pwa

@@ -1,17 +1,18 @@
 """Campaigns 走访活动 and their coverage dashboard."""
 
-from flask import current_app, g
+from flask import current_app, g, send_file
 from marshmallow import ValidationError
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Campaign
 from ..schemas.campaigns import CampaignCreateSchema, CampaignListSchema, CampaignSchema, CoverageSchema
-from ..services import records
+from ..services import records, reports
 from ..services.campaigns import create_campaign
 from ..services.coverage import campaign_coverage
 from ..services.scope import area_in_scope, directory_area_ids
-from . import Blueprint, roles
+from ..services.zipstream import safe_name
+from . import BINARY, Blueprint, roles
 
 bp = Blueprint("campaigns", __name__, url_prefix="/api/campaigns", description="Campaigns and coverage")
 OFFICE = ("reviewer", "admin")
@@ -48,3 +49,13 @@ def create(body):
 def coverage(campaign_id: str):
     """Coverage: targets visited per township and village, who has not been, visits per week, difficulties"""
     return campaign_coverage(g.actor, campaign_id, current_app.config["TIMEZONE"])
+
+
+@bp.get("/<campaign_id>/not-visited.xlsx")
+@roles(*OFFICE)
+@bp.response(200, BINARY, content_type=reports.XLSX_MIMETYPE)
+def not_visited_xlsx(campaign_id: str):
+    """Every target not yet visited during the campaign (in the caller's scope), as a printable workbook"""
+    output, name = reports.not_visited_report(g.actor, campaign_id, current_app.config["TIMEZONE"])
+    return send_file(output, mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
+                     download_name=f"{safe_name(name, 40)}_未走访名单.xlsx", max_age=0)

@@ -2,9 +2,7 @@
 rectifications, the score dashboard and the daily meeting. The office (reviewers, admins) runs it; liaisons
 see and work on their unit's items only."""
 
-from urllib.parse import quote
-
-from flask import current_app, g, send_file, stream_with_context
+from flask import current_app, g, send_file
 
 from ..errors import ApiError
 from ..schemas.creation import (
@@ -41,7 +39,7 @@ from ..schemas.creation_papers import (
 from ..services.attachments import FileStore
 from ..services.creation import evidence, items, meeting, papers, rectifications, scoring, standards, units
 from ..services.errors import NotFound
-from . import BINARY, Blueprint, roles
+from . import BINARY, Blueprint, roles, zip_response
 
 bp = Blueprint("creation", __name__, url_prefix="/api/creation", description="The creation campaign 创建攻坚")
 OFFICE = ("reviewer", "admin")
@@ -282,8 +280,4 @@ def briefing(query):
 def archive_zip():
     """Accepted evidence, a folder per category and item, with the index 档案目录.xlsx (streamed)"""
     chunks, name = papers.archive(g.actor, zone(), FileStore(current_app.config["ATTACHMENTS_DIR"]))
-    response = current_app.response_class(stream_with_context(chunks), mimetype="application/zip")
-    # An ASCII fallback and the Chinese name percent-encoded (RFC 6266), as send_file does.
-    response.headers["Content-Disposition"] = f"attachment; filename=archive.zip; filename*=UTF-8''{quote(name)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return zip_response(chunks, name)

@@ -1,7 +1,9 @@
-"""Recipients (office): the roster import and its template, the archive 档案, the audited ID reveal, the
-possible duplicates."""
+"""Recipients (office): the roster import and its template, the archive 档案 (page and PDF), the audited ID
+reveal, the possible duplicates."""
 
-from flask import current_app, g, render_template, send_file
+import io
+
+from flask import current_app, g, send_file
 
 from ..errors import ApiError
 from ..schemas.recipients import (
@@ -12,7 +14,8 @@ from ..schemas.recipients import (
     ImportResultSchema,
     RosterFileSchema,
 )
-from ..services import archive, duplicates, imports, labels
+from ..services import archive, duplicates, imports, papers
+from ..services.attachments import FileStore
 from . import BINARY, Blueprint, roles
 
 bp = Blueprint("recipients", __name__, url_prefix="/api/recipients",
@@ -76,5 +79,16 @@ def archive_json(recipient_id: str):
 def archive_page(recipient_id: str):
     """The archive as a printable page (print it to PDF from the browser)"""
     data = archive.recipient_archive(g.actor, recipient_id)
-    html = render_template("archive.html", a=data, L=labels, zone=current_app.config["TIMEZONE"])
-    return current_app.response_class(html, mimetype="text/html")
+    return current_app.response_class(papers.archive_html(data, current_app.config["TIMEZONE"]),
+                                      mimetype="text/html")
+
+
+@bp.get("/<recipient_id>/archive.pdf")
+@roles(*OFFICE)
+@bp.response(200, BINARY, content_type=papers.PDF_MIMETYPE)
+def archive_pdf(recipient_id: str):
+    """The archive as an A4 PDF: visits with photos and signature, difficulties and follow-ups, local times"""
+    pdf, name = papers.recipient_pdf(g.actor, recipient_id, current_app.config["TIMEZONE"],
+                                     FileStore(current_app.config["ATTACHMENTS_DIR"]))
+    return send_file(io.BytesIO(pdf.content), mimetype=papers.PDF_MIMETYPE, as_attachment=True,
+                     download_name=name, max_age=0)

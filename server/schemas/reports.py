@@ -1,11 +1,11 @@
-"""Wire shapes of reports: the weekly report's date range."""
+"""Wire shapes of reports: the weekly report's date range, the bulk archive's area."""
 
 import re
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from ..services.reports import MAX_DAYS
-from .common import IN_DATE_RANGE
+from .common import IN_DATE_RANGE, bounded_int
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -33,3 +33,7 @@ class WeeklyQuerySchema(Schema):
                 raise ValidationError("开始日期不能晚于结束日期 / from must not be after to", "from")
             if (end - start).days >= MAX_DAYS:
                 raise ValidationError(f"最长{MAX_DAYS}天 / at most {MAX_DAYS} days", "to")
+
+
+class ArchiveQuerySchema(Schema):
+    area = bounded_int(required=True, metadata={"description": "a township or village in the caller's scope"})

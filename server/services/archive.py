@@ -30,6 +30,14 @@ def reveal_id_number(actor: Actor, recipient_id: str) -> str | None:
 def recipient_archive(actor: Actor, recipient_id: str) -> dict:
     """Everything about one recipient, oldest first, ID number masked; exporting it is audited."""
     recipient = get_recipient(actor, recipient_id)
+    data = archive_data(recipient)
+    record_audit(actor, "recipient.archive", "recipient", recipient.id)
+    db.session.commit()
+    return data
+
+
+def archive_data(recipient: Recipient) -> dict:
+    """The archive of a recipient already checked to be in scope (the caller audits the export)."""
     visits = db.session.execute(
         select(Visit).where(Visit.recipient_id == recipient.id).order_by(Visit.visited_at)).scalars().all()
     difficulties = db.session.execute(
@@ -47,8 +55,6 @@ def recipient_archive(actor: Actor, recipient_id: str) -> dict:
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all())
     village = db.session.get(Area, recipient.area_id)
     township = db.session.get(Area, village.parent_id) if village.parent_id else None
-    record_audit(actor, "recipient.archive", "recipient", recipient.id)
-    db.session.commit()
     return {
         "recipient": {**records.recipient_data(records.row_dict(recipient)), "village_name": village.name,
                       "township_name": township.name if township else None},

@@ -1,4 +1,6 @@
-"""The weekly report workbook: summary by township, visits, difficulties and the overdue list, streamed.
+"""The weekly report workbook: summary by township (and campaign coverage), visits, difficulties and the two
+overdue lists (跟进逾期: a follow-up date passed without a follow-up; 办结超期: a deadline passed unresolved),
+streamed and laid out for print (A4 landscape, one page wide, the header repeated, borders, a title row).
 
 Sheets are written with openpyxl's write-only mode (rows go to temporary files as they come, and database
 rows are read with yield_per), so memory stays flat however many visits a province logs in a week. Every
@@ -13,20 +15,22 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
-from ..models import Area, Difficulty, Recipient, User, Visit
+from ..models import Area, Campaign, Difficulty, Recipient, User, Visit
 from ..models.base import utcnow
 from ..schemas.common import mask_id_number
 from . import labels
 from .actors import Actor
 from .changes import record_audit
+from .coverage import campaign_coverage
 from .scope import apply_scope
-from .spreadsheets import cell_value, is_formula
+from .spreadsheets import cell_value, is_formula, set_print_layout
+from .timezone import format_local
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_DAYS = 366
@@ -37,6 +41,13 @@ TITLE_FONT = Font(bold=True, size=14)
 MONEY_FORMAT = "#,##0.00"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
+PERCENT_FORMAT = "0.0%"
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(vertical="top", wrap_text=True)
+# The two meanings of 逾期, named the same on the phone, in the console and here.
+FOLLOW_UP_OVERDUE = "跟进逾期"
+DEADLINE_OVERDUE = "办结超期"
 
 Assignee = aliased(User)
 Author = aliased(User)
@@ -135,44 +146,61 @@ class SheetWriter:
 
     @classmethod
     def create(cls, workbook: Workbook, title: str, columns: list[Column], preamble: list[str] = ()):
+        """A sheet: the preamble (its first line the title row, big), then the header row, frozen below and
+        repeated on every printed page."""
         sheet = workbook.create_sheet(title)
         for index, column in enumerate(columns, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
-        # Frozen panes and widths must be set before the first row is streamed.
-        sheet.freeze_panes = f"A{len(preamble) + 2}"
+        # Frozen panes, widths and print settings must be set before the first row is streamed.
+        header_row = len(preamble) + 1
+        sheet.freeze_panes = f"A{header_row + 1}"
+        set_print_layout(sheet, header_row)
         writer = cls(sheet, columns, [c.number_format for c in columns])
         for index, line in enumerate(preamble):
             cell = WriteOnlyCell(sheet, value=cell_value(line))
             if index == 0:
                 cell.font = TITLE_FONT
             sheet.append([cell])
-        header = []
-        for column in columns:
-            cell = WriteOnlyCell(sheet, value=column.header)
-            cell.font = HEADER_FONT
-            cell.fill = HEADER_FILL
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            header.append(cell)
-        sheet.append(header)
+        writer.header([column.header for column in columns])
         return writer
 
-    def append(self, values: list, bold: bool = False) -> None:
+    def header(self, titles: list) -> None:
+        """A styled header row (the table's, or a block's within the sheet)."""
         row = []
-        for value, number_format in zip(values, self.formats, strict=True):
+        for title in titles:
+            cell = WriteOnlyCell(self.sheet, value=title)
+            cell.font = HEADER_FONT
+            cell.fill = HEADER_FILL
+            cell.border = BORDER
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            row.append(cell)
+        self.sheet.append(row)
+
+    def line(self, text: str) -> None:
+        """A line of text outside the table (a block's title), or an empty row for None."""
+        if text is None:
+            self.sheet.append([])
+            return
+        cell = WriteOnlyCell(self.sheet, value=cell_value(text))
+        cell.font = HEADER_FONT
+        self.sheet.append([cell])
+
+    def append(self, values: list, bold: bool = False, formats: list | None = None) -> None:
+        """A bordered table row; `formats` overrides the columns' number formats (a block of other columns)."""
+        row = []
+        for value, number_format in zip(values, formats or self.formats[:len(values)], strict=True):
             value = cell_value(value)
-            formula = is_formula(value)
-            if (number_format and value is not None) or bold or formula:
-                cell = WriteOnlyCell(self.sheet, value=value)
-                if formula:
-                    # Text typed on a phone ("=HYPERLINK(…)") stays text: no formula runs in the office.
-                    cell.data_type = "s"
-                if number_format:
-                    cell.number_format = number_format
-                if bold:
-                    cell.font = HEADER_FONT
-                row.append(cell)
-            else:
-                row.append(value)
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.border = BORDER
+            cell.alignment = WRAP
+            if is_formula(value):
+                # Text typed on a phone ("=HYPERLINK(…)") stays text: no formula runs in the office.
+                cell.data_type = "s"
+            if number_format and value is not None:
+                cell.number_format = number_format
+            if bold:
+                cell.font = HEADER_FONT
+            row.append(cell)
         self.sheet.append(row)
 
 
@@ -192,7 +220,8 @@ class Counts:
     opened: int = 0
     resolved: int = 0
     unresolved: int = 0
-    overdue: int = 0
+    follow_up_overdue: int = 0
+    deadline_overdue: int = 0
 
     def add(self, other: "Counts") -> None:
         for name in self.__dataclass_fields__:
@@ -200,10 +229,11 @@ class Counts:
 
     def values(self) -> list:
         return [self.visits, self.approved, self.recipients, yuan(self.cash_cents), self.opened,
-                self.resolved, self.unresolved, self.overdue]
+                self.resolved, self.unresolved, self.follow_up_overdue, self.deadline_overdue]
 
 
-def summary_by_area(actor: Actor, lower: datetime, upper: datetime, today: date) -> dict[int, Counts]:
+def summary_by_area(actor: Actor, lower: datetime, upper: datetime, today: date,
+                    now: datetime) -> dict[int, Counts]:
     """Counts per village (area id): a handful of GROUP BY queries, whatever the number of rows."""
     counts: dict[int, Counts] = {}
 
@@ -224,7 +254,8 @@ def summary_by_area(actor: Actor, lower: datetime, upper: datetime, today: date)
         ("resolved", and_(Difficulty.status == "resolved", Difficulty.resolved_at >= lower,
                           Difficulty.resolved_at < upper)),
         ("unresolved", Difficulty.status != "resolved"),
-        ("overdue", overdue_clause(today)),
+        ("follow_up_overdue", follow_up_overdue_clause(now)),
+        ("deadline_overdue", overdue_clause(today)),
     )
     for name, clause in difficulty_counts:
         query = select(Difficulty.area_id, func.count()).where(clause).group_by(Difficulty.area_id)
@@ -235,16 +266,25 @@ def summary_by_area(actor: Actor, lower: datetime, upper: datetime, today: date)
 
 
 def overdue_clause(today: date):
-    """Past its deadline and not resolved (the same rule as the difficulty board)."""
+    """办结超期: past its deadline and not resolved (the same rule as the difficulty board)."""
     return and_(Difficulty.status != "resolved", Difficulty.due_date.is_not(None),
                 Difficulty.due_date < today)
 
 
-def write_summary(workbook, tree: AreaTree, counts: dict[int, Counts], title: str, subtitle: str) -> None:
+def follow_up_overdue_clause(now: datetime):
+    """跟进逾期: its next follow-up date has passed and no follow-up came since (one would have moved or
+    cleared the date), and it is not resolved."""
+    return and_(Difficulty.status != "resolved", Difficulty.follow_up_at.is_not(None),
+                Difficulty.follow_up_at < now)
+
+
+def write_summary(workbook, tree: AreaTree, counts: dict[int, Counts], preamble: list[str],
+                  coverage: list[dict]) -> None:
     columns = [Column("乡镇(街道)", 22), Column("走访次数", 10), Column("其中已审核通过", 14),
                Column("走访人数", 10), Column("慰问金(元)", 14, MONEY_FORMAT), Column("新增困难诉求", 13),
-               Column("已解决", 10), Column("未解决(全部)", 13), Column("逾期未解决", 12)]
-    sheet = SheetWriter.create(workbook, "汇总", columns, [title, subtitle])
+               Column("已解决", 10), Column("未解决(全部)", 13), Column(FOLLOW_UP_OVERDUE, 11),
+               Column(DEADLINE_OVERDUE, 11)]
+    sheet = SheetWriter.create(workbook, "汇总", columns, preamble)
     by_township: dict[int | None, Counts] = {t: Counts() for t in tree.township_ids}
     for area_id, row in counts.items():
         township = tree.ancestor(area_id, "township")
@@ -255,16 +295,44 @@ def write_summary(workbook, tree: AreaTree, counts: dict[int, Counts], title: st
         sheet.append([name, *row.values()])
         total.add(row)
     sheet.append(["合计", *total.values()], bold=True)
+    for report in coverage:
+        write_coverage(sheet, report)
+
+
+def running_campaigns(actor: Actor, today: date) -> list[Campaign]:
+    """Campaigns under way today whose area overlaps the actor's scope (its subtree, or above it)."""
+    query = (select(Campaign, Area.path).join(Area, Area.id == Campaign.area_id)
+             .where(Campaign.starts_on <= today, Campaign.ends_on >= today)
+             .order_by(Campaign.starts_on, Campaign.name, Campaign.id))
+    return [campaign for campaign, path in db.session.execute(query)
+            if actor.sees_all or path.startswith(actor.area_path) or actor.area_path.startswith(path)]
+
+
+def write_coverage(sheet: "SheetWriter", report: dict) -> None:
+    """A running campaign's coverage under the summary: each township, then its villages (indented)."""
+    campaign = report["campaign"]
+    formats = [None, None, None, PERCENT_FORMAT]
+    sheet.line(None)
+    sheet.line(f"走访活动覆盖率：{campaign['name']}（{campaign['starts_on']} 至 {campaign['ends_on']}）")
+    sheet.header(["乡镇(街道) / 村(社区)", "应走访", "已走访", "覆盖率"])
+    for township in report["townships"]:
+        sheet.append([township["name"] or "（未归属乡镇）", township["targets"], township["visited"],
+                      township["rate"]], bold=True, formats=formats)
+        for village in township["villages"]:
+            sheet.append([f"　{village['name']}", village["targets"], village["visited"], village["rate"]],
+                         formats=formats)
+    totals = report["totals"]
+    sheet.append(["合计", totals["targets"], totals["visited"], totals["rate"]], bold=True, formats=formats)
 
 
 def write_visits(workbook, actor: Actor, tree: AreaTree, lower: datetime, upper: datetime,
-                 zone: ZoneInfo) -> int:
+                 zone: ZoneInfo, preamble: list[str]) -> int:
     columns = [Column("走访时间", 17, DATETIME_FORMAT), Column("乡镇(街道)", 14), Column("村(社区)", 14),
                Column("姓名", 10), Column("身份证号", 21), Column("优抚类别", 18), Column("走访类型", 11),
                Column("走访事由", 18), Column("走访人员", 22), Column("慰问品", 18),
                Column("慰问金(元)", 12, MONEY_FORMAT), Column("签字", 18), Column("审核状态", 10),
                Column("审核意见", 24)]
-    sheet = SheetWriter.create(workbook, "走访明细", columns)
+    sheet = SheetWriter.create(workbook, "走访明细", columns, preamble)
     query = apply_scope(
         select(Visit.visited_at, Visit.area_id, Recipient.name, Recipient.id_number, Recipient.category,
                Visit.kind, Visit.occasion, Author.display_name, Visit.gifts, Visit.cash_cents,
@@ -303,13 +371,13 @@ def _difficulty_query(actor: Actor, clause):
 
 
 def write_difficulties(workbook, actor: Actor, tree: AreaTree, lower: datetime, upper: datetime, today: date,
-                       zone: ZoneInfo) -> int:
+                       zone: ZoneInfo, preamble: list[str]) -> int:
     columns = [Column("登记时间", 17, DATETIME_FORMAT), Column("乡镇(街道)", 14), Column("村(社区)", 14),
                Column("姓名", 10), Column("身份证号", 21), Column("诉求类别", 10), Column("诉求内容", 36),
                Column("紧急程度", 9), Column("状态", 9), Column("责任人", 20), Column("责任单位", 18),
-               Column("办结时限", 12, DATE_FORMAT), Column("是否逾期", 9),
+               Column("办结时限", 12, DATE_FORMAT), Column(DEADLINE_OVERDUE, 9),
                Column("下次跟进", 17, DATETIME_FORMAT), Column("解决时间", 17, DATETIME_FORMAT)]
-    sheet = SheetWriter.create(workbook, "困难诉求", columns)
+    sheet = SheetWriter.create(workbook, "困难诉求", columns, preamble)
     opened = and_(Difficulty.created_at >= lower, Difficulty.created_at < upper)
     query = _difficulty_query(actor, or_(opened, Difficulty.status != "resolved")).order_by(
         Difficulty.created_at, Difficulty.id)
@@ -327,24 +395,62 @@ def write_difficulties(workbook, actor: Actor, tree: AreaTree, lower: datetime, 
     return written
 
 
-def write_overdue(workbook, actor: Actor, tree: AreaTree, today: date, zone: ZoneInfo) -> int:
-    columns = [Column("乡镇(街道)", 14), Column("村(社区)", 14), Column("姓名", 10), Column("身份证号", 21),
-               Column("诉求类别", 10), Column("诉求内容", 36), Column("紧急程度", 9), Column("状态", 9),
-               Column("责任人", 20), Column("责任单位", 18), Column("办结时限", 12, DATE_FORMAT),
-               Column("逾期天数", 9), Column("登记时间", 17, DATETIME_FORMAT)]
-    sheet = SheetWriter.create(workbook, "逾期清单", columns)
-    query = _difficulty_query(actor, overdue_clause(today)).order_by(
-        Difficulty.due_date, Difficulty.created_at, Difficulty.id)
+def _overdue_row(tree: AreaTree, r) -> list:
+    return [tree.township_name(r.area_id), tree.name(r.area_id), r.name, mask_id_number(r.id_number),
+            labels.label(labels.DIFFICULTY_CATEGORIES, r.category), r.description,
+            labels.label(labels.URGENCY_LABELS, r.urgency), labels.label(labels.DIFFICULTY_STATUSES, r.status),
+            r.display_name, r.responsible_unit]
+
+
+OVERDUE_COLUMNS = [Column("乡镇(街道)", 14), Column("村(社区)", 14), Column("姓名", 10), Column("身份证号", 21),
+                   Column("诉求类别", 10), Column("诉求内容", 36), Column("紧急程度", 9), Column("状态", 9),
+                   Column("责任人", 20), Column("责任单位", 18)]
+
+
+def _write_overdue(workbook, actor: Actor, tree: AreaTree, name: str, clause, order: tuple,
+                   columns: list[Column], tail, preamble: list[str]) -> int:
+    """One overdue list: the difficulty's columns, then `columns` filled by `tail(row)`."""
+    sheet = SheetWriter.create(workbook, name, [*OVERDUE_COLUMNS, *columns], preamble)
+    query = _difficulty_query(actor, clause).order_by(*order, Difficulty.created_at, Difficulty.id)
     written = 0
     for r in db.session.execute(query.execution_options(yield_per=STREAM_CHUNK)):
-        sheet.append([tree.township_name(r.area_id), tree.name(r.area_id), r.name,
-                      mask_id_number(r.id_number),
-                      labels.label(labels.DIFFICULTY_CATEGORIES, r.category), r.description,
-                      labels.label(labels.URGENCY_LABELS, r.urgency),
-                      labels.label(labels.DIFFICULTY_STATUSES, r.status), r.display_name, r.responsible_unit,
-                      r.due_date, (today - r.due_date).days, to_local(r.created_at, zone)])
+        sheet.append([*_overdue_row(tree, r), *tail(r)])
         written += 1
     return written
+
+
+def write_follow_up_overdue(workbook, actor: Actor, tree: AreaTree, now: datetime, today: date, zone: ZoneInfo,
+                            preamble: list[str]) -> int:
+    """跟进逾期: unresolved difficulties whose next follow-up date passed with no follow-up, longest first."""
+
+    def tail(r) -> list:
+        due = to_local(r.follow_up_at, zone)
+        return [due, (today - due.date()).days, to_local(r.created_at, zone)]
+
+    columns = [Column("应跟进时间", 17, DATETIME_FORMAT), Column("逾期天数", 9),
+               Column("登记时间", 17, DATETIME_FORMAT)]
+    return _write_overdue(workbook, actor, tree, FOLLOW_UP_OVERDUE, follow_up_overdue_clause(now),
+                          (Difficulty.follow_up_at,), columns, tail, preamble)
+
+
+def write_deadline_overdue(workbook, actor: Actor, tree: AreaTree, today: date, zone: ZoneInfo,
+                           preamble: list[str]) -> int:
+    """办结超期: unresolved difficulties past their deadline, the earliest deadline first."""
+    columns = [Column("办结时限", 12, DATE_FORMAT), Column("超期天数", 9), Column("登记时间", 17, DATETIME_FORMAT)]
+    return _write_overdue(workbook, actor, tree, DEADLINE_OVERDUE, overdue_clause(today), (Difficulty.due_date,),
+                          columns, lambda r: [r.due_date, (today - r.due_date).days, to_local(r.created_at, zone)],
+                          preamble)
+
+
+def scope_title(tree: AreaTree, actor: Actor) -> str:
+    """The county (and the township or village below it) the paper is about: 测试县, 测试县甲镇."""
+    area = tree.actor_area
+    if area is None:
+        return ""
+    county = tree.ancestor(area.id, "county")
+    if county is None or county == area.id:
+        return area.name
+    return f"{tree.name(county)}{area.name}"
 
 
 def weekly_report(actor: Actor, start: date, end: date, zone_name: str):
@@ -358,24 +464,82 @@ def weekly_report(actor: Actor, start: date, end: date, zone_name: str):
     now = utcnow()
     today = local_today(zone_name, now)
     tree = AreaTree(actor)
-    scope_name = tree.actor_area.name if tree.actor_area else ""
-    title = f"{scope_name}走访慰问工作周报（{start.isoformat()} 至 {end.isoformat()}）"
-    subtitle = (f"导出时间：{to_local(now, zone):%Y-%m-%d %H:%M}；逾期按 {today.isoformat()} 计；"
-                "慰问金单位：元；身份证号已脱敏")
+    period = f"{start.isoformat()} 至 {end.isoformat()}"
+    exported = f"导出时间：{format_local(now, zone_name)}"
+    scope = scope_title(tree, actor)
+
+    def heading(name: str) -> list[str]:
+        return [f"{scope}走访慰问工作周报 · {name}（{period}）　{exported}"]
+
+    title = f"{scope}走访慰问工作周报（{period}）　{exported}"
+    subtitle = (f"{FOLLOW_UP_OVERDUE}：应跟进日期已过仍未跟进；{DEADLINE_OVERDUE}：办结时限已过仍未解决"
+                f"（按 {today.isoformat()} 计）；慰问金单位：元；身份证号已脱敏")
+    coverage = [campaign_coverage(actor, c.id, zone_name, not_visited_limit=0)
+                for c in running_campaigns(actor, today)]
     workbook = Workbook(write_only=True)
-    write_summary(workbook, tree, summary_by_area(actor, lower, upper, today), title, subtitle)
-    visits = write_visits(workbook, actor, tree, lower, upper, zone)
-    difficulties = write_difficulties(workbook, actor, tree, lower, upper, today, zone)
-    overdue = write_overdue(workbook, actor, tree, today, zone)
+    write_summary(workbook, tree, summary_by_area(actor, lower, upper, today, now), [title, subtitle], coverage)
+    visits = write_visits(workbook, actor, tree, lower, upper, zone, heading("走访明细"))
+    difficulties = write_difficulties(workbook, actor, tree, lower, upper, today, zone, heading("困难诉求"))
+    follow_up_overdue = write_follow_up_overdue(workbook, actor, tree, now, today, zone, heading(FOLLOW_UP_OVERDUE))
+    deadline_overdue = write_deadline_overdue(workbook, actor, tree, today, zone, heading(DEADLINE_OVERDUE))
     output = tempfile.TemporaryFile(suffix=".xlsx")
     try:
         workbook.save(output)
         output.seek(0)
         record_audit(actor, "report.weekly_export", details={
             "from": start.isoformat(), "to": end.isoformat(), "visits": visits, "difficulties": difficulties,
-            "overdue": overdue})
+            "follow_up_overdue": follow_up_overdue, "deadline_overdue": deadline_overdue})
         db.session.commit()
     except BaseException:
         output.close()
         raise
     return output
+
+
+# -- a campaign's not-visited list -----------------------------------------------------------------------
+
+
+def not_visited_report(actor: Actor, campaign_id: str, zone_name: str):
+    """Who among a campaign's targets (in the actor's scope) has not been visited during it, as a printable
+    workbook: by township, village and name. Returns (the temporary file at its start, the campaign's name)."""
+    zone = ZoneInfo(zone_name)
+    report = campaign_coverage(actor, campaign_id, zone_name, not_visited_limit=None)
+    campaign = report["campaign"]
+    township_of = {village["id"]: township["name"] for township in report["townships"]
+                   for village in township["villages"]}
+    tree = AreaTree(actor)
+    period = f"{campaign['starts_on']} 至 {campaign['ends_on']}"
+    title = (f"{scope_title(tree, actor)}{campaign['name']}未走访名单（{period}）　"
+             f"导出时间：{format_local(utcnow(), zone_name)}")
+    totals = report["totals"]
+    subtitle = f"应走访 {totals['targets']} 人，已走访 {totals['visited']} 人，未走访 {len(report['not_visited'])} 人"
+    columns = [Column("序号", 7), Column("乡镇(街道)", 14), Column("村(社区)", 14), Column("姓名", 10),
+               Column("性别", 6), Column("优抚类别", 18), Column("联系电话", 15), Column("家庭住址", 36),
+               Column("最近一次走访", 17, DATETIME_FORMAT)]
+    workbook = Workbook(write_only=True)
+    sheet = SheetWriter.create(workbook, "未走访名单", columns, [title, subtitle])
+    ids = [row["id"] for row in report["not_visited"]]
+    for offset in range(0, len(ids), STREAM_CHUNK):
+        chunk = ids[offset:offset + STREAM_CHUNK]
+        details = {r.id: r for r in db.session.execute(
+            select(Recipient.id, Recipient.gender, Recipient.category, Recipient.phone, Recipient.address)
+            .where(Recipient.id.in_(chunk)))}
+        last = dict(db.session.execute(select(Visit.recipient_id, func.max(Visit.visited_at))
+                                       .where(Visit.recipient_id.in_(chunk)).group_by(Visit.recipient_id)).all())
+        for index, row in enumerate(report["not_visited"][offset:offset + STREAM_CHUNK], start=offset + 1):
+            detail = details[row["id"]]
+            sheet.append([index, township_of.get(row["area_id"], ""), row["village_name"], row["name"],
+                          labels.label(labels.GENDER_LABELS, detail.gender) if detail.gender else "",
+                          labels.label(labels.RECIPIENT_CATEGORIES, detail.category), detail.phone,
+                          detail.address, to_local(last.get(row["id"]), zone)])
+    output = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        workbook.save(output)
+        output.seek(0)
+        record_audit(actor, "campaign.not_visited_export", "campaign", campaign["id"],
+                     {"not_visited": len(ids)})
+        db.session.commit()
+    except BaseException:
+        output.close()
+        raise
+    return output, campaign["name"]

@@ -7,6 +7,8 @@ areas, a restored backup, a hand-edited database), must never make an export fai
 
 import re
 
+from openpyxl.worksheet.properties import PageSetupProperties
+
 # What XML 1.0 (and so openpyxl, which raises IllegalCharacterError on the C0 part) cannot hold: C0 controls
 # but tab, line feed and carriage return; lone surrogates; U+FFFE and U+FFFF.
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -34,3 +36,20 @@ def append_text_row(sheet, values) -> None:
     for cell in sheet[sheet.max_row]:
         if is_formula(cell.value):
             cell.data_type = "s"
+
+
+def set_print_layout(sheet, header_row: int, footer: bool = True) -> None:
+    """Print as an office hands it upward: A4 landscape, one page wide (as many long as it takes), the header
+    row repeated on every page, centred, page numbers in the footer. Works on write-only sheets too (set it
+    before the first row is streamed)."""
+    sheet.print_title_rows = f"{header_row}:{header_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    if footer:
+        sheet.oddFooter.center.text = "第 &P 页 共 &N 页"

@@ -19,3 +19,15 @@ def local_range_utc(start: date | None, end: date | None, zone: str) -> tuple[da
 def local_today(zone: str, now: datetime | None = None) -> date:
     now = now or datetime.now(UTC).replace(tzinfo=None)
     return now.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+
+
+def format_local(value: datetime | str | None, zone: str) -> str:
+    """An instant as papers show it: `2026-12-04 23:23` in the deployment's zone (no ISO `T`, no zone code);
+    a stored naive datetime is UTC, a string is the API's ISO form ("…Z"); "" for none."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")

@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from server.extensions import db
@@ -62,6 +63,7 @@ BODIES = {
 QUERIES = {
     "sync.pull": "?cursor=0",
     "reports.weekly": "?from=2026-01-01&to=2026-12-31",
+    "reports.archive_zip": "?area=1",
 }
 # (endpoint, method) whose objects have no scope, and why.
 SCOPE_FREE = {
@@ -227,6 +229,10 @@ def workbook_text(data: bytes) -> str:
                      for cell in row if cell is not None)
 
 
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
 def body_text(response) -> str:
     """The response as text, workbooks, Word documents and archives included (their text is compressed)."""
     if response.mimetype.endswith("spreadsheetml.sheet"):
@@ -235,10 +241,13 @@ def body_text(response) -> str:
         document = Document(io.BytesIO(response.data))
         return "\n".join([p.text for p in document.paragraphs] + [cell.text for table in document.tables
                                                                    for row in table.rows for cell in row.cells])
+    if response.mimetype == "application/pdf":
+        return pdf_text(response.data)
     if response.mimetype == "application/zip":
         archive = zipfile.ZipFile(io.BytesIO(response.data))
         return "\n".join(archive.namelist() + [workbook_text(archive.read(n)) for n in archive.namelist()
-                                               if n.endswith(".xlsx")])
+                                               if n.endswith(".xlsx")]
+                         + [pdf_text(archive.read(n)) for n in archive.namelist() if n.endswith(".pdf")])
     return response.get_data(as_text=True) if not response.mimetype.startswith("image/") else ""
 
 

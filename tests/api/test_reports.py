@@ -17,7 +17,7 @@ from tests.conftest import difficulty_data, mutation, new_id, visit_data
 
 ZONE = ZoneInfo("Asia/Shanghai")
 PASSWORD = "Test@2026-report"
-SHEETS = ["汇总", "走访明细", "困难诉求", "逾期清单"]
+SHEETS = ["汇总", "走访明细", "困难诉求", "跟进逾期", "办结超期"]
 FORMULA = '=HYPERLINK("http://x.invalid","点我")'
 
 
@@ -83,14 +83,16 @@ def county(app, login):
     }
     difficulties = {
         "d1": difficulty_data(r["R1"], category="medical", description="看病难",
-                              due_date=(today - timedelta(days=3)).isoformat()),
+                              due_date=(today - timedelta(days=3)).isoformat(),
+                              follow_up_at=local(today - timedelta(days=2), 9)),
         "d2": difficulty_data(r["R2"], category="housing", description="房屋漏雨",
                               due_date=(today + timedelta(days=5)).isoformat()),
         "d3": difficulty_data(r["R4"], category="living", description="取暖困难",
                               due_date=(today - timedelta(days=1)).isoformat()),
         "d4": difficulty_data(r["R3"], category="legal", description="土地纠纷"),
         "d6": difficulty_data(r["R4"], category="other", description=FORMULA,
-                              due_date=(today + timedelta(days=30)).isoformat()),
+                              due_date=(today + timedelta(days=30)).isoformat(),
+                              follow_up_at=local(today + timedelta(days=2), 9)),
         "d5": difficulty_data(r["R3"], category="education", description="子女入学"),
     }
     results = staff.push(*(mutation("visit.create", v) for v in visits.values()),
@@ -125,15 +127,16 @@ def test_summary_counts_visits_cash_and_difficulties_by_township(county):
     book = workbook_of(weekly(county["reviewer"], today))
     assert book.sheetnames == SHEETS
     summary = book["汇总"]
-    assert summary["A1"].value == f"测试县走访慰问工作周报（{today - timedelta(days=6)} 至 {today}）"
+    period = f"{today - timedelta(days=6)} 至 {today}"
+    assert summary["A1"].value.startswith(f"测试县走访慰问工作周报（{period}）　导出时间：")
     assert summary.freeze_panes == "A4"
     rows = {row["乡镇(街道)"]: row for row in data_rows(summary, header_row=3)}
     assert list(rows) == ["甲镇", "乙乡", "合计"]
     expected = {
-        #        visits approved people cash   opened resolved unresolved overdue
-        "甲镇": (3, 1, 2, 250.5, 2, 1, 2, 1),
-        "乙乡": (1, 0, 1, 100, 2, 0, 2, 1),
-        "合计": (4, 1, 3, 350.5, 4, 1, 4, 2),
+        #        visits approved people cash   opened resolved unresolved 跟进逾期 办结超期
+        "甲镇": (3, 1, 2, 250.5, 2, 1, 2, 1, 1),
+        "乙乡": (1, 0, 1, 100, 2, 0, 2, 0, 1),
+        "合计": (4, 1, 3, 350.5, 4, 1, 4, 1, 2),
     }
     for township, numbers in expected.items():
         assert tuple(list(rows[township].values())[1:]) == numbers, township
@@ -142,9 +145,9 @@ def test_summary_counts_visits_cash_and_difficulties_by_township(county):
 def test_visit_sheet_lists_the_weeks_visits_with_labels_and_masked_id_numbers(county):
     today = county["today"]
     sheet = workbook_of(weekly(county["reviewer"], today))["走访明细"]
-    assert sheet.freeze_panes == "A2"
+    assert sheet.freeze_panes == "A3"
     assert sheet.column_dimensions["E"].width >= 18
-    rows = data_rows(sheet)
+    rows = data_rows(sheet, header_row=2)
     assert [r["走访类型"] for r in rows] == ["住院探望", "困难帮扶", "节日慰问", "日常走访"]
     first = rows[0]
     full = id_number(503)
@@ -159,22 +162,26 @@ def test_visit_sheet_lists_the_weeks_visits_with_labels_and_masked_id_numbers(co
 def test_difficulty_sheets_list_the_weeks_and_every_unresolved_one_and_the_overdue(county):
     today = county["today"]
     book = workbook_of(weekly(county["reviewer"], today))
-    rows = data_rows(book["困难诉求"])
+    rows = data_rows(book["困难诉求"], header_row=2)
     by_text = {r["诉求内容"]: r for r in rows}
     assert set(by_text) == {"看病难", "房屋漏雨", "取暖困难", "土地纠纷", FORMULA}
     medical = by_text["看病难"]
-    assert (medical["状态"], medical["是否逾期"], medical["诉求类别"]) == ("待处理", "是", "医疗")
+    assert (medical["状态"], medical["办结超期"], medical["诉求类别"]) == ("待处理", "是", "医疗")
     assert by_text["看病难"]["办结时限"] == datetime.combine(today - timedelta(days=3), time())
-    assert (by_text["房屋漏雨"]["状态"], by_text["房屋漏雨"]["是否逾期"]) == ("已解决", "否")
+    assert (by_text["房屋漏雨"]["状态"], by_text["房屋漏雨"]["办结超期"]) == ("已解决", "否")
     assert by_text["房屋漏雨"]["解决时间"] is not None
-    assert (by_text["取暖困难"]["状态"], by_text["取暖困难"]["是否逾期"]) == ("处理中", "是")
-    assert by_text["土地纠纷"]["是否逾期"] == "否"
+    assert (by_text["取暖困难"]["状态"], by_text["取暖困难"]["办结超期"]) == ("处理中", "是")
+    assert by_text["土地纠纷"]["办结超期"] == "否"
     # Text from a phone is never a formula in the office's Excel.
     [cell] = [c for row in book["困难诉求"].iter_rows() for c in row if c.value == FORMULA]
     assert cell.data_type == "s"
-    overdue = data_rows(book["逾期清单"])
-    listed = [(r["诉求内容"], r["逾期天数"], r["乡镇(街道)"]) for r in overdue]
+    overdue = data_rows(book["办结超期"], header_row=2)
+    listed = [(r["诉求内容"], r["超期天数"], r["乡镇(街道)"]) for r in overdue]
     assert listed == [("看病难", 3, "甲镇"), ("取暖困难", 1, "乙乡")]
+    # 跟进逾期: the next follow-up date passed with no follow-up (d6's is still ahead, d3's was cleared).
+    late = data_rows(book["跟进逾期"], header_row=2)
+    assert [(r["诉求内容"], r["逾期天数"], r["应跟进时间"]) for r in late] == [
+        ("看病难", 2, datetime.combine(today - timedelta(days=2), time(9)))]
 
 
 def test_no_full_id_number_appears_anywhere(county):
@@ -192,7 +199,7 @@ def test_the_export_is_audited(county):
     [audit] = db.session.execute(query).scalars().all()
     assert audit.user_id == county["reviewer"].user["id"]
     assert audit.details == {"from": str(today - timedelta(days=6)), "to": str(today), "visits": 4,
-                             "difficulties": 5, "overdue": 2}
+                             "difficulties": 5, "follow_up_overdue": 1, "deadline_overdue": 2}
 
 
 def test_default_range_is_the_last_seven_days(county):
@@ -207,7 +214,7 @@ def test_a_report_covers_only_the_readers_scope(county, reviewer):
     book = workbook_of(weekly(reviewer, today))
     townships = [r["乡镇(街道)"] for r in data_rows(book["汇总"], header_row=3)]
     assert townships == ["城关镇", "青山乡", "河口镇", "合计"]
-    names = {r["姓名"] for sheet in SHEETS[1:] for r in data_rows(book[sheet])}
+    names = {r["姓名"] for sheet in SHEETS[1:] for r in data_rows(book[sheet], header_row=2)}
     assert not names & {"钱一", "钱二", "钱三", "钱四"}
 
 
@@ -229,3 +236,50 @@ def test_bad_dates_are_refused(reviewer, query):
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_error"
     assert set(response.json["error"]["fields"]) <= {"from", "to"}
+
+
+def test_every_sheet_prints_a4_landscape_one_page_wide_with_its_header_repeated(county):
+    today = county["today"]
+    response = weekly(county["reviewer"], today)
+    book = workbook_of(response)
+    for sheet in book:
+        header_row = 3 if sheet.title == "汇总" else 2
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize) == ("landscape", 9), sheet.title  # 9: A4
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage, sheet.title
+        assert sheet.print_title_rows == f"${header_row}:${header_row}", sheet.title
+        assert sheet.freeze_panes == f"A{header_row + 1}", sheet.title
+        title = sheet["A1"].value
+        assert title.startswith("测试县走访慰问工作周报") and f"{today - timedelta(days=6)} 至 {today}" in title
+        # The export time as the office reads it: local, minutes, no ISO "T" and no zone code.
+        stamp = title.split("导出时间：")[1]
+        assert len(stamp) == 16 and stamp[10] == " " and stamp[:10] in (str(today), str(today + timedelta(days=1)))
+        assert sheet["A1"].font.b and sheet["A1"].font.sz >= 14
+        for row in sheet.iter_rows(min_row=header_row, max_row=sheet.max_row):
+            for cell in row:
+                if cell.value is not None:
+                    assert cell.border.left.style == "thin" and cell.border.bottom.style == "thin", (
+                        sheet.title, cell.coordinate)
+
+
+def test_summary_adds_coverage_by_township_and_village_for_running_campaigns(county):
+    today = county["today"]
+    reviewer = county["reviewer"]
+    running = {"name": "春节走访", "starts_on": str(today - timedelta(days=10)),
+               "ends_on": str(today + timedelta(days=5)), "categories": []}
+    ended = {"name": "去年活动", "starts_on": "2025-01-01", "ends_on": "2025-02-01", "categories": []}
+    for body in (running, ended):
+        assert reviewer.post("/api/campaigns", json=body).status_code == 201
+    summary = workbook_of(weekly(reviewer, today))["汇总"]
+    rows = [list(r) for r in summary.iter_rows(values_only=True)]
+    texts = [r[0] for r in rows]
+    assert any(t and t.startswith("走访活动覆盖率：春节走访") for t in texts)
+    assert not any(t and "去年活动" in t for t in texts)
+    block = rows[texts.index("乡镇(街道) / 村(社区)") + 1:]
+    table = {r[0]: tuple(r[1:4]) for r in block}
+    # R1 and R3 (甲镇) were visited this week, R2 not; R4 (乙乡) was.
+    assert table["甲镇"] == (3, 2, 0.6667) and table["　一村"] == (2, 1, 0.5) and table["　二村"] == (1, 1, 1)
+    assert table["乙乡"] == (1, 1, 1) and table["合计"] == (4, 3, 0.75)
+    [rate] = [c for r in summary.iter_rows() for c in r if c.value == 0.75]
+    assert rate.number_format == "0.0%"

@@ -2,6 +2,7 @@
 
 import random
 import re
+import zipfile
 
 import pytest
 
@@ -120,6 +121,15 @@ def test_admin_imports_a_roster_creates_an_account_and_finds_both_in_the_audit_l
     assert report.value.suggested_filename.endswith(".xlsx")
     with open(report.value.path(), "rb") as workbook:
         assert workbook.read(2) == b"PK"
+    # Below it, a village's archives download as one ZIP of PDFs (a plain link: the browser streams it).
+    choose(page, "archive-township", "城关镇")
+    choose(page, "archive-village", "东关村")
+    with page.expect_download() as bundle:
+        page.click("[data-test=archive-download]")
+    with zipfile.ZipFile(bundle.value.path()) as archive:
+        names = archive.namelist()
+        assert names and all(n.endswith(".pdf") for n in names)
+        assert archive.read(names[0]).startswith(b"%PDF-")
 
     # The new colleague logs in on a phone and is asked for a password of their own before anything else.
     phone = context.new_page()

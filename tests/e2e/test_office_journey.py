@@ -181,7 +181,16 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     archive = popup.value
     archive.wait_for_load_state()
     assert f"/api/recipients/{rid}/archive.html" in archive.url and name in archive.inner_text("body")
+    # Local times (2026-12-04 23:23), never an ISO string or a zone code.
+    printed = archive.inner_text("body")
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", printed) and not re.search(r"\d{2}T\d{2}:", printed)
     archive.close()
+    # The same archive as a PDF, made on the server.
+    with pc.expect_download(timeout=DEFAULT_TIMEOUT_MS) as download:
+        pc.click("[data-test=archive-pdf]")
+    assert download.value.suggested_filename.endswith(".pdf")
+    with open(download.value.path(), "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
     # The photo opens full size and Esc closes it, as does the viewer's close button.
     pc.click("[data-test=detail-photo]")
     viewer = pc.locator(".el-image-viewer__wrapper")

@@ -317,6 +317,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/campaigns/{campaign_id}/not-visited.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * Every target not yet visited during the campaign (in the caller's scope), as a printable workbook
+         * @description Roles: reviewer, admin
+         */
+        get: operations["campaigns.not_visited_xlsx.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/creation/archive.zip": {
         parameters: {
             query?: never;
@@ -1059,6 +1081,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/recipients/{recipient_id}/archive.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recipient_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * The archive as an A4 PDF: visits with photos and signature, difficulties and follow-ups, local times
+         * @description Roles: reviewer, admin
+         */
+        get: operations["recipients.archive_pdf.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/recipients/{recipient_id}/id-number": {
         parameters: {
             query?: never;
@@ -1081,6 +1125,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/reports/archive.zip": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every recipient's archive PDF of a township or village (a folder per village), streamed as one ZIP
+         * @description Roles: reviewer, admin
+         */
+        get: operations["reports.archive_zip.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/reports/weekly.xlsx": {
         parameters: {
             query?: never;
@@ -1089,7 +1153,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The weekly report: 汇总 by township, 走访明细, 困难诉求, 逾期清单 (inclusive local dates)
+         * The weekly report: 汇总 by township with campaign coverage, 走访明细, 困难诉求, 跟进逾期, 办结超期
          * @description Roles: reviewer, admin
          */
         get: operations["reports.weekly.get"];
@@ -3456,6 +3520,35 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    "campaigns.not_visited_xlsx.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     "creation.archive_zip.get": {
         parameters: {
             query?: never;
@@ -4698,6 +4791,35 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    "recipients.archive_pdf.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                recipient_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     "recipients.reveal.get": {
         parameters: {
             query?: never;
@@ -4716,6 +4838,36 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["IdNumber"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "reports.archive_zip.get": {
+        parameters: {
+            query: {
+                /** @description a township or village in the caller's scope */
+                area: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/zip": string;
                 };
             };
             400: components["responses"]["BAD_REQUEST"];

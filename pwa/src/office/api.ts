@@ -71,3 +71,9 @@ export const officeApi = {
 export const attachmentUrl = (sha: string) => api.url('/api/attachments/{sha256}', { path: { sha256: sha } })
 export const archiveUrl = (recipientId: string) =>
   api.url('/api/recipients/{recipient_id}/archive.html', { path: { recipient_id: recipientId } })
+/** Papers the browser downloads itself (a plain link: a township's ZIP streams to disk, never into a blob). */
+export const archivePdfUrl = (recipientId: string) =>
+  api.url('/api/recipients/{recipient_id}/archive.pdf', { path: { recipient_id: recipientId } })
+export const archiveZipUrl = (areaId: number) => api.url('/api/reports/archive.zip', { query: { area: areaId } })
+export const notVisitedUrl = (campaignId: string) =>
+  api.url('/api/campaigns/{campaign_id}/not-visited.xlsx', { path: { campaign_id: campaignId } })

@@ -7,7 +7,6 @@ standard has tens of items), the archive is not: its files are streamed from the
 
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +15,6 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
 from sqlalchemy import select
 
 from ...domain import creation as rules
@@ -28,7 +26,9 @@ from ..actors import Actor
 from ..changes import mark, record_audit, rollback_to
 from ..errors import DomainError, InvalidFile, TooManyRows
 from ..imports import REQUIRED_MESSAGE, cell_text, read_table
+from ..spreadsheets import set_print_layout
 from ..timezone import local_range_utc, local_today
+from ..zipstream import Member, file_chunks, safe_name, stream_zip
 from . import standards
 from .access import current_standard
 from .scoring import load_table, totals, week_of
@@ -99,14 +99,7 @@ def _sheet(title: str, sheet_title: str, columns: list[tuple[str, float]]):
         cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A3"
-    sheet.print_title_rows = "2:2"
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-    sheet.print_options.horizontalCentered = True
-    sheet.oddFooter.center.text = "第 &P 页 共 &N 页"
+    set_print_layout(sheet, header_row=2)
     return workbook, sheet
 
 
@@ -518,7 +511,6 @@ def briefing_document(zone: str, week: str | None) -> tuple[io.BytesIO, date]:
 
 # -- the evidence archive ------------------------------------------------------------------------------
 
-UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 EXTENSIONS = {
     "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif", "application/pdf": "pdf",
     "application/msword": "doc", "application/vnd.ms-excel": "xls",
@@ -526,13 +518,6 @@ EXTENSIONS = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
 }
-CHUNK = 1024 * 1024
-
-
-def safe_name(text: str, limit: int = 60) -> str:
-    """A folder or file name any unzip accepts: no separators or control characters, no leading dots."""
-    name = UNSAFE.sub("_", text or "").strip().strip(".").strip()
-    return name[:limit].rstrip() or "_"
 
 
 def archive_plan(zone: str, store) -> list[dict]:
@@ -580,48 +565,12 @@ def index_workbook(plan: list[dict], title: str) -> bytes:
     return _save(workbook).getvalue()
 
 
-class _Sink:
-    """An unseekable file zipfile writes to: what it wrote is taken out between files and chunks."""
-
-    def __init__(self):
-        self.buffer = bytearray()
-        self.position = 0
-
-    def write(self, data) -> int:
-        self.buffer += data
-        self.position += len(data)
-        return len(data)
-
-    def tell(self) -> int:
-        return self.position
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = bytes(self.buffer)
-        self.buffer.clear()
-        return data
-
-
 def stream_archive(plan: list[dict], index: bytes, store) -> Iterator[bytes]:
     """The ZIP, chunk by chunk: the index first, then every file read from the store in 1 MB pieces."""
-    sink = _Sink()
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        archive.writestr("档案目录.xlsx", index)
-        yield sink.take()
-        for entry in plan:
-            if entry["missing"]:
-                continue
-            info = zipfile.ZipInfo(entry["path"], date_time=(*entry["date"].timetuple()[:3], 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with archive.open(info, "w", force_zip64=True) as target, open(store.path(entry["sha256"]), "rb") as source:
-                while chunk := source.read(CHUNK):
-                    target.write(chunk)
-                    if len(sink.buffer) >= CHUNK:
-                        yield sink.take()
-            yield sink.take()
-    yield sink.take()
+    members = [Member("档案目录.xlsx", date.today(), lambda: [index])]
+    members += [Member(entry["path"], entry["date"], lambda sha=entry["sha256"]: file_chunks(store.path(sha)))
+                for entry in plan if not entry["missing"]]
+    return stream_zip(members)
 
 
 def archive(actor: Actor, zone: str, store) -> tuple[Iterator[bytes], str]:
