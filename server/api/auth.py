@@ -75,6 +75,14 @@ def change_password(body):
     return Response(status=204)
 
 
+# The 401 of a request without a live session, by `auth_service.session_refusal`'s code.
+REFUSALS = {
+    "unauthorized": "请登录 / please log in",
+    "session_revoked": "此登录已在服务器上结束，请重新登录 / this session was ended on the server, log in again",
+    "account_inactive": "账号已停用 / this account is deactivated",
+}
+
+
 def register_guards(app) -> None:
     @app.before_request
     def _guard():
@@ -83,9 +91,11 @@ def register_guards(app) -> None:
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
         if view is None or getattr(view, "zf_public", False):
             return None
-        found = auth_service.session_for(request.cookies.get(SESSION_COOKIE), app.config["SESSION_IDLE_DAYS"])
+        token = request.cookies.get(SESSION_COOKIE)
+        found = auth_service.session_for(token, app.config["SESSION_IDLE_DAYS"])
         if found is None:
-            raise ApiError(401, "unauthorized", "请登录 / please log in")
+            code = auth_service.session_refusal(token)
+            raise ApiError(401, code, REFUSALS[code])
         session_row, user = found
         if request.method not in SAFE_METHODS and not auth_service.csrf_ok(
                 session_row, request.headers.get("X-CSRF-Token")):

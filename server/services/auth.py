@@ -118,6 +118,25 @@ def session_for(token: str | None, idle_days: int) -> tuple[UserSession, User] |
     return row, user
 
 
+def session_refusal(token: str | None) -> str:
+    """The code a request answers when its cookie opens no session (`session_for` gave None).
+
+    `account_inactive`: the user was deactivated; `session_revoked`: this session was ended on the server (a lost
+    phone, an admin's reset or revoke). A phone told either wipes its copy of the records (its unsynced ones stay,
+    encrypted); any other reason (no cookie, an expired session) is `unauthorized`: log in again, nothing is wiped.
+    Only the holder of the token learns which: it names nothing about another session or account.
+    """
+    if not token or len(token) > 128:
+        return "unauthorized"
+    row = db.session.get(UserSession, token_digest(token))
+    if row is None:
+        return "unauthorized"
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        return "account_inactive"
+    return "session_revoked" if row.revoked_at is not None else "unauthorized"
+
+
 def csrf_ok(session_row: UserSession, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(session_row.csrf_token, header)
 
