@@ -5,6 +5,9 @@ import type { SessionUser } from '../db/types'
 
 export { ApiError } from '../lib/http'
 
+/** 401 codes meaning the server ended this user's session or account: the phone wipes its copy (`wipeReplica`). */
+export const REVOKED_CODES: readonly string[] = ['session_revoked', 'account_inactive']
+
 type Schemas = components['schemas']
 
 /** One mutation as a device sends it (its `data`: the op's …Create or …Patch component). */
