@@ -4,7 +4,9 @@ import { getDb } from '../src/db/db'
 import { getAttachment, putAttachment } from '../src/db/attachments'
 import { loadDraft, saveDraft } from '../src/db/drafts'
 import { getSession, setMeta, uuid } from '../src/db/meta'
-import { countQueued, listOutbox, nextPending, pendingEntityIds } from '../src/db/outbox'
+import {
+  countQueued, keepAcknowledged, listOutbox, nextPending, pendingEntityIds, requeueAcknowledged,
+} from '../src/db/outbox'
 import { getRecipient, recipientNames, roster, visitsOfRecipient } from '../src/db/queries'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage, wipeReplica } from '../src/db/replica'
@@ -15,7 +17,10 @@ import {
 } from '../src/db/keyring'
 import type { Change, SessionUser } from '../src/db/types'
 import { FakeServer } from './fakeServer'
-import { RID, engineFor, freshDb, jpegBlob, login, unlockAs, visitData } from './helpers'
+import { RID, engineFor, freshDb, jpegBlob, login, row, unlockAs, visitData } from './helpers'
+import { createDb } from '../src/db/schema'
+import { setDb } from '../src/db/db'
+import Dexie from 'dexie'
 
 const text = new TextEncoder()
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')
@@ -144,6 +149,102 @@ describe('records at rest', () => {
     expect((await listOutbox('1'))[0]).toMatchObject({ data: { notes: '旧的明文备注' }, protects: ['v-1'] })
     expect(new TextDecoder().decode((await getAttachment('abc'))!.bytes)).toBe('旧的照片字节')
     expect(await sealLegacyRows('1')).toBe(0) // once
+  })
+})
+
+describe('upgrading a database from before encryption at rest (Dexie version 6, main before issue 12)', () => {
+  /** The device database as version 6 left it: the same stores and indexes, every row in the clear. */
+  function version6(name: string) {
+    const db = new Dexie(name)
+    db.version(4).stores({
+      areas: 'id, parent_id', users: 'id', recipients: 'id, area_id, category, name',
+      visits: 'id, recipient_id, visited_at, author_id', difficulties: 'id, recipient_id, visit_id, status, follow_up_at',
+      followups: 'id, difficulty_id, at', campaigns: 'id, ends_on', outbox: 'id, entity_id, [user_id+state+seq]',
+      attachments: 'sha256, uploaded', drafts: 'key, user_id', meta: 'key', answered: 'user_id',
+    })
+    db.version(5).stores({ units: 'id', creation_items: 'id, deadline', evidence: 'id, item_id', rectifications: 'id, item_id' })
+    db.version(6).stores({ acked: 'id, acked_at' })
+    return db
+  }
+
+  it('keeps every row of every store and seals it at the first unlock: nothing personal stays in the clear', async () => {
+    const name = `v6-${uuid()}`
+    const old = version6(name)
+    await old.open()
+    const mutation = (id: string, extra: object = {}) => ({ id, user_id: '1', seq: 1, op: 'followup.create',
+      entity_type: 'followup', entity_id: `f-${id}`, data: { id: `f-${id}`, difficulty_id: 'd-1', notes: `旧队列备注${id}` },
+      base_version: null, client_time: 'x', attachments: ['sha-1'], state: 'pending', error: null, attempts: 0, ...extra })
+    await old.table('meta').bulkPut([{ key: 'replica_user', value: '1' }])
+    await old.table('recipients').put({ id: RID, name: '旧明文姓名', phone: '13800000001', address: '旧明文地址', area_id: 5,
+      category: 'veteran', _version: 3 })
+    await old.table('visits').put({ id: 'v-1', recipient_id: RID, visited_at: '2027-01-20', author_id: 1, notes: '旧走访备注',
+      _version: 1 })
+    await old.table('difficulties').put({ id: 'd-1', recipient_id: RID, visit_id: 'v-1', status: 'open', description: '旧困难描述',
+      follow_up_at: null, _version: 1 })
+    await old.table('followups').put({ id: 'fu-1', difficulty_id: 'd-1', at: '2027-01-21', notes: '旧跟进备注', _version: 1 })
+    await old.table('units').put({ id: 7, area_id: 5, kind: 'township', name: '旧单位名称', _version: 1 })
+    await old.table('creation_items').put({ id: 'ci-1', deadline: '2027-03-01', status: 'in_progress', content: '旧创建内容',
+      loss_notes: '旧失分说明', _version: 1 })
+    await old.table('evidence').put({ id: 'e-1', item_id: 'ci-1', unit_id: 7, status: 'submitted', title: '旧佐证标题',
+      note: '旧佐证备注', location: { lat: 30.123456, lng: 120.654321, accuracy_m: 5 }, _version: 1 })
+    await old.table('rectifications').put({ id: 'rc-1', item_id: 'ci-1', unit_id: 7, status: 'open', deadline: '2027-02-01',
+      description: '旧整改描述', _version: 1 })
+    await old.table('outbox').put(mutation('m-1'))
+    await old.table('acked').put({ ...mutation('m-0', { seq: 0 }), acked_at: new Date().toISOString() })
+    await old.table('drafts').put({ key: '1:visit:new', user_id: '1', data: { notes: '旧草稿备注', photos: ['sha-1'] },
+      updated_at: 'x' })
+    await old.table('attachments').put({ sha256: 'sha-1', user_id: '1', mime: 'image/jpeg', uploaded: 0, created_at: 'x',
+      bytes: text.encode('旧照片字节').buffer })
+    const before: Record<string, number> = {}
+    for (const t of old.tables) before[t.name] = await t.count()
+    old.close()
+
+    const db = createDb(name)
+    setDb(db)
+    await db.open()
+    expect(db.verno).toBe(7)
+    for (const [store, count] of Object.entries(before)) expect(await db.table(store).count()).toBe(count)
+    await unlockAs('1')
+    expect(await sealLegacyRows('1')).toBe(12)
+    const dump = await rawDump()
+    for (const secret of ['旧明文姓名', '13800000001', '旧明文地址', '旧走访备注', '旧困难描述', '旧跟进备注', '旧单位名称',
+      '旧创建内容', '旧失分说明', '旧佐证标题', '旧佐证备注', '30.123456', '旧整改描述', '旧队列备注', '旧草稿备注', '旧照片字节']) {
+      expect(dump).not.toContain(secret)
+    }
+    // Every row still there (meta has one more: the mark that this user's rows are sealed).
+    for (const [store, count] of Object.entries(before)) {
+      expect(await db.table(store).count()).toBe(store === 'meta' ? count + 1 : count)
+    }
+    // Every record reads back as it was.
+    expect(await getRecipient(RID)).toMatchObject({ name: '旧明文姓名', phone: '13800000001', address: '旧明文地址', _version: 3 })
+    expect(await row('visits', 'v-1')).toMatchObject({ notes: '旧走访备注' })
+    expect(await row('difficulties', 'd-1')).toMatchObject({ description: '旧困难描述', status: 'open' })
+    expect(await row('followups', 'fu-1')).toMatchObject({ notes: '旧跟进备注' })
+    expect(await row('units', 7)).toMatchObject({ name: '旧单位名称', kind: 'township' })
+    expect(await row('creation_items', 'ci-1')).toMatchObject({ content: '旧创建内容', loss_notes: '旧失分说明' })
+    expect(await row('evidence', 'e-1')).toMatchObject({ title: '旧佐证标题', location: { lat: 30.123456 } })
+    expect(await row('rectifications', 'rc-1')).toMatchObject({ description: '旧整改描述' })
+    expect(await loadDraft('1:visit:new', '1')).toMatchObject({ notes: '旧草稿备注' })
+    expect(new TextDecoder().decode((await getAttachment('sha-1'))!.bytes)).toBe('旧照片字节')
+    expect((await listOutbox('1'))[0]).toMatchObject({ data: { notes: '旧队列备注m-1' }, protects: ['f-m-1', 'd-1'] })
+    // The acknowledged mutation, sealed, still goes back to the queue after a 410 and opens there.
+    expect(await row('acked', 'm-0')).toMatchObject({ data: { notes: '旧队列备注m-0' }, protects: ['f-m-0', 'd-1'] })
+    await requeueAcknowledged()
+    expect((await listOutbox('1')).map((m) => [m.id, m.data.notes, m.resend])).toEqual([
+      ['m-0', '旧队列备注m-0', 1], ['m-1', '旧队列备注m-1', undefined]])
+    expect(await pendingEntityIds('1')).toEqual(new Set(['f-m-0', 'f-m-1', 'd-1']))
+  })
+
+  it('an acknowledged mutation is kept sealed, as the outbox held it', async () => {
+    const id = uuid()
+    await createVisit('1', visitData(id, { notes: '确认后保留的备注' }))
+    const [m] = await listOutbox('1')
+    const db = getDb()
+    await db.transaction('rw', [db.outbox, db.acked, db.meta], () => keepAcknowledged([m]))
+    const raw = await db.acked.get(m.id)
+    expect(Object.keys(raw!)).toContain('enc')
+    expect(await rawDump()).not.toContain('确认后保留的备注')
+    expect(await row('acked', m.id)).toMatchObject({ data: { notes: '确认后保留的备注' } })
   })
 })
 

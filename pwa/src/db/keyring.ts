@@ -166,11 +166,14 @@ export async function markRevoked(userId: string): Promise<void> {
   await getDb().keys.update(userId, { revoked_at: new Date().toISOString() })
 }
 
-const REPLICA: SealedStore[] = ['users', 'recipients', 'visits', 'difficulties', 'followups']
+const REPLICA: SealedStore[] = ['users', 'recipients', 'visits', 'difficulties', 'followups', 'units', 'creation_items',
+  'evidence', 'rectifications']
 
 /**
  * Seal what this phone held in the clear for `userId` before encryption at rest (once per user, at their first
- * unlock with this version): the replica when it is theirs, their queue, drafts and files. Returns the rows sealed.
+ * unlock with this version): the replica when it is theirs (the creation campaign's stores too), their queue, the
+ * acknowledged mutations kept for a re-send, drafts and files. Nothing is dropped: each row is sealed as it is, in
+ * one transaction per store. Returns the rows sealed.
  */
 export async function sealLegacyRows(userId: string): Promise<number> {
   const mark = `sealed_at_rest:${userId}`
@@ -180,13 +183,13 @@ export async function sealLegacyRows(userId: string): Promise<number> {
   const mine = (r: SealedRow) => r.user_id === userId
   const stores: [SealedStore, (r: SealedRow) => boolean][] = [
     ...(owner === userId ? REPLICA.map((s): [SealedStore, () => boolean] => [s, () => true]) : []),
-    ['outbox', mine], ['drafts', mine],
+    ['outbox', mine], ['acked', mine], ['drafts', mine],
   ]
   let sealed = 0
   for (const [store, wanted] of stores) {
     const legacy = await db.table<SealedRow>(store).filter((r) => !r.enc && wanted(r)).toArray()
     if (!legacy.length) continue
-    const rows = legacy.map((r) => (store === 'outbox' ? { ...r, protects: protectedBy(r as never) }
+    const rows = legacy.map((r) => (store === 'outbox' || store === 'acked' ? { ...r, protects: protectedBy(r as never) }
       : store === 'drafts' ? { ...r, attachments: filesOf(r.data as Record<string, unknown>) } : r))
     await db.table(store).bulkPut(await sealRecords(store, rows))
     sealed += rows.length
