@@ -4,13 +4,13 @@
 `password_changed` (the user changed their password elsewhere): it asks for a login, wiping nothing;
 `logout`. Sessions ended before this revision have none and answer as revoked, as they did.
 
-Revision ID: 0009_sec-phone2
+Revision ID: 0009_sec_phone2
 Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_sec-phone2"
+revision = "0009_sec_phone2"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

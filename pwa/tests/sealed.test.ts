@@ -294,6 +294,33 @@ describe('revocation', () => {
     expect(await countQueued('1')).toBe(1)
     expect((await getSession())?.expired).toBe(true)
   })
+
+  it('a 401 password_changed wipes nothing: the session is ended by it, and the queue goes after the next login', async () => {
+    await applyPulledPage('1', [recipient(RID, '王建国')], 1)
+    await setMeta('replica_user', '1')
+    await createVisit('1', visitData(uuid()))
+    await saveDraft('1:x', '1', { notes: '草稿' })
+    const server = new FakeServer()
+    const told: string[] = []
+    const { createApi } = await import('../src/sync/api')
+    const { SyncEngine } = await import('../src/sync/engine')
+    const engine = new SyncEngine({
+      api: createApi({ fetch: (i, init) => server.fetch(i, init), getCsrfToken: async () => (await getSession())?.csrf_token }),
+      onRevoked: (uid, code) => told.push(`revoked ${uid}:${code}`),
+      onSessionExpired: () => told.push('expired'),
+    })
+    server.faults.push({ path: '/api/sync/push', fault: { status: 401, code: 'password_changed' } })
+    expect(await engine.syncOnce()).toBe('unauthorized')
+    expect(told).toEqual(['expired'])
+    expect(await getSession()).toMatchObject({ expired: true, ended: 'password_changed' })
+    expect(await getDb().recipients.count()).toBe(1)
+    expect(await getDb().drafts.count()).toBe(1)
+    expect(await countQueued('1')).toBe(1)
+    expect(await getRecipient(RID)).toMatchObject({ name: '王建国' }) // still open: the key stays in memory
+    await login('1') // the login with the new password
+    expect(await engine.syncOnce()).toBe('ok')
+    expect(await countQueued('1')).toBe(0)
+  })
 })
 
 const user = (id: string, username = `u${id}`): SessionUser =>
@@ -345,6 +372,24 @@ describe('the keyring', () => {
     await expect(unlockOffline('staff_x', 'New#2026b')).rejects.toBeInstanceOf(WrongPassword)
     await unlockOffline('staff_x', 'Third#2026c')
     expect((await listOutbox('9'))[0].data.notes).toBe('改密前')
+  })
+
+  it('a password changed elsewhere while this page holds the key: the next online login rewraps it, no old password asked', async () => {
+    await unlockOnline(user('9', 'staff_x'), 'Old#2026a')
+    await createVisit('9', visitData('v-9', { notes: '改密前' }))
+    // The server ended the session (401 password_changed): nothing on the phone changes until the next login, so
+    // the old password still unlocks offline.
+    expect((await unlockOffline('staff_x', 'Old#2026a')).id).toBe('9')
+    expect(await unlockOnline(user('9', 'staff_x'), 'New#2026b')).toBe('unlocked')
+    expect((await listOutbox('9'))[0].data.notes).toBe('改密前')
+    useCipher(null)
+    await expect(unlockOffline('staff_x', 'Old#2026a')).rejects.toBeInstanceOf(WrongPassword)
+    await unlockOffline('staff_x', 'New#2026b')
+    expect((await listOutbox('9'))[0].data.notes).toBe('改密前')
+    // Locked, the page holds nothing: another change elsewhere needs the phone's last password ('stale').
+    useCipher(null)
+    expect(await unlockOnline(user('9', 'staff_x'), 'Third#2026c')).toBe('stale')
+    expect(unlockedUser()).toBeNull()
   })
 
   it('starting afresh sets the locked queue aside, drops the replica and drafts, and makes a new key', async () => {

@@ -105,7 +105,10 @@ def test_logout_ends_the_session_and_clears_the_cookie(client):
     assert client.get_cookie(SESSION_COOKIE) is None
     assert client.get("/api/auth/me").status_code == 401
     client.set_cookie(SESSION_COOKIE, token)  # the old token, kept by an attacker, is dead too
-    assert client.get("/api/auth/me").status_code == 401
+    answer = client.get("/api/auth/me")
+    assert answer.status_code == 401
+    # A logout is no revocation: a phone that still sent the old cookie would wipe nothing.
+    assert answer.json["error"]["code"] == "unauthorized"
 
 
 def test_session_cookie_is_httponly_and_samesite_lax_and_not_secure_over_http(client):

@@ -122,7 +122,7 @@ export async function refreshSession(): Promise<void> {
     if (!(e instanceof ApiError && e.status === 401)) return
     if (REVOKED_CODES.includes(e.code)) return revoked(String(current.user.id), false)
     if (current.expired) return
-    const next = { ...current, expired: true }
+    const next = { ...current, expired: true, ended: e.code }
     await setSession(next)
     session.value = next
     expiredListeners.forEach((fn) => fn())

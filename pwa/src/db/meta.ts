@@ -71,9 +71,9 @@ export async function currentSession(): Promise<Session | null> {
 }
 export const setSession = (s: Session | null) => setMeta('session', s)
 
-export async function markSessionExpired(): Promise<void> {
+export async function markSessionExpired(code?: string): Promise<void> {
   const s = await getSession()
-  if (s && !s.expired) await setSession({ ...s, expired: true })
+  if (s && !s.expired) await setSession({ ...s, expired: true, ...(code ? { ended: code } : {}) })
 }
 
 export const cursorKey = (userId: string) => `cursor:${userId}`

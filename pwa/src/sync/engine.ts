@@ -176,7 +176,9 @@ export class SyncEngine {
         code = e.code
         this.opts.onRevoked?.(uid, e.code)
       } else if (e instanceof ApiError && (e.status === 401 || e.code === 'csrf_failed' || e.code === 'unauthorized')) {
-        await markSessionExpired()
+        // Expired, logged out, or ended by a password change elsewhere (`password_changed`): nothing is wiped,
+        // the next login (with the new password) goes on where this one stopped.
+        await markSessionExpired(e.status === 401 ? e.code : undefined)
         outcome = 'unauthorized'
         code = e.code
         this.opts.onSessionExpired?.()
