@@ -206,7 +206,7 @@ REFUSALS = {
     "unauthorized": "请登录 / please log in",
     "session_revoked": "此登录已在服务器上结束，请重新登录 / this session was ended on the server, log in again",
     "account_inactive": "账号已停用 / this account is deactivated",
-    "password_changed": "密码已在别处修改，请用新密码登录 / the password was changed elsewhere, log in with the new one",
+    "password_changed": "密码已在别处修改，请用新密码登录 / password changed elsewhere, log in with the new one",
 }
 
 

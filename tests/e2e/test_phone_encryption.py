@@ -352,6 +352,70 @@ def test_a_password_changed_elsewhere_takes_the_old_one_once_and_a_change_here_r
     context.set_offline(False)
 
 
+def test_a_password_changed_elsewhere_wipes_nothing_and_the_new_one_rewraps_the_key_at_the_next_login(
+        context, e2e_server):
+    base = e2e_server.url
+    first, second = "Field#2027a", "Second#2027b"
+    username = new_staff(e2e_server, first)
+    page = context.new_page()
+    page.goto(base + "/login")
+    sign_in(page, username, first)
+    page.wait_for_url(lambda url: "/login" not in url)
+    wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
+    roster = len(read_store(page, "recipients"))
+    context.set_offline(True)
+    open_recipient(page, base, 3)
+    note = f"别处改密前未同步{uuid.uuid4().hex[:6]}"
+    save_visit(page, note)
+    open_recipient(page, base, 4)
+    page.click("[data-test=start-visit]")
+    page.locator("[data-test=notes] textarea").fill("别处改密前的草稿")
+    wait_until(lambda: read_store(page, "drafts"), message="the draft", page=page)
+    go(page, base, "/", username)
+
+    # The user changes the password on another device: that ends this phone's session (401 password_changed).
+    change_password(base, username, first, second)
+    context.set_offline(False)
+    notice = page.locator("[data-test=login-password-changed]")
+    notice.wait_for(timeout=45_000)
+    assert "1 条" in notice.inner_text()
+    # Nothing is wiped: the replica, the draft and the queue all stay (sealed); the phone's key is not revoked.
+    assert len(read_store(page, "recipients")) == roster
+    assert len(read_store(page, "drafts")) == 1
+    assert len(outbox_rows(page)) == 1
+    assert not [k for k in read_store(page, "keys") if k["username"] == username][0]["revoked_at"]
+
+    # Until the next online login the old password still opens the phone offline, the new one not yet.
+    context.set_offline(True)
+    page.reload()
+    sign_in(page, username, second)
+    assert page.locator("[data-test=login-error]").inner_text() == "密码不正确"
+    sign_in(page, username, first)
+    page.wait_for_url(lambda url: "/login" not in url)
+    assert any(v.get("notes") == note for v in read_plain(page, "visits", first))
+
+    # Online, the new password signs in without asking for the old one (this page holds the key); the queue flushes.
+    context.set_offline(False)
+    go(page, base, "/login", username)
+    sign_in(page, username, second)
+    page.wait_for_url(lambda url: "/login" not in url)
+    assert page.locator("[data-test=login-stale]").count() == 0
+    wait_until(lambda: not outbox_rows(page), timeout=45, message="the queue to flush", page=page)
+    assert len(read_store(page, "drafts")) == 1
+
+    # From now on the key is wrapped by the new password only.
+    context.set_offline(True)
+    go(page, base, "/settings", username)
+    page.click("[data-test=logout]")
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_url("**/login*")
+    sign_in(page, username, first)
+    assert page.locator("[data-test=login-error]").inner_text() == "密码不正确"
+    sign_in(page, username, second)
+    page.wait_for_url(lambda url: "/login" not in url)
+    context.set_offline(False)
+
+
 def test_a_forgotten_old_password_starts_afresh_and_sets_the_locked_queue_aside(context, e2e_server):
     base = e2e_server.url
     first, reset = "Field#2027a", "Reset#2027z"

@@ -278,7 +278,8 @@ export function pruneAcknowledged(now = Date.now(), keepMs = ACKED_KEEP_MS): Pro
 export async function requeueAcknowledged(): Promise<void> {
   const db = getDb()
   await db.transaction('rw', [db.outbox, db.acked, db.meta], async () => {
-    await db.outbox.bulkPut((await db.acked.toArray()).map(({ acked_at: _, ...m }) => ({
+    // eslint-disable-next-line @typescript-eslint/no-unused-vars
+    await db.outbox.bulkPut((await db.acked.toArray()).map(({ acked_at, ...m }) => ({
       ...m, state: 'pending' as const, resend: 1 as const, ...(m.enc ? {} : { error: null, server_entity: null }),
     })))
     await db.acked.clear()
