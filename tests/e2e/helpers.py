@@ -35,14 +35,22 @@ PLAIN_FIELDS = {
     "visits": ["id", "recipient_id", "visited_at", "author_id", "_version"],
     "difficulties": ["id", "recipient_id", "visit_id", "status", "follow_up_at", "_version"],
     "followups": ["id", "difficulty_id", "at", "_version"],
+    "units": ["id", "area_id", "kind", "_version"],
+    "creation_items": ["id", "deadline", "status", "category_id", "lead_unit_id", "_version"],
+    "evidence": ["id", "item_id", "unit_id", "status", "created_at", "taken_at", "uploaded_by", "_version"],
+    "rectifications": ["id", "item_id", "unit_id", "status", "deadline", "created_at", "closed_at", "_version"],
     "outbox": ["id", "user_id", "seq", "op", "entity_type", "entity_id", "base_version", "client_time", "attachments",
-               "state", "attempts", "protects"],
+               "state", "attempts", "protects", "resend"],
     "drafts": ["key", "user_id", "updated_at", "attachments"],
 }
+# Acknowledged mutations are outbox rows moved as they are: sealed for the outbox (its additional data).
+PLAIN_FIELDS["acked"] = [*PLAIN_FIELDS["outbox"], "acked_at"]
+AAD = {"acked": "outbox"}
 
 TEST_CRYPTO_JS = """
 const zfTestCrypto = async (password) => {
   const PLAIN = """ + json.dumps(PLAIN_FIELDS) + """;
+  const AAD = """ + json.dumps(AAD) + """;
   const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
   const db = await req(indexedDB.open('zoufang'));
   const rings = db.objectStoreNames.contains('keys') ? await req(db.transaction('keys').objectStore('keys').getAll()) : [];
@@ -76,14 +84,14 @@ const zfTestCrypto = async (password) => {
       const copy = { ...row };
       delete copy.enc;
       if (store === 'attachments') return { ...copy, bytes_length: (await openBytes(row.enc, store)).byteLength };
-      return { ...JSON.parse(new TextDecoder().decode(await openBytes(row.enc, store))), ...copy };
+      return { ...JSON.parse(new TextDecoder().decode(await openBytes(row.enc, AAD[store] || store))), ...copy };
     },
     async seal(store, record, userId) {
       const row = {};
       const rest = {};
       for (const [k, v] of Object.entries(record)) (PLAIN[store].includes(k) ? row : rest)[k] = v;
       const iv = crypto.getRandomValues(new Uint8Array(12));
-      const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8.encode(store) },
+      const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8.encode(AAD[store] || store) },
         keys[userId], utf8.encode(JSON.stringify(rest))));
       row.enc = new Uint8Array(12 + sealed.length);
       row.enc.set(iv);

@@ -153,6 +153,9 @@ def test_nothing_personal_is_readable_in_indexeddb_after_a_sync_a_visit_with_a_p
     notes = {v.get("notes") for v in read_plain(page, "visits")}
     assert synced_note in notes and queued_note in notes
     assert [m["data"]["notes"] for m in read_plain(page, "outbox")] == [queued_note]
+    # The synced visit's mutation is kept for a re-send after a server restore (store `acked`): sealed too.
+    assert dump["acked"] and all("enc" in m and "data" not in m for m in dump["acked"])
+    assert synced_note in [m["data"].get("notes") for m in read_plain(page, "acked")]
     assert any(d["data"].get("notes") == draft_note for d in read_plain(page, "drafts"))
     stored = staff_api.get(f"/api/attachments/{next(a['sha256'] for a in dump['attachments'])}")
     assert stored.status_code == 200 and stored.content == photo
