@@ -258,9 +258,15 @@ describe('revocation', () => {
     await createVisit('1', visitData(id, { photos: [kept] }))
     await saveDraft('1:x', '1', { photos: [dropped] })
     await saveDraft('2:x', '2', { notes: '别人的草稿' })
-    await wipeReplica('1')
     const db = getDb()
-    for (const t of [db.recipients, db.visits, db.difficulties, db.followups, db.users]) expect(await t.count()).toBe(0)
+    await db.units.put({ id: 7, area_id: 5, kind: 'township', name: '单位', _version: 1 })
+    // An acknowledged mutation of this user (the server has it) and one of another user's.
+    const sent = { id: 'm-acked', user_id: '1', seq: 1, op: 'visit.create', entity_type: 'visit', entity_id: 'v-0',
+      base_version: null, client_time: 'x', attachments: [], state: 'pending', attempts: 0, acked_at: 'x' } as const
+    await db.acked.bulkPut([sent, { ...sent, id: 'm-other', user_id: '2' }])
+    await wipeReplica('1')
+    for (const t of [db.recipients, db.visits, db.difficulties, db.followups, db.users, db.units]) expect(await t.count()).toBe(0)
+    expect((await db.acked.toArray()).map((m) => m.id)).toEqual(['m-other'])
     expect((await db.drafts.toArray()).map((d) => d.key)).toEqual(['2:x'])
     expect((await db.attachments.toArray()).map((a) => a.sha256)).toEqual([kept])
     expect((await listOutbox('1')).map((m) => m.entity_id)).toEqual([id])

@@ -174,13 +174,15 @@ export async function adoptReplicaFor(userId: string): Promise<boolean> {
 /**
  * The server answered that this user's session was revoked or their account deactivated: drop what the phone
  * holds for them — the replica, their drafts, cursor, answered versions, cached inbox, and their files no queued
- * mutation names (uploaded photos, a draft's). Their unsynced mutations stay, sealed, until the same user logs in
+ * mutation names (uploaded photos, a draft's), their acknowledged mutations. Their unsynced mutations stay, sealed, until the same user logs in
  * again online (or exports them for the office).
  */
 export async function wipeReplica(userId: string): Promise<void> {
   const db = getDb()
-  await db.transaction('rw', [...replicaTables(), db.meta, db.drafts, db.answered, db.attachments, db.outbox], async () => {
+  await db.transaction('rw', [...replicaTables(), db.meta, db.drafts, db.answered, db.attachments, db.outbox, db.acked], async () => {
     for (const t of replicaTables()) await t.clear()
+    // What the server acknowledged is the server's: a lost phone keeps none of it for a re-send.
+    await db.acked.filter((m) => m.user_id === userId).delete()
     // `inbox:` and `inbox_reads:` are sync/inbox.ts's keys.
     await db.meta.bulkDelete([cursorKey(userId), 'replica_user', `inbox:${userId}`, `inbox_reads:${userId}`])
     await db.drafts.where('user_id').equals(userId).delete()
