@@ -13,6 +13,8 @@ It prints, with the targets beside them (nothing here asserts a timing):
     a photo and the signature; axe-core violations on every field screen;
  6. the recipient list with the 10,000 recipients in the phone's replica, 4x CPU slowdown: tab tap to the first
     rows painted, a search keystroke to the updated rows (pinyin initials and Chinese), the page's JS heap;
+ 7. unlocking a phone that holds those 10,000 recipients (sealed at rest), 4x CPU slowdown: the password's submit to
+    the data key in memory (PBKDF2-SHA256 600,000 iterations, unwrap) and to the whole roster decrypted into memory;
 and saves phone-size screenshots of the field screens into docs/screenshots/field-*.png.
 
 The server is tests/e2e's E2EServer (gunicorn, 2 workers, a fresh demo-seeded SQLite database in a temp dir),
@@ -65,7 +67,15 @@ def _snapshot_dist() -> tuple[Path, Path]:
         time.sleep(3)  # caught mid-build
     raise SystemExit(f"{source} keeps changing: no consistent copy")
 
-from tests.e2e.helpers import draw_signature, login, open_section, read_store, wait_until  # noqa: E402
+from tests.e2e.helpers import (  # noqa: E402
+    draw_signature,
+    go,
+    goto_unlocked,
+    login,
+    open_section,
+    read_store,
+    wait_until,
+)
 
 AXE = BENCH / "node_modules" / "axe-core" / "axe.min.js"
 LIGHTHOUSE = BENCH / "lighthouse.mjs"
@@ -190,13 +200,19 @@ def measure_sizes(browser, base: str) -> dict:
         login(page, base)
         page.locator("[data-test=sync-card]").wait_for()
         wait_for_service_worker(page)
-        # The home route as a logged-in phone opens it: a cold tab on "/" (served by the service worker).
+        # A logged-in phone opened cold on "/" (served by the service worker): the first screen is the unlock screen
+        # (the data key lives only in memory); the password then opens the home screen.
         home = ctx.new_page()
         rec_home = Recorder(home, base)
         home.goto(base + "/", wait_until="networkidle")
+        home.locator("[data-test=login-locked]").wait_for()
+        cold = rec_home.totals()
+        cold_files = dict(rec_home.files)
+        login(home, base)
         home.locator("[data-test=sync-card]").wait_for()
-        return {"login": login_route, "home": rec_home.totals(), "login_files": dict(rec.files),
-                "home_files": dict(rec_home.files)}
+        home.wait_for_load_state("networkidle")
+        return {"login": login_route, "home": cold, "login_files": dict(rec.files), "home_files": cold_files,
+                "unlocked": rec_home.totals(), "unlocked_files": dict(rec_home.files)}
     finally:
         ctx.close()
 
@@ -309,10 +325,10 @@ def screens_tour(browser, base: str, shots: bool) -> dict:
         login(page, base)
         wait_for_service_worker(page)
         wait_until(lambda: store_count(page, "recipients") > 0, timeout=60, message="the roster", page=page)
-        page.goto(base + "/")
+        go(page, base, "/")  # inside the running app: a reload would lock it
         page.locator("[data-test=sync-card]").wait_for()
         check(page, "home")
-        page.goto(base + "/recipients")
+        go(page, base, "/recipients")
         page.locator("[data-test=recipient-item]").first.wait_for()
         check(page, "recipients")
         page.locator("[data-test=recipient-item]").first.click()
@@ -330,13 +346,13 @@ def screens_tour(browser, base: str, shots: bool) -> dict:
         page.click("[data-test=submit-visit]")
         page.wait_for_url("**/recipients/*")
         page = ctx.new_page()
-        page.goto(base + "/outbox")
+        goto_unlocked(page, base + "/outbox", base)  # a new tab, offline: the password opens it
         page.locator("[data-test=outbox-item]").first.wait_for()
         check(page, "outbox")
         ctx.set_offline(False)
         wait_until(lambda: not read_store(page, "outbox"), timeout=60, message="the tour's visit to sync",
                    page=page)
-        page.goto(base + "/settings")
+        go(page, base, "/settings")
         page.locator("[data-test=logout]").wait_for()
         check(page, "settings")
         return results
@@ -505,9 +521,9 @@ KEYSTROKES = ["z", "zs", "", "w", "wj", "wjg", "", "l", "li", "lim", "",
 
 
 def open_home(ctx, base: str):
-    """A new tab on the home screen."""
+    """A new tab on the home screen (unlocked: the data key lives only in a page's memory)."""
     page = ctx.new_page()
-    page.goto(base + "/")
+    goto_unlocked(page, base + "/", base)
     page.locator("[data-test=sync-card]").wait_for()
     return page
 
@@ -555,31 +571,75 @@ def roster_list(browser, base: str, expected: int, cpu_slowdown: float) -> dict:
         ctx.close()
 
 
+# -- 7. unlocking with the roster sealed on the phone -----------------------------------------------------------
+
+UNLOCK_MEASURES = """() => Object.fromEntries(['zf-unlock-key', 'zf-unlock-roster']
+  .map((name) => [name, performance.getEntriesByName(name).map((e) => e.duration).pop() ?? null]))"""
+
+
+def unlock_roster(browser, base: str, expected: int, cpu_slowdown: float, runs: int = 3) -> dict:
+    """A phone holding the roster is opened cold (the key lives only in memory) and unlocked, `runs` times."""
+    ctx = new_context(browser)
+    try:
+        page = start_logged_in(ctx, base)
+        wait_until(lambda: store_count(page, "recipients") >= expected, timeout=180, interval=0.25,
+                   message=f"{expected} recipients in IndexedDB", page=page)
+        wait_for_service_worker(page)
+        held = store_count(page, "recipients")
+        results = []
+        for _ in range(runs):
+            page.reload()
+            page.locator("[data-test=login-locked]").wait_for()
+            page.fill("input[name=password]", sync_bench.PASSWORD)
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": cpu_slowdown})
+            try:
+                page.click("button[type=submit]")
+                page.wait_for_function("() => performance.getEntriesByName('zf-unlock-roster').length > 0",
+                                       timeout=120_000)
+                results.append(page.evaluate(UNLOCK_MEASURES))
+            finally:
+                cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
+                cdp.detach()
+            page.wait_for_timeout(1500)  # the home screen's own reads settle before the next reload
+        return {"held": held, "runs": results}
+    finally:
+        ctx.close()
+
+
 # -- 2. flushing 1,000 queued visits -------------------------------------------------------------------------
 
 # Exactly what db/records.ts `createVisit` writes for each visit (applyMutationLocally + the outbox row of
-# db/outbox.ts `newMutation`), all in one transaction; then the `online` event the engine listens to starts
-# a round, and the clock runs until the outbox is empty (every mutation answered `applied` and dropped).
+# db/outbox.ts `newMutation`), sealed under the user's data key as the app seals them (tests/e2e/helpers.py
+# `TEST_CRYPTO_JS`, from the password), all in one transaction; then the `online` event the engine listens to
+# starts a round, and the clock runs until the outbox is empty (every mutation answered `applied` and dropped).
 MUTATION_ID = e2e_helpers.MUTATION_ID_JS
 
-FLUSH = """async ({ userId, visits }) => {
-  """ + MUTATION_ID + """
+FLUSH = """async ({ userId, visits, password }) => {
+  """ + MUTATION_ID + e2e_helpers.TEST_CRYPTO_JS + """
+  const sealer = await zfTestCrypto(password);
   const open = () => new Promise((resolve, reject) => {
     const r = indexedDB.open('zoufang');
     r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error);
   });
-  const db = await open();
   let seq = Date.now() * 1000;
   const clientTime = new Date().toISOString();
+  const rows = [];
+  for (const v of visits) {
+    const id = mutationId(seq);
+    rows.push([
+      await sealer.seal('visits',
+        { author_id: userId, status: 'submitted', review_comment: null, ...v, _version: 0 }, userId),
+      await sealer.seal('outbox', { id, user_id: userId, seq: seq++, op: 'visit.create', entity_type: 'visit',
+        entity_id: v.id, data: v, base_version: null, client_time: clientTime, attachments: [], state: 'pending',
+        error: null, attempts: 0, server_entity: null, protects: [v.id] }, userId)]);
+  }
+  const db = await open();
   await new Promise((resolve, reject) => {
     const tx = db.transaction(['visits', 'outbox'], 'readwrite');
-    for (const v of visits) {
-      tx.objectStore('visits').put(
-        { author_id: userId, status: 'submitted', review_comment: null, ...v, _version: 0 });
-      const id = mutationId(seq);
-      tx.objectStore('outbox').put({ id, user_id: userId, seq: seq++, op: 'visit.create',
-        entity_type: 'visit', entity_id: v.id, data: v, base_version: null, client_time: clientTime,
-        attachments: [], state: 'pending', error: null, attempts: 0, server_entity: null });
+    for (const [visit, mutation] of rows) {
+      tx.objectStore('visits').put(visit);
+      tx.objectStore('outbox').put(mutation);
     }
     tx.oncomplete = resolve; tx.onerror = () => reject(tx.error); tx.onabort = () => reject(tx.error);
   });
@@ -694,7 +754,7 @@ def flush_visits(browser, base: str, count: int) -> dict:
         py_first = python_push(base, sync_bench.make_mutations(rng, recipient_ids, count))
         visits = [m["data"] for m in sync_bench.make_mutations(rng, recipient_ids, count)]
         net = NetTimer(page, "/api/sync/push")
-        result = page.evaluate(FLUSH, {"userId": user_id, "visits": visits})
+        result = page.evaluate(FLUSH, {"userId": user_id, "visits": visits, "password": sync_bench.PASSWORD})
         page.wait_for_timeout(500)  # the last push's requestfinished event
         py_last = python_push(base, sync_bench.make_mutations(rng, recipient_ids, count))
         floor = page.evaluate(FLUSH_FLOOR, {"userId": user_id, "visits": visits, "batch": 200})
@@ -724,7 +784,7 @@ def say(*lines: str) -> None:
 
 
 def report_sizes(s: dict) -> None:
-    for name, path in (("login", "/login"), ("home", "/")):
+    for name, path in (("login", "/login"), ("home", "/ (cold, logged in: the unlock screen)")):
         t = s[name]
         ok = t["js"] <= 120 * 1024 and t["css"] <= 35 * 1024
         largest = sorted(s[name + "_files"].items(), key=lambda kv: -kv[1][2])[:4]
@@ -732,6 +792,10 @@ def report_sizes(s: dict) -> None:
             f"(raw {kib(t['js_raw'])} + {kib(t['css_raw'])}, {t['files']} files); "
             f"target ≤ 120 + 35 KiB: {target(ok)}",
             "   largest: " + ", ".join(f"{Path(p).name} {kib(gz)}" for p, (_, _, gz) in largest))
+    t = s["unlocked"]
+    added = sorted(set(s["unlocked_files"]) - set(s["home_files"]))
+    say(f"   then unlocked to the home screen: JS {kib(t['js'])} + CSS {kib(t['css'])} in all; the password brought "
+        + ", ".join(f"{Path(p).name} {kib(s['unlocked_files'][p][2])}" for p in added))
 
 
 def report_journey(j: dict, slowdown: float) -> None:
@@ -825,6 +889,16 @@ def report_roster(r: dict, slowdown: float) -> None:
         f"{target(r['heap_used'] <= 150e6)}")
 
 
+def report_unlock(r: dict, slowdown: float) -> None:
+    keys = sorted(x["zf-unlock-key"] for x in r["runs"])
+    rosters = sorted(x["zf-unlock-roster"] for x in r["runs"])
+    median = rosters[len(rosters) // 2]
+    say(f"7. unlock with {r['held']} recipients sealed on the phone, {slowdown:g}x CPU slowdown, {len(rosters)} runs: "
+        f"submit to the key in memory (PBKDF2 600,000 iterations, unwrap) {' / '.join(f'{k:.0f}' for k in keys)} ms; "
+        f"to the roster decrypted into memory {' / '.join(f'{x:.0f}' for x in rosters)} ms (median {median:.0f}); "
+        f"target ≤ 1.5 s: {target(median <= 1500)}")
+
+
 def run_all(browser, base: str, tmp: Path, args) -> None:
     if "sizes" not in args.skip:
         report_sizes(measure_sizes(browser, base))
@@ -846,6 +920,9 @@ def run_all(browser, base: str, tmp: Path, args) -> None:
     if "roster" not in args.skip:
         expected = expected or seed_recipients(base, args.recipients)
         report_roster(roster_list(browser, base, expected, args.cpu_slowdown), args.cpu_slowdown)
+    if "unlock" not in args.skip:
+        expected = expected or seed_recipients(base, args.recipients)
+        report_unlock(unlock_roster(browser, base, expected, args.cpu_slowdown), args.cpu_slowdown)
     if "flush" not in args.skip:
         report_flush(flush_visits(browser, base, args.visits))
 
@@ -853,11 +930,12 @@ def run_all(browser, base: str, tmp: Path, args) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip", action="append", default=[],
-                        choices=["sizes", "journey", "screens", "lighthouse", "pull", "roster", "flush"])
+                        choices=["sizes", "journey", "screens", "lighthouse", "pull", "roster", "unlock", "flush"])
     parser.add_argument("--no-screenshots", action="store_true", help="run axe on the screens, save no PNGs")
     parser.add_argument("--recipients", type=int, default=10_000, help="recipients to seed (pull and roster)")
     parser.add_argument("--visits", type=int, default=1_000, help="queued visits for the browser to flush")
-    parser.add_argument("--cpu-slowdown", type=float, default=4, help="CPU throttling of the journey and the list")
+    parser.add_argument("--cpu-slowdown", type=float, default=4,
+                        help="CPU throttling of the journey, the list and the unlock")
     args = parser.parse_args(argv)
     executable = shutil.which("chromium")
     if executable is None:

@@ -7,7 +7,7 @@ import './styles.css'
 import App from './App.vue'
 import { router } from './router'
 import { i18n, savedLocale, setLocale } from './i18n'
-import { api, engine, loadSession, onLogin, refreshSession, session } from './composables/useApp'
+import { api, engine, loadSession, onLogin, refreshSession, session, unlocked } from './composables/useApp'
 import { refreshUnread, startInboxPolling } from './composables/useInbox'
 import { resubscribeAtLogin } from './composables/usePushSubscription'
 
@@ -28,13 +28,12 @@ async function boot() {
   await loadSession()
   createApp(App).use(router).use(i18n).mount('#app')
   markMounted()
-  if (session.value && !session.value.expired) {
-    engine.start()
-    if (navigator.onLine) void refreshSession()
-  }
+  // A cold start is locked (the data key lives only in memory): the unlock starts the engine. The server is still
+  // asked about the session at once, so a revoked one is wiped before anyone unlocks.
+  if (session.value && navigator.onLine) void refreshSession()
   // The service worker asks an open page to run the sync (Background Sync).
   navigator.serviceWorker?.addEventListener('message', (e) => {
-    if (e.data?.type === 'sync') void engine.requestSync()
+    if (e.data?.type === 'sync' && unlocked.value) void engine.requestSync()
   })
   // The inbox badge works with no Web Push at all (unreachable in mainland China): poll.
   startInboxPolling()

@@ -1,6 +1,6 @@
 /** Routes (history mode, lazy views) and the login guard. */
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { loadSession, session, sessionLoaded } from './composables/useApp'
+import { loadSession, session, sessionLoaded, unlocked } from './composables/useApp'
 import { officeRoutes } from './office/routes'
 
 const routes: RouteRecordRaw[] = [
@@ -27,7 +27,9 @@ export const router = createRouter({ history: createWebHistory(), routes })
 router.beforeEach(async (to) => {
   if (!sessionLoaded.value) await loadSession()
   if (to.meta.public) return true
-  if (!session.value) return { path: '/login', query: { next: to.fullPath } }
+  // No session, or this page does not hold its key (a reload, the idle lock): the login screen unlocks. The office
+  // console reads the server alone, never the phone's sealed records: a session is all it needs.
+  if (!session.value || (!unlocked.value && !to.path.startsWith('/office'))) return { path: '/login', query: { next: to.fullPath } }
   return true
 })
 void import('./office/admin/routes').then((m) => m.installPasswordCheck(router)) // /password, asked for when it must change

@@ -4,7 +4,8 @@ import VisitForm from '../src/components/VisitForm.vue'
 import { i18n } from '../src/i18n'
 import { getDb } from '../src/db/db'
 import { listOutbox } from '../src/db/outbox'
-import { RID, freshDb } from './helpers'
+import { loadDraft } from '../src/db/drafts'
+import { RID, freshDb, row } from './helpers'
 
 async function mountForm() {
   const w = mount(VisitForm, { props: { userId: '1', recipientId: RID }, global: { plugins: [i18n] }, attachTo: document.body })
@@ -22,7 +23,7 @@ describe('VisitForm', () => {
     const w = await mountForm()
     await w.find('[data-test="occasion"] input').setValue('春节慰问')
     await w.find('[data-test="cash"] input').setValue('300')
-    await vi.waitFor(async () => expect((await getDb().drafts.get(`1:visit:new:${RID}`))?.data.occasion).toBe('春节慰问'), { timeout: 3000 })
+    await vi.waitFor(async () => expect((await loadDraft(`1:visit:new:${RID}`, '1'))?.occasion).toBe('春节慰问'), { timeout: 3000 })
     w.unmount()
     const again = await mountForm()
     expect((again.find('[data-test="occasion"] input').element as HTMLInputElement).value).toBe('春节慰问')
@@ -69,7 +70,7 @@ describe('VisitForm', () => {
     const q = await listOutbox('1')
     expect(q).toHaveLength(1)
     expect(q[0]).toMatchObject({ op: 'visit.update', base_version: 4, data: { id: 'v9', gifts: '棉被' } })
-    expect((await getDb().visits.get('v9'))?.status).toBe('submitted')
+    expect((await row('visits', 'v9'))?.status).toBe('submitted')
     w.unmount()
   })
 

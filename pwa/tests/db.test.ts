@@ -12,7 +12,7 @@ import { adoptReplicaFor, applyPulledPage, applyPushedBatch, dropReplica, settle
 import { answeredVersions } from '../src/db/answered'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
 import { currentSession, getDeviceId, setSession, uuid } from '../src/db/meta'
-import { RID, freshDb, jpegBlob, pulledVisit, visitData } from './helpers'
+import { RID, freshDb, jpegBlob, pulledVisit, visitData, row, queueRows } from './helpers'
 
 beforeEach(async () => {
   await freshDb()
@@ -24,7 +24,7 @@ describe('local writes', () => {
     await createVisit('1', visitData(id), [
       { id: uuid(), recipient_id: RID, visit_id: id, category: 'medical', description: '看病难', urgency: 'urgent', follow_up_at: null, due_date: null },
     ])
-    const v = await getDb().visits.get(id)
+    const v = await row('visits', id)
     expect(v).toMatchObject({ id, _version: 0, status: 'submitted' })
     const q = await listOutbox('1')
     expect(q.map((m) => m.op)).toEqual(['visit.create', 'difficulty.create'])
@@ -56,7 +56,7 @@ describe('local writes', () => {
   it('a follow-up moves its difficulty\'s status and next date on the device', async () => {
     await getDb().difficulties.put({ id: 'd1', _version: 3, recipient_id: RID, visit_id: null, category: 'living', description: 'x', urgency: 'normal', follow_up_at: null, due_date: null, status: 'open' })
     await createFollowUp('1', { id: uuid(), difficulty_id: 'd1', at: new Date().toISOString(), note: '已联系民政', status: 'in_progress', next_follow_up_at: '2027-02-01T00:00:00.000Z' })
-    expect(await getDb().difficulties.get('d1')).toMatchObject({ status: 'in_progress', follow_up_at: '2027-02-01T00:00:00.000Z' })
+    expect(await row('difficulties', 'd1')).toMatchObject({ status: 'in_progress', follow_up_at: '2027-02-01T00:00:00.000Z' })
   })
 
   it('discarding a queued create removes the local record', async () => {
@@ -64,7 +64,7 @@ describe('local writes', () => {
     await createVisit('1', visitData(id))
     const [m] = await listOutbox('1')
     await discardMutation(m.id)
-    expect(await getDb().visits.get(id)).toBeUndefined()
+    expect(await row('visits', id)).toBeUndefined()
     expect(await listOutbox('1')).toHaveLength(0)
   })
 
@@ -101,7 +101,7 @@ describe('pulled pages', () => {
       { type: 'visit', id, version: 5, deleted: false, data: pulledVisit(id, { gifts: '服务器' }) },
       { type: 'area', id: '9', version: 1, deleted: false, data: { id: 9, code: '9', name: '东村', level: 'village', parent_id: 2 } },
     ], 42)
-    expect((await getDb().visits.get(id))?.gifts).toBe('本机')
+    expect((await row('visits', id))?.gifts).toBe('本机')
     expect((await getDb().areas.get(9))?.name).toBe('东村')
     expect(await getCursor('1')).toBe(42)
   })
@@ -141,7 +141,7 @@ describe('bulk writes', () => {
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([queued.id])
     expect(await listOutbox('2')).toHaveLength(1)
     // The rows keep what the phone wrote; the newest answered version is remembered for the free record only.
-    expect((await getDb().visits.get(done))?.gifts).toBe(visitData(done).gifts)
+    expect((await row('visits', done))?.gifts).toBe(visitData(done).gifts)
     expect(await answeredVersions('1')).toEqual({ [`visit:${done}`]: 2 })
     // An edit made now (before the pull) is based on the answered version, not on the row's 0.
     const edit = await updateVisit('1', done, { notes: '拉取前再改' })
@@ -149,10 +149,10 @@ describe('bulk writes', () => {
     // The pull brings the record: the row takes the server's copy and the answered version is forgotten.
     await getDb().outbox.delete(edit!.id)
     await applyPulledPage('1', [serverDone], 9)
-    expect((await getDb().visits.get(done))?.gifts).toBe('服务器二')
-    expect((await getDb().visits.get(done))?._version).toBe(2)
+    expect((await row('visits', done))?.gifts).toBe('服务器二')
+    expect((await row('visits', done))?._version).toBe(2)
     expect(await answeredVersions('1')).toEqual({})
-    expect((await getDb().visits.get(edited))?.gifts).toBe('本机新改')
+    expect((await row('visits', edited))?.gifts).toBe('本机新改')
   })
 
   it('answered versions the pull did not bring go into their rows at the end of the round', async () => {
@@ -160,9 +160,9 @@ describe('bulk writes', () => {
     await createVisit('1', visitData(id))
     const [m] = await listOutbox('1')
     await applyPushedBatch('1', [m.id], [{ type: 'visit', id, version: 3, deleted: false, data: pulledVisit(id) }])
-    expect((await getDb().visits.get(id))?._version).toBe(0)
+    expect((await row('visits', id))?._version).toBe(0)
     await settleAnswered('1')
-    expect((await getDb().visits.get(id))?._version).toBe(3)
+    expect((await row('visits', id))?._version).toBe(3)
     expect(await answeredVersions('1')).toEqual({})
   })
 })
@@ -177,7 +177,7 @@ describe('two users on one phone', () => {
     expect(await listOutbox('1')).toHaveLength(1)
     expect(await listOutbox('2')).toHaveLength(0)
     await adoptReplicaFor('1')
-    expect(await getDb().visits.get(id)).toBeDefined()
+    expect(await row('visits', id)).toBeDefined()
   })
 })
 
@@ -224,7 +224,7 @@ describe('logout', () => {
     expect(await getCursor('1')).toBe(0)
     expect(await listOutbox('1')).toHaveLength(1)
     await adoptReplicaFor('1')
-    expect(await getDb().visits.get(id)).toBeDefined()
+    expect(await row('visits', id)).toBeDefined()
   })
 })
 
@@ -266,7 +266,7 @@ describe('schema upgrades', () => {
     const db = createDb(name)
     setDb(db)
     await db.open()
-    expect(db.verno).toBe(6)
+    expect(db.verno).toBe(7)
     expect(db.outbox.schema.indexes.map((i) => i.name).sort()).toEqual(['[user_id+state+seq]', 'entity_id'])
     expect(await db.answered.count()).toBe(0) // v3's store, empty
     expect(await db.creation_items.count()).toBe(0) // v5's stores (a liaison's work), empty
@@ -297,7 +297,7 @@ describe('mutation ids', () => {
     const one = Array.from({ length: 12 }, (_, i) => newMutation('1', 'visit.create', visitData(`d-${i}`), null))
     const two = newMutation('2', 'visit.create', visitData('d-other'), null) // queued between one[5] and one[6]
     const rows = [...one.slice(0, 6), two, ...one.slice(6)]
-    await getDb().outbox.bulkPut(rows)
+    await queueRows(rows)
     const gone = [...one.slice(0, 4), ...one.slice(5, 9), one[11]].map((m) => m.id)
     await getDb().transaction('rw', getDb().outbox, () => deleteQueued(gone))
     expect((await getDb().outbox.toArray()).map((m) => m.id).sort()).toEqual([one[4], two, one[9], one[10]].map((m) => m.id).sort())
@@ -312,7 +312,7 @@ describe('one user\'s queue', () => {
     const rejected = { ...newMutation('1', 'visit.create', visitData('q-2'), null), state: 'rejected' as const }
     const conflict = { ...newMutation('1', 'visit.update', { id: 'q-1', gifts: '米' }, 1), state: 'conflict' as const }
     const last = newMutation('1', 'visit.create', visitData('q-3'), null)
-    await getDb().outbox.bulkPut([last, conflict, first, rejected, newMutation('10', 'visit.create', visitData('q-4'), null)])
+    await queueRows([last, conflict, first, rejected, newMutation('10', 'visit.create', visitData('q-4'), null)])
     expect((await listOutbox('1')).map((m) => m.id)).toEqual([first.id, rejected.id, conflict.id, last.id])
     expect(await countQueued('1')).toBe(4)
     expect(await countPending('1')).toBe(2)
@@ -342,7 +342,7 @@ describe('pending checks', () => {
   it('sees mutations written behind its back (another tab), leaves out the ones being acknowledged, and forgets nothing it needs', async () => {
     const a = newMutation('1', 'visit.create', visitData('v-a'), null)
     const b = newMutation('1', 'visit.create', visitData('v-b'), null)
-    await getDb().outbox.bulkPut([a, b])
+    await queueRows([a, b])
     expect((await nextPending('1', 10)).map((m) => m.id)).toEqual([a.id, b.id]) // remembered from here on
     const asked = [{ type: 'visit' as const, id: 'v-a' }, { type: 'visit' as const, id: 'v-b' }, { type: 'difficulty' as const, id: 'd-9' }]
     expect(await pendingAmong('1', asked)).toEqual(new Set(['v-a', 'v-b']))
@@ -351,7 +351,7 @@ describe('pending checks', () => {
     // ...but an edit of v-a and a follow-up of d-9 queued meanwhile by another tab (never read here) do.
     const edit = newMutation('1', 'visit.update', { id: 'v-a', notes: '改' }, 0)
     const follow = newMutation('1', 'followup.create', { id: 'f-9', difficulty_id: 'd-9', at: '2027-01-01T00:00:00Z', note: 'x' }, null)
-    await getDb().outbox.bulkPut([edit, follow])
+    await queueRows([edit, follow])
     const queued = await queuedAmong('1', asked, [a.id, b.id])
     expect([...queued.keys()].sort()).toEqual(['d-9', 'v-a'])
     expect(queued.get('v-a')!.map((m) => m.id)).toEqual([edit.id])

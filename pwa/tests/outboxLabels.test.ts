@@ -2,13 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import OutboxView from '../src/views/OutboxView.vue'
 import { i18n, setLocale } from '../src/i18n'
-import { getDb } from '../src/db/db'
 import { newMutation } from '../src/db/outbox'
 import { OPS, opLabelKey } from '../src/lib/ops'
 import zhCN from '../src/i18n/zh-CN.json'
 import en from '../src/i18n/en.json'
 import { loadSession } from '../src/composables/useApp'
-import { RID, freshDb, login } from './helpers'
+import { RID, freshDb, login, queueRows } from './helpers'
 
 vi.mock('vue-router', () => ({ useRouter: () => ({ push: vi.fn() }), useRoute: () => ({ path: '/outbox', meta: {} }) }))
 
@@ -50,7 +49,7 @@ describe('outbox operation labels', () => {
     })
 
     it('shows the translated label of each queued op', async () => {
-      await getDb().outbox.bulkPut(OPS.map((op) => newMutation('1', op, { id: crypto.randomUUID(), recipient_id: RID }, null)))
+      await queueRows(OPS.map((op) => newMutation('1', op, { id: crypto.randomUUID(), recipient_id: RID }, null)))
       const w = mount(OutboxView, { global: { plugins: [i18n], stubs: { SyncStatusCard: true } }, attachTo: document.body })
       await vi.waitFor(() => expect(w.findAll('[data-test="outbox-item"]')).toHaveLength(OPS.length))
       const titles = w.findAll('[data-test="outbox-item"] .van-cell__title').map((c) => c.text())

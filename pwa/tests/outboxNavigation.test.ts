@@ -2,11 +2,10 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import OutboxView from '../src/views/OutboxView.vue'
 import { i18n } from '../src/i18n'
-import { getDb } from '../src/db/db'
 import { newMutation } from '../src/db/outbox'
 import { loadSession } from '../src/composables/useApp'
 import { recordRoute } from '../src/lib/outboxRoute'
-import { RID, freshDb, login } from './helpers'
+import { RID, freshDb, login, queueRows } from './helpers'
 
 const push = vi.fn()
 vi.mock('vue-router', () => ({ useRouter: () => ({ push }), useRoute: () => ({ path: '/outbox', meta: {} }) }))
@@ -39,7 +38,7 @@ describe('OutboxView navigation', () => {
     const visit = newMutation('1', 'visit.create', { id: VID, recipient_id: RID }, null)
     const followup = { ...newMutation('1', 'followup.create', { id: FID, difficulty_id: DID, note: '电话回访' }, null),
       state: 'rejected' as const, error: { code: 'validation_error', message: 'bad' } }
-    await getDb().outbox.bulkPut([visit, followup])
+    await queueRows([visit, followup])
     const w = mount(OutboxView, { global: { plugins: [i18n], stubs: { SyncStatusCard: true } }, attachTo: document.body })
     await vi.waitFor(() => expect(w.findAll('[data-test="outbox-open"]')).toHaveLength(2))
     const items = w.findAll('[data-test="outbox-item"]')

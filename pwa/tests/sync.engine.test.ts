@@ -9,7 +9,7 @@ import { createVisit, inflight, updateVisit } from '../src/db/records'
 import { getCursor } from '../src/db/replica'
 import { answeredVersions } from '../src/db/answered'
 import { FakeServer } from './fakeServer'
-import { RID, engineFor, freshDb, jpegBlob, login, visitData } from './helpers'
+import { RID, engineFor, freshDb, jpegBlob, login, visitData, row, rows, queueRows } from './helpers'
 
 let server: FakeServer
 
@@ -41,7 +41,7 @@ describe('push', () => {
     expect(server.count('difficulty')).toBe(2)
     expect(server.attachments.has(photo)).toBe(true)
     expect(await listOutbox('1')).toHaveLength(0)
-    expect((await getDb().visits.get(id))?._version).toBe(1)
+    expect((await row('visits', id))?._version).toBe(1)
     expect((await getDb().attachments.get(photo))?.uploaded).toBe(1)
   })
 
@@ -135,7 +135,7 @@ describe('push', () => {
   })
 
   it('pushes in batches of at most 200', async () => {
-    await getDb().outbox.bulkPut(Array.from({ length: 450 }, (_, i) => newMutation('1', 'recipient.create', {
+    await queueRows(Array.from({ length: 450 }, (_, i) => newMutation('1', 'recipient.create', {
       id: uuid(), name: `对象${i}`, gender: 'male', id_number: null, phone: null, address: null, area_id: 9, category: 'veteran', tags: [], notes: null,
     }, null)))
     expect(await engineFor(server).syncOnce()).toBe('ok')
@@ -238,7 +238,7 @@ describe('pull', () => {
     server.reject = () => ({ code: 'forbidden' })
     server.seed('recipient', 'r1', { name: '张三丰', area_id: 9, category: 'veteran' })
     await engine.syncOnce()
-    const local = await getDb().recipients.get('r1')
+    const local = await row('recipients', 'r1')
     expect(local?.phone).toBe('13800000000')
     expect(local?.name).toBe('张三')
   })
@@ -264,7 +264,7 @@ describe('pull', () => {
     const r = server.get('recipient', 'r1')!
     server.records.set('recipient:r1', { ...r, deleted: true, seq: ++server.seq })
     await engine.syncOnce()
-    expect(await getDb().recipients.get('r1')).toBeUndefined()
+    expect(await row('recipients', 'r1')).toBeUndefined()
   })
 })
 
@@ -310,7 +310,7 @@ describe('pipelined push', () => {
     expect(server.count('recipient')).toBe(n)
     expect(server.applied.size).toBe(n)
     expect(await listOutbox('1')).toHaveLength(0)
-    const stored = await getDb().recipients.toArray()
+    const stored = await rows('recipients')
     expect(stored).toHaveLength(n)
     expect(stored.every((r) => r._version === 1)).toBe(true)
   }
@@ -326,7 +326,7 @@ describe('pipelined push', () => {
   }
 
   it('sends the next batch while the previous answer is being stored, and applies each mutation once', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     // Note how many outbox commits had happened as each push left.
     let commitsSoFar = 0
     const commitsAtPush: number[] = []
@@ -349,7 +349,7 @@ describe('pipelined push', () => {
   })
 
   it('reads only the first batch before sending it; the rest of the window is read while it is on its way', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     const inFlightAtPush: number[] = []
     const engine = engineFor(server, (api) => ({
       ...api,
@@ -373,7 +373,7 @@ describe('pipelined push', () => {
     const independent = visitsOf(['r0', 'r1', 'r2', 'r3', 'r4'], 200)
     const creates = recipientCreates(200)
     const dependent = visitsOf(creates.map((m) => m.entity_id), 200)
-    await getDb().outbox.bulkPut([...independent, ...creates, ...dependent].map((m, i) => ({ ...m, seq: i })))
+    await queueRows([...independent, ...creates, ...dependent].map((m, i) => ({ ...m, seq: i })))
     let flying = 0
     const flyingAtSend: number[] = []
     const engine = engineFor(server, (api) => ({
@@ -403,7 +403,7 @@ describe('pipelined push', () => {
     const followUp = (status: string) => newMutation('1', 'followup.create', { id: uuid(), difficulty_id: difficultyId, note: status, status }, null)
     const filler = recipientCreates(199)
     const rows = [...filler, followUp('in_progress'), followUp('resolved')].map((m, i) => ({ ...m, seq: i }))
-    await getDb().outbox.bulkPut(rows)
+    await queueRows(rows)
     let flying = 0
     let most = 0
     const engine = engineFor(server, (api) => ({
@@ -424,7 +424,7 @@ describe('pipelined push', () => {
   })
 
   it('a 413 for a batch sends the same mutations again in smaller batches, once each', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     server.maxBatch = 120
     expect(await engineFor(server).syncOnce()).toBe('ok')
     expect(Math.max(...server.pushSizes)).toBeLessThanOrEqual(120)
@@ -432,7 +432,7 @@ describe('pipelined push', () => {
   })
 
   it('a single mutation still too large after halving is rejected; the rest sync', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(3))
+    await queueRows(recipientCreates(3))
     server.maxBatch = 0
     expect(await engineFor(server).syncOnce()).toBe('ok')
     const left = await listOutbox('1')
@@ -441,7 +441,7 @@ describe('pipelined push', () => {
   })
 
   it('stores the answers that arrived during a slow store together, in one transaction, in order', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     // The first store waits until the last batch has been answered (a slow phone's IndexedDB).
     let pushes = 0
     let allAnswered!: () => void
@@ -468,7 +468,7 @@ describe('pipelined push', () => {
   })
 
   it("a round running when another user logs in never sends the first user's records under the new session", async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     onPush(async (n) => {
       // While the first batch is on its way, user 1 logs out and user 2 logs in on this phone.
       if (n === 1) await login('2', 'tok-2')
@@ -496,7 +496,7 @@ describe('pipelined push', () => {
   })
 
   it('a sync asked for by the next user while the previous round stops runs for the next user', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     let asked: Promise<unknown> | null = null
     onPush(async (n) => {
       if (n === 1) {
@@ -528,19 +528,19 @@ describe('pipelined push', () => {
     const engine = engineFor(server)
     expect(await engine.syncOnce()).toBe('retry')
     expect(server.count('visit')).toBe(1)
-    expect((await getDb().visits.get(id))?._version).toBe(0) // the row is still the phone's own
+    expect((await row('visits', id))?._version).toBe(0) // the row is still the phone's own
     const edit = await updateVisit('1', id, { notes: '信号恢复前补充' })
     expect(edit?.base_version).toBe(1)
     pullDown = false
     expect(await engine.syncOnce()).toBe('ok')
     expect(await listOutbox('1')).toHaveLength(0) // applied, not kept as a conflict
-    expect((await getDb().visits.get(id))?.notes).toBe('信号恢复前补充')
-    expect((await getDb().visits.get(id))?._version).toBe(2)
+    expect((await row('visits', id))?.notes).toBe('信号恢复前补充')
+    expect((await row('visits', id))?._version).toBe(2)
     expect(await answeredVersions('1')).toEqual({})
   })
 
   it('a network failure on a later batch keeps the answers received stored and that batch queued; nothing is lost', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     onPush((n) => {
       if (n === 2) throw new TypeError('Failed to fetch')
     })
@@ -560,7 +560,7 @@ describe('pipelined push', () => {
   })
 
   it('a lost answer in the middle is sent again and answered duplicate: every mutation applied exactly once', async () => {
-    await getDb().outbox.bulkPut(recipientCreates(450))
+    await queueRows(recipientCreates(450))
     server.faults.push({ path: '/api/sync/push', fault: 'lose-response' })
     onPush((n) => {
       // The fault above is consumed by the first push: move it to the second.
@@ -576,7 +576,7 @@ describe('pipelined push', () => {
     expect(server.count('recipient')).toBe(450)
     expect(server.applied.size).toBe(450)
     expect(await listOutbox('1')).toHaveLength(0)
-    expect((await getDb().recipients.toArray()).every((r) => r._version === 1)).toBe(true)
+    expect((await rows('recipients')).every((r) => r._version === 1)).toBe(true)
   })
 
   it('an update whose create is in the batch before waits for that answer and takes its version', async () => {
@@ -585,28 +585,28 @@ describe('pipelined push', () => {
     await createVisit('1', visitData(id)) // the 200th mutation: the first batch ends with it
     const created = (await listOutbox('1'))[0]
     const update = newMutation('1', 'visit.update', { id, gifts: '棉被' }, 0) // queued while the create was in flight
-    await getDb().outbox.bulkPut([...first.map((m) => ({ ...m, seq: created.seq - 1000 + first.indexOf(m) })), update])
+    await queueRows([...first.map((m) => ({ ...m, seq: created.seq - 1000 + first.indexOf(m) })), update])
     expect(await engineFor(server).syncOnce()).toBe('ok')
     expect(server.pushSizes).toEqual([200, 1])
     const sent = server.requests.filter((r) => r.path === '/api/sync/push')[1].body as { mutations: { base_version: number }[] }
     expect(sent.mutations[0].base_version).toBe(1)
     expect(server.get('visit', id)?.version).toBe(2)
     expect(server.get('visit', id)?.data.gifts).toBe('棉被')
-    expect((await getDb().visits.get(id))?._version).toBe(2)
+    expect((await row('visits', id))?._version).toBe(2)
     expect(await listOutbox('1')).toHaveLength(0)
   })
 
   it('an edit made while a batch is in flight is queued on its own and sent after, not folded into it', async () => {
     const id = uuid()
     await createVisit('1', visitData(id))
-    await getDb().outbox.bulkPut(recipientCreates(250))
+    await queueRows(recipientCreates(250))
     onPush(async (n) => {
       if (n === 1) await updateVisit('1', id, { gifts: '棉被' })
     })
     expect(await engineFor(server).syncOnce()).toBe('ok')
     expect(server.get('visit', id)?.data.gifts).toBe('棉被')
     expect(server.get('visit', id)?.version).toBe(2)
-    const local = await getDb().visits.get(id)
+    const local = await row('visits', id)
     expect(local?.gifts).toBe('棉被')
     expect(local?._version).toBe(2)
     expect(await listOutbox('1')).toHaveLength(0)

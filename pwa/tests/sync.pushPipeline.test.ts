@@ -6,7 +6,7 @@ import { uuid } from '../src/db/meta'
 import type { Change, Mutation } from '../src/db/types'
 import type { Api, PushMutation, PushResult } from '../src/sync/api'
 import { InOrderCommitter, PushPipeline, batchOf, dependsOn } from '../src/sync/pushPipeline'
-import { freshDb, visitData } from './helpers'
+import { freshDb, visitData, queueRows } from './helpers'
 
 beforeEach(async () => {
   await freshDb()
@@ -20,7 +20,7 @@ const visitsOf = (recipientIds: string[]) => recipientIds.map((rid) => newMutati
 
 /** Queue `rows` in this order (their seq is their place). */
 async function queue(rows: Mutation[]) {
-  await getDb().outbox.bulkPut(rows.map((m, i) => ({ ...m, seq: i })))
+  await queueRows(rows.map((m, i) => ({ ...m, seq: i })))
 }
 
 const applied = (m: PushMutation): PushResult => ({

@@ -2,7 +2,6 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h, nextTick, reactive } from 'vue'
 import { mount } from '@vue/test-utils'
 import { useDraft, type Draft } from '../src/composables/useDraft'
-import { getDb } from '../src/db/db'
 import { loadDraft, saveDraft } from '../src/db/drafts'
 import { freshDb } from './helpers'
 
@@ -21,7 +20,7 @@ function mountDraft(debounceMs?: number, key: () => string = () => KEY) {
   return { w, state, draft }
 }
 
-const stored = async () => (await getDb().drafts.get(KEY))?.data
+const stored = async () => (await loadDraft(KEY, '1')) ?? undefined
 
 beforeEach(async () => {
   await freshDb()
@@ -118,11 +117,11 @@ describe('useDraft', () => {
     state.note = 'A 的跟进'
     key.value = 'b'
     await draft.restore(() => (state.note = ''))
-    expect((await getDb().drafts.get('1:test:a'))?.data.note).toBe('A 的跟进')
+    expect((await loadDraft('1:test:a', '1'))?.note).toBe('A 的跟进')
     expect(state.note).toBe('')
     state.note = 'B 的跟进'
     await draft.flush()
-    expect((await getDb().drafts.get('1:test:b'))?.data.note).toBe('B 的跟进')
-    expect((await getDb().drafts.get('1:test:a'))?.data.note).toBe('A 的跟进')
+    expect((await loadDraft('1:test:b', '1'))?.note).toBe('B 的跟进')
+    expect((await loadDraft('1:test:a', '1'))?.note).toBe('A 的跟进')
   })
 })

@@ -201,6 +201,14 @@ def change_password(body):
 
 # -- the guard and the throttle's answer -----------------------------------------------------------------
 
+# The 401 of a request without a live session, by `auth_service.session_refusal`'s code.
+REFUSALS = {
+    "unauthorized": "请登录 / please log in",
+    "session_revoked": "此登录已在服务器上结束，请重新登录 / this session was ended on the server, log in again",
+    "account_inactive": "账号已停用 / this account is deactivated",
+    "password_changed": "密码已在别处修改，请用新密码登录 / password changed elsewhere, log in with the new one",
+}
+
 
 def register_guards(app) -> None:
     @app.before_request
@@ -234,10 +242,11 @@ def register_guards(app) -> None:
 
 def _check_session(app) -> None:
     config = app.config
-    found = auth_service.session_for(request.cookies.get(SESSION_COOKIE), config["SESSION_IDLE_DAYS"],
-                                     config["SESSION_MAX_DAYS"])
+    token = request.cookies.get(SESSION_COOKIE)
+    found = auth_service.session_for(token, config["SESSION_IDLE_DAYS"], config["SESSION_MAX_DAYS"])
     if found is None:
-        raise ApiError(401, "unauthorized", "请登录 / please log in")
+        code = auth_service.session_refusal(token)
+        raise ApiError(401, code, REFUSALS[code])
     session_row, user = found
     if request.method not in SAFE_METHODS and not auth_service.csrf_ok(
             session_row, request.headers.get("X-CSRF-Token")):

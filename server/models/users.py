@@ -48,4 +48,6 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Why it ended (services/auth.py ENDED_*): the 401 its phone gets next tells it whether to wipe its copy.
+    ended_reason: Mapped[str | None] = mapped_column(String(16))
     user_agent: Mapped[str | None] = mapped_column(String(255))

@@ -238,25 +238,53 @@ def session_for(token: str | None, idle_days: int, max_days: int | None = None) 
     return row, user
 
 
+def session_refusal(token: str | None) -> str:
+    """The code a request answers when its cookie opens no session (`session_for` gave None).
+
+    `account_inactive`: the user was deactivated; `session_revoked`: this session was ended on the server (a lost
+    phone, an admin's revoke or reset, a move): a phone told either wipes its copy of the records (its unsynced
+    ones stay, encrypted). `password_changed`: the user changed their password in another session: the phone
+    asks for a login with the new password and wipes nothing. Any other reason (no cookie, a logout, an expired
+    session) is `unauthorized`. Only the holder of the token learns which: it names no other session or account.
+    """
+    if not token or len(token) > 128:
+        return "unauthorized"
+    row = db.session.get(UserSession, token_digest(token))
+    if row is None:
+        return "unauthorized"
+    user = db.session.get(User, row.user_id)
+    if user is None or not user.active:
+        return "account_inactive"
+    if row.revoked_at is None or row.ended_reason == ENDED_LOGOUT:
+        return "unauthorized"
+    return "password_changed" if row.ended_reason == ENDED_PASSWORD_CHANGED else "session_revoked"
+
+
 def csrf_ok(session_row: UserSession, header: str | None) -> bool:
     return bool(header) and hmac.compare_digest(session_row.csrf_token, header)
 
 
 def logout(token: str, actor: Actor) -> None:
     db.session.execute(update(UserSession).where(UserSession.token_hash == token_digest(token))
-                       .values(revoked_at=utcnow()))
+                       .values(revoked_at=utcnow(), ended_reason=ENDED_LOGOUT))
     # A shared phone must not keep receiving this user's reminders; the app subscribes again at login.
     subscriptions.delete_user_subscriptions(actor.user_id)
     record_audit(actor, "logout", "user", actor.user_id)
     db.session.commit()
 
 
-def end_sessions(user_id: int, keep_token_hash: str | None = None) -> int:
+# Why a session ended (`UserSession.ended_reason`), which decides the code its next request answers.
+ENDED_LOGOUT = "logout"
+ENDED_REVOKED = "revoked"
+ENDED_PASSWORD_CHANGED = "password_changed"
+
+
+def end_sessions(user_id: int, keep_token_hash: str | None = None, reason: str = ENDED_REVOKED) -> int:
     """Revoke a user's live sessions but `keep_token_hash` (part of the caller's transaction); how many."""
     query = update(UserSession).where(UserSession.user_id == user_id, UserSession.revoked_at.is_(None))
     if keep_token_hash is not None:
         query = query.where(UserSession.token_hash != keep_token_hash)
-    return db.session.execute(query.values(revoked_at=utcnow())).rowcount
+    return db.session.execute(query.values(revoked_at=utcnow(), ended_reason=reason)).rowcount
 
 
 def revoke_sessions(user_id: int, actor: Actor | None) -> int:

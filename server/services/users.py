@@ -214,6 +214,6 @@ def change_own_password(actor: Actor, policy: dict, current: str, new: str, *, s
         db.session.rollback()
         raise InvalidInput("当前密码不正确 / the current password is wrong", {"current_password": ["wrong"]})
     auth.forget_failures(key, source)
-    ended = auth.end_sessions(actor.user_id, keep_token_hash)
+    ended = auth.end_sessions(actor.user_id, keep_token_hash, auth.ENDED_PASSWORD_CHANGED)
     record_audit(actor, "user.change_password", "user", actor.user_id, {"sessions_ended": ended})
     db.session.commit()

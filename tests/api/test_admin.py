@@ -72,7 +72,10 @@ def test_moving_a_user_expires_their_cursor_and_shows_the_new_area(admin, staff,
 def test_reset_password_unlocks_and_revokes(admin, staff, login):
     response = admin.post(f"/api/admin/users/{staff.user['id']}/reset-password", json={"password": GOOD})
     assert response.status_code == 200
-    assert staff.get("/api/auth/me").status_code == 401
+    ended = staff.get("/api/auth/me")
+    assert ended.status_code == 401
+    # An admin's reset revokes (a lost phone, a forgotten password): that phone wipes its copy of the records.
+    assert ended.json["error"]["code"] == "session_revoked"
     assert login("staff_demo", GOOD).user["must_change_password"] is True
 
 

@@ -105,7 +105,10 @@ def test_logout_ends_the_session_and_clears_the_cookie(client):
     assert client.get_cookie(SESSION_COOKIE) is None
     assert client.get("/api/auth/me").status_code == 401
     client.set_cookie(SESSION_COOKIE, token)  # the old token, kept by an attacker, is dead too
-    assert client.get("/api/auth/me").status_code == 401
+    answer = client.get("/api/auth/me")
+    assert answer.status_code == 401
+    # A logout is no revocation: a phone that still sent the old cookie would wipe nothing.
+    assert answer.json["error"]["code"] == "unauthorized"
 
 
 def test_session_cookie_is_httponly_and_samesite_lax_and_not_secure_over_http(client):
@@ -153,10 +156,21 @@ def test_inactive_user_cannot_log_in(client):
     assert attempt(client).status_code == 401
 
 
-def test_session_of_a_deactivated_user_answers_401(staff):
+def test_session_of_a_deactivated_user_answers_401_account_inactive(staff):
     db.session.execute(User.__table__.update().where(User.username == "staff_demo").values(active=False))
     db.session.commit()
-    assert staff.get("/api/auth/me").status_code == 401
+    response = staff.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "account_inactive"
+
+
+def test_an_expired_session_answers_plain_unauthorized(client):
+    attempt(client)
+    with time_machine.travel(utcnow() + timedelta(days=31), tick=False):
+        response = client.get("/api/auth/me")
+    assert response.status_code == 401
+    # Not a revocation: a phone keeps its records and asks for a new login.
+    assert response.json["error"]["code"] == "unauthorized"
 
 
 def test_login_logout_and_failures_are_audited(client):
@@ -260,7 +274,10 @@ def test_admin_revokes_a_users_sessions_and_the_next_request_answers_401(staff, 
     response = admin.post(f"/api/admin/users/{staff_id}/revoke-sessions")
     assert response.status_code == 200
     assert response.json == {"revoked": 2}
-    assert staff.get("/api/auth/me").status_code == 401
+    answer = staff.get("/api/auth/me")
+    assert answer.status_code == 401
+    # The phone holding this session learns it was revoked (it wipes its copy of the records).
+    assert answer.json["error"]["code"] == "session_revoked"
     assert second_phone.get("/api/sync/pull?cursor=0").status_code == 401
     assert admin.get("/api/auth/me").status_code == 200
     [row] = audits("sessions_revoked", entity_id=str(staff_id))

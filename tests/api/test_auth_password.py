@@ -121,7 +121,10 @@ def test_a_password_change_ends_the_users_other_sessions_and_keeps_this_one(staf
     laptop = login("staff_demo")
     response = staff.post("/api/auth/password", json={"current_password": DEMO_PASSWORD, "new_password": MINE})
     assert response.status_code == 204
-    assert laptop.get("/api/auth/me").status_code == 401
+    ended = laptop.get("/api/auth/me")
+    assert ended.status_code == 401
+    # Not a revocation: the phone holding that session keeps its records and asks for the new password.
+    assert ended.json["error"]["code"] == "password_changed"
     assert staff.get("/api/auth/me").status_code == 200
     assert reviewer.get("/api/auth/me").status_code == 200
     assert login("staff_demo", MINE).get("/api/auth/me").status_code == 200

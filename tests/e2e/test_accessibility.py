@@ -7,7 +7,7 @@ import pytest
 
 from .conftest import browser_context
 from .console import serious_axe_violations
-from .helpers import login, open_recipient, wait_initial_sync
+from .helpers import go, login, open_recipient, wait_initial_sync
 
 pytestmark = pytest.mark.e2e
 CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
@@ -27,11 +27,15 @@ def test_text_contrast_meets_wcag_aa_on_the_field_screens(context, e2e_server):
     wait_initial_sync(page)
     for path, ready in [("/", "[data-test=sync-card]"), ("/recipients", "[data-test=recipient-item]"),
                         ("/outbox", "[data-test=sync-card]"), ("/settings", "[data-test=logout]")]:
-        page.goto(base + path)
+        go(page, base, path)
         page.locator(ready).first.wait_for()
         assert low_contrast(page) == [], path
     open_recipient(page, base, 0)
     assert low_contrast(page) == [], "recipient"
+    page.reload()  # the unlock screen (the data key lives only in memory)
+    page.locator("[data-test=login-locked]").wait_for()
+    assert low_contrast(page) == [], "unlock"
+    login(page, base)
     page.click("[data-test=start-visit]")
     page.click("[data-test=add-inline-difficulty]")
     page.locator("[data-test=difficulty-form]").wait_for()

@@ -8,8 +8,10 @@ import pytest
 
 from .helpers import (
     draw_signature_with_mouse,
+    go,
     open_recipient,
     outbox,
+    read_plain,
     read_store,
     start_online,
     wait_until,
@@ -45,7 +47,7 @@ def test_a_signature_drawn_with_the_mouse_and_not_confirmed_is_saved_and_reaches
     page.locator(".van-toast", has_text="已保存 · 正在同步").wait_for()  # online: the toast says it is on its way
     page.wait_for_url(f"**/recipients/{rid}")
 
-    visit = next(v for v in read_store(page, "visits") if v["recipient_id"] == rid and v.get("occasion") == "鼠标签字的走访")
+    visit = next(v for v in read_plain(page, "visits") if v["recipient_id"] == rid and v.get("occasion") == "鼠标签字的走访")
     assert visit["signature"] and not visit.get("no_signature_reason")
     assert visit["cash_cents"] == 30000
     assert any(a["sha256"] == visit["signature"] for a in read_store(page, "attachments"))
@@ -60,7 +62,7 @@ def test_a_signature_drawn_with_the_mouse_and_not_confirmed_is_saved_and_reaches
 def test_offline_the_sync_card_is_calm_with_nothing_and_with_three_records_waiting(context, e2e_server):
     base = e2e_server.url
     page = start_online(context, base)
-    page.goto(base + "/outbox")
+    go(page, base, "/outbox")
     page.locator("[data-test=outbox-empty] .van-icon").wait_for()
     assert page.locator("[data-test=outbox-empty] img").count() == 0  # no image to break offline
     wait_until(lambda: any(r["key"].startswith("last_sync:") for r in read_store(page, "meta")), message="a first sync")
@@ -84,7 +86,7 @@ def test_offline_the_sync_card_is_calm_with_nothing_and_with_three_records_waiti
         page.wait_for_url("**/recipients/*")
     assert len(outbox(page)) == 3
 
-    page.goto(base + "/outbox")
+    go(page, base, "/outbox")
     state = sync_state(page)
     expect_waiting = f"离线 · 3 条记录已保存在本机，联网后自动同步 · 上次同步 {hhmm}"
     wait_until(lambda: state.inner_text().strip() == expect_waiting, timeout=10, page=page,

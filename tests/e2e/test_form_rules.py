@@ -4,6 +4,7 @@ shown in Chinese beside its field before saving, and nothing is saved (no record
 import pytest
 
 from .helpers import (
+    go,
     open_recipient,
     outbox,
     pick_today,
@@ -27,7 +28,7 @@ def test_each_form_shows_the_servers_rule_beside_its_field_and_saves_nothing(con
     recipients = len(read_store(page, "recipients"))
 
     # A new recipient with an ID number whose check digit is wrong (GB 11643).
-    page.goto(base + "/recipients/new")
+    go(page, base, "/recipients/new")
     page.locator("[data-test=recipient-name] input").fill("钱新来")
     page.locator("[data-test=recipient-area]").select_option(index=1)
     page.locator("[data-test=recipient-id-number] input").fill("110105194912310021")
@@ -47,7 +48,7 @@ def test_each_form_shows_the_servers_rule_beside_its_field_and_saves_nothing(con
     assert "/visits/new" in page.url and outbox(page) == []
 
     # A follow-up that resolves the difficulty and still schedules a next one.
-    page.goto(base + "/")
+    go(page, base, "/")
     page.locator("[data-test=due-item]").first.click()
     page.wait_for_url("**/difficulties/*")
     followups = len(read_store(page, "followups"))

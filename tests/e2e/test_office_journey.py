@@ -12,11 +12,13 @@ import pytest
 from .conftest import DEFAULT_TIMEOUT_MS, ROOT, browser_context
 from .console import options_of, shown_times, type_day, type_range
 from .helpers import (
+    go,
     login,
     open_recipient,
     open_section,
     outbox,
-    read_store,
+    outbox_rows,
+    read_plain,
     wait_for_service_worker,
     wait_initial_sync,
     wait_until,
@@ -67,13 +69,13 @@ def server_visit(api, visit_id: str) -> dict:
 
 def sync_phone(page, base: str) -> None:
     """Open the home screen and press "sync now"; the queue must drain."""
-    page.goto(base + "/")
+    go(page, base, "/")
     page.locator("[data-test=sync-now]").click()
-    wait_until(lambda: not outbox(page), timeout=30, message="the phone's queue to drain", page=page)
+    wait_until(lambda: not outbox_rows(page), timeout=30, message="the phone's queue to drain", page=page)
 
 
 def phone_visit(page, visit_id: str) -> dict | None:
-    return next((v for v in read_store(page, "visits") if v["id"] == visit_id), None)
+    return next((v for v in read_plain(page, "visits") if v["id"] == visit_id), None)
 
 
 def wait_phone_status(page, base: str, visit_id: str, status: str) -> dict:
@@ -83,7 +85,7 @@ def wait_phone_status(page, base: str, visit_id: str, status: str) -> dict:
         v = phone_visit(page, visit_id)
         return v if v and v.get("status") == status else None
 
-    page.goto(base + "/")
+    go(page, base, "/")
     return wait_until(pulled, timeout=30, message=f"the phone to pull the visit as {status}", page=page)
 
 
@@ -136,7 +138,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     assert queued[0]["op"] == "visit.create"
 
     context.set_offline(False)
-    wait_until(lambda: not outbox(phone), timeout=45, message="the offline visit to sync", page=phone)
+    wait_until(lambda: not outbox_rows(phone), timeout=45, message="the offline visit to sync", page=phone)
     assert server_visit(reviewer_api, visit_id)["status"] == "submitted"
 
     # --- The reviewer on a PC: logs in, lands on the console, finds the visit and returns it.
@@ -220,7 +222,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     inbox = staff_api.get("/api/notifications").json()["items"]
     assert any(n["kind"] == "visit_returned" and n["url"] == f"/visits/{visit_id}" for n in inbox)
     wait_phone_status(phone, base, visit_id, "returned")
-    phone.goto(f"{base}/visits/{visit_id}")
+    go(phone, base, f"/visits/{visit_id}")
     phone.get_by_text("请补充慰问金发放说明").first.wait_for()
     assert "已退回" in phone.inner_text("body")
     phone.click("[data-test=edit-visit]")
@@ -228,7 +230,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     phone.locator("[data-test=notes] textarea").fill("家中老人身体尚可；慰问金由村委会代领后当面交付")
     phone.click("[data-test=submit-visit]")
     phone.wait_for_url(lambda url: "/edit" not in url)
-    wait_until(lambda: not outbox(phone), timeout=45, message="the fix to sync", page=phone)
+    wait_until(lambda: not outbox_rows(phone), timeout=45, message="the fix to sync", page=phone)
     fixed = server_visit(reviewer_api, visit_id)
     assert fixed["status"] == "submitted" and "代领" in fixed["notes"]
 
@@ -241,7 +243,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
 
     # --- The phone can no longer edit it: the button is gone, and the server refuses an edit.
     wait_phone_status(phone, base, visit_id, "approved")
-    phone.goto(f"{base}/visits/{visit_id}")
+    go(phone, base, f"/visits/{visit_id}")
     phone.get_by_text("已通过").first.wait_for()
     assert phone.locator("[data-test=edit-visit]").count() == 0
     answer = staff_api.post("/api/sync/push", {"device_id": "e2e-office", "mutations": [{

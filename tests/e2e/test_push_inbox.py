@@ -10,7 +10,7 @@ import pytest
 from tests.system.push_server import start_push_server
 
 from .conftest import DEFAULT_TIMEOUT_MS
-from .helpers import login, wait_for_service_worker, wait_until
+from .helpers import go, login, unlock, wait_for_service_worker, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -101,7 +101,7 @@ def test_a_pushed_notification_is_shown_and_its_tap_opens_the_due_list(context, 
                       "icon": base + "/pwa-192x192.png", "data": {"id": 987654, "url": "/difficulties?due=today"}}]
 
     # CDP cannot click a notification: dispatch the click in the worker to run the real handler on the real one.
-    page.goto(base + "/settings")
+    go(page, base, "/settings")
     service_worker(context).evaluate("""async (tag) => {
         const [n] = await self.registration.getNotifications({ tag });
         self.dispatchEvent(new NotificationEvent('notificationclick', { notification: n }));
@@ -143,13 +143,14 @@ def test_the_inbox_badge_counts_unread_rows_without_push_and_drops_after_reading
     wait_until(lambda: inbox(staff_api)["unread"] == before + 1, timeout=WAIT, message="the server to mark it read")
     read = {i["url"]: i["read_at"] for i in inbox(staff_api)["items"]}
     assert read[f"/visits/{second}"] is not None and read[f"/visits/{first}"] is None
-    page.goto(base + "/")
+    go(page, base, "/")
     wait_until(lambda: badge(page) == before + 1, timeout=WAIT, page=page, message="the badge to go down")
 
     # Offline, the badge still shows the last answer (cached in IndexedDB), and the list too.
     context.set_offline(True)
     try:
         page.reload()
+        unlock(page, base)  # offline: the phone alone checks the password
         page.locator("[data-test=tab-inbox]").wait_for()
         wait_until(lambda: badge(page) == before + 1, timeout=WAIT, page=page, message="the cached badge offline")
         page.locator("[data-test=tab-inbox]").click()
@@ -196,7 +197,7 @@ def test_the_settings_switch_subscribes_and_the_dispatcher_delivers(context, e2e
     page = context.new_page()
     login(page, base)
     wait_for_service_worker(page)
-    page.goto(base + "/settings")
+    go(page, base, "/settings")
     cell = page.locator("[data-test=push-cell]")
     assert "到期跟进和被退回的走访会提醒您，不含任何个人信息" in cell.inner_text()
     assert page.evaluate("() => window.__push.permissionAsked") == 0  # never before the user asks
@@ -227,7 +228,7 @@ def test_a_phone_without_push_says_so(context, e2e_server):
     context.add_init_script(script="delete window.PushManager")
     page = context.new_page()
     login(page, e2e_server.url)
-    page.goto(e2e_server.url + "/settings")
+    go(page, e2e_server.url, "/settings")
     cell = page.locator("[data-test=push-cell]")
     cell.wait_for()
     assert "此手机不支持推送" in cell.inner_text()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from .conftest import E2EServer
-from .helpers import login, wait_until
+from .helpers import go, login, wait_until
 
 ROSTER = 3_000
 
@@ -58,7 +58,7 @@ def test_a_big_roster_renders_a_window_of_rows_and_scrolls_to_the_last(context, 
     page = context.new_page()
     page.goto(base + "/login")
     login(page, base)
-    page.goto(base + "/recipients")
+    go(page, base, "/recipients")
     count = page.locator("[data-test=recipient-count]")
 
     def listed() -> int:  # "共 3012 人": the list's own count, live as the pull stores pages

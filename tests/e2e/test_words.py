@@ -12,7 +12,19 @@ import pytest
 
 from .conftest import browser_context
 from .console import choose
-from .helpers import login, open_recipient, outbox, queue_mutations, read_store, wait_initial_sync, wait_until
+from .helpers import (
+    change_password,
+    go,
+    login,
+    new_staff,
+    open_recipient,
+    outbox_rows,
+    queue_mutations,
+    read_store,
+    sign_in,
+    wait_initial_sync,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -72,7 +84,7 @@ def test_every_field_screen_speaks_chinese_even_with_a_rejected_record(context, 
     base = e2e_server.url
     page = context.new_page()
     leaks: dict[str, list[str]] = {}
-    page.goto(base + "/login")
+    go(page, base, "/login")
     page.locator("button[type=submit]").wait_for()
     assert_chinese(page, "login", leaks)
     login(page, base)
@@ -84,25 +96,25 @@ def test_every_field_screen_speaks_chinese_even_with_a_rejected_record(context, 
                                 ("/inbox", "body", "inbox"),
                                 ("/settings", "[data-test=logout]", "settings"),
                                 ("/recipients/new", "form", "new recipient")]:
-        page.goto(base + path)
+        go(page, base, path)
         page.locator(ready).first.wait_for()
         assert_chinese(page, screen, leaks)
 
     recipient_id, _ = open_recipient(page, base, 0)
     assert_chinese(page, "recipient", leaks)
-    page.goto(f"{base}/visits/new?recipient={recipient_id}")
+    go(page, base, f"/visits/new?recipient={recipient_id}")
     page.locator("form").first.wait_for()
     assert_chinese(page, "visit form", leaks)
-    page.goto(f"{base}/difficulties/new?recipient={recipient_id}")
+    go(page, base, f"/difficulties/new?recipient={recipient_id}")
     page.locator("form").first.wait_for()
     assert_chinese(page, "new difficulty", leaks)
 
     [visit, *_] = read_store(page, "visits")  # the demo's
-    page.goto(f"{base}/visits/{visit['id']}")
+    go(page, base, f"/visits/{visit['id']}")
     page.locator("main, #app").first.wait_for()
     assert_chinese(page, "visit", leaks)
     [difficulty, *_] = read_store(page, "difficulties")
-    page.goto(f"{base}/difficulties/{difficulty['id']}")
+    go(page, base, f"/difficulties/{difficulty['id']}")
     page.locator("main, #app").first.wait_for()
     assert_chinese(page, "difficulty", leaks)
 
@@ -112,10 +124,10 @@ def test_every_field_screen_speaks_chinese_even_with_a_rejected_record(context, 
         "visited_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "kind": "routine", "occasion": None, "participants": None, "gifts": None, "cash_cents": -5,
         "notes": "长" * 4001, "location": None, "photos": [], "signature": None, "no_signature_reason": None}}])
-    page.goto(base + "/")
+    go(page, base, "/")
     page.locator("[data-test=sync-now]").click()
-    wait_until(lambda: any(m["state"] == "rejected" for m in outbox(page)), message="the rejection", page=page)
-    page.goto(base + "/outbox")
+    wait_until(lambda: any(m["state"] == "rejected" for m in outbox_rows(page)), message="the rejection", page=page)
+    go(page, base, "/outbox")
     reason = page.locator("[data-test=outbox-reason]").first
     reason.wait_for()
     assert "备注" in reason.inner_text() and "慰问金" in reason.inner_text(), reason.inner_text()
@@ -179,4 +191,58 @@ def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server, tmp_p
         assert_chinese(page, "/office/audit after switching back", leaks)
     finally:
         ctx.close()
+    assert leaks == {}, leaks
+
+
+def test_the_unlock_and_offline_sign_in_screens_speak_chinese(context, e2e_server):
+    """The screens of the phone's encryption: locked, a wrong password, offline sign-in (a remembered account and
+    an unknown one), a password changed elsewhere, a session the server revoked."""
+    base = e2e_server.url
+    leaks: dict[str, list[str]] = {}
+    first, second = "Field#2027a", "Second#2027b"
+    username = new_staff(e2e_server, first)
+    page = context.new_page()
+    page.goto(base + "/login")
+    sign_in(page, username, first)
+    page.wait_for_url(lambda url: "/login" not in url)
+    wait_initial_sync(page)
+    page.reload()
+    page.locator("[data-test=login-locked]").wait_for()
+    assert_chinese(page, "locked", leaks)
+    sign_in(page, username, "Wrong#2027x")
+    page.locator("[data-test=login-error]").wait_for()
+    assert_chinese(page, "wrong password", leaks)
+    sign_in(page, username, first)
+    page.wait_for_url(lambda url: "/login" not in url)
+
+    context.set_offline(True)
+    go(page, base, "/settings", username)
+    page.click("[data-test=logout]")
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_url("**/login*")
+    page.locator("[data-test=login-offline]").wait_for()
+    assert_chinese(page, "offline sign-in", leaks)
+    page.fill("input[name=username]", "nobody_here")
+    assert_chinese(page, "offline, an account never seen here", leaks)
+    context.set_offline(False)
+
+    change_password(base, username, first, second)
+    sign_in(page, username, second)
+    page.locator("[data-test=login-stale]").wait_for()
+    page.click("[data-test=login-forget]")
+    page.locator("[data-test=login-forget-warning]").wait_for()
+    assert_chinese(page, "password changed elsewhere", leaks)
+    page.fill("[data-test=login-old-password] input", first)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+    admin = e2e_server.api("admin_demo")
+    try:
+        user_id = admin.get(f"/api/admin/users?q={username}").json()["items"][0]["id"]
+        assert admin.post(f"/api/admin/users/{user_id}/revoke-sessions", {}).status_code == 200
+    finally:
+        admin.close()
+    page.locator("[data-test=sync-now]").click()
+    page.locator("[data-test=login-revoked]").wait_for(timeout=30_000)
+    assert_chinese(page, "revoked", leaks)
     assert leaks == {}, leaks

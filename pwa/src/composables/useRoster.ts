@@ -2,14 +2,15 @@
  * The roster (every recipient in the user's scope) and its name index, kept for the whole session: one live
  * query, subscribed once, rebuilds the index only when the roster changes, so reopening the list is a render,
  * not a reload. Loaded lazily (it brings pinyin-pro): the home screen warms it when idle (`warmRoster`), the list
- * reads it (`useRoster`). Dropped when the user changes or logs out.
+ * reads it (`useRoster`). Dropped when the user changes, logs out or the app locks: the rows are opened (decrypted)
+ * with the user's key, so this is the roster "decrypted into memory at unlock" that search runs on.
  */
 import { liveQuery, type Subscription } from 'dexie'
 import { getCurrentScope, onScopeDispose, shallowRef, watch } from 'vue'
 import { roster } from '../db/queries'
 import type { AreaId, Recipient } from '../db/types'
 import { buildNameIndexInSlices, type NameIndex } from '../lib/search'
-import { currentUserId } from './useApp'
+import { currentUserId, unlocked } from './useApp'
 
 export interface Roster {
   /** The index of the current roster (its `items` in pinyin order); null until the first is built. */
@@ -68,4 +69,9 @@ watch(currentUserId, (id) => {
   if (id === owner) return
   resetRoster()
   if (id && users > 0) warmRoster() // a view is showing the list: keep it filled, now for this user
+})
+
+// Locked: the opened roster leaves memory with the key; the next unlock opens it again.
+watch(unlocked, (now) => {
+  if (!now) resetRoster()
 })

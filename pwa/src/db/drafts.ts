@@ -1,15 +1,27 @@
-/** Form drafts, saved as the user types and keyed by form and user. */
+/** Form drafts, saved as the user types and keyed by form and user; their content sealed (`sealed.ts`). */
 import { getDb } from './db'
+import { openRecord, sealRecord } from './sealed'
+import type { StoredDraft } from './schema'
+import type { Draft } from './types'
+
+/** The photos and signature a form's data names (kept plain beside the sealed draft, so pruning files needs no key). */
+export function filesOf(data: Record<string, unknown> | undefined): string[] {
+  const photos = Array.isArray(data?.photos) ? (data.photos as unknown[]).filter((p): p is string => typeof p === 'string') : []
+  return typeof data?.signature === 'string' ? [...photos, data.signature] : photos
+}
 
 export async function saveDraft(key: string, userId: string, data: Record<string, unknown>): Promise<void> {
   // Clone through JSON so reactive proxies never reach IndexedDB.
   const plain = JSON.parse(JSON.stringify(data)) as Record<string, unknown>
-  await getDb().drafts.put({ key, user_id: userId, data: plain, updated_at: new Date().toISOString() })
+  const draft: Draft & { attachments: string[] } = {
+    key, user_id: userId, data: plain, updated_at: new Date().toISOString(), attachments: filesOf(plain),
+  }
+  await getDb().drafts.put(await sealRecord('drafts', draft) as StoredDraft)
 }
 
 export async function loadDraft(key: string, userId: string): Promise<Record<string, unknown> | null> {
   const row = await getDb().drafts.get(key)
-  return row && row.user_id === userId ? row.data : null
+  return row && row.user_id === userId ? (await openRecord<Draft>('drafts', row))?.data ?? null : null
 }
 
 export async function deleteDraft(key: string): Promise<void> {

@@ -1,4 +1,4 @@
-/** Small key/value settings kept on the device: device id, session, pull cursor, last sync time. */
+/** Small key/value settings kept on the device: device id, session, pull cursor, last sync time; remembered accounts. */
 import Dexie from 'dexie'
 import { getDb } from './db'
 import type { Session } from './types'
@@ -71,9 +71,9 @@ export async function currentSession(): Promise<Session | null> {
 }
 export const setSession = (s: Session | null) => setMeta('session', s)
 
-export async function markSessionExpired(): Promise<void> {
+export async function markSessionExpired(code?: string): Promise<void> {
   const s = await getSession()
-  if (s && !s.expired) await setSession({ ...s, expired: true })
+  if (s && !s.expired) await setSession({ ...s, expired: true, ...(code ? { ended: code } : {}) })
 }
 
 export const cursorKey = (userId: string) => `cursor:${userId}`
@@ -82,3 +82,11 @@ export const lastSyncKey = (userId: string) => `last_sync:${userId}`
 /** When `userId`'s last round completed without error (ISO-8601 UTC), kept so the phone can say it offline. */
 export const getLastSync = (userId: string) => getMeta<string>(lastSyncKey(userId))
 export const setLastSync = (userId: string, at: string) => setMeta(lastSyncKey(userId), at)
+
+/** The account this phone holds a key for under `username` (it logged in here: it may sign in offline), or null. */
+export async function rememberedAccount(username: string): Promise<{ user_id: string; revoked: boolean } | null> {
+  if (!username) return null
+  const rows = await getDb().keys.where('username').equals(username).toArray()
+  const row = rows.sort((a, b) => b.created_at.localeCompare(a.created_at))[0]
+  return row ? { user_id: row.user_id, revoked: !!row.revoked_at } : null
+}

@@ -2,11 +2,22 @@
  * The outbox: ordered mutations per user, written in the same transaction as the local record. With
  * `outboxActions.ts` (the outbox screen's writes, apart so the first route does not carry them) the only module
  * that writes outbox rows; a writer that must share its caller's transaction takes that transaction's `db`.
+ * Rows are stored sealed (`sealed.ts`): the queue's order, states and the records a mutation protects stay plain,
+ * its data, error and the server's entity are encrypted; every read here hands out opened mutations.
  */
 import { getDb } from './db'
-import type { ZoufangDB } from './schema'
+import type { StoredMutation, ZoufangDB } from './schema'
 import { getMeta, setMeta } from './meta'
+import { openRecord, openRecords, sealRecord } from './sealed'
+import { userQueue } from './counts'
 import type { Change, EntityType, Mutation, Op } from './types'
+
+/** A mutation as the outbox keeps it: sealed, with the records it protects in the clear. */
+export function toRow(m: Mutation): Promise<StoredMutation> {
+  return sealRecord('outbox', { ...m, protects: protectedBy(m) }) as Promise<StoredMutation>
+}
+
+const opened = (rows: StoredMutation[]): Promise<Mutation[]> => openRecords<Mutation>('outbox', rows)
 
 let lastSeq = 0
 
@@ -81,7 +92,7 @@ export async function foldTarget(
     .filter((m) => m.user_id === userId && m.state !== 'conflict' && !inflight.has(m.id))
     .sort((a, b) => a.seq - b.seq)
   const target = queued[queued.length - 1]
-  return target && !target.resend && (target.op.endsWith('.create') || target.op === op) ? target : undefined
+  return target && !target.resend && (target.op.endsWith('.create') || target.op === op) ? openRecord<Mutation>('outbox', target) : undefined
 }
 
 /**
@@ -89,37 +100,22 @@ export async function foldTarget(
  * transaction that writes its local record, so neither lands without the other.
  */
 export async function enqueue(db: ZoufangDB, mutation: Mutation, replaces?: string): Promise<void> {
+  const row = await toRow(mutation)
   if (replaces) await db.outbox.delete(replaces)
-  await db.outbox.put(mutation)
+  await db.outbox.put(row)
 }
 
-/** Change fields of a queued mutation (its state, error, base version) in the caller's transaction. */
-export async function updateMutation(db: ZoufangDB, id: string, patch: Partial<Mutation>): Promise<void> {
+/** Change plain fields of a queued mutation (its base version) in the caller's transaction. */
+export async function updateMutation(db: ZoufangDB, id: string, patch: Partial<Pick<Mutation, 'base_version'>>): Promise<void> {
   await db.outbox.update(id, patch)
 }
 
-/** Mutations of one user, oldest first. */
+/** Mutations of one user, oldest first (opened: this user's key must be in memory). */
 export async function listOutbox(userId: string): Promise<Mutation[]> {
-  return (await userQueue(userId).toArray()).sort((a, b) => a.seq - b.seq)
+  return (await opened(await userQueue(userId).toArray())).sort((a, b) => a.seq - b.seq)
 }
 
-/** How many mutations of one user are queued (any state): one index count. */
-export function countQueued(userId: string): Promise<number> {
-  return userQueue(userId).count()
-}
-
-/** How many of them wait to be sent. */
-export function countPending(userId: string): Promise<number> {
-  return getDb().outbox.where('[user_id+state+seq]').between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).count()
-}
-
-/**
- * One user's queue, every state: the `[user_id+state+seq]` keys starting with the user id (ordered by state,
- * then seq) lie between `[user]` (a shorter array sorts first) and `[user, []]` (an array sorts after any state).
- */
-function userQueue(userId: string) {
-  return getDb().outbox.where('[user_id+state+seq]').between([userId], [userId, []], true, true)
-}
+export { countPending, countQueued } from './counts'
 
 /**
  * What the pending check needs of a queued mutation — the records it protects — by mutation id. These never
@@ -128,14 +124,18 @@ function userQueue(userId: string) {
  */
 const protects = new Map<string, string[]>()
 
-/** The records a mutation changes: its own and, for a follow-up, its difficulty (status, next date). */
-export function protectedBy(m: Mutation): string[] {
+/** A queued mutation, opened or as stored (`protects`, or its data in a row from before encryption at rest). */
+type Protecting = Pick<Mutation, 'op' | 'entity_id'> & { data?: Record<string, unknown>; protects?: string[] }
+
+/** The records a mutation changes: its own and, for a follow-up, its difficulty (status, next date). A new array. */
+export function protectedBy(m: Protecting): string[] {
+  if (m.protects) return [...m.protects]
   // A queued follow-up changes its difficulty's status and next date locally.
-  const difficulty = m.op === 'followup.create' && m.data.difficulty_id ? String(m.data.difficulty_id) : null
+  const difficulty = m.op === 'followup.create' && m.data?.difficulty_id ? String(m.data.difficulty_id) : null
   return difficulty ? [m.entity_id, difficulty] : [m.entity_id]
 }
 
-function remember(rows: (Mutation | undefined)[]): void {
+function remember(rows: (StoredMutation | undefined)[]): void {
   for (const m of rows) if (m) protects.set(m.id, protectedBy(m))
 }
 
@@ -152,7 +152,7 @@ export async function nextPending(userId: string, limit: number): Promise<Mutati
   const rows = await getDb().outbox.where('[user_id+state+seq]')
     .between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).limit(limit).toArray()
   remember(rows)
-  return rows
+  return opened(rows)
 }
 
 /** Entity ids with an unsynced mutation of this user: pulls must not overwrite them. */
@@ -171,8 +171,8 @@ export async function pendingEntityIds(userId: string): Promise<Set<string>> {
  */
 export async function queuedAmong(
   userId: string, changes: Pick<Change, 'type' | 'id'>[], except: Iterable<string> = [],
-): Promise<Map<string, Mutation[]>> {
-  const found = new Map<string, Mutation[]>()
+): Promise<Map<string, StoredMutation[]>> {
+  const found = new Map<string, StoredMutation[]>()
   const ids = new Set(changes.map((c) => String(c.id)))
   if (!ids.size) return found
   const skip = new Set(except)
@@ -218,12 +218,17 @@ export type Refusal =
  * attempts the server answered, when it did). Inside or outside a transaction over the outbox.
  */
 export async function markRefused(refusals: Refusal[]): Promise<void> {
-  const outbox = getDb().outbox
-  for (const r of refusals) {
-    await outbox.update(r.id, r.state === 'conflict'
-      ? { state: 'conflict', error: { code: 'conflict', message: r.message }, server_entity: r.entity }
-      : { state: 'rejected', error: r.error, ...(r.attempts === undefined ? {} : { attempts: r.attempts }) })
-  }
+  if (!refusals.length) return
+  const db = getDb()
+  await db.transaction('rw', db.outbox, async () => {
+    for (const r of refusals) {
+      const m = await openRecord<Mutation>('outbox', await db.outbox.get(r.id))
+      if (!m) continue
+      await db.outbox.put(await toRow(r.state === 'conflict'
+        ? { ...m, state: 'conflict', error: { code: 'conflict', message: r.message }, server_entity: r.entity }
+        : { ...m, state: 'rejected', error: r.error, ...(r.attempts === undefined ? {} : { attempts: r.attempts }) }))
+    }
+  })
 }
 
 /** The base_version a queued row holds now (storing its create's answer may have filled it), 0 when none. */
@@ -236,7 +241,7 @@ export async function queuedBaseVersion(id: string): Promise<number> {
 // engine then puts them all back in the queue (`requeueAcknowledged`). The server's idempotency makes that safe:
 // a mutation id it still has answers `duplicate`. (Not in outboxActions.ts: the engine needs it, and a dynamic
 // import would break the service worker — a classic script running the engine too — and split the first
-// route's chunks.)
+// route's chunks.) The rows move as they are stored, sealed: nothing is opened or sealed again on the way.
 
 /** How long acknowledged mutations are kept: 30 days unless the engine is told otherwise (`ackedRetentionMs`). */
 export const ACKED_KEEP_MS = 30 * 86_400_000
@@ -267,15 +272,31 @@ export function pruneAcknowledged(now = Date.now(), keepMs = ACKED_KEEP_MS): Pro
  * The server answered 410 `cursor_expired`: every kept acknowledged mutation, of every user of the phone, goes
  * back to its user's queue as pending, under its own id and so ahead of anything newer (ids sort by seq), marked
  * `resend` (never folded into). Every pull cursor and the remembered epoch are dropped in the same transaction,
- * so the 410 is never forgotten while the mutations are still unsent.
+ * so the 410 is never forgotten while the mutations are still unsent. A sealed row was pending when it was sent
+ * (no error, no server entity in its blob); a row from before encryption at rest clears them in the clear.
  */
 export async function requeueAcknowledged(): Promise<void> {
   const db = getDb()
   await db.transaction('rw', [db.outbox, db.acked, db.meta], async () => {
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    await db.outbox.bulkPut((await db.acked.toArray()).map(({ acked_at, ...m }) => ({ ...m, state: 'pending', error: null, server_entity: null, resend: 1 })))
+    await db.outbox.bulkPut((await db.acked.toArray()).map(({ acked_at, ...m }) => ({
+      ...m, state: 'pending' as const, resend: 1 as const, ...(m.enc ? {} : { error: null, server_entity: null }),
+    })))
     await db.acked.clear()
     await db.meta.where('key').startsWith('cursor:').delete()
     await db.meta.delete(EPOCH_KEY)
+  })
+}
+
+/**
+ * A user's queue that can no longer be opened (sealed under a key whose password they forgot: `keyring.ts`
+ * `startAfresh`): moved under `asUserId`, so it is neither sent nor folded into, and stays on the phone.
+ */
+export async function setAsideQueue(userId: string, asUserId: string): Promise<number> {
+  const db = getDb()
+  return db.transaction('rw', db.outbox, async () => {
+    const rows = await userQueue(userId).toArray()
+    await db.outbox.bulkPut(rows.map((r) => ({ ...r, user_id: asUserId })))
+    return rows.length
   })
 }

@@ -1,62 +1,76 @@
-/** The reads the views run (through `useLiveQuery`), and read models computed from synced data: due follow-ups, coverage. */
+/**
+ * The reads the views run (through `useLiveQuery`), and read models computed from synced data: due follow-ups,
+ * coverage. Records come out opened (`sealed.ts`): the indexes hold plain fields only, the rest is decrypted here.
+ */
 import { getDb } from './db'
+import type { StoredRecord } from './schema'
+import { openRecord, openRecords, type SealedStore } from './sealed'
 import type { Area, AreaId, Campaign, Difficulty, FollowUp, Recipient, Visit } from './types'
+
+const one = <T>(store: SealedStore) => async (id: string): Promise<T | undefined> =>
+  openRecord<T>(store, await getDb().table<StoredRecord>(store).get(id))
+const all = async <T>(store: SealedStore, rows: Promise<StoredRecord[]>): Promise<T[]> => openRecords<T>(store, await rows)
 
 // -- records by id
 
-export const getRecipient = (id: string): Promise<Recipient | undefined> => getDb().recipients.get(id)
-export const getVisit = (id: string): Promise<Visit | undefined> => getDb().visits.get(id)
-export const getDifficulty = (id: string): Promise<Difficulty | undefined> => getDb().difficulties.get(id)
+export const getRecipient = one<Recipient>('recipients')
+export const getVisit = one<Visit>('visits')
+export const getDifficulty = one<Difficulty>('difficulties')
 export const getArea = (id: AreaId): Promise<Area | undefined> => getDb().areas.get(id as never)
 
 // -- lists
 
-/** The roster in name order. */
-export const recipientsByName = (): Promise<Recipient[]> => getDb().recipients.orderBy('name').toArray()
-
 /** The whole roster in key order, read in one go (no index walk): the list sorts it by pinyin itself. */
-export const roster = (): Promise<Recipient[]> => getDb().recipients.toArray()
+export const roster = (): Promise<Recipient[]> => all('recipients', getDb().recipients.toArray())
+
+/** The roster in name order (code points; the list orders by pinyin itself). */
+export const recipientsByName = async (): Promise<Recipient[]> =>
+  (await roster()).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 
 export const allAreas = (): Promise<Area[]> => getDb().areas.toArray()
 
 /** Recipient names by id: the whole roster, or only `ids` (a keyed read, so a pull of other records does not wake it). */
 export async function recipientNames(ids?: string[]): Promise<Map<string, string>> {
   const rows = ids ? (ids.length ? await getDb().recipients.bulkGet(ids) : []) : await getDb().recipients.toArray()
-  return new Map(rows.flatMap((r) => (r ? [[r.id, r.name] as const] : [])))
+  const found = await openRecords<Recipient>('recipients', rows.filter((r): r is StoredRecord => !!r))
+  return new Map(found.map((r) => [r.id, r.name] as const))
 }
 
 const newestFirst = <T>(rows: T[], at: (row: T) => string): T[] => rows.sort((a, b) => at(b).localeCompare(at(a)))
 
 /** A recipient's visits, newest first. */
 export async function visitsOfRecipient(recipientId: string): Promise<Visit[]> {
-  return newestFirst(await getDb().visits.where('recipient_id').equals(recipientId).toArray(), (v) => v.visited_at)
+  return newestFirst(await all<Visit>('visits', getDb().visits.where('recipient_id').equals(recipientId).toArray()), (v) => v.visited_at)
 }
 
 /** The difficulties recorded during a visit. */
 export const difficultiesOfVisit = (visitId: string): Promise<Difficulty[]> =>
-  getDb().difficulties.where('visit_id').equals(visitId).toArray()
+  all('difficulties', getDb().difficulties.where('visit_id').equals(visitId).toArray())
 
 /** A difficulty's follow-ups, newest first. */
 export async function followUpsOf(difficultyId: string): Promise<FollowUp[]> {
-  return newestFirst(await getDb().followups.where('difficulty_id').equals(difficultyId).toArray(), (f) => f.at)
+  return newestFirst(await all<FollowUp>('followups', getDb().followups.where('difficulty_id').equals(difficultyId).toArray()), (f) => f.at)
 }
+
+const difficultiesOf = (recipientId: string): Promise<Difficulty[]> =>
+  all('difficulties', getDb().difficulties.where('recipient_id').equals(recipientId).toArray())
 
 /** A recipient's unresolved difficulties, each with its follow-ups (newest first). */
 export async function openDifficultiesOf(recipientId: string): Promise<(Difficulty & { followups: FollowUp[] })[]> {
-  const list = (await getDb().difficulties.where('recipient_id').equals(recipientId).toArray()).filter((d) => d.status !== 'resolved')
+  const list = (await difficultiesOf(recipientId)).filter((d) => d.status !== 'resolved')
   return Promise.all(list.map(async (d) => ({ ...d, followups: await followUpsOf(d.id) })))
 }
 
 /** A recipient's resolved difficulties, the last one resolved first (its history, shown below the open ones). */
 export async function resolvedDifficultiesOf(recipientId: string): Promise<Difficulty[]> {
-  const list = (await getDb().difficulties.where('recipient_id').equals(recipientId).toArray()).filter((d) => d.status === 'resolved')
+  const list = (await difficultiesOf(recipientId)).filter((d) => d.status === 'resolved')
   return newestFirst(list, (d) => d.resolved_at ?? d.created_at ?? '')
 }
 
 /** Every unresolved difficulty, the one due soonest first (those without a date last). */
 export async function openDifficulties(): Promise<Difficulty[]> {
-  const all = await getDb().difficulties.toArray()
-  return all.filter((d) => d.status !== 'resolved').sort((a, b) => (difficultyDueDay(a) ?? '9').localeCompare(difficultyDueDay(b) ?? '9'))
+  const list = await all<Difficulty>('difficulties', getDb().difficulties.toArray())
+  return list.filter((d) => d.status !== 'resolved').sort((a, b) => (difficultyDueDay(a) ?? '9').localeCompare(difficultyDueDay(b) ?? '9'))
 }
 
 // -- the outbox as the views see it (any user's queue: a record queued by anyone on this phone is "not synced")
@@ -108,7 +122,8 @@ export function splitDue(difficulties: Difficulty[], now: Date = new Date()): Du
 }
 
 export async function dueFollowUps(now: Date = new Date()): Promise<DueLists> {
-  return splitDue(await getDb().difficulties.toArray(), now)
+  // Only the unresolved ones are opened: their plain status says which.
+  return splitDue(await all<Difficulty>('difficulties', getDb().difficulties.filter((d) => d.status !== 'resolved').toArray()), now)
 }
 
 /** Is `areaId` the area `rootId` or below it? */
@@ -167,7 +182,7 @@ export async function activeCampaignTargets(now: Date = new Date()): Promise<Cam
   const today = localDay(now)
   const campaigns = (await db.campaigns.toArray()).filter((c) => c.starts_on <= today && today <= c.ends_on)
   if (!campaigns.length) return []
-  const [recipients, areas] = await Promise.all([db.recipients.toArray(), db.areas.toArray()])
+  const [recipients, areas] = await Promise.all([roster(), db.areas.toArray()])
   const areaMap = new Map(areas.map((a) => [String(a.id), a]))
   return campaigns.map((campaign) => ({ campaign, targets: targetsOf(campaign, recipients, areaMap) }))
 }
@@ -177,7 +192,7 @@ export async function visitsDuring(campaigns: Campaign[]): Promise<Visit[]> {
   if (!campaigns.length) return []
   const from = campaigns.map((c) => c.starts_on).sort()[0]
   const to = campaigns.map((c) => c.ends_on).sort().reverse()[0]
-  return getDb().visits.where('visited_at').between(localDayStart(from), localDayStart(nextDay(to)), true, false).toArray()
+  return all('visits', getDb().visits.where('visited_at').between(localDayStart(from), localDayStart(nextDay(to)), true, false).toArray())
 }
 
 /** Who each running campaign still has to visit. */
@@ -190,3 +205,4 @@ export async function activeCampaignCoverage(now: Date = new Date()): Promise<Ca
   const running = await activeCampaignTargets(now)
   return coverageOf(running, await visitsDuring(running.map((r) => r.campaign)))
 }
+

@@ -1,6 +1,10 @@
-/** Local writes: each one updates the local record and queues its mutation in one Dexie transaction. */
+/**
+ * Local writes: each one updates the local record and queues its mutation in one Dexie transaction. Records and
+ * mutations are sealed on their way in (`sealed.ts`), inside that transaction (`settle` keeps it open).
+ */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
+import { openRecord, sealRecord, type SealedStore } from './sealed'
 import { enqueue, foldTarget, newMutation } from './outbox'
 import { baseVersionOf } from './answered'
 import type { Difficulty, FollowUp, Mutation, Op, Recipient, Visit } from './types'
@@ -18,26 +22,27 @@ function plain<T>(v: T): T {
 export async function applyMutationLocally(m: Pick<Mutation, 'op' | 'data' | 'user_id'>): Promise<void> {
   const db = getDb()
   const type = m.op.split('.')[0] as keyof typeof ENTITY_TABLES
-  const table = db.table(ENTITY_TABLES[type])
+  const store = ENTITY_TABLES[type] as SealedStore // every op's record type is a sealed store
+  const table = db.table(store)
   const id = String(m.data.id)
-  const existing = (await table.get(id)) as Data | undefined
+  const existing = await openRecord<Data>(store, await table.get(id))
   if (m.op.endsWith('.create')) {
     const extra: Data = {}
     if (type === 'visit') Object.assign(extra, { author_id: m.user_id, status: 'submitted', review_comment: null })
     if (type === 'followup') extra.author_id = m.user_id
-    await table.put({ ...extra, ...existing, ...m.data, _version: (existing?._version as number) ?? 0 })
+    await table.put(await sealRecord(store, { ...extra, ...existing, ...m.data, _version: (existing?._version as number) ?? 0 }))
   } else if (existing) {
     const patch: Data = { ...m.data }
     if (type === 'visit' && existing.status === 'returned') patch.status = 'submitted'
-    await table.put({ ...existing, ...patch })
+    await table.put(await sealRecord(store, { ...existing, ...patch }))
   }
   if (m.op === 'followup.create') {
-    const d = await db.difficulties.get(String(m.data.difficulty_id))
+    const d = await openRecord<Difficulty>('difficulties', await db.difficulties.get(String(m.data.difficulty_id)))
     if (d) {
       const upd: Partial<Difficulty> = {}
       if (m.data.status) upd.status = m.data.status as Difficulty['status']
       if (m.data.next_follow_up_at !== undefined) upd.follow_up_at = m.data.next_follow_up_at as string | null
-      await db.difficulties.put({ ...d, ...upd })
+      await db.difficulties.put(await sealRecord('difficulties', { ...d, ...upd }))
     }
   }
 }
@@ -64,7 +69,7 @@ async function queue(userId: string, op: Op, data: Data, attachments: string[] =
       let base: number | null = null
       if (op.endsWith('.update')) {
         const table = db.table(ENTITY_TABLES[op.split('.')[0] as keyof typeof ENTITY_TABLES])
-        const existing = (await table.get(String(data.id))) as Data | undefined
+        const existing = (await table.get(String(data.id))) as Data | undefined // its plain _version is all it needs
         // The server's version: the row's, or a newer one a push answered that the pull has not brought yet.
         base = await baseVersionOf(userId, op.split('.')[0], String(data.id), existing?._version as number | undefined)
       }
@@ -100,7 +105,7 @@ export async function updateVisit(userId: string, id: string, patch: Partial<Vis
   difficulties: DifficultyInput[] = []) {
   const db = getDb()
   return db.transaction('rw', tablesFor(db), async () => {
-    const current = await db.visits.get(id)
+    const current = await openRecord<Visit>('visits', await db.visits.get(id))
     const changed: Data = { id }
     for (const [k, v] of Object.entries(patch)) {
       if (k === 'id') continue

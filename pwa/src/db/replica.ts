@@ -1,11 +1,29 @@
-/** The local copy of the server's records: pulled pages, pushed results, and a switch of user. */
+/** The local copy of the server's records: pulled pages, pushed results, a switch of user, a revoked session. */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
 import { changeToRow, deleteQueued, forgetMutations, listOutbox, pendingAmong, queuedAmong, updateMutation } from './outbox'
 import { applyMutationLocally } from './records'
 import { cursorKey, getMeta, setMeta } from './meta'
 import { answeredEntries, answeredVersions, clearAnswered, forgetAnswered, rememberAnswered } from './answered'
+import { PLAIN, sealRecords, type SealedStore } from './sealed'
 import type { Change } from './types'
+
+/** The rows to store for a page's live changes, sealed where their store is (before the page's transaction). */
+async function rowsOf(changes: Change[]): Promise<Map<Change, object>> {
+  const rows = new Map<Change, object>()
+  const byStore = new Map<string, Change[]>()
+  for (const c of changes) {
+    const name = ENTITY_TABLES[c.type]
+    if (!name || c.deleted) continue
+    if (!(name in PLAIN)) rows.set(c, changeToRow(c))
+    else byStore.set(name, [...(byStore.get(name) ?? []), c])
+  }
+  for (const [name, list] of byStore) {
+    const sealed = await sealRecords(name as SealedStore, list.map(changeToRow))
+    list.forEach((c, i) => rows.set(c, sealed[i]))
+  }
+  return rows
+}
 
 function replicaTables() {
   const db = getDb()
@@ -18,7 +36,7 @@ function replicaTables() {
  * server's copy later. When a page names one record twice, the later change wins. Call inside a transaction
  * over the replica stores. Returns how many changes were written.
  */
-async function writeChanges(changes: Change[], pending: Set<string>): Promise<Change[]> {
+async function writeChanges(changes: Change[], pending: Set<string>, stored = new Map<Change, object>()): Promise<Change[]> {
   const byTable = new Map<string, Map<string, Change>>()
   for (const c of changes) {
     const name = ENTITY_TABLES[c.type]
@@ -41,7 +59,7 @@ async function writeChanges(changes: Change[], pending: Set<string>): Promise<Ch
         deletes.push(c.id)
         if (/^\d+$/.test(c.id)) deletes.push(Number(c.id)) // areas and users have integer keys
       } else {
-        puts.push(changeToRow(c))
+        puts.push((stored.get(c) ?? changeToRow(c)) as Record<string, unknown>)
       }
       written.push(c)
     }
@@ -55,9 +73,10 @@ async function writeChanges(changes: Change[], pending: Set<string>): Promise<Ch
 export async function applyPulledPage(userId: string, changes: Change[], cursor: number): Promise<number> {
   const db = getDb()
   let applied = 0
+  const rows = await rowsOf(changes)
   await db.transaction('rw', [...replicaTables(), db.outbox, db.meta, db.answered], async () => {
     const pending = await pendingAmong(userId, changes)
-    const written = await writeChanges(changes, pending)
+    const written = await writeChanges(changes, pending, rows)
     applied = written.length
     await forgetAnswered(userId, written)
     await setMeta(cursorKey(userId), cursor)
@@ -142,19 +161,41 @@ export async function adoptReplicaFor(userId: string): Promise<boolean> {
   const db = getDb()
   const owner = await getMeta<string>('replica_user')
   if (owner === userId) return false
+  const queue = await listOutbox(userId) // opened before the transaction: this user's key is in memory
   await db.transaction('rw', [...replicaTables(), db.outbox, db.meta], async () => {
     for (const t of replicaTables()) await t.clear()
     await setMeta(cursorKey(userId), 0)
     await setMeta('replica_user', userId)
-    for (const m of await listOutbox(userId)) await applyMutationLocally(m)
+    for (const m of queue) await applyMutationLocally(m)
   })
   return true
 }
 
 /**
- * On logout: drop the replica (names, phones and addresses of the roster should not outlive the session on a
- * shared or lost phone). The outbox, drafts and unsent files stay; the next login pulls the replica again and
- * lays that user's queue back over it.
+ * The server answered that this user's session was revoked or their account deactivated: drop what the phone
+ * holds for them — the replica, their drafts, cursor, answered versions, cached inbox, and their files no queued
+ * mutation names (uploaded photos, a draft's), their acknowledged mutations. Their unsynced mutations stay, sealed, until the same user logs in
+ * again online (or exports them for the office).
+ */
+export async function wipeReplica(userId: string): Promise<void> {
+  const db = getDb()
+  await db.transaction('rw', [...replicaTables(), db.meta, db.drafts, db.answered, db.attachments, db.outbox, db.acked], async () => {
+    for (const t of replicaTables()) await t.clear()
+    // What the server acknowledged is the server's: a lost phone keeps none of it for a re-send.
+    await db.acked.filter((m) => m.user_id === userId).delete()
+    // `inbox:` and `inbox_reads:` are sync/inbox.ts's keys.
+    await db.meta.bulkDelete([cursorKey(userId), 'replica_user', `inbox:${userId}`, `inbox_reads:${userId}`])
+    await db.drafts.where('user_id').equals(userId).delete()
+    await clearAnswered(userId)
+    const named = new Set<string>()
+    await db.outbox.each((m) => m.attachments.forEach((sha) => named.add(sha)))
+    await db.attachments.filter((a) => a.user_id === userId && !named.has(a.sha256)).delete()
+  })
+}
+
+/**
+ * Drop the replica and its cursors. A logout no longer needs it (the replica is sealed under the user's key, kept
+ * for their next login, offline included; another user's login replaces it: `adoptReplicaFor`).
  */
 export async function dropReplica(): Promise<void> {
   const db = getDb()

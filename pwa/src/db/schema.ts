@@ -1,9 +1,7 @@
 /** Dexie schema and its versions: every store and index of the device database lives here. */
 import Dexie, { type EntityTable } from 'dexie'
-import type {
-  AckedMutation, Area, Attachment, Campaign, CreationItem, Difficulty, Draft, Evidence, FollowUp, Mutation, Recipient,
-  Rectification, Unit, UserRow, Visit,
-} from './types'
+import type { Area, Campaign, EntityType, MutationState, Op } from './types'
+import type { SealedRow } from './sealed'
 
 export interface MetaRow {
   key: string
@@ -16,24 +14,80 @@ export interface AnsweredRow {
   versions: Record<string, number>
 }
 
+/** A replicated record or an outbox row as stored: plain fields and the sealed rest (`sealed.ts`). */
+export type StoredRecord = SealedRow & { id: string | number }
+
+/** A photo or signature as stored: its bytes sealed in `enc` (`bytes` only in a row from before encryption). */
+export interface StoredAttachment {
+  sha256: string
+  user_id: string
+  mime: string
+  uploaded: 0 | 1
+  created_at: string
+  enc?: Uint8Array
+  bytes?: ArrayBuffer
+}
+
+/** A queued mutation as stored: what the queue's order and checks need, plain; its data, error and entity sealed. */
+export type StoredMutation = StoredRecord & {
+  id: string
+  user_id: string
+  seq: number
+  op: Op
+  entity_type: EntityType
+  entity_id: string
+  base_version: number | null
+  client_time: string
+  attachments: string[]
+  state: MutationState
+  attempts: number
+  /** The records this mutation changes (`outbox.ts` `protectedBy`); absent in a row from before. */
+  protects?: string[]
+  /** Sent again after the server was restored (`outbox.ts` `requeueAcknowledged`): never folded into. */
+  resend?: 1
+}
+
+/** An acknowledged mutation kept as it was queued (sealed like the outbox's rows), with when it was acknowledged. */
+export type StoredAcked = StoredMutation & { acked_at: string }
+
+export type StoredDraft = SealedRow & { key: string; user_id: string; updated_at: string; attachments?: string[] }
+
+/**
+ * One user's data key on this phone (`keyring.ts`): wrapped by the key their password derives (`lib/crypto.ts`),
+ * never in the clear; `user` (the account as the server answered it) sealed under the data key.
+ */
+export interface KeyringRow {
+  user_id: string
+  username: string
+  salt: Uint8Array
+  iterations: number
+  iv: Uint8Array
+  wrapped: Uint8Array
+  user: Uint8Array
+  created_at: string
+  /** The server ended this user's session or account (`session_revoked`, `account_inactive`): an online login first. */
+  revoked_at?: string | null
+}
+
 export type ZoufangDB = Dexie & {
   areas: EntityTable<Area, 'id'>
-  users: EntityTable<UserRow, 'id'>
-  recipients: EntityTable<Recipient, 'id'>
-  visits: EntityTable<Visit, 'id'>
-  difficulties: EntityTable<Difficulty, 'id'>
-  followups: EntityTable<FollowUp, 'id'>
+  users: EntityTable<StoredRecord, 'id'>
+  recipients: EntityTable<StoredRecord, 'id'>
+  visits: EntityTable<StoredRecord, 'id'>
+  difficulties: EntityTable<StoredRecord, 'id'>
+  followups: EntityTable<StoredRecord, 'id'>
   campaigns: EntityTable<Campaign, 'id'>
-  units: EntityTable<Unit, 'id'>
-  creation_items: EntityTable<CreationItem, 'id'>
-  evidence: EntityTable<Evidence, 'id'>
-  rectifications: EntityTable<Rectification, 'id'>
-  outbox: EntityTable<Mutation, 'id'>
-  attachments: EntityTable<Attachment, 'sha256'>
-  drafts: EntityTable<Draft, 'key'>
+  units: EntityTable<StoredRecord, 'id'>
+  creation_items: EntityTable<StoredRecord, 'id'>
+  evidence: EntityTable<StoredRecord, 'id'>
+  rectifications: EntityTable<StoredRecord, 'id'>
+  outbox: EntityTable<StoredMutation, 'id'>
+  attachments: EntityTable<StoredAttachment, 'sha256'>
+  drafts: EntityTable<StoredDraft, 'key'>
   meta: EntityTable<MetaRow, 'key'>
   answered: EntityTable<AnsweredRow, 'user_id'>
-  acked: EntityTable<AckedMutation, 'id'>
+  acked: EntityTable<StoredAcked, 'id'>
+  keys: EntityTable<KeyringRow, 'user_id'>
 }
 
 /** The replicated stores, by the `type` of a pulled change. */
@@ -99,6 +153,14 @@ export function createDb(name = 'zoufang'): ZoufangDB {
   // made on another branch; Dexie takes versions with gaps.)
   db.version(6).stores({
     acked: 'id, acked_at',
+  })
+  // Version 7: encryption at rest (`sealed.ts`). Recipients lose their `name` and `category` indexes (the name is
+  // sealed; the list sorts and searches the roster in memory); `keys` holds each user's wrapped data key
+  // (`keyring.ts`). Rows from before stay readable as they are and are sealed at their user's next unlock
+  // (`keyring.ts` `sealLegacyRows`): nothing is lost in the upgrade.
+  db.version(7).stores({
+    recipients: 'id, area_id',
+    keys: 'user_id, username',
   })
   return db
 }

@@ -119,4 +119,6 @@ export interface Session {
   user: SessionUser
   csrf_token: string
   expired: boolean
+  /** The 401 code that ended it, when the server said (`password_changed`: log in with the new password). */
+  ended?: string
 }

@@ -1,8 +1,9 @@
 /// <reference lib="webworker" />
-/** Background Sync (Chromium): flush the outbox when the connection returns, even with the app closed. */
-import { currentSession } from '../db/meta'
-import { createApi } from '../sync/api'
-import { SyncEngine } from '../sync/engine'
+/**
+ * Background Sync (Chromium): when the connection returns, an open page flushes the outbox. With the app closed
+ * the worker cannot: the queue is sealed under a data key that lives only in an unlocked page's memory
+ * (`db/sealed.ts`), so it waits for the next unlock.
+ */
 
 export const SYNC_TAG = 'zoufang-sync'
 
@@ -16,15 +17,8 @@ export function registerBackgroundSync(sw: ServiceWorkerGlobalScope): void {
     if (e.tag !== SYNC_TAG) return
     e.waitUntil((async () => {
       const clients = await sw.clients.matchAll({ type: 'window' })
-      if (clients.length) {
-        // An open page runs the same engine; let it do the work so its status stays accurate.
-        clients.forEach((c) => c.postMessage({ type: 'sync' }))
-        return
-      }
-      const api = createApi({ getCsrfToken: async () => (await currentSession())?.csrf_token })
-      const outcome = await new SyncEngine({ api }).syncOnce()
-      // A rejection of the returned promise makes the browser retry the sync later.
-      if (outcome === 'retry') throw new Error('sync will be retried')
+      // An open page runs the engine (if it is unlocked); with none, nothing here can open the queue.
+      clients.forEach((c) => c.postMessage({ type: 'sync' }))
     })())
   })
 }

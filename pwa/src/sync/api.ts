@@ -5,6 +5,15 @@ import type { SessionUser } from '../db/types'
 
 export { ApiError } from '../lib/http'
 
+/** 401 codes meaning the server ended this user's session or account: the phone wipes its copy (`wipeReplica`). */
+export const REVOKED_CODES: readonly string[] = ['session_revoked', 'account_inactive']
+
+/**
+ * 401 code of a session ended by the user's own password change in another session: nothing is wiped; the next
+ * online login with the new password wraps this phone's data key again (`db/keyring.ts`).
+ */
+export const PASSWORD_CHANGED = 'password_changed'
+
 type Schemas = components['schemas']
 
 /** One mutation as a device sends it (its `data`: the op's …Create or …Patch component). */

@@ -1,9 +1,10 @@
 /** The sync engine's round: start, triggers, backoff, the session guard; push (`pushPipeline.ts`) then pull (`pull.ts`). No Vue here. */
 import { pruneUploadedAttachments } from '../db/attachments'
 import { currentSession, getDeviceId, getLastSync, markSessionExpired, setLastSync } from '../db/meta'
-import { adoptReplicaFor, settleAnswered } from '../db/replica'
+import { adoptReplicaFor, settleAnswered, wipeReplica } from '../db/replica'
 import { getServerEpoch, pruneAcknowledged, requeueAcknowledged } from '../db/outbox'
-import { ApiError, type Api } from './api'
+import { LockedError, unlockedUser } from '../db/sealed'
+import { ApiError, REVOKED_CODES, type Api } from './api'
 import { pullAll } from './pull'
 import { PushPipeline } from './pushPipeline'
 
@@ -31,6 +32,8 @@ export interface EngineOptions {
   onSessionExpired?: () => void
   /** How long acknowledged mutations are kept for a re-send after a server restore (default 30 days). */
   ackedRetentionMs?: number
+  /** Called after a 401 `session_revoked` / `account_inactive` wiped this user's replica and drafts (the queue stays). */
+  onRevoked?: (userId: string, code: string) => void
 }
 
 /** The session changed (a logout, another user's login) while a round ran for the previous user. */
@@ -121,7 +124,10 @@ export class SyncEngine {
     return run()
   }
 
-  /** One full round: session, replica owner, push (attachments first), pull, answered versions settled. Never throws. */
+  /**
+   * One full round: session, replica owner, push (attachments first), pull, answered versions settled. Never
+   * throws. Only for the user whose data key is in memory (unlocked): the queue and the replica are sealed.
+   */
   async syncOnce(): Promise<SyncOutcome> {
     this.emit({ running: true })
     let outcome: SyncOutcome
@@ -129,7 +135,7 @@ export class SyncEngine {
     let uid = ''
     try {
       const session = await currentSession()
-      if (!session || session.expired) {
+      if (!session || session.expired || unlockedUser() !== String(session.user.id)) {
         outcome = 'no_session'
       } else {
         uid = String(session.user.id)
@@ -159,11 +165,20 @@ export class SyncEngine {
         outcome = 'ok'
       }
     } catch (e) {
-      if (e instanceof SessionChanged || (e instanceof ApiError && !(await this.isSessionOf(uid)))) {
-        // What the previous user's round still had to send waits for that user's next login.
+      if (e instanceof SessionChanged || e instanceof LockedError || (e instanceof ApiError && !(await this.isSessionOf(uid)))) {
+        // What the previous user's round still had to send waits for that user's next login (or unlock).
         outcome = 'no_session'
-      } else if (e instanceof ApiError && (e.status === 401 || e.code === 'csrf_failed' || e.code === 'unauthorized')) {
+      } else if (e instanceof ApiError && e.status === 401 && REVOKED_CODES.includes(e.code)) {
+        // A lost phone, a deactivated account: nothing of the replica or the drafts stays; the queue does, sealed.
+        await wipeReplica(uid)
         await markSessionExpired()
+        outcome = 'unauthorized'
+        code = e.code
+        this.opts.onRevoked?.(uid, e.code)
+      } else if (e instanceof ApiError && (e.status === 401 || e.code === 'csrf_failed' || e.code === 'unauthorized')) {
+        // Expired, logged out, or ended by a password change elsewhere (`password_changed`): nothing is wiped,
+        // the next login (with the new password) goes on where this one stopped.
+        await markSessionExpired(e.status === 401 ? e.code : undefined)
         outcome = 'unauthorized'
         code = e.code
         this.opts.onSessionExpired?.()
@@ -181,7 +196,7 @@ export class SyncEngine {
 
   private async isSessionOf(userId: string): Promise<boolean> {
     const s = await currentSession()
-    return !!s && !s.expired && String(s.user.id) === userId
+    return !!s && !s.expired && String(s.user.id) === userId && unlockedUser() === userId
   }
 
   /**

@@ -1,6 +1,6 @@
 /** Attachment upload: the files a batch names go up before the batch, each once; the server's refusal rejects the mutations. */
 import { getDb } from '../db/db'
-import { attachmentBlob } from '../db/attachments'
+import { attachmentBlob, getAttachment } from '../db/attachments'
 import { markRefused } from '../db/outbox'
 import type { Mutation } from '../db/types'
 import { ApiError, type Api } from './api'
@@ -16,8 +16,10 @@ export async function uploadAttachments(api: Api, batch: Mutation[]): Promise<Se
   const failed = new Set<string>()
   const shas = [...new Set(batch.flatMap((m) => m.attachments))]
   for (const sha of shas) {
-    const a = await db.attachments.get(sha)
-    if (!a || a.uploaded) continue
+    const stored = await db.attachments.get(sha)
+    if (!stored || stored.uploaded) continue
+    const a = await getAttachment(sha) // its bytes, opened
+    if (!a) continue
     try {
       await api.putAttachment(sha, attachmentBlob(a))
       await db.attachments.update(sha, { uploaded: 1 })

@@ -33,6 +33,8 @@ export function usePasswordChange(done: (message: string) => void) {
     busy.value = true
     try {
       await adminApi().changePassword(current.value, next.value)
+      // The phone's data key is wrapped by the password: wrap it by the new one (composables/useVault.ts).
+      await (await import('../../composables/useVault')).rewrapForNewPassword(current.value, next.value)
       if (session.value) {
         const updated = { ...session.value, user: { ...session.value.user, must_change_password: false } }
         await setSession(updated)
