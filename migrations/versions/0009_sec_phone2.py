@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_sec_phone2"
-down_revision = "0006"
+down_revision = "0009_ops_faults"
 branch_labels = None
 depends_on = None
 
