@@ -1,12 +1,12 @@
 """Difficulty assignments kept on the row (the history phones pull); a visit's snapshot when returned
 
-Revision ID: 0009_office-notices
+Revision ID: 0009_office_notices
 Revises: 0006
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_office-notices"
+revision = "0009_office_notices"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
