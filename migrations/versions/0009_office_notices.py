@@ -1,5 +1,8 @@
 """Difficulty assignments kept on the row (the history phones pull); a visit's snapshot when returned
 
+Plain ALTER TABLE ADD/DROP COLUMN (SQLite ≥ 3.35 has both): a batch rebuild would drop `visits`, which other
+tables reference.
+
 Revision ID: 0009_office_notices
 Revises: 0006
 """
@@ -13,14 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("difficulties") as batch:
-        batch.add_column(sa.Column("assignments", sa.JSON(), nullable=True))
-    with op.batch_alter_table("visits") as batch:
-        batch.add_column(sa.Column("returned_snapshot", sa.JSON(), nullable=True))
+    op.add_column("difficulties", sa.Column("assignments", sa.JSON(), nullable=True))
+    op.add_column("visits", sa.Column("returned_snapshot", sa.JSON(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("visits") as batch:
-        batch.drop_column("returned_snapshot")
-    with op.batch_alter_table("difficulties") as batch:
-        batch.drop_column("assignments")
+    op.drop_column("visits", "returned_snapshot")
+    op.drop_column("difficulties", "assignments")
