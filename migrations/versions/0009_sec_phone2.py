@@ -5,7 +5,7 @@
 `logout`. Sessions ended before this revision have none and answer as revoked, as they did.
 
 Revision ID: 0009_sec_phone2
-Revises: 0006
+Revises: 0009_ops_faults
 """
 import sqlalchemy as sa
 from alembic import op

@@ -52,3 +52,26 @@ describe('HomeView', () => {
     w.unmount()
   })
 })
+
+describe('HomeView late lists', () => {
+  it('shows 跟进逾期 and 办结超期 apart, each with its count, from local data', async () => {
+    const { getDb } = await import('../src/db/db')
+    const ago = (days: number) => new Date(Date.now() - days * 86_400_000)
+    const diff = (id: string, fields: object) => ({
+      id, _version: 1, recipient_id: 'a', visit_id: null, category: 'living', description: `诉求${id}`, urgency: 'normal',
+      status: 'open', follow_up_at: null, due_date: null, ...fields,
+    })
+    await getDb().difficulties.bulkPut([
+      diff('f1', { follow_up_at: ago(3).toISOString() }),
+      diff('f2', { follow_up_at: ago(2).toISOString(), due_date: localDay(ago(1)) }),
+      diff('d1', { due_date: localDay(ago(5)) }),
+      diff('ok', { follow_up_at: ago(4).toISOString() }),
+    ] as never)
+    await getDb().followups.put({ id: 'fu', _version: 1, difficulty_id: 'ok', at: ago(1).toISOString(), note: '已跟进', status: null, next_follow_up_at: null } as never)
+    const w = await mountHome()
+    await vi.waitFor(() => expect(w.find('[data-test="home-followUpOverdue"]').text()).toBe('跟进逾期（2）'))
+    expect(w.find('[data-test="home-deadlineOverdue"]').text()).toBe('办结超期（2）')
+    expect(w.text()).not.toContain('诉求ok')
+    w.unmount()
+  })
+})

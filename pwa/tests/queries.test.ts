@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { campaignCoverage, splitDue } from '../src/db/queries'
+import { campaignCoverage, historyOf, splitDue, splitLate } from '../src/db/queries'
 import type { Area, Campaign, Difficulty, Recipient, Visit } from '../src/db/types'
 import { matchesName } from '../src/lib/search'
 import { isValidIdNumber, maskIdNumber, yuanToCents } from '../src/lib/format'
@@ -17,6 +17,50 @@ describe('due follow-ups', () => {
     ], now)
     expect(out.today.map((x) => x.id)).toEqual(['today'])
     expect(out.overdue.map((x) => x.id)).toEqual(['over'])
+  })
+})
+
+describe('the two late lists: 跟进逾期 and 办结超期', () => {
+  const late = (id: string, fields: Partial<Difficulty>): Difficulty => ({ ...d(id, null), ...fields })
+  const now = new Date('2026-12-04T16:30:00Z') // 00:30 on the 5th in Shanghai
+
+  it('decides on the local day, around midnight in Shanghai', () => {
+    const out = splitLate([
+      late('fu-4th', { follow_up_at: '2026-12-04T15:59:00Z' }), // 23:59 on the 4th: its day is over
+      late('fu-5th', { follow_up_at: '2026-12-04T16:00:00Z' }), // 00:00 on the 5th: due today, not late
+      late('due-4th', { due_date: '2026-12-04' }),
+      late('due-5th', { due_date: '2026-12-05' }),
+      late('done', { follow_up_at: '2026-12-01T02:00:00Z', due_date: '2026-12-01', status: 'resolved' }),
+    ], [], now)
+    expect(out.followUpOverdue.map((x) => x.id)).toEqual(['fu-4th'])
+    expect(out.deadlineOverdue.map((x) => x.id)).toEqual(['due-4th'])
+  })
+
+  it('a follow-up made on or after the due day takes it off 跟进逾期; one made before does not', () => {
+    const due = '2026-12-03T02:00:00Z' // 10:00 on the 3rd
+    const out = splitLate([late('made', { follow_up_at: due }), late('early', { follow_up_at: due })], [
+      { difficulty_id: 'made', at: '2026-12-02T16:00:00Z' }, // 00:00 on the 3rd: counts
+      { difficulty_id: 'early', at: '2026-12-02T15:59:00Z' }, // 23:59 on the 2nd: too early
+    ], now)
+    expect(out.followUpOverdue.map((x) => x.id)).toEqual(['early'])
+  })
+
+  it('a difficulty can be on both lists, each sorted by how long it has been late', () => {
+    const out = splitLate([
+      late('b', { follow_up_at: '2026-12-02T02:00:00Z', due_date: '2026-11-20' }),
+      late('a', { follow_up_at: '2026-11-30T02:00:00Z', due_date: '2026-12-01' }),
+    ], [], now)
+    expect(out.followUpOverdue.map((x) => x.id)).toEqual(['a', 'b'])
+    expect(out.deadlineOverdue.map((x) => x.id)).toEqual(['b', 'a'])
+  })
+})
+
+describe('a difficulty history', () => {
+  it('merges follow-ups and the office assignments, newest first', () => {
+    const f = { id: 'f1', _version: 1, difficulty_id: 'x', at: '2026-12-02T02:00:00Z', note: '电话联系', status: null, next_follow_up_at: null }
+    const a = { at: '2026-12-03T02:00:00.000Z', by_id: 2, by_name: '王科长', assignee_id: 1, assignee_name: '李晓红', responsible_unit: null, due_date: '2026-12-20' }
+    expect(historyOf([f], [a]).map((h) => h.key)).toEqual(['a:0', 'f:f1'])
+    expect(historyOf([f], [a])[0].assignment?.by_name).toBe('王科长')
   })
 })
 

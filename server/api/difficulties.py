@@ -15,7 +15,8 @@ OFFICE = ("reviewer", "admin")
 @bp.arguments(BoardQuerySchema, location="query")
 @bp.response(200, BoardPageSchema)
 def board(query):
-    """The board (filters: status, overdue, area, category, urgency, assignee_id)"""
+    """The board (filters: status, overdue 办结超期, follow_up_overdue 跟进逾期, area, category, urgency,
+    assignee_id)"""
     page, per_page = query.pop("page"), query.pop("per_page")
     return difficulties.list_difficulties(g.actor, zone=current_app.config["TIMEZONE"], page=page,
                                           per_page=per_page, **query)

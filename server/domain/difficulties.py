@@ -1,7 +1,10 @@
-"""Difficulty rules: status transitions (office or follow-up) and the effect of a follow-up on its difficulty."""
+"""Difficulty rules: status transitions (office or follow-up), the effect of a follow-up on its difficulty, and
+the two kinds of lateness: 跟进逾期 (a follow-up date passed without a follow-up) and 办结超期 (a deadline passed
+unresolved)."""
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 CATEGORIES = ("living", "housing", "medical", "employment", "education", "legal", "psychological", "other")
 URGENCIES = ("normal", "urgent")
@@ -43,5 +46,39 @@ def follow_up_errors(follow_up: Mapping) -> dict | None:
     return None
 
 
-def is_overdue(status: str, due_date: date | None, today: date) -> bool:
+# The two names of "逾期", used exactly so everywhere (board, phone, workbook, reminders):
+FOLLOW_UP_OVERDUE = "跟进逾期"  # a follow-up date passed without a follow-up
+DEADLINE_OVERDUE = "办结超期"  # the deadline (due_date, 办结时限) passed and the difficulty is not resolved
+
+
+def local_day_start(day: date, zone: str) -> datetime:
+    """The naive UTC instant at which a local calendar day of `zone` begins (times are stored in UTC)."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+
+
+def is_deadline_overdue(status: str, due_date: date | None, today: date) -> bool:
+    """办结超期: unresolved after its deadline's local day ended (`today` is the county's local date)."""
     return status != RESOLVED and due_date is not None and due_date < today
+
+
+is_overdue = is_deadline_overdue  # the board's `overdue` filter and flag (DESIGN) mean 办结超期
+
+
+def follow_up_cutoff(today: date, zone: str) -> datetime:
+    """A follow-up date before this instant (the start of the county's local today) has passed."""
+    return local_day_start(today, zone)
+
+
+def is_follow_up_overdue(status: str, follow_up_at: datetime | None, last_follow_up_at: datetime | None,
+                         today: date, zone: str) -> bool:
+    """跟进逾期: unresolved, its follow-up date's local day is over, and no follow-up was recorded on or after
+    that day (a follow-up that set no next date still counts as the one that was due).
+
+    Times are naive UTC; days are the county's (`zone`), so 23:30 local on the 3rd is due on the 3rd.
+    """
+    if status == RESOLVED or follow_up_at is None:
+        return False
+    due_day = follow_up_at.replace(tzinfo=UTC).astimezone(ZoneInfo(zone)).date()
+    if due_day >= today:
+        return False
+    return last_follow_up_at is None or last_follow_up_at < local_day_start(due_day, zone)

@@ -56,3 +56,50 @@ def review(status: str, decision: str, comment: str | None) -> tuple[str, str | 
     if decision == "return" and not comment:
         raise InvalidInput("退回需要填写意见 / say what to correct", {"comment": ["required when returning"]})
     return ("approved" if decision == "approve" else "returned"), comment
+
+
+# -- what changed since a return (the reviewer of the resubmission sees fields before → after) -------------
+
+# The visit's own fields compared, in the order the review page lists them; photos are compared as sets.
+COMPARED_FIELDS = ("visited_at", "kind", "occasion", "participants", "gifts", "cash_cents", "notes", "location",
+                   "signature", "no_signature_reason")
+DIFFICULTY_FIELDS = ("category", "description", "urgency")
+
+
+def review_snapshot(visit: Mapping, difficulties: list[Mapping], returned_at: str, comment: str | None) -> dict:
+    """What a return keeps of the visit (plain JSON values, as the records write them)."""
+    return {
+        "returned_at": returned_at, "review_comment": comment,
+        "fields": {key: visit.get(key) for key in COMPARED_FIELDS},
+        "photos": list(visit.get("photos") or []),
+        "difficulties": [{"id": d["id"], **{key: d.get(key) for key in DIFFICULTY_FIELDS}} for d in difficulties],
+    }
+
+
+def _field_changes(before: Mapping, after: Mapping, keys: tuple[str, ...]) -> list[dict]:
+    return [{"field": key, "before": before.get(key), "after": after.get(key)}
+            for key in keys if before.get(key) != after.get(key)]
+
+
+def changes_since_return(snapshot: Mapping, visit: Mapping, difficulties: list[Mapping]) -> dict:
+    """The visit now against its snapshot at the return: changed fields (before → after), photos added and
+    removed (in their order), and its difficulties added, removed or changed."""
+    now = review_snapshot(visit, difficulties, snapshot["returned_at"], snapshot.get("review_comment"))
+    before_photos, after_photos = snapshot.get("photos") or [], now["photos"]
+    then = {d["id"]: d for d in snapshot.get("difficulties") or []}
+    current = {d["id"]: d for d in now["difficulties"]}
+    changed_difficulties = []
+    for d in now["difficulties"]:
+        if d["id"] not in then:
+            changed_difficulties.append({**d, "change": "added", "fields": []})
+        elif fields := _field_changes(then[d["id"]], d, DIFFICULTY_FIELDS):
+            changed_difficulties.append({**d, "change": "changed", "fields": fields})
+    changed_difficulties += [{**d, "change": "removed", "fields": []}
+                             for d in snapshot.get("difficulties") or [] if d["id"] not in current]
+    return {
+        "returned_at": snapshot["returned_at"], "review_comment": snapshot.get("review_comment"),
+        "fields": _field_changes(snapshot.get("fields") or {}, now["fields"], COMPARED_FIELDS),
+        "photos_added": [p for p in after_photos if p not in before_photos],
+        "photos_removed": [p for p in before_photos if p not in after_photos],
+        "difficulties": changed_difficulties,
+    }

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..domain.difficulties import CATEGORIES, STATUSES, URGENCIES  # noqa: F401  (the domain's vocabulary)
@@ -33,6 +33,9 @@ class Difficulty(db.Model):
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     responsible_unit: Mapped[str | None] = mapped_column(String(100))
+    # Every office assignment, oldest first: who assigned, to whom (a user, a unit's name), which deadline.
+    # Kept on the row so phones get the history with the difficulty (no new synced type).
+    assignments: Mapped[list | None] = mapped_column(JSON, default=list)
     due_date: Mapped[date | None] = mapped_column(Date)
     follow_up_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -10,7 +10,10 @@ from .sync import DifficultyDataSchema, FollowUpDataSchema
 
 class BoardQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
-    overdue = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False, metadata={
+        "description": "办结超期: the deadline (due_date) passed and the difficulty is not resolved"})
+    follow_up_overdue = fields.Boolean(load_default=False, metadata={
+        "description": "跟进逾期: the follow-up date's local day passed and no follow-up was recorded since"})
     area = bounded_int()
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     urgency = fields.String(validate=validate.OneOf(URGENCIES))
@@ -38,11 +41,18 @@ class BoardItemSchema(DifficultyDataSchema):
     recipient_name = fields.String(required=True)
     village_name = fields.String(required=True)
     assignee_name = fields.String(required=True, allow_none=True)
-    overdue = fields.Boolean(required=True)
+    overdue = fields.Boolean(required=True, metadata={"description": "办结超期"})
+    follow_up_overdue = fields.Boolean(required=True, metadata={"description": "跟进逾期"})
+
+
+class BoardCountsSchema(Schema):
+    overdue = fields.Integer(required=True, metadata={"description": "办结超期, under the area/category filters"})
+    follow_up_overdue = fields.Integer(required=True, metadata={"description": "跟进逾期, the same way"})
 
 
 class BoardPageSchema(PageSchema):
     items = fields.List(fields.Nested(BoardItemSchema), required=True)
+    counts = fields.Nested(BoardCountsSchema, required=True)
 
 
 class DifficultyDetailSchema(DifficultyDataSchema):

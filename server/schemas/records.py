@@ -43,7 +43,7 @@ FUTURE_SLACK = timedelta(days=1)
 # Columns the server owns: a device echoing them back (it keeps the pulled record) is not an error.
 SERVER_FIELDS = frozenset({"author_id", "status", "review_comment", "reviewed_by", "reviewed_at", "version",
                            "created_at", "updated_at", "created_by", "resolved_at", "assignee_id",
-                           "responsible_unit", "status_changed_at"})
+                           "responsible_unit", "status_changed_at", "assignments"})
 
 
 class RecordSchema(Schema):
@@ -160,6 +160,20 @@ class VisitSchema(RecordSchema):
              SignatureOrReason("signature", amount="cash_cents", reason="no_signature_reason"))
 
 
+class AssignmentSchema(Schema):
+    """One office assignment of a difficulty, as its history shows it: who assigned it, to whom, which deadline.
+    Names are copied at the time (a phone may not know the office's users)."""
+
+    at = UtcDateTime(required=True)
+    by_id = fields.Integer(required=True)
+    by_name = fields.String(required=True)
+    assignee_id = fields.Integer(required=True, allow_none=True)
+    assignee_name = fields.String(required=True, allow_none=True)
+    responsible_unit = fields.String(required=True, allow_none=True,
+                                     metadata={"description": "a unit's name only: nobody is notified for it"})
+    due_date = fields.Date(required=True, allow_none=True)
+
+
 class DifficultySchema(RecordSchema):
     id = UuidString(required=True)
     recipient_id = UuidString(required=True)
@@ -175,6 +189,8 @@ class DifficultySchema(RecordSchema):
     status = fields.String(dump_only=True, validate=validate.OneOf(difficulties.STATUSES))
     assignee_id = fields.Integer(dump_only=True, allow_none=True)
     responsible_unit = fields.String(dump_only=True, allow_none=True)
+    assignments = fields.List(fields.Nested(AssignmentSchema), dump_only=True,
+                              metadata={"description": "the office's assignments, oldest first"})
     resolved_at = UtcDateTime(dump_only=True, allow_none=True)
     created_at = UtcDateTime(dump_only=True)
 

@@ -10,10 +10,12 @@ from ..domain.creation import LIAISON
 from ..extensions import db
 from ..models import Area, Difficulty, FollowUp, Recipient, User
 from ..models.base import utcnow
+from ..schemas.common import iso_date, iso_utc
 from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
 from .errors import Conflict, InvalidInput, NotFound
+from .notifications import notify_difficulty_assigned
 from .scope import apply_scope, area_in_scope, scope_filter
 from .timezone import local_today
 
@@ -21,10 +23,30 @@ Village = aliased(Area)
 Assignee = aliased(User)
 
 
-def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, area=None, category=None,
-                      urgency=None, assignee_id=None, page=1, per_page=50) -> dict:
+def _follow_up_overdue_ids(filters: list, today, zone: str) -> list[str]:
+    """The ids of the 跟进逾期 difficulties among `filters`: the database narrows to unresolved ones whose
+    follow-up date is before today and that have no follow-up since that date; the domain rule then decides
+    on the local day of the date (a follow-up made on that day, before the stated hour, still counts)."""
+    later = select(FollowUp.id).where(FollowUp.difficulty_id == Difficulty.id, FollowUp.at >= Difficulty.follow_up_at)
+    candidates = db.session.execute(
+        select(Difficulty.id, Difficulty.status, Difficulty.follow_up_at)
+        .where(*filters, Difficulty.status != rules.RESOLVED,
+               Difficulty.follow_up_at < rules.follow_up_cutoff(today, zone), ~later.exists())
+    ).all()
+    if not candidates:
+        return []
+    last = dict(db.session.execute(
+        select(FollowUp.difficulty_id, func.max(FollowUp.at))
+        .where(FollowUp.difficulty_id.in_([c.id for c in candidates])).group_by(FollowUp.difficulty_id)).all())
+    return [c.id for c in candidates
+            if rules.is_follow_up_overdue(c.status, c.follow_up_at, last.get(c.id), today, zone)]
+
+
+def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, follow_up_overdue=False, area=None,
+                      category=None, urgency=None, assignee_id=None, page=1, per_page=50) -> dict:
     """The board: difficulties in scope by deadline (earliest, i.e. most overdue, first), then those without
-    a deadline, newest first.
+    a deadline, newest first; with the counts of the two late lists (办结超期 `overdue`, 跟进逾期
+    `follow_up_overdue`) under the same area and category filters.
 
     The two parts are read separately so each walks an index in order; only the page's rows get names.
     """
@@ -39,15 +61,23 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, ar
             raise NotFound("No such area in your scope")
         filters.append(Difficulty.area_id.in_(
             select(Area.id).where(Area.path.startswith(chosen.path, autoescape=True)).scalar_subquery()))
-    if overdue:
-        filters += [Difficulty.status != rules.RESOLVED, Difficulty.due_date < today]
-    for column, value in ((Difficulty.status, status), (Difficulty.category, category),
-                          (Difficulty.urgency, urgency), (Difficulty.assignee_id, assignee_id)):
+    for column, value in ((Difficulty.category, category), (Difficulty.urgency, urgency),
+                          (Difficulty.assignee_id, assignee_id)):
         if value:
             filters.append(column == value)
-    count = select(func.count()).select_from(Difficulty).where(*filters)
-    dated = db.session.execute(count.where(Difficulty.due_date.is_not(None))).scalar_one()
-    total = db.session.execute(count).scalar_one()
+    late = [Difficulty.status != rules.RESOLVED, Difficulty.due_date < today]
+    count = select(func.count()).select_from(Difficulty)
+    follow_up_late = _follow_up_overdue_ids(filters, today, zone)
+    counts = {"overdue": db.session.execute(count.where(*filters, *late)).scalar_one(),
+              "follow_up_overdue": len(follow_up_late)}
+    if overdue:
+        filters += late
+    if follow_up_overdue:
+        filters.append(Difficulty.id.in_(follow_up_late))
+    if status:
+        filters.append(Difficulty.status == status)
+    dated = db.session.execute(count.where(*filters, Difficulty.due_date.is_not(None))).scalar_one()
+    total = db.session.execute(count.where(*filters)).scalar_one()
     offset, page_ids = (page - 1) * per_page, []
     if offset < dated:
         page_ids += db.session.execute(
@@ -68,17 +98,19 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, ar
         .where(Difficulty.id.in_(page_ids))
     ).all() if page_ids else []
     order = {difficulty_id: index for index, difficulty_id in enumerate(page_ids)}
+    late_follow_ups = set(follow_up_late)
     items = []
     for difficulty, recipient_name, village_name, assignee_name in sorted(rows, key=lambda r: order[r[0].id]):
         item = records.difficulty_data(records.row_dict(difficulty))
         item.update(version=difficulty.version, recipient_name=recipient_name, village_name=village_name,
-                    assignee_name=assignee_name, overdue=is_overdue(difficulty, today))
+                    assignee_name=assignee_name, overdue=is_overdue(difficulty, today),
+                    follow_up_overdue=difficulty.id in late_follow_ups)
         items.append(item)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    return {"items": items, "total": total, "page": page, "per_page": per_page, "counts": counts}
 
 
 def is_overdue(difficulty: Difficulty, today: date) -> bool:
-    return rules.is_overdue(difficulty.status, difficulty.due_date, today)
+    return rules.is_deadline_overdue(difficulty.status, difficulty.due_date, today)
 
 
 def get_difficulty(actor: Actor, difficulty_id: str) -> Difficulty:
@@ -138,6 +170,9 @@ def update_difficulty(actor: Actor, difficulty_id: str, changes: dict) -> dict:
         for key, value in rules.status_effect(changes["status"], now).items():
             setattr(difficulty, key, value)
     if {k: getattr(difficulty, k) for k in changes} != before:
+        assigned = [k for k in ASSIGNMENT_FIELDS if k in changes and changes[k] != before[k]]
+        if assigned:
+            _record_assignment(actor, difficulty, now, notify="assignee_id" in assigned)
         difficulty.version += 1
         difficulty.updated_at = now
         db.session.flush()
@@ -146,3 +181,21 @@ def update_difficulty(actor: Actor, difficulty_id: str, changes: dict) -> dict:
                      {k: str(v) if v is not None else None for k, v in changes.items()})
     db.session.commit()
     return difficulty_detail(actor, difficulty.id)
+
+
+ASSIGNMENT_FIELDS = ("assignee_id", "responsible_unit", "due_date")
+
+
+def _record_assignment(actor: Actor, difficulty: Difficulty, now, *, notify: bool) -> None:
+    """Append the assignment as it now stands to the difficulty's history, and tell a newly assigned user.
+
+    A responsible unit is only a name (no users belong to it): it is recorded, and nobody is notified for it.
+    """
+    assigner = db.session.get(User, actor.user_id)
+    assignee = db.session.get(User, difficulty.assignee_id) if difficulty.assignee_id is not None else None
+    entry = {"at": iso_utc(now), "by_id": actor.user_id, "by_name": assigner.display_name if assigner else "",
+             "assignee_id": difficulty.assignee_id, "assignee_name": assignee.display_name if assignee else None,
+             "responsible_unit": difficulty.responsible_unit, "due_date": iso_date(difficulty.due_date)}
+    difficulty.assignments = [*(difficulty.assignments or []), entry]  # a new list: the JSON column sees it
+    if notify and assignee is not None and assignee.id != actor.user_id:
+        notify_difficulty_assigned(difficulty.id, assignee, now)

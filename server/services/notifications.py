@@ -54,6 +54,17 @@ def notify_visit_returned(visit: dict, review_round: int) -> None:
     }])
 
 
+def notify_difficulty_assigned(difficulty_id: str, user: User, assigned_at: datetime) -> None:
+    """The office assigned a difficulty to `user`: they hear of it (a count only; the app shows the details)."""
+    office = user.role in ("reviewer", "admin")
+    _insert_ignoring_duplicates([{
+        "user_id": user.id, "kind": "difficulty_assigned", "title": "困难诉求分派",
+        "body": "1 项困难诉求已分派给您",
+        "url": f"/office/difficulties/{difficulty_id}" if office else f"/difficulties/{difficulty_id}",
+        "dedupe_key": f"assigned:{difficulty_id}:{user.id}:{assigned_at.isoformat()}",
+    }])
+
+
 def list_inbox(actor: Actor, now: datetime | None = None, limit: int = 100) -> dict:
     """The inbox: every row due by now, newest first, and how many are unread."""
     now = now or utcnow()

@@ -59,6 +59,7 @@ def difficulty_data(r) -> dict:
         "author_id": r["author_id"], "area_id": r["area_id"], "category": r["category"],
         "description": r["description"], "urgency": r["urgency"], "status": r["status"],
         "assignee_id": r["assignee_id"], "responsible_unit": r["responsible_unit"],
+        "assignments": r.get("assignments") or [],
         "due_date": iso_date(r["due_date"]), "follow_up_at": iso_utc(r["follow_up_at"]),
         "resolved_at": iso_utc(r["resolved_at"]), "created_at": iso_utc(r["created_at"]),
     }

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, or_, select, update
 
+from ..domain.difficulties import DEADLINE_OVERDUE
 from ..extensions import db
 from ..models import Area, Difficulty, Notification, PushSubscription, User
 from ..models.base import utcnow
@@ -123,7 +124,7 @@ def _follow_up_rows(day: date, zone: ZoneInfo, due_at: datetime) -> list[dict]:
 
 
 def _overdue_rows(day: date, due_at: datetime) -> list[dict]:
-    """Unresolved difficulties past their due date: the responsible user and the reviewers over the village,
+    """办结超期: unresolved difficulties past their due date: the responsible user and the reviewers over the village,
     one summary row each per day until resolved."""
     found = db.session.execute(
         select(Difficulty.id, Difficulty.assignee_id, Difficulty.author_id, Area.path)
@@ -144,8 +145,8 @@ def _overdue_rows(day: date, due_at: datetime) -> list[dict]:
             if reviewer.covers(path):
                 per_user[reviewer.id].add(difficulty_id)
     return [{
-        "user_id": user_id, "kind": "overdue", "title": "逾期提醒",
-        "body": f"{len(ids)} 项困难诉求已逾期未解决", "url": _board_url(users[user_id], "overdue=1"),
+        "user_id": user_id, "kind": "overdue", "title": f"{DEADLINE_OVERDUE}提醒",
+        "body": f"{len(ids)} 项困难诉求{DEADLINE_OVERDUE}", "url": _board_url(users[user_id], "overdue=1"),
         "dedupe_key": f"overdue:{user_id}:{day.isoformat()}", "due_at": due_at,
     } for user_id, ids in per_user.items()]
 

@@ -7,6 +7,7 @@ from ..domain import visits as visit_rules
 from ..extensions import db
 from ..models import Area, Difficulty, Recipient, User, Visit
 from ..models.base import utcnow
+from ..schemas.common import iso_utc
 from . import records
 from .actors import Actor
 from .changes import record_audit, record_change
@@ -105,7 +106,11 @@ def visit_detail(actor: Actor, visit_id: str) -> dict:
     difficulties = db.session.execute(
         select(Difficulty).where(Difficulty.visit_id == visit.id).order_by(Difficulty.created_at)
     ).scalars()
+    difficulties = [records.difficulty_data(records.row_dict(d)) for d in difficulties]
     data = records.visit_data(records.row_dict(visit))
+    # Once the author resubmits, the reviewer sees what changed since the return.
+    changes = (visit_rules.changes_since_return(visit.returned_snapshot, data, difficulties)
+               if visit.returned_snapshot and visit.status != "returned" else None)
     data.update(
         version=visit.version,
         reviewed_at=visit.reviewed_at.isoformat(timespec="milliseconds") + "Z" if visit.reviewed_at else None,
@@ -113,7 +118,8 @@ def visit_detail(actor: Actor, visit_id: str) -> dict:
         author_name=author.display_name if author else None,
         village_name=village.name if village else None,
         township_name=township.name if township else None,
-        difficulties=[records.difficulty_data(records.row_dict(d)) for d in difficulties],
+        difficulties=difficulties,
+        changes_since_return=changes,
     )
     return data
 
@@ -124,6 +130,12 @@ def review_visit(actor: Actor, visit_id: str, decision: str, comment: str | None
     visit.status, visit.review_comment = visit_rules.review(visit.status, decision, comment)
     visit.reviewed_by = actor.user_id
     visit.reviewed_at = utcnow()
+    if decision == "return":
+        found = db.session.execute(select(Difficulty).where(Difficulty.visit_id == visit.id)).scalars()
+        visit.returned_snapshot = visit_rules.review_snapshot(
+            records.visit_data(records.row_dict(visit)),
+            [records.difficulty_data(records.row_dict(d)) for d in found],
+            iso_utc(visit.reviewed_at), visit.review_comment)
     visit.version += 1
     visit.updated_at = utcnow()
     db.session.flush()

@@ -123,3 +123,37 @@ def test_county_reviewer_never_sees_another_county_when_the_tree_has_two_roots(a
     assert reviewer.get("/api/difficulties").json["total"] == 3  # the seeded ones only
     changes, _ = reviewer.pull_all()
     assert ("recipient", recipient["id"]) not in changes
+
+
+def test_a_resubmitted_visit_shows_what_changed_since_the_return(staff, reviewer, own_recipient):
+    from tests.api.test_attachments import png, sha, upload
+
+    kept, dropped, added, signature = png(b"kept"), png(b"dropped"), png(b"added"), png(b"signature")
+    for image in (kept, dropped, added, signature):
+        assert upload(staff, image).status_code in (200, 201)
+    data = _push_visit(staff, own_recipient, notes="初稿", cash_cents=50000, photos=[sha(kept), sha(dropped)],
+                       no_signature_reason="卧床无法签字")
+    gone = difficulty_data(own_recipient["id"], visit_id=data["id"], description="看病难")
+    staff.push(mutation("difficulty.create", gone))
+    assert reviewer.get(f"/api/visits/{data['id']}").json["changes_since_return"] is None
+    reviewer.post(f"/api/visits/{data['id']}/review", json={"decision": "return", "comment": "缺签字"})
+    assert reviewer.get(f"/api/visits/{data['id']}").json["changes_since_return"] is None  # not yet resubmitted
+
+    pulled, _ = staff.pull_all()
+    new = difficulty_data(own_recipient["id"], visit_id=data["id"], description="住房漏雨", category="housing")
+    results = staff.push(
+        mutation("visit.update", {"id": data["id"], "notes": "已补签字", "cash_cents": 60000,
+                                  "photos": [sha(kept), sha(added)], "signature": sha(signature),
+                                  "no_signature_reason": None}, base_version=pulled[("visit", data["id"])]["version"]),
+        mutation("difficulty.create", new))
+    assert [r["status"] for r in results] == ["applied", "applied"], results
+
+    detail = reviewer.get(f"/api/visits/{data['id']}").json
+    changes = detail["changes_since_return"]
+    assert detail["status"] == "submitted" and changes["review_comment"] == "缺签字"
+    assert {c["field"]: (c["before"], c["after"]) for c in changes["fields"]} == {
+        "notes": ("初稿", "已补签字"), "cash_cents": (50000, 60000), "signature": (None, sha(signature)),
+        "no_signature_reason": ("卧床无法签字", None)}
+    assert (changes["photos_added"], changes["photos_removed"]) == ([sha(added)], [sha(dropped)])
+    assert [(d["id"], d["change"]) for d in changes["difficulties"]] == [(new["id"], "added")]
+    assert gone["id"] in [d["id"] for d in detail["difficulties"]]

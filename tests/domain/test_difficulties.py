@@ -81,3 +81,64 @@ def test_overdue_means_unresolved_past_its_due_date():
     assert not is_overdue("open", today, today)
     assert not is_overdue("resolved", date(2026, 12, 1), today)
     assert not is_overdue("in_progress", None, today)
+
+
+# -- 跟进逾期 and 办结超期, days in the county's zone -------------------------------------------------------
+
+ZONE = "Asia/Shanghai"  # UTC+8: 16:00 UTC is midnight local
+
+
+def test_the_two_names_are_the_ones_the_papers_use():
+    from server.domain.difficulties import DEADLINE_OVERDUE, FOLLOW_UP_OVERDUE
+
+    assert (FOLLOW_UP_OVERDUE, DEADLINE_OVERDUE) == ("跟进逾期", "办结超期")
+
+
+@pytest.mark.parametrize("due, today, late", [
+    (date(2026, 12, 3), date(2026, 12, 3), False),  # the deadline day itself is still in time
+    (date(2026, 12, 3), date(2026, 12, 4), True),
+    (None, date(2026, 12, 4), False),
+])
+def test_deadline_overdue_counts_whole_local_days(due, today, late):
+    from server.domain.difficulties import is_deadline_overdue
+
+    assert is_deadline_overdue("open", due, today) is late
+    assert is_deadline_overdue("resolved", due, today) is False
+
+
+@pytest.mark.parametrize("follow_up_at, today, late", [
+    # 15:59 UTC on the 3rd is 23:59 local on the 3rd: due on the 3rd, late on the 4th.
+    (datetime(2026, 12, 3, 15, 59), date(2026, 12, 3), False),
+    (datetime(2026, 12, 3, 15, 59), date(2026, 12, 4), True),
+    # 16:00 UTC on the 3rd is already the 4th locally: not late on the 4th (UTC's date would say so).
+    (datetime(2026, 12, 3, 16, 0), date(2026, 12, 4), False),
+    (datetime(2026, 12, 3, 16, 0), date(2026, 12, 5), True),
+    (None, date(2026, 12, 5), False),
+])
+def test_follow_up_overdue_is_decided_on_the_local_day(follow_up_at, today, late):
+    from server.domain.difficulties import is_follow_up_overdue
+
+    assert is_follow_up_overdue("in_progress", follow_up_at, None, today, ZONE) is late
+    assert is_follow_up_overdue("resolved", follow_up_at, None, today, ZONE) is False
+
+
+@pytest.mark.parametrize("last, late", [
+    (datetime(2026, 12, 2, 15, 59), True),  # 23:59 local the day before: too early to count
+    (datetime(2026, 12, 2, 16, 0), False),  # 00:00 local on the due day, before the stated hour: counts
+    (datetime(2026, 12, 4, 1, 0), False),  # late, but made
+])
+def test_a_follow_up_made_on_or_after_the_due_day_ends_follow_up_overdue(last, late):
+    from server.domain.difficulties import is_follow_up_overdue
+
+    due = datetime(2026, 12, 3, 2, 0)  # 10:00 local on the 3rd
+    assert is_follow_up_overdue("open", due, last, date(2026, 12, 5), ZONE) is late
+
+
+def test_the_two_lists_are_independent():
+    from server.domain.difficulties import is_deadline_overdue, is_follow_up_overdue
+
+    today = date(2026, 12, 10)
+    assert is_deadline_overdue("open", date(2026, 12, 1), today)
+    assert not is_follow_up_overdue("open", datetime(2026, 12, 20, 2), None, today, ZONE)
+    assert not is_deadline_overdue("open", date(2026, 12, 20), today)
+    assert is_follow_up_overdue("open", datetime(2026, 12, 1, 2), None, today, ZONE)

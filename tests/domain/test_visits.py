@@ -83,3 +83,38 @@ def test_a_return_needs_a_comment():
     with pytest.raises(InvalidInput) as caught:
         review("submitted", "return", " ")
     assert caught.value.fields == {"comment": ["required when returning"]}
+
+
+# -- what changed since a return --------------------------------------------------------------------------
+
+
+def test_changes_since_return_lists_fields_photos_and_difficulties():
+    from server.domain.visits import changes_since_return, review_snapshot
+
+    visit = {"notes": "初稿", "cash_cents": 100, "signature": None, "no_signature_reason": "卧床",
+             "photos": ["a", "b"], "kind": "routine"}
+    kept = {"id": "d1", "category": "medical", "description": "看病难", "urgency": "normal"}
+    edited = {"id": "d2", "category": "housing", "description": "漏雨", "urgency": "normal"}
+    dropped = {"id": "d3", "category": "other", "description": "其他", "urgency": "normal"}
+    snapshot = review_snapshot(visit, [kept, edited, dropped], "2026-12-04T01:00:00.000Z", "缺签字")
+    now = {**visit, "notes": "已补", "signature": "s", "no_signature_reason": None, "photos": ["b", "c"]}
+    added = {"id": "d4", "category": "legal", "description": "纠纷", "urgency": "urgent"}
+    changes = changes_since_return(snapshot, now, [kept, {**edited, "urgency": "urgent"}, added])
+
+    assert changes["fields"] == [
+        {"field": "notes", "before": "初稿", "after": "已补"},
+        {"field": "signature", "before": None, "after": "s"},
+        {"field": "no_signature_reason", "before": "卧床", "after": None}]
+    assert (changes["photos_added"], changes["photos_removed"]) == (["c"], ["a"])
+    assert [(d["id"], d["change"], d["fields"]) for d in changes["difficulties"]] == [
+        ("d2", "changed", [{"field": "urgency", "before": "normal", "after": "urgent"}]),
+        ("d4", "added", []), ("d3", "removed", [])]
+    assert (changes["returned_at"], changes["review_comment"]) == ("2026-12-04T01:00:00.000Z", "缺签字")
+
+
+def test_nothing_changed_means_empty_lists():
+    from server.domain.visits import changes_since_return, review_snapshot
+
+    visit = {"notes": "x", "photos": ["a"]}
+    changes = changes_since_return(review_snapshot(visit, [], "t", None), visit, [])
+    assert changes["fields"] == changes["photos_added"] == changes["photos_removed"] == changes["difficulties"] == []

@@ -50,6 +50,7 @@ def test_a_due_notification_arrives_decrypted_exactly_as_sent(app, reviewer, sta
     sub = subscribe(app, reviewer, push_server)
     row_id = add_row(reviewer.user["id"], datetime.now(UTC) - timedelta(minutes=1), key="e2e:1",
                      kind="urgent_difficulty")
+    db.session.commit()  # the key is read on another connection: no transaction of the test's may hold the lock
 
     report = reminders.send_due(now_utc(), pusher=get_pusher(app))
 
@@ -249,3 +250,29 @@ def test_the_push_server_helper_is_stopped_by_its_fixture():
     assert server.process.poll() is not None
     with pytest.raises(requests.ConnectionError):
         requests.post(f"{server.base}/status", timeout=2)
+
+
+def test_an_assignment_is_pushed_without_personal_data(app, reviewer, staff, push_server):  # noqa: F811
+    sub = subscribe(app, staff, push_server)
+    changes, _ = staff.pull_all()
+    recipient = next(c["data"] for c in changes.values() if c["type"] == "recipient")
+    data = difficulty_data(recipient["id"], description="屋顶漏雨需要修缮")
+    [result] = staff.push(mutation("difficulty.create", data))
+    assert result["status"] == "applied"
+    db.session.execute(Notification.__table__.update().values(sent_at=now_utc()))  # only the new row is due
+    db.session.commit()
+    response = reviewer.patch(f"/api/difficulties/{data['id']}", json={
+        "assignee_id": staff.user["id"], "due_date": "2027-01-10"})
+    assert response.status_code == 200, response.json
+    db.session.commit()  # the request's session (the test's) ends its transaction: the key is read apart
+
+    report = reminders.send_due(now_utc(), pusher=get_pusher(app))
+
+    assert report.sent == 1
+    [message] = [json.loads(m) for m in push_server.messages(sub["clientHash"])]
+    assert (message["kind"], message["title"], message["body"], message["url"]) == (
+        "difficulty_assigned", "困难诉求分派", "1 项困难诉求已分派给您", f"/difficulties/{data['id']}")
+    text = json.dumps(message, ensure_ascii=False)
+    for personal in (recipient["name"], "屋顶漏雨", recipient["id"], staff.user["display_name"],
+                     reviewer.user["display_name"], "2027-01-10"):
+        assert personal not in text

@@ -141,15 +141,15 @@ def test_overdue_reminds_the_responsible_user_and_reviewers_over_the_village_dai
     schedule_at(local(DAY, 20, 0))
 
     first_day = {(r.user_id, r.body) for r in rows("overdue")}
-    assert first_day == {(staff.user["id"], "1 项困难诉求已逾期未解决"),
-                         (reviewer.user["id"], "1 项困难诉求已逾期未解决"),
-                         (township_reviewer, "1 项困难诉求已逾期未解决")}
+    assert first_day == {(staff.user["id"], "1 项困难诉求办结超期"),
+                         (reviewer.user["id"], "1 项困难诉求办结超期"),
+                         (township_reviewer, "1 项困难诉求办结超期")}
     assert other_reviewer not in {user for user, _ in first_day}
 
     schedule_at(local(DAY + timedelta(days=1), 9, 0))
     next_day = [r for r in rows("overdue") if r.due_at == naive_utc(local(DAY + timedelta(days=1), 9))]
     assert {r.user_id for r in next_day} == {u for u, _ in first_day}  # once more on the next day
-    assert {r.body for r in next_day} == {"2 项困难诉求已逾期未解决"}  # yesterday's "due today" joined
+    assert {r.body for r in next_day} == {"2 项困难诉求办结超期"}  # yesterday's "due today" joined
 
     set_difficulty(overdue, status="resolved")
     set_difficulty(due_today, status="resolved")

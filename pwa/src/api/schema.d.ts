@@ -752,7 +752,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The board (filters: status, overdue, area, category, urgency, assignee_id)
+         * The board (filters: status, overdue 办结超期, follow_up_overdue 跟进逾期, area, category, urgency,
+         *     assignee_id)
          * @description Roles: reviewer, admin
          */
         get: operations["difficulties.board.get"];
@@ -1299,6 +1300,8 @@ export interface components {
         ArchiveDifficulty: {
             area_id: number;
             assignee_id: number | null;
+            /** @description the office's assignments, oldest first */
+            assignments: components["schemas"]["Assignment"][];
             author_id: number;
             author_name: string | null;
             /** @enum {string} */
@@ -1420,6 +1423,18 @@ export interface components {
         AreaList: {
             items: components["schemas"]["Area"][];
         };
+        Assignment: {
+            assignee_id: number | null;
+            assignee_name: string | null;
+            /** Format: date-time */
+            at: string;
+            by_id: number;
+            by_name: string;
+            /** Format: date */
+            due_date: string | null;
+            /** @description a unit's name only: nobody is notified for it */
+            responsible_unit: string | null;
+        };
         AtRisk: {
             content: string;
             /** Format: date */
@@ -1453,10 +1468,18 @@ export interface components {
             per_page: number;
             total: number;
         };
+        BoardCounts: {
+            /** @description 跟进逾期, the same way */
+            follow_up_overdue: number;
+            /** @description 办结超期, under the area/category filters */
+            overdue: number;
+        };
         BoardItem: {
             area_id: number;
             assignee_id: number | null;
             assignee_name: string | null;
+            /** @description the office's assignments, oldest first */
+            assignments: components["schemas"]["Assignment"][];
             author_id: number;
             /** @enum {string} */
             category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
@@ -1467,7 +1490,10 @@ export interface components {
             due_date: string | null;
             /** Format: date-time */
             follow_up_at: string | null;
+            /** @description 跟进逾期 */
+            follow_up_overdue: boolean;
             id: string;
+            /** @description 办结超期 */
             overdue: boolean;
             recipient_id: string;
             recipient_name: string;
@@ -1483,6 +1509,7 @@ export interface components {
             visit_id: string | null;
         };
         BoardPage: {
+            counts: components["schemas"]["BoardCounts"];
             items: components["schemas"]["BoardItem"][];
             page: number;
             per_page: number;
@@ -1654,6 +1681,17 @@ export interface components {
             pending_review: number;
             points: number;
         };
+        DifficultyChange: {
+            /** @enum {string} */
+            category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
+            /** @enum {string} */
+            change: "added" | "removed" | "changed";
+            description: string;
+            fields: components["schemas"]["DifficultyFieldChange"][];
+            id: string;
+            /** @enum {string} */
+            urgency: "normal" | "urgent";
+        };
         DifficultyCreate: {
             /** @enum {string} */
             category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
@@ -1681,6 +1719,8 @@ export interface components {
         DifficultyData: {
             area_id: number;
             assignee_id: number | null;
+            /** @description the office's assignments, oldest first */
+            assignments: components["schemas"]["Assignment"][];
             author_id: number;
             /** @enum {string} */
             category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
@@ -1706,6 +1746,8 @@ export interface components {
             area_id: number;
             assignee_id: number | null;
             assignee_name: string | null;
+            /** @description the office's assignments, oldest first */
+            assignments: components["schemas"]["Assignment"][];
             author_id: number;
             /** @enum {string} */
             category: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
@@ -1730,6 +1772,13 @@ export interface components {
             version: number;
             village_name: string;
             visit_id: string | null;
+        };
+        DifficultyFieldChange: {
+            after: unknown;
+            /** @description the value as the record writes it */
+            before: unknown;
+            /** @enum {string} */
+            field: "category" | "description" | "urgency";
         };
         DifficultyFlow: {
             mean_days_to_resolve: number | null;
@@ -2671,6 +2720,15 @@ export interface components {
             /** @description base64url applicationServerKey */
             public_key: string;
         };
+        VisitChanges: {
+            difficulties: components["schemas"]["DifficultyChange"][];
+            fields: components["schemas"]["VisitFieldChange"][];
+            photos_added: string[];
+            photos_removed: string[];
+            /** Format: date-time */
+            returned_at: string;
+            review_comment: string | null;
+        };
         VisitCreate: {
             /** @default 0 */
             cash_cents: number;
@@ -2723,6 +2781,8 @@ export interface components {
             author_id: number;
             author_name: string | null;
             cash_cents: number;
+            /** @description after a return and a resubmission: what changed since the return (else null) */
+            changes_since_return: components["schemas"]["VisitChanges"] | null;
             difficulties: components["schemas"]["DifficultyData"][];
             gifts: string | null;
             id: string;
@@ -2747,6 +2807,13 @@ export interface components {
             village_name: string | null;
             /** Format: date-time */
             visited_at: string;
+        };
+        VisitFieldChange: {
+            after: unknown;
+            /** @description the value as the record writes it */
+            before: unknown;
+            /** @enum {string} */
+            field: "visited_at" | "kind" | "occasion" | "participants" | "gifts" | "cash_cents" | "notes" | "location" | "signature" | "no_signature_reason";
         };
         VisitListItem: {
             area_id: number;
@@ -4229,7 +4296,10 @@ export interface operations {
                 page?: number;
                 per_page?: number;
                 status?: "open" | "in_progress" | "resolved";
+                /** @description 办结超期: the deadline (due_date) passed and the difficulty is not resolved */
                 overdue?: boolean;
+                /** @description 跟进逾期: the follow-up date's local day passed and no follow-up was recorded since */
+                follow_up_overdue?: boolean;
                 area?: number;
                 category?: "living" | "housing" | "medical" | "employment" | "education" | "legal" | "psychological" | "other";
                 urgency?: "normal" | "urgent";

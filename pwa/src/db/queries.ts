@@ -5,7 +5,7 @@
 import { getDb } from './db'
 import type { StoredRecord } from './schema'
 import { openRecord, openRecords, type SealedStore } from './sealed'
-import type { Area, AreaId, Campaign, Difficulty, FollowUp, Recipient, Visit } from './types'
+import type { Area, AreaId, Assignment, Campaign, Difficulty, FollowUp, Recipient, Visit } from './types'
 
 const one = <T>(store: SealedStore) => async (id: string): Promise<T | undefined> =>
   openRecord<T>(store, await getDb().table<StoredRecord>(store).get(id))
@@ -54,6 +54,22 @@ export async function followUpsOf(difficultyId: string): Promise<FollowUp[]> {
 
 const difficultiesOf = (recipientId: string): Promise<Difficulty[]> =>
   all('difficulties', getDb().difficulties.where('recipient_id').equals(recipientId).toArray())
+
+export interface HistoryEntry {
+  key: string
+  at: string
+  followup?: FollowUp
+  assignment?: Assignment
+}
+
+/** A difficulty's history, newest first: its follow-ups and the office's assignments in one timeline. */
+export function historyOf(followups: FollowUp[], assignments: Assignment[]): HistoryEntry[] {
+  const entries: HistoryEntry[] = [
+    ...followups.map((f) => ({ key: `f:${f.id}`, at: f.at, followup: f })),
+    ...assignments.map((a, i) => ({ key: `a:${i}`, at: a.at, assignment: a })),
+  ]
+  return entries.sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
+}
 
 /** A recipient's unresolved difficulties, each with its follow-ups (newest first). */
 export async function openDifficultiesOf(recipientId: string): Promise<(Difficulty & { followups: FollowUp[] })[]> {
@@ -124,6 +140,53 @@ export function splitDue(difficulties: Difficulty[], now: Date = new Date()): Du
 export async function dueFollowUps(now: Date = new Date()): Promise<DueLists> {
   // Only the unresolved ones are opened: their plain status says which.
   return splitDue(await all<Difficulty>('difficulties', getDb().difficulties.filter((d) => d.status !== 'resolved').toArray()), now)
+}
+
+/**
+ * The two meanings of "逾期", named apart everywhere (server/domain/difficulties.py holds the same rules):
+ * - 跟进逾期 `followUpOverdue`: unresolved, its follow-up date's local day is over, and no follow-up was
+ *   recorded on or after that day;
+ * - 办结超期 `deadlineOverdue`: unresolved and its deadline (`due_date`, a local date) is before today.
+ */
+export interface LateLists {
+  followUpOverdue: Difficulty[]
+  deadlineOverdue: Difficulty[]
+}
+
+export function isDeadlineOverdue(d: Difficulty, today: string): boolean {
+  return d.status !== 'resolved' && !!d.due_date && d.due_date < today
+}
+
+export function isFollowUpOverdue(d: Difficulty, lastFollowUpAt: string | undefined, today: string): boolean {
+  if (d.status === 'resolved' || !d.follow_up_at) return false
+  const day = localDay(d.follow_up_at)
+  if (day >= today) return false
+  return !lastFollowUpAt || lastFollowUpAt < localDayStart(day)
+}
+
+/** Both late lists, the longest overdue first; `followups` gives each difficulty's latest follow-up. */
+export function splitLate(difficulties: Difficulty[], followups: Pick<FollowUp, 'difficulty_id' | 'at'>[], now: Date = new Date()): LateLists {
+  const today = localDay(now)
+  const last = new Map<string, string>()
+  for (const f of followups) {
+    const seen = last.get(f.difficulty_id)
+    if (!seen || Date.parse(f.at) > Date.parse(seen)) last.set(f.difficulty_id, new Date(f.at).toISOString())
+  }
+  const followUpOverdue = difficulties.filter((d) => isFollowUpOverdue(d, last.get(d.id), today))
+    .sort((a, b) => (a.follow_up_at ?? '').localeCompare(b.follow_up_at ?? ''))
+  const deadlineOverdue = difficulties.filter((d) => isDeadlineOverdue(d, today))
+    .sort((a, b) => (a.due_date ?? '').localeCompare(b.due_date ?? ''))
+  return { followUpOverdue, deadlineOverdue }
+}
+
+/** Both late lists from the synced data on this phone (no server round trip). */
+export async function lateDifficulties(now: Date = new Date()): Promise<LateLists> {
+  const db = getDb()
+  const unresolved = await all<Difficulty>('difficulties', db.difficulties.filter((d) => d.status !== 'resolved').toArray())
+  const open = unresolved.filter((d) => d.follow_up_at || d.due_date)
+  const followups = open.length
+    ? await all<FollowUp>('followups', db.followups.where('difficulty_id').anyOf(open.map((d) => d.id)).toArray()) : []
+  return splitLate(open, followups, now)
 }
 
 /** Is `areaId` the area `rootId` or below it? */

@@ -39,6 +39,9 @@ export type Visit = Replica<Schemas['VisitData'], Schemas['VisitCreate']>
 
 export type Difficulty = Replica<Schemas['DifficultyData'], Schemas['DifficultyCreate']>
 
+/** One office assignment in a difficulty's history (pulled with the difficulty). */
+export type Assignment = Schemas['Assignment']
+
 export type FollowUp = Replica<Schemas['FollowUpData'], Schemas['FollowUpCreate']>
 
 export type Campaign = Replica<Schemas['CampaignData']>

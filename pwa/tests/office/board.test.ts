@@ -16,20 +16,22 @@ const AREAS = [
   { id: 3, code: '3', name: '西镇', level: 'township', parent_id: 1 },
 ]
 
-function row(id: string, status: string, overdue = false) {
+function row(id: string, status: string, overdue = false, followUpOverdue = false) {
   return {
     id, recipient_id: 'r', visit_id: null, author_id: 1, area_id: 9, category: 'housing', description: `诉求${id}`,
     urgency: 'normal', status, assignee_id: null, responsible_unit: null, due_date: overdue ? '2020-01-01' : null,
     follow_up_at: null, resolved_at: null, created_at: '2027-01-01T00:00:00Z', version: 1, recipient_name: `对象${id}`,
-    village_name: '一村', assignee_name: null, overdue,
+    village_name: '一村', assignee_name: null, overdue, follow_up_overdue: followUpOverdue, assignments: [],
   }
 }
 
 function answer(_method: string, url: URL) {
   if (url.pathname === '/api/areas') return { json: { items: AREAS } }
   const q = url.searchParams
-  const items = q.get('overdue') === '1' ? [row('o1', 'in_progress', true)] : [row(`${q.get('status')}1`, q.get('status') ?? 'open')]
-  return { json: { items, total: items.length, page: 1, per_page: 50 } }
+  const items = q.get('overdue') === '1' ? [row('o1', 'in_progress', true)]
+    : q.get('follow_up_overdue') === '1' ? [row('f1', 'open', false, true)]
+      : [row(`${q.get('status')}1`, q.get('status') ?? 'open')]
+  return { json: { items, total: items.length, page: 1, per_page: 50, counts: { overdue: 4, follow_up_overdue: 7 } } }
 }
 
 const boardCalls = (calls: Call[]) => calls.filter((c) => c.url.startsWith('/api/difficulties')).map((c) => new URL(c.url, 'http://x').searchParams)
@@ -54,6 +56,7 @@ describe('difficulties board', () => {
     const f = { township: 2, category: 'medical' as const, page: 1 }
     expect(boardQuery('open', f, 50)).toEqual({ status: 'open', area: 2, category: 'medical', page: 1, per_page: 50 })
     expect(boardQuery('overdue', f, 50)).toEqual({ overdue: true, area: 2, category: 'medical', page: 1, per_page: 50 })
+    expect(boardQuery('follow_up_overdue', f, 50)).toEqual({ follow_up_overdue: true, area: 2, category: 'medical', page: 1, per_page: 50 })
     expect(boardQuery('resolved', f, 50)).toMatchObject({ status: 'resolved' })
   })
 
@@ -61,19 +64,25 @@ describe('difficulties board', () => {
     const calls = mockFetch(answer)
     const w = await mountBoard()
     const tabs = w.findAll('.el-tabs__item')
-    expect(tabs.map((t) => t.text())).toEqual(['待处理', '处理中', '已逾期', '已解决'])
+    // The two meanings of 逾期 are two tabs, each with its count.
+    await vi.waitFor(() => expect(tabs.map((t) => t.text())).toEqual(['待处理', '处理中', '跟进逾期（7）', '办结超期（4）', '已解决']), WAIT)
     expect(boardCalls(calls)[0].get('status')).toBe('open')
     expect(boardCalls(calls)[0].has('overdue')).toBe(false)
     expect(w.find('[data-test="board-row"]').text()).toContain('对象open1')
 
     await tabs[2].trigger('click')
-    await vi.waitFor(() => expect(w.find('[data-test="overdue-flag"]').exists()).toBe(true), WAIT)
+    await vi.waitFor(() => expect(w.find('[data-test="follow-up-overdue-flag"]').text()).toBe('跟进逾期'), WAIT)
+    expect(boardCalls(calls).at(-1)!.get('follow_up_overdue')).toBe('1')
+    expect(w.find('[data-test="overdue-flag"]').exists()).toBe(false)
+
+    await tabs[3].trigger('click')
+    await vi.waitFor(() => expect(w.find('[data-test="overdue-flag"]').text()).toBe('办结超期'), WAIT)
     let last = boardCalls(calls).at(-1)!
     expect(last.get('overdue')).toBe('1')
     expect(last.has('status')).toBe(false)
     expect(w.find('[data-test="board-row"]').text()).toContain('对象o1')
 
-    await tabs[3].trigger('click')
+    await tabs[4].trigger('click')
     await vi.waitFor(() => expect(w.find('[data-test="board-row"]').text()).toContain('对象resolved1'), WAIT)
     expect(boardCalls(calls).at(-1)!.get('status')).toBe('resolved')
 

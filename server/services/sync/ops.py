@@ -232,7 +232,7 @@ def difficulty_create(planner, mutation: dict) -> State:
     # Not `now`: follow-ups made offline after the difficulty but synced with it must still count.
     row = {**data, "author_id": planner.actor.user_id, "area_id": recipient.row["area_id"], "status": "open",
            "status_changed_at": planner.device_time(mutation), "assignee_id": None, "responsible_unit": None,
-           "resolved_at": None, "created_at": now, "updated_at": now, "version": 1}
+           "assignments": [], "resolved_at": None, "created_at": now, "updated_at": now, "version": 1}
     if row["urgency"] == "urgent":
         planner.plan.urgent.append(row)
     return planner.stage("difficulty", State(row, new=True))
