@@ -916,6 +916,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/recipients/import-problems.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The dry run's rows with errors or warnings as a workbook: bad cells filled (red: error, yellow: warning)
+         *     with the reason as a comment; writes nothing
+         * @description Roles: reviewer, admin
+         */
+        post: operations["recipients.import_problems.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/recipients/import-template.xlsx": {
         parameters: {
             query?: never;
@@ -1799,12 +1820,16 @@ export interface components {
             dry_run: boolean;
             invalid: number;
             rows: components["schemas"]["ImportRow"][];
+            /** @description valid rows left out by `skip_rows` */
+            skipped: number;
             unchanged: number;
             updated: number;
             valid: number;
+            /** @description rows with warnings */
+            warned: number;
         };
         ImportRow: {
-            /** @description created / updated / unchanged (ok rows) */
+            /** @description created / updated / unchanged / skipped (ok rows) */
             action?: string;
             /** @description `errors` with each message as its code (the error envelope's `field_codes`) */
             error_codes?: {
@@ -1816,6 +1841,32 @@ export interface components {
             ok: boolean;
             /** @description the sheet's row number */
             row: number;
+            /** @description what the office should look at before importing (never stops the row) */
+            warnings?: components["schemas"]["ImportWarning"][];
+        };
+        ImportWarning: {
+            /**
+             * @description possible_duplicate: the same person may be on the roster (`recipient_id`, in the caller's scope only) or in another row (`row`) under another ID number; phone_format: not an 11-digit mobile nor area code + number; gender_mismatch: the gender contradicts the ID number's gender digit
+             * @enum {string}
+             */
+            code: "possible_duplicate" | "phone_format" | "gender_mismatch";
+            /** @description the column it is about (phone_format, gender_mismatch) */
+            field?: string;
+            /** @description possible_duplicate: the other's number, masked */
+            id_number?: string;
+            /** @enum {string} */
+            id_number_gender?: "male" | "female";
+            name?: string;
+            /** @description possible_duplicate: the recipient already registered */
+            recipient_id?: string;
+            /** @description possible_duplicate: the other row of the file */
+            row?: number;
+            /**
+             * @description possible_duplicate: same name and birth date, or same name, village and similar address
+             * @enum {string}
+             */
+            rule?: "name_birth_date" | "name_village_address";
+            village_name?: string;
         };
         ImportedStandard: {
             id: number;
@@ -4326,6 +4377,8 @@ export interface operations {
             query?: {
                 /** @description 1: check only, write nothing */
                 dry_run?: boolean;
+                /** @description comma-separated sheet row numbers not to import (rows the office chose to leave out after the dry run's warnings) */
+                skip_rows?: number[];
             };
             header?: never;
             path?: never;
@@ -4344,6 +4397,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "recipients.import_problems.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["RosterFile"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             400: components["responses"]["BAD_REQUEST"];
