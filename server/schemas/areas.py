@@ -42,5 +42,6 @@ class AreaImportErrorSchema(Schema):
 
 
 class AreaImportResultSchema(Schema):
-    created = fields.Integer(required=True)
+    dry_run = fields.Boolean(required=True)
+    created = fields.Integer(required=True, metadata={"description": "areas made (a dry run: would be made)"})
     errors = fields.List(fields.Nested(AreaImportErrorSchema), required=True)

@@ -21,13 +21,17 @@ class OneOrZero(fields.Boolean):
         raise ValidationError("must be 1 or 0")
 
 
-class ImportQuerySchema(Schema):
+class DryRunQuerySchema(Schema):
     error_message = "dry_run must be 1 or 0"  # the 400's message (server/errors.py)
 
     class Meta:
         unknown = EXCLUDE
 
     dry_run = OneOrZero(load_default=False, metadata={"description": "1: check only, write nothing"})
+
+
+class ImportQuerySchema(DryRunQuerySchema):
+    error_message = "dry_run must be 1 or 0; skip_rows: row numbers separated by commas"
     skip_rows = DelimitedList(fields.Integer(validate=validate.Range(min=1, max=10_000_000)), load_default=list,
                               validate=validate.Length(max=50_000), metadata={
                                   "description": "comma-separated sheet row numbers not to import (rows the "

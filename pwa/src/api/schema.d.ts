@@ -34,7 +34,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8)
+         * Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8); ?dry_run=1 only
+         *     checks every row and answers what the import would do
          * @description Roles: admin
          */
         post: operations["areas.import_areas.post"];
@@ -1292,7 +1293,9 @@ export interface components {
             row: number;
         };
         AreaImportResult: {
+            /** @description areas made (a dry run: would be made) */
             created: number;
+            dry_run: boolean;
             errors: components["schemas"]["AreaImportError"][];
         };
         AreaList: {
@@ -2832,7 +2835,10 @@ export interface operations {
     };
     "areas.import_areas.post": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
