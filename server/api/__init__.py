@@ -147,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
         difficulties,
         meta,
         notifications,
+        outbox_files,
         push,
         recipients,
         reports,
@@ -159,7 +160,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     meta.prepare_openapi(api)
     for module in (auth, sync, attachments, areas, audit, notifications, push, visits, difficulties, campaigns,
-                   recipients, reports, users, creation, meta):
+                   recipients, outbox_files, reports, users, creation, meta):
         api.register_blueprint(module.bp)
     meta.document_openapi(app, api)
     app.register_blueprint(web.bp)

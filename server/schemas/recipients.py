@@ -31,7 +31,6 @@ class DryRunQuerySchema(Schema):
 
 
 class ImportQuerySchema(DryRunQuerySchema):
-    error_message = "dry_run must be 1 or 0; skip_rows: row numbers separated by commas"
     skip_rows = DelimitedList(fields.Integer(validate=validate.Range(min=1, max=10_000_000)), load_default=list,
                               validate=validate.Length(max=50_000), metadata={
                                   "description": "comma-separated sheet row numbers not to import (rows the "

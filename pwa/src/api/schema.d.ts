@@ -842,6 +842,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/outbox-files/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a phone's exported outbox file (its author, device and seal) and apply its mutations through the
+         *     sync push as their author, with their own ids; ?dry_run=1 only shows what it holds
+         * @description A file changed after export answers 422 `outbox_file_tampered`; one that is not an exported file 422
+         *     `outbox_file_invalid`; one whose author is not a user of the caller's area 403 `outbox_file_out_of_scope`.
+         *     Applying it twice, or the phone pushing the same mutations later, answers `duplicate`: nothing doubles.
+         *
+         *     Roles: reviewer, admin
+         */
+        post: operations["outbox_files.import_outbox_file.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/push/subscriptions": {
         parameters: {
             query?: never;
@@ -1783,6 +1808,11 @@ export interface components {
             /** @enum {string} */
             decision: "accept" | "return";
         };
+        ExportKey: {
+            /** @description base64url, 32 bytes: the HMAC-SHA256 key */
+            key: string;
+            key_id: string;
+        };
         FollowUpCreate: {
             /** Format: date-time */
             at: string;
@@ -2124,6 +2154,56 @@ export interface components {
             title?: string;
             url?: string | null;
         };
+        OutboxFileAnswer: {
+            /** @description photos and signatures carried */
+            attachments: number;
+            /** @description mutations per record type (visit, difficulty, followup, recipient, evidence) */
+            by_type: {
+                [key: string]: number;
+            };
+            /** @description the answers per status (a dry run: what applying would answer) */
+            counts: components["schemas"]["OutboxFileCounts"];
+            device_id: string;
+            dry_run: boolean;
+            /** @description the phone's clock */
+            exported_at: string | null;
+            mutations: number;
+            results: components["schemas"]["OutboxFileResult"][];
+            /** @description who made the records */
+            user: components["schemas"]["OutboxFileUser"];
+        };
+        OutboxFileCounts: {
+            applied: number;
+            conflict: number;
+            duplicate: number;
+            rejected: number;
+        };
+        OutboxFileError: {
+            code: string;
+            message: string;
+        };
+        OutboxFileResult: {
+            entity_id?: string;
+            entity_type?: string;
+            error?: components["schemas"]["OutboxFileError"];
+            /** @description the mutation id the phone made */
+            id: string;
+            op: string;
+            /** @enum {string} */
+            status: "applied" | "duplicate" | "conflict" | "rejected";
+        };
+        OutboxFileUpload: {
+            /**
+             * Format: binary
+             * @description the JSON file a phone's outbox exported (docs/outbox-file.md)
+             */
+            file: string;
+        };
+        OutboxFileUser: {
+            display_name: string;
+            id: number;
+            username: string;
+        };
         PaginationMetadata: {
             /** @description First available page number. */
             first_page?: number;
@@ -2307,6 +2387,8 @@ export interface components {
         Session: {
             /** @description send it as X-CSRF-Token */
             csrf_token: string;
+            /** @description seals the phone's exported outbox file (docs/outbox-file.md); the phone keeps it per user, never sends it back */
+            export_key: components["schemas"]["ExportKey"];
             user: components["schemas"]["SessionUser"];
         };
         SessionUser: {
@@ -4255,6 +4337,40 @@ export interface operations {
             404: components["responses"]["NOT_FOUND"];
             413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
             422: components["responses"]["UNPROCESSABLE_ENTITY"];
+        };
+    };
+    "outbox_files.import_outbox_file.post": {
+        parameters: {
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["OutboxFileUpload"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxFileAnswer"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
         };
     };
     "push.save.post": {
