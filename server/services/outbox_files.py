@@ -56,6 +56,12 @@ class OutboxFileTampered(InvalidFile):
     code = "outbox_file_tampered"
 
 
+class OutboxFileUnsealed(InvalidFile):
+    """A file without a seal: exported by a phone that never received an export key (nothing to verify)."""
+
+    code = "outbox_file_unsealed"
+
+
 class OutboxFileOutOfScope(Forbidden):
     """The file's author is not a user of the uploader's area."""
 
@@ -130,6 +136,10 @@ def read_file(actor: Actor, secret_key: str, content: bytes) -> OutboxFile:
     payload, mac = outer.get("payload"), outer.get("mac")
     if not isinstance(payload, str):
         raise _invalid("缺少内容")
+    if mac is None:
+        message = ("文件未签名（导出时手机还没有校验密钥）：请让该手机联网登录后重新导出 / "
+                   "the file is not sealed: log the phone in online and export again")
+        raise OutboxFileUnsealed(message, {"file": [message]})
     if not isinstance(mac, str) or not mac:
         raise _tampered()
     try:
