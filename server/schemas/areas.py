@@ -39,6 +39,8 @@ class AreaCsvSchema(Schema):
 class AreaImportErrorSchema(Schema):
     row = fields.Integer(required=True, metadata={"description": "the CSV's line number"})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+    error_codes = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True, metadata={
+        "description": "`errors` with each message as its code"})
 
 
 class AreaImportResultSchema(Schema):

@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from ..extensions import db
+from ..field_codes import field_codes
 from ..models import Area
 from .actors import Actor
 from .changes import record_audit, record_change
@@ -91,6 +92,8 @@ def import_areas(actor: Actor, rows: list[dict], dry_run: bool = False) -> dict:
             progress = True
     for index, *_rest in pending.values():
         errors.append({"row": index, "errors": {"parent_code": ["parent cycle or unknown"]}})
+    for error in errors:
+        error["error_codes"] = field_codes(error["errors"])
     if dry_run:
         db.session.rollback()
     else:

@@ -1311,6 +1311,10 @@ export interface components {
             parent_id: number | null;
         };
         AreaImportError: {
+            /** @description `errors` with each message as its code */
+            error_codes: {
+                [key: string]: string[];
+            };
             errors: {
                 [key: string]: string[];
             };

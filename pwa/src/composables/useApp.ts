@@ -1,6 +1,6 @@
 /** App-wide state: the session, the API client and the one sync engine, with reactive status. */
 import { computed, reactive, ref } from 'vue'
-import { currentSession, getDeviceId, getLastSync, getSession, setMeta, setSession } from '../db/meta'
+import { currentSession, exportKeyKey, getDeviceId, getLastSync, getSession, setMeta, setSession } from '../db/meta'
 import { adoptReplicaFor, dropReplica } from '../db/replica'
 import type { Session } from '../db/types'
 import { ApiError } from '../lib/http'
@@ -62,6 +62,7 @@ export async function refreshSession(): Promise<void> {
     const me = await api.me()
     const next: Session = { user: me.user, csrf_token: me.csrf_token ?? session.value.csrf_token, expired: false }
     await setSession(next)
+    if (me.export_key) await setMeta(exportKeyKey(String(me.user.id)), me.export_key)
     session.value = next
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) {
@@ -77,6 +78,7 @@ export async function login(username: string, password: string): Promise<void> {
   const answer = await api.login(username, password)
   const next: Session = { user: answer.user, csrf_token: answer.csrf_token, expired: false }
   await setSession(next)
+  if (answer.export_key) await setMeta(exportKeyKey(String(answer.user.id)), answer.export_key)
   await setMeta('last_username', username)
   await adoptReplicaFor(String(answer.user.id))
   session.value = next
