@@ -107,6 +107,8 @@ class Config:
         self.MAX_CONTENT_LENGTH = 6 * 1024 * 1024
         self.SYNC_MAX_MUTATIONS = 200
         self.SYNC_MAX_BYTES = 2 * 1024 * 1024
+        # A phone's exported outbox file (its photos inside, base64): what the office may upload at once.
+        self.OUTBOX_FILE_MAX_BYTES = int(os.environ.get("OUTBOX_FILE_MAX_BYTES", str(100 * 1024 * 1024)))
         self.ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
         # Evidence documents of the creation campaign (PDF, Office): liaisons and the office upload them.
         self.DOCUMENT_MAX_BYTES = 20 * 1024 * 1024

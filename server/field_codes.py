@@ -138,6 +138,7 @@ _OWN_RULES: dict[str, Rule] = {
     # roster import rows (server/services/imports.py)
     r"must be 男 or 女 \(male / female\)|unknown category": "invalid_choice",
     r"the full number, not a masked one": "id_number_masked",
+    r"the ID number was stored as a number .*": "id_number_not_text",
     r"same ID number in rows .*": "id_number_duplicate",
     r"not unique: give the code": "village_ambiguous",
     r"unknown village or outside your area": "not_in_scope",

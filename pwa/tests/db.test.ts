@@ -72,7 +72,7 @@ describe('local writes', () => {
     const sha = await putAttachment('1', jpegBlob(7))
     await createVisit('1', visitData(uuid(), { photos: [sha] }))
     const doc = JSON.parse(await exportPending('1'))
-    expect(doc.mutations).toHaveLength(1)
+    expect(JSON.parse(doc.payload).mutations).toHaveLength(1)
     expect(doc.attachments[sha].mime).toBe('image/jpeg')
     expect(atob(doc.attachments[sha].base64).length).toBe(64)
   })

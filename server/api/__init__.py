@@ -169,6 +169,7 @@ def register_blueprints(app: Flask) -> None:
         jobs,
         meta,
         notifications,
+        outbox_files,
         push,
         recipients,
         reports,
@@ -181,7 +182,7 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
     meta.prepare_openapi(api)
     for module in (auth, sync, attachments, areas, audit, notifications, push, visits, difficulties, campaigns,
-                   recipients, reports, jobs, users, creation, meta):
+                   recipients, outbox_files, reports, jobs, users, creation, meta):
         api.register_blueprint(module.bp)
     meta.document_openapi(app, api)
     app.register_blueprint(web.bp)

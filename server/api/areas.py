@@ -7,6 +7,7 @@ from flask import g
 
 from ..errors import ApiError
 from ..schemas.areas import AreaCreateSchema, AreaCsvSchema, AreaImportResultSchema, AreaListSchema, AreaSchema
+from ..schemas.recipients import DryRunQuerySchema
 from ..services import areas as area_service
 from . import Blueprint, roles
 
@@ -38,10 +39,12 @@ def create_area(body):
 
 @bp.post("/admin/areas/import")
 @roles(*ADMIN)
+@bp.arguments(DryRunQuerySchema, location="query", error_status_code=400)
 @bp.arguments(AreaCsvSchema, location="files")
 @bp.response(200, AreaImportResultSchema)
-def import_areas(files):
-    """Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8)"""
+def import_areas(query, files):
+    """Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8); ?dry_run=1 only
+    checks every row and answers what the import would do"""
     upload = files["file"]
     raw = upload.read(CSV_LIMIT + 1)
     if len(raw) > CSV_LIMIT:
@@ -58,4 +61,4 @@ def import_areas(files):
     if rows and not {"code", "name", "level"} <= set(rows[0]):
         raise ApiError(422, "validation_error", "Columns: code,name,level,parent_code",
                        {"file": ["missing columns"]})
-    return area_service.import_areas(g.actor, rows)
+    return area_service.import_areas(g.actor, rows, dry_run=query["dry_run"])

@@ -19,6 +19,7 @@ from ..errors import ApiError, error_response
 from ..extensions import db, limiter
 from ..schemas.auth import LoginSchema, PasswordChangeSchema, SessionSchema
 from ..services import auth as auth_service
+from ..services import outbox_files
 from ..services import users as user_service
 from . import SAFE_METHODS, SESSION_COOKIE, Blueprint, public
 
@@ -157,14 +158,20 @@ def login(body):
                             secure=secure, max_age=DEVICE_MARK_DAYS * 86400)
         return response
 
-    return {"user": user_json(user), "csrf_token": csrf}
+    return {"user": user_json(user), "csrf_token": csrf,
+            "export_key": _export_key(user.id, auth_service.token_digest(token))}
+
+
+def _export_key(user_id: int, token_hash: str) -> dict:
+    return outbox_files.session_export_key(current_app.config["SECRET_KEY"], user_id, token_hash)
 
 
 @bp.get("/me")
 @bp.response(200, SessionSchema)
 def me():
     """The logged-in user and the session's CSRF token"""
-    return {"user": user_json(g.user), "csrf_token": g.session_row.csrf_token}
+    return {"user": user_json(g.user), "csrf_token": g.session_row.csrf_token,
+            "export_key": _export_key(g.user.id, g.session_token_hash)}
 
 
 @bp.post("/logout")

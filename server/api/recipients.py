@@ -23,13 +23,7 @@ bp = Blueprint("recipients", __name__, url_prefix="/api/recipients",
 OFFICE = ("reviewer", "admin")
 
 
-@bp.post("/import")
-@roles(*OFFICE)
-@bp.arguments(ImportQuerySchema, location="query", error_status_code=400)
-@bp.arguments(RosterFileSchema, location="files")
-@bp.response(200, ImportResultSchema)
-def import_recipients(query, files):
-    """Import recipients from a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row"""
+def _read_upload(files) -> tuple[str, bytes]:
     upload = files["file"]
     try:
         content = upload.read()
@@ -37,7 +31,31 @@ def import_recipients(query, files):
         upload.close()  # a large upload is spooled to a temporary file: let it go now
     if not content:
         raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
-    return imports.import_recipients(g.actor, upload.filename or "", content, query["dry_run"])
+    return upload.filename or "", content
+
+
+@bp.post("/import")
+@roles(*OFFICE)
+@bp.arguments(ImportQuerySchema, location="query", error_status_code=400)
+@bp.arguments(RosterFileSchema, location="files")
+@bp.response(200, ImportResultSchema)
+def import_recipients(query, files):
+    """Import recipients from a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row"""
+    filename, content = _read_upload(files)
+    return imports.import_recipients(g.actor, filename, content, query["dry_run"],
+                                     frozenset(query["skip_rows"]))
+
+
+@bp.post("/import-problems.xlsx")
+@roles(*OFFICE)
+@bp.arguments(RosterFileSchema, location="files")
+@bp.response(200, BINARY, content_type=imports.XLSX_MIMETYPE)
+def import_problems(files):
+    """The dry run's rows with errors or warnings as a workbook: bad cells filled (red: error, yellow: warning)
+    with the reason as a comment; writes nothing"""
+    filename, content = _read_upload(files)
+    return send_file(imports.build_problem_workbook(g.actor, filename, content), mimetype=imports.XLSX_MIMETYPE,
+                     as_attachment=True, download_name="导入检查结果.xlsx", max_age=0)
 
 
 @bp.get("/import-template.xlsx")

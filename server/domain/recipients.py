@@ -1,5 +1,8 @@
 """Recipient rules: the codes, field limits and ID number checks shared by sync, office, schemas and import."""
 
+import difflib
+import re
+import unicodedata
 from datetime import date
 
 from ..services.errors import InvalidInput
@@ -88,3 +91,57 @@ def check_patch(patch: dict) -> None:
     for key in NOT_NULL_ON_UPDATE:
         if key in patch and patch[key] is None:
             raise InvalidInput("Invalid record", {key: ["Field may not be null."]})
+
+
+# -- data quality: what the roster import warns about (never refuses) ---------------------------------------
+
+# A mobile number: 11 digits from 13x to 19x. A landline: an area code (0 + 2 or 3 digits) and a 7- or 8-digit
+# number, with or without a hyphen, maybe an extension; a local number without its area code is not enough to
+# call back from the county office.
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LANDLINE = re.compile(r"0\d{2,3}-?[2-9]\d{6,7}(?:(?:-|转|ext\.?)\d{1,6})?")
+_PHONE_SPLIT = re.compile(r"[,，;；/、]+")
+_PHONE_NOISE = re.compile(r"[()（）\s]")
+
+
+def _one_phone(part: str) -> bool:
+    part = re.sub(r"^(?:\+|00)86-?", "", _PHONE_NOISE.sub("", part))
+    return bool(_MOBILE.fullmatch(part) or _LANDLINE.fullmatch(part))
+
+
+def phone_ok(value: str) -> bool:
+    """Every number in a phone cell (several may be listed: '13912345678，0571-87654321') is a mobile or a
+    landline with its area code; a leading +86 / 0086 and spaces inside a number are allowed."""
+    parts = [p for p in _PHONE_SPLIT.split(value.strip()) if p.strip()]
+    return bool(parts) and all(_one_phone(p) or (len(p.split()) > 1 and all(_one_phone(q) for q in p.split()))
+                               for p in parts)
+
+
+def gender_mismatch(gender: str | None, id_number: str | None) -> bool:
+    """A gender given that the (valid) ID number's 17th digit contradicts."""
+    return bool(gender and id_number) and gender != gender_from_id_number(id_number)
+
+
+def birth_date_key(id_number: str | None) -> str | None:
+    """YYYYMMDD of an 18-character ID number (the same person under two numbers keeps the birth date)."""
+    if id_number and len(id_number) == 18 and id_number[6:14].isdigit():
+        return id_number[6:14]
+    return None
+
+
+_ADDRESS_NOISE = re.compile(r"[\s\-—_,，.。·、()（）#号室栋幢单元楼组]")
+
+
+def normalise_address(value: str | None) -> str:
+    return _ADDRESS_NOISE.sub("", unicodedata.normalize("NFKC", value or "")).lower()
+
+
+def similar_address(a: str | None, b: str | None, ratio: float = 0.8) -> bool:
+    """Two addresses that likely mean the same house: equal or one inside the other once spaces and
+    punctuation are dropped, or at least `ratio` alike ('东关村3组12号' ~ '东关村三组12号')."""
+    x, y = normalise_address(a), normalise_address(b)
+    if not x or not y:
+        return False
+    if x == y or (min(len(x), len(y)) >= 4 and (x in y or y in x)):
+        return True
+    return difflib.SequenceMatcher(None, x, y).ratio() >= ratio

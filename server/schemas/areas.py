@@ -39,8 +39,11 @@ class AreaCsvSchema(Schema):
 class AreaImportErrorSchema(Schema):
     row = fields.Integer(required=True, metadata={"description": "the CSV's line number"})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True)
+    error_codes = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), required=True, metadata={
+        "description": "`errors` with each message as its code"})
 
 
 class AreaImportResultSchema(Schema):
-    created = fields.Integer(required=True)
+    dry_run = fields.Boolean(required=True)
+    created = fields.Integer(required=True, metadata={"description": "areas made (a dry run: would be made)"})
     errors = fields.List(fields.Nested(AreaImportErrorSchema), required=True)

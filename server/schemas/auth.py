@@ -29,6 +29,14 @@ class SessionUserSchema(Schema):
         "description": "after an admin's reset or when the password expired: change it first"})
 
 
+class ExportKeySchema(Schema):
+    key_id = fields.String(required=True)
+    key = fields.String(required=True, metadata={"description": "base64url, 32 bytes: the HMAC-SHA256 key"})
+
+
 class SessionSchema(Schema):
     user = fields.Nested(SessionUserSchema, required=True)
     csrf_token = fields.String(required=True, metadata={"description": "send it as X-CSRF-Token"})
+    export_key = fields.Nested(ExportKeySchema, required=True, metadata={
+        "description": "seals the phone's exported outbox file (docs/outbox-file.md); the phone keeps it per "
+                       "user, never sends it back"})

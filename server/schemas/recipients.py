@@ -2,7 +2,8 @@
 the possible duplicates."""
 
 from flask_smorest.fields import Upload
-from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from webargs.fields import DelimitedList
 
 from .common import UtcDateTime
 from .sync import DifficultyDataSchema, FollowUpDataSchema, RecipientDataSchema, VisitDataSchema
@@ -20,13 +21,20 @@ class OneOrZero(fields.Boolean):
         raise ValidationError("must be 1 or 0")
 
 
-class ImportQuerySchema(Schema):
+class DryRunQuerySchema(Schema):
     error_message = "dry_run must be 1 or 0"  # the 400's message (server/errors.py)
 
     class Meta:
         unknown = EXCLUDE
 
     dry_run = OneOrZero(load_default=False, metadata={"description": "1: check only, write nothing"})
+
+
+class ImportQuerySchema(DryRunQuerySchema):
+    skip_rows = DelimitedList(fields.Integer(validate=validate.Range(min=1, max=10_000_000)), load_default=list,
+                              validate=validate.Length(max=50_000), metadata={
+                                  "description": "comma-separated sheet row numbers not to import (rows the "
+                                                 "office chose to leave out after the dry run's warnings)"})
 
 
 class RosterFileSchema(Schema):
@@ -39,10 +47,32 @@ class RosterFileSchema(Schema):
                   metadata={"description": ".xlsx or .csv (the template's columns)"})
 
 
+WARNING_CODES = ("possible_duplicate", "phone_format", "gender_mismatch")
+
+
+class ImportWarningSchema(Schema):
+    code = fields.String(required=True, validate=validate.OneOf(WARNING_CODES), metadata={
+        "description": "possible_duplicate: the same person may be on the roster (`recipient_id`, in the caller's "
+                       "scope only) or in another row (`row`) under another ID number; phone_format: not an "
+                       "11-digit mobile nor area code + number; gender_mismatch: the gender contradicts the ID "
+                       "number's gender digit"})
+    field = fields.String(metadata={"description": "the column it is about (phone_format, gender_mismatch)"})
+    recipient_id = fields.String(metadata={"description": "possible_duplicate: the recipient already registered"})
+    row = fields.Integer(metadata={"description": "possible_duplicate: the other row of the file"})
+    rule = fields.String(validate=validate.OneOf(("name_birth_date", "name_village_address")), metadata={
+        "description": "possible_duplicate: same name and birth date, or same name, village and similar address"})
+    name = fields.String()
+    id_number = fields.String(metadata={"description": "possible_duplicate: the other's number, masked"})
+    village_name = fields.String()
+    id_number_gender = fields.String(validate=validate.OneOf(("male", "female")))
+
+
 class ImportRowSchema(Schema):
     row = fields.Integer(required=True, metadata={"description": "the sheet's row number"})
     ok = fields.Boolean(required=True)
-    action = fields.String(metadata={"description": "created / updated / unchanged (ok rows)"})
+    action = fields.String(metadata={"description": "created / updated / unchanged / skipped (ok rows)"})
+    warnings = fields.List(fields.Nested(ImportWarningSchema), metadata={
+        "description": "what the office should look at before importing (never stops the row)"})
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     error_codes = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), metadata={
         "description": "`errors` with each message as its code (the error envelope's `field_codes`)"})
@@ -55,6 +85,8 @@ class ImportResultSchema(Schema):
     created = fields.Integer(required=True)
     updated = fields.Integer(required=True)
     unchanged = fields.Integer(required=True)
+    skipped = fields.Integer(required=True, metadata={"description": "valid rows left out by `skip_rows`"})
+    warned = fields.Integer(required=True, metadata={"description": "rows with warnings"})
     rows = fields.List(fields.Nested(ImportRowSchema), required=True)
 
 

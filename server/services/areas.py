@@ -3,6 +3,7 @@
 from sqlalchemy import select
 
 from ..extensions import db
+from ..field_codes import field_codes
 from ..models import Area
 from .actors import Actor
 from .changes import record_audit, record_change
@@ -44,10 +45,11 @@ def area_tree(actor: Actor) -> list[dict]:
             for a in db.session.execute(query).scalars()]
 
 
-def import_areas(actor: Actor, rows: list[dict]) -> dict:
+def import_areas(actor: Actor, rows: list[dict], dry_run: bool = False) -> dict:
     """Create areas from rows of (code, name, level, parent_code); known codes are left alone.
 
-    Rows may come in any order: parents are created first. Unknown parents or levels are row errors.
+    Rows may come in any order: parents are created first. Unknown parents or levels are row errors. A dry
+    run does all of it in the transaction and rolls it back: it answers exactly what the import would do.
     """
     by_code = {a.code: a for a in db.session.execute(select(Area)).scalars()}
     pending = {}
@@ -90,5 +92,10 @@ def import_areas(actor: Actor, rows: list[dict]) -> dict:
             progress = True
     for index, *_rest in pending.values():
         errors.append({"row": index, "errors": {"parent_code": ["parent cycle or unknown"]}})
-    db.session.commit()
-    return {"created": created, "errors": sorted(errors, key=lambda e: e["row"])}
+    for error in errors:
+        error["error_codes"] = field_codes(error["errors"])
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return {"dry_run": dry_run, "created": created, "errors": sorted(errors, key=lambda e: e["row"])}

@@ -113,16 +113,25 @@ class Row:
     errors: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
     existing: dict | None = None
-    action: str | None = None  # created / updated / unchanged
+    action: str | None = None  # created / updated / unchanged / skipped
     patch: dict | None = None
+    warnings: list[dict] = field(default_factory=list)
+    numeric_id: str | None = None  # the ID cell as Excel shows a number (3.30106194503121E+17), if it was one
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
+    def warn(self, code: str, **details) -> None:
+        self.warnings.append({"code": code, **details})
+
     def answer(self) -> dict:
         if self.errors:
-            return {"row": self.number, "ok": False, "errors": self.errors, "error_codes": field_codes(self.errors)}
-        return {"row": self.number, "ok": True, "action": self.action}
+            body = {"row": self.number, "ok": False, "errors": self.errors, "error_codes": field_codes(self.errors)}
+        else:
+            body = {"row": self.number, "ok": True, "action": self.action}
+        if self.warnings:
+            body["warnings"] = self.warnings
+        return body
 
 
 # -- reading the file ----------------------------------------------------------------------------------
@@ -317,6 +326,29 @@ def normalise_id_number(value: str) -> str:
     return labels.normalise(value).upper().replace(" ", "").lstrip("'")
 
 
+# What Excel shows of a long number in a "General" cell, and what it writes to a CSV: 3.30106194503121E+17.
+_SCIENTIFIC = re.compile(r"^[0-9](?:[.,][0-9]+)?E\+?[0-9]{1,2}$", re.IGNORECASE)
+
+
+def id_stored_as_number(raw) -> str | None:
+    """The ID cell as Excel shows it when it holds a number rather than text (an .xlsx numeric cell, or a CSV
+    cell in scientific notation), else None. Excel keeps 15 significant digits: the rest are gone for good."""
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        mantissa, exponent = f"{float(raw):.14E}".split("E")
+        return f"{mantissa.rstrip('0').rstrip('.')}E+{int(exponent):02d}"
+    if isinstance(raw, str) and _SCIENTIFIC.match(raw.strip()):
+        return raw.strip()
+    return None
+
+
+def id_number_not_text_message(shown: str) -> str:
+    return (f"身份证号被存成了数字（{shown}），后几位已丢失：请把“身份证号”列设置为“文本”格式，再重新录入完整号码"
+            f" / the ID number was stored as a number ({shown}) and lost its last digits: format the column as "
+            "text and enter the numbers again")
+
+
 def check_row(row: Row, villages: VillageIndex) -> None:
     """Validate one row's values into `row.data` (the recipient fields) or `row.errors`."""
     values, data = row.values, row.data
@@ -332,7 +364,9 @@ def check_row(row: Row, villages: VillageIndex) -> None:
         data["gender"] = labels.gender_code(values["gender"])
         if data["gender"] is None:
             row.error("gender", "性别应填 男 或 女 / must be 男 or 女 (male / female)")
-    if values.get("id_number"):
+    if row.numeric_id:
+        row.error("id_number", id_number_not_text_message(row.numeric_id))
+    elif values.get("id_number"):
         id_number = normalise_id_number(values["id_number"])
         errors = (["请填写完整的身份证号 / the full number, not a masked one"] if recipient_rules.is_masked(id_number)
                   else recipient_rules.id_number_errors(id_number))
@@ -350,6 +384,12 @@ def check_row(row: Row, villages: VillageIndex) -> None:
     for name in ("phone", "address", "notes"):
         if values.get(name):
             data[name] = values[name]
+    if data.get("phone") and not recipient_rules.phone_ok(data["phone"]):
+        row.warn("phone_format", field="phone")
+    if (data.get("gender") and data.get("id_number") and "id_number" not in row.errors
+            and recipient_rules.gender_mismatch(data["gender"], data["id_number"])):
+        row.warn("gender_mismatch", field="gender",
+                 id_number_gender=recipient_rules.gender_from_id_number(data["id_number"]))
 
 
 def check_duplicates(rows: list[Row]) -> None:
@@ -410,6 +450,70 @@ def plan_rows(actor: Actor, rows: list[Row]) -> None:
         row.action = "updated" if row.patch else "unchanged"
 
 
+MAX_DUPLICATE_WARNINGS = 5
+
+
+def _duplicate_rule(birth: str | None, area_id, address, other) -> str | None:
+    """Why `other` (same name) may be the person of a row: the birth date, or the village and address."""
+    if birth and recipient_rules.birth_date_key(other["id_number"]) == birth:
+        return "name_birth_date"
+    if area_id is not None and other["area_id"] == area_id and recipient_rules.similar_address(address,
+                                                                                                other["address"]):
+        return "name_village_address"
+    return None
+
+
+def find_possible_duplicates(actor: Actor, rows: list[Row]) -> None:
+    """Warn of rows that may be a person already on the roster (or in another row) under another ID number:
+    the same name and birth date, or the same name in the same village with a similar address.
+
+    Only recipients in the actor's scope are compared: whether someone outside it holds a name or a number is
+    never told (the ID number's own holder outside the scope is not observable either: load_existing).
+    """
+    rows = [r for r in rows if not r.errors and r.data.get("name")]
+    names = sorted({r.data["name"] for r in rows})
+    known: dict[str, list[dict]] = defaultdict(list)
+    for start in range(0, len(names), 500):
+        chunk = bindparam("names", names[start:start + 500], expanding=True)
+        query = (select(Recipient.id, Recipient.name, Recipient.id_number, Recipient.area_id, Recipient.address,
+                        Area.name.label("village_name"))
+                 .join(Area, Area.id == Recipient.area_id).where(Recipient.name.in_(chunk)))
+        if not actor.sees_all:
+            query = query.where(Area.path.startswith(actor.area_path, autoescape=True))
+        for other in db.session.execute(query.order_by(Recipient.created_at, Recipient.id)).mappings():
+            known[other["name"]].append(dict(other))
+    by_name: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        data = row.data
+        own = row.existing["id"] if row.existing else None
+        address = data.get("address") or (row.existing or {}).get("address")
+        birth = recipient_rules.birth_date_key(data.get("id_number"))
+        found = 0
+        for other in known.get(data["name"], ()):
+            if other["id"] == own or other["id_number"] == data.get("id_number") or found >= MAX_DUPLICATE_WARNINGS:
+                continue
+            rule = _duplicate_rule(birth, data.get("area_id"), address, other)
+            if rule:
+                found += 1
+                row.warn("possible_duplicate", recipient_id=other["id"], rule=rule, name=other["name"],
+                         id_number=recipient_rules.mask_id_number(other["id_number"]),
+                         village_name=other["village_name"])
+        by_name[data["name"]].append(row)
+    # Two rows of the file under two numbers: each points at the other by its row number.
+    for group in by_name.values():
+        for index, row in enumerate(group):
+            for other in group[index + 1:]:
+                if other.data.get("id_number") == row.data.get("id_number"):
+                    continue
+                view = {"id_number": other.data.get("id_number"), "area_id": other.data.get("area_id"),
+                        "address": other.data.get("address")}
+                rule = _duplicate_rule(recipient_rules.birth_date_key(row.data.get("id_number")),
+                                       row.data.get("area_id"), row.data.get("address"), view)
+                if rule:
+                    row.warn("possible_duplicate", row=other.number, rule=rule, name=other.data["name"])
+                    other.warn("possible_duplicate", row=row.number, rule=rule, name=row.data["name"])
+
+
 def _mutation(row: Row) -> dict:
     if row.action == "created":
         data = {"id": str(uuid.uuid4()), "name": row.data["name"], "gender": row.data.get("gender"),
@@ -449,11 +553,12 @@ def _apply(actor: Actor, rows: list[Row], dry_run: bool) -> None:
                         row.error(name, message)
 
 
-def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool) -> dict:
-    """Check a roster file and (unless dry_run) import its valid rows; answer every row and the counts."""
+def check_file(actor: Actor, filename: str, content: bytes, keep_values: bool = False) -> list[Row]:
+    """Read and check every row of a roster file, find the warnings and plan each row's action."""
     table = read_table(filename, content)
     try:
         columns = locate_header(table)
+        id_column = next(index for index, name in columns.items() if name == "id_number")
         villages = VillageIndex(actor)
         # End the read transaction before seconds of parsing: on SQLite every transaction takes the write
         # lock at BEGIN (database.py), and phones syncing meanwhile would wait for it.
@@ -467,13 +572,27 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
             if len(rows) >= MAX_ROWS:
                 raise _too_many_rows()
             row = Row(number, values)
+            row.numeric_id = id_stored_as_number(cells[id_column]) if id_column < len(cells) else None
             check_row(row, villages)
-            row.values = None  # checked into row.data; 20,000 rows need not keep both
+            if not keep_values:
+                row.values = None  # checked into row.data; 20,000 rows need not keep both
             rows.append(row)
     finally:
         table.close()
     check_duplicates(rows)
     plan_rows(actor, rows)
+    find_possible_duplicates(actor, rows)
+    return rows
+
+
+def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool,
+                      skip_rows: frozenset[int] = frozenset()) -> dict:
+    """Check a roster file and (unless dry_run) import its valid rows but `skip_rows` (sheet row numbers the
+    office chose to leave out after the dry run's warnings); answer every row and the counts."""
+    rows = check_file(actor, filename, content)
+    for row in rows:
+        if row.number in skip_rows and not row.errors:
+            row.action = "skipped"
     _apply(actor, rows, dry_run)
     ok = [r for r in rows if not r.errors]
     summary = {
@@ -483,12 +602,91 @@ def import_recipients(actor: Actor, filename: str, content: bytes, dry_run: bool
         "created": sum(r.action == "created" for r in ok),
         "updated": sum(r.action == "updated" for r in ok),
         "unchanged": sum(r.action == "unchanged" for r in ok),
+        "skipped": sum(r.action == "skipped" for r in ok),
+        "warned": sum(bool(r.warnings) for r in rows),
     }
     record_audit(actor, "recipient.import", details={
         **summary, "filename": (filename or "")[:200], "sha256": hashlib.sha256(content).hexdigest(),
         "rows": len(rows)})
     db.session.commit()
     return {**summary, "rows": [r.answer() for r in rows]}
+
+
+# -- the dry run's problems as a workbook ---------------------------------------------------------------
+
+ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")  # Excel's "bad" red
+WARNING_FILL = PatternFill("solid", fgColor="FFEB9C")  # Excel's "neutral" yellow
+ROW_HEADER = "原行号"
+WARNING_FIELDS = {"phone_format": "phone", "gender_mismatch": "gender", "possible_duplicate": "name"}
+GENDER_TEXT = {"male": "男", "female": "女"}
+
+
+def _chinese(message: str) -> str:
+    """The Chinese half of a "中文 / English" message."""
+    return message.split(" / ", 1)[0]
+
+
+def warning_text(warning: dict) -> str:
+    """A warning as the office reads it in a cell comment."""
+    code = warning["code"]
+    if code == "phone_format":
+        return "联系电话格式可疑：应为11位手机号，或区号加座机号（如0571-87654321）"
+    if code == "gender_mismatch":
+        return f"性别与身份证号不符：按身份证号应为{GENDER_TEXT.get(warning.get('id_number_gender'), '')}"
+    why = "姓名和出生日期相同" if warning.get("rule") == "name_birth_date" else "姓名相同、同村且住址相近"
+    if "row" in warning:
+        return f"可能与本表第{warning['row']}行为同一人（{why}）"
+    return (f"可能与已登记的{warning.get('name', '')}（{warning.get('village_name', '')}，"
+            f"{warning.get('id_number', '')}）为同一人（{why}）")
+
+
+def build_problem_workbook(actor: Actor, filename: str, content: bytes) -> io.BytesIO:
+    """The dry run's rows with errors or warnings, as read, in the template's columns: each bad cell filled
+    red (an error) or yellow (a warning) with the reason in its comment; the sheet row number first. Fixed,
+    the sheet imports like the template (the extra first column is not one of the template's)."""
+    from openpyxl.comments import Comment
+
+    rows = check_file(actor, filename, content, keep_values=True)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "需核对的行"
+    sheet.append([ROW_HEADER, *(header for _, header in COLUMNS)])
+    _style_header(sheet, len(COLUMNS) + 1)
+    column_of = {name: index for index, (name, _) in enumerate(COLUMNS, start=2)}
+    for index, (name, _) in enumerate(COLUMNS, start=2):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = TEMPLATE_WIDTHS[name]
+    for row in rows:
+        if not row.errors and not row.warnings:
+            continue
+        values = dict(row.values or {})
+        if row.numeric_id:
+            values["id_number"] = row.numeric_id
+        append_text_row(sheet, [row.number, *(values.get(name, "") for name, _ in COLUMNS)])
+        line = sheet.max_row
+        for index in range(2, len(COLUMNS) + 2):
+            sheet.cell(row=line, column=index).number_format = "@"  # re-entered ID numbers stay text
+        notes: dict[int, tuple[list[str], bool]] = defaultdict(lambda: ([], False))
+        for name, messages in row.errors.items():
+            column = column_of.get(name, 1)
+            notes[column] = (notes[column][0] + [_chinese(m) for m in messages], True)
+        for warning in row.warnings:
+            column = column_of[WARNING_FIELDS[warning["code"]]]
+            notes[column] = (notes[column][0] + [warning_text(warning)], notes[column][1])
+        for column, (texts, is_error) in notes.items():
+            cell = sheet.cell(row=line, column=column)
+            cell.fill = ERROR_FILL if is_error else WARNING_FILL
+            cell.comment = Comment("\n".join(texts), "走访通", width=320, height=120)
+    legend = workbook.create_sheet("说明")
+    for text in ("红色单元格：错误，改正后才能导入；黄色单元格：提醒，请核对后决定是否导入。",
+                 "将鼠标移到单元格上可查看原因（批注）。第一列为原文件中的行号。",
+                 "改好后可直接上传本表重新检查。"):
+        legend.append([text])
+    legend.column_dimensions["A"].width = 90
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return buffer
 
 
 # -- the template --------------------------------------------------------------------------------------

@@ -138,3 +138,25 @@ def test_office_lists_active_colleagues_in_scope_for_assignment(reviewer, staff,
     assert staff.get("/api/users").status_code == 403
     admin.patch(f"/api/admin/users/{staff.user['id']}", json={"active": False})
     assert staff.user["id"] not in {u["id"] for u in reviewer.get("/api/users").json["items"]}
+
+
+def test_area_import_dry_run_answers_what_the_import_would_do_and_writes_nothing(admin):
+    csv_text = ("code,name,level,parent_code\n"
+                "990104001,新村一,village,990104\n"
+                "990104,新镇,township,990100\n"
+                "990105001,孤村,village,999999\n")
+
+    def send(url):
+        return admin.post(url, data={"file": (io.BytesIO(csv_text.encode("utf-8-sig")), "areas.csv")},
+                          content_type="multipart/form-data")
+
+    before = {a["code"] for a in admin.get("/api/areas").json["items"]}
+    dry = send("/api/admin/areas/import?dry_run=1")
+    assert dry.status_code == 200, dry.json
+    assert dry.json["dry_run"] is True and dry.json["created"] == 2
+    assert [e["row"] for e in dry.json["errors"]] == [4]
+    assert {a["code"] for a in admin.get("/api/areas").json["items"]} == before
+    real = send("/api/admin/areas/import")
+    assert real.json["dry_run"] is False and real.json["created"] == 2 and real.json["errors"] == dry.json["errors"]
+    assert {a["code"] for a in admin.get("/api/areas").json["items"]} == before | {"990104", "990104001"}
+    assert send("/api/admin/areas/import?dry_run=maybe").status_code == 400

@@ -275,7 +275,8 @@ def test_import_updates_only_the_changed_fields_and_blank_cells_keep_values(app,
 def test_import_updates_a_recipient_registered_by_a_phone(app, reviewer, own_recipient):
     full = db.session.get(Recipient, own_recipient["id"])
     village = db.session.get(Area, full.area_id)
-    row = good_row(1, 姓名=full.name, 身份证号=full.id_number, village=village.code, 类别=full.category)
+    row = good_row(1, 姓名=full.name, 身份证号=full.id_number, village=village.code, 类别=full.category,
+                   性别={"male": "男", "female": "女"}[full.gender])
     body = upload(reviewer, xlsx([row])).json
     assert body["rows"] == [{"row": 2, "ok": True, "action": "updated"}]
     db.session.expire_all()

@@ -49,6 +49,7 @@ OFFICE_PAGES = [
     ("/office/campaigns", "[data-test=campaign-open]"),
     ("/office/inbox", "[data-test=inbox-table]"),
     ("/office/import", "[data-test=import-template]"),
+    ("/office/outbox-file", "[data-test=outbox-check]"),
     ("/office/report", "[data-test=report-download]"),
     ("/office/accounts", "[data-test=account-row]"),
     ("/office/areas", "[data-test=area-node]"),

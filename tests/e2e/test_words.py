@@ -137,7 +137,7 @@ def test_every_field_screen_speaks_chinese_even_with_a_rejected_record(context, 
 
 
 OFFICE_SCREENS = ["/office/visits", "/office/difficulties", "/office/campaigns", "/office/inbox", "/office/import",
-                  "/office/report", "/office/accounts", "/office/areas", "/office/audit", "/office/password"]
+                  "/office/outbox-file", "/office/report", "/office/accounts", "/office/areas", "/office/audit", "/office/password"]
 
 
 def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server, tmp_path):

@@ -34,7 +34,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8)
+         * Import areas from a CSV of administrative codes: code,name,level,parent_code (UTF-8); ?dry_run=1 only
+         *     checks every row and answers what the import would do
          * @description Roles: admin
          */
         post: operations["areas.import_areas.post"];
@@ -943,6 +944,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/outbox-files/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify a phone's exported outbox file (its author, device and seal) and apply its mutations through the
+         *     sync push as their author, with their own ids; ?dry_run=1 only shows what it holds
+         * @description A file changed after export answers 422 `outbox_file_tampered`; one that is not an exported file 422
+         *     `outbox_file_invalid`; one whose author is not a user of the caller's area 403 `outbox_file_out_of_scope`.
+         *     Applying it twice, or the phone pushing the same mutations later, answers `duplicate`: nothing doubles.
+         *
+         *     Roles: reviewer, admin
+         */
+        post: operations["outbox_files.import_outbox_file.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/push/subscriptions": {
         parameters: {
             query?: never;
@@ -1012,6 +1038,27 @@ export interface paths {
          * @description Roles: reviewer, admin
          */
         post: operations["recipients.import_recipients.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/recipients/import-problems.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The dry run's rows with errors or warnings as a workbook: bad cells filled (red: error, yellow: warning)
+         *     with the reason as a comment; writes nothing
+         * @description Roles: reviewer, admin
+         */
+        post: operations["recipients.import_problems.post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1410,6 +1457,10 @@ export interface components {
             parent_id: number | null;
         };
         AreaImportError: {
+            /** @description `errors` with each message as its code */
+            error_codes: {
+                [key: string]: string[];
+            };
             errors: {
                 [key: string]: string[];
             };
@@ -1417,7 +1468,9 @@ export interface components {
             row: number;
         };
         AreaImportResult: {
+            /** @description areas made (a dry run: would be made) */
             created: number;
+            dry_run: boolean;
             errors: components["schemas"]["AreaImportError"][];
         };
         AreaList: {
@@ -1951,6 +2004,11 @@ export interface components {
             /** @enum {string} */
             decision: "accept" | "return";
         };
+        ExportKey: {
+            /** @description base64url, 32 bytes: the HMAC-SHA256 key */
+            key: string;
+            key_id: string;
+        };
         FollowUpCreate: {
             /** Format: date-time */
             at: string;
@@ -1991,12 +2049,16 @@ export interface components {
             dry_run: boolean;
             invalid: number;
             rows: components["schemas"]["ImportRow"][];
+            /** @description valid rows left out by `skip_rows` */
+            skipped: number;
             unchanged: number;
             updated: number;
             valid: number;
+            /** @description rows with warnings */
+            warned: number;
         };
         ImportRow: {
-            /** @description created / updated / unchanged (ok rows) */
+            /** @description created / updated / unchanged / skipped (ok rows) */
             action?: string;
             /** @description `errors` with each message as its code (the error envelope's `field_codes`) */
             error_codes?: {
@@ -2008,6 +2070,32 @@ export interface components {
             ok: boolean;
             /** @description the sheet's row number */
             row: number;
+            /** @description what the office should look at before importing (never stops the row) */
+            warnings?: components["schemas"]["ImportWarning"][];
+        };
+        ImportWarning: {
+            /**
+             * @description possible_duplicate: the same person may be on the roster (`recipient_id`, in the caller's scope only) or in another row (`row`) under another ID number; phone_format: not an 11-digit mobile nor area code + number; gender_mismatch: the gender contradicts the ID number's gender digit
+             * @enum {string}
+             */
+            code: "possible_duplicate" | "phone_format" | "gender_mismatch";
+            /** @description the column it is about (phone_format, gender_mismatch) */
+            field?: string;
+            /** @description possible_duplicate: the other's number, masked */
+            id_number?: string;
+            /** @enum {string} */
+            id_number_gender?: "male" | "female";
+            name?: string;
+            /** @description possible_duplicate: the recipient already registered */
+            recipient_id?: string;
+            /** @description possible_duplicate: the other row of the file */
+            row?: number;
+            /**
+             * @description possible_duplicate: same name and birth date, or same name, village and similar address
+             * @enum {string}
+             */
+            rule?: "name_birth_date" | "name_village_address";
+            village_name?: string;
         };
         ImportedStandard: {
             id: number;
@@ -2297,6 +2385,56 @@ export interface components {
             title?: string;
             url?: string | null;
         };
+        OutboxFileAnswer: {
+            /** @description photos and signatures carried */
+            attachments: number;
+            /** @description mutations per record type (visit, difficulty, followup, recipient, evidence) */
+            by_type: {
+                [key: string]: number;
+            };
+            /** @description the answers per status (a dry run: what applying would answer) */
+            counts: components["schemas"]["OutboxFileCounts"];
+            device_id: string;
+            dry_run: boolean;
+            /** @description the phone's clock */
+            exported_at: string | null;
+            mutations: number;
+            results: components["schemas"]["OutboxFileResult"][];
+            /** @description who made the records */
+            user: components["schemas"]["OutboxFileUser"];
+        };
+        OutboxFileCounts: {
+            applied: number;
+            conflict: number;
+            duplicate: number;
+            rejected: number;
+        };
+        OutboxFileError: {
+            code: string;
+            message: string;
+        };
+        OutboxFileResult: {
+            entity_id?: string;
+            entity_type?: string;
+            error?: components["schemas"]["OutboxFileError"];
+            /** @description the mutation id the phone made */
+            id: string;
+            op: string;
+            /** @enum {string} */
+            status: "applied" | "duplicate" | "conflict" | "rejected";
+        };
+        OutboxFileUpload: {
+            /**
+             * Format: binary
+             * @description the JSON file a phone's outbox exported (docs/outbox-file.md)
+             */
+            file: string;
+        };
+        OutboxFileUser: {
+            display_name: string;
+            id: number;
+            username: string;
+        };
         PaginationMetadata: {
             /** @description First available page number. */
             first_page?: number;
@@ -2487,6 +2625,8 @@ export interface components {
         Session: {
             /** @description send it as X-CSRF-Token */
             csrf_token: string;
+            /** @description seals the phone's exported outbox file (docs/outbox-file.md); the phone keeps it per user, never sends it back */
+            export_key: components["schemas"]["ExportKey"];
             user: components["schemas"]["SessionUser"];
         };
         SessionUser: {
@@ -3047,7 +3187,10 @@ export interface operations {
     };
     "areas.import_areas.post": {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4621,6 +4764,40 @@ export interface operations {
             422: components["responses"]["UNPROCESSABLE_ENTITY"];
         };
     };
+    "outbox_files.import_outbox_file.post": {
+        parameters: {
+            query?: {
+                /** @description 1: check only, write nothing */
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["OutboxFileUpload"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutboxFileAnswer"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     "push.save.post": {
         parameters: {
             query?: never;
@@ -4747,6 +4924,8 @@ export interface operations {
             query?: {
                 /** @description 1: check only, write nothing */
                 dry_run?: boolean;
+                /** @description comma-separated sheet row numbers not to import (rows the office chose to leave out after the dry run's warnings) */
+                skip_rows?: number[];
             };
             header?: never;
             path?: never;
@@ -4765,6 +4944,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ImportResult"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "recipients.import_problems.post": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["RosterFile"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             400: components["responses"]["BAD_REQUEST"];

@@ -10,6 +10,7 @@ import {
   KeyringRevoked, NoKeyring, WrongPassword, rekey, rewrap, sealLegacyRows, startAfresh, unlockOffline, unlockOnline,
 } from '../db/keyring'
 import { adoptReplicaFor } from '../db/replica'
+import { exportKeyKey, setMeta } from '../db/meta'
 import { roster } from '../db/queries'
 import type { LoginAnswer } from '../sync/api'
 import type { Session } from '../db/types'
@@ -60,6 +61,8 @@ export async function signIn(username: string, password: string): Promise<SignIn
     if (online()) void refreshSession()
     return 'in'
   }
+  // The key that seals this user's export file (docs/outbox-file.md); the server checks the seal.
+  if (answer.export_key) await setMeta(exportKeyKey(String(answer.user.id)), answer.export_key)
   if ((await unlockOnline(answer.user, password)) === 'stale') {
     staleLogin = { answer, username, password }
     return 'stale'

@@ -77,6 +77,14 @@ export async function markSessionExpired(code?: string): Promise<void> {
 }
 
 export const cursorKey = (userId: string) => `cursor:${userId}`
+
+/** The key that seals a user's exported outbox file (login and /api/auth/me hand it out; db/outboxActions.ts uses it). */
+export interface ExportKey {
+  key_id: string
+  key: string
+}
+/** Kept per user, so records a user left unsynced on a shared phone can still be exported after another logs in. */
+export const exportKeyKey = (userId: string) => `export_key:${userId}`
 export const lastSyncKey = (userId: string) => `last_sync:${userId}`
 
 /** When `userId`'s last round completed without error (ISO-8601 UTC), kept so the phone can say it offline. */

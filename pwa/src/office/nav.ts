@@ -5,7 +5,7 @@
  */
 import type { Component } from 'vue'
 import type { Router } from 'vue-router'
-import { Bell, DataAnalysis, Download, Flag, Lock, MapLocation, Tickets, Upload, User, WarningFilled } from '@element-plus/icons-vue'
+import { Bell, DataAnalysis, Download, Flag, Iphone, Lock, MapLocation, Tickets, Upload, User, WarningFilled } from '@element-plus/icons-vue'
 
 export interface NavItem {
   /** The page's absolute path; also the entry's `data-test` (`nav-` + its last segment). */
@@ -32,6 +32,7 @@ export const NAV: NavGroup[] = [
   {
     id: 'data', titleKey: 'office.nav.groups.data', items: [
       { path: '/office/import', titleKey: 'admin.nav.import', icon: Upload },
+      { path: '/office/outbox-file', titleKey: 'admin.nav.outboxFile', icon: Iphone },
       { path: '/office/report', titleKey: 'admin.nav.report', icon: Download },
     ],
   },

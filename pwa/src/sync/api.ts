@@ -28,6 +28,8 @@ export type PullPage = Schemas['PullResponse']
 export interface LoginAnswer {
   user: SessionUser
   csrf_token: string
+  /** Seals the outbox export (docs/outbox-file.md); absent from servers older than it. */
+  export_key?: Schemas['ExportKey']
 }
 
 /** One row of the in-app inbox (GET /api/notifications). */

@@ -20,7 +20,10 @@ const AREAS = [
 function server(c: Call): Response {
   if (c.url.pathname === '/api/areas') return json(200, { items: AREAS })
   if (c.url.pathname === '/api/admin/areas') return json(409, { error: { code: 'code_taken', message: 'exists', fields: { code: ['already exists'] }, field_codes: { code: ['taken'] } } })
-  if (c.url.pathname === '/api/admin/areas/import') return json(200, { created: 4, errors: [{ row: 3, errors: { parent_code: ['unknown parent'] } }] })
+  if (c.url.pathname === '/api/admin/areas/import') {
+    return json(200, { dry_run: c.url.searchParams.get('dry_run') === '1', created: 4,
+      errors: [{ row: 3, errors: { parent_code: ['unknown parent'] }, error_codes: { parent_code: ['not_found'] } }] })
+  }
   return json(404, { error: { code: 'not_found' } })
 }
 
@@ -51,7 +54,22 @@ describe('AreasView', () => {
     expect(upload.method).toBe('POST')
     expect((upload.body as FormData).get('file')).toBeInstanceOf(File)
     expect(w.find('[data-test="area-import-result"]').text()).toBe('新增 4 个区划，1 行有误')
-    expect(w.text()).toContain('unknown parent')
+    // The row's problem in words, never the server's English message or the column's code name.
+    expect(w.text()).toContain('上级代码：找不到')
+    expect(w.text()).not.toContain('unknown parent')
+    w.unmount()
+  })
+
+  it('checks a CSV first: a dry run writes nothing and says what the import would do', async () => {
+    const calls = await mockAdminFetch(server)
+    const w = mount(AreasView, { global: { plugins: [i18n] }, attachTo: document.body })
+    await flushPromises()
+    await chooseFile(w.find('[data-test="area-csv"]'), new File(['code,name,level,parent_code\n'], 'areas.csv', { type: 'text/csv' }))
+    await w.find('[data-test="area-dry-run"]').trigger('click')
+    await flushPromises()
+    const check = calls.find((c) => c.url.pathname === '/api/admin/areas/import')!
+    expect(check.url.searchParams.get('dry_run')).toBe('1')
+    expect(w.find('[data-test="area-import-result"]').text()).toBe('检查结果（尚未写入）：将新增 4 个区划，1 行有误')
     w.unmount()
   })
 

@@ -7,6 +7,22 @@ import { chooseFile, json, mockAdminFetch, query } from './adminHelpers'
 
 afterEach(() => setAdminApi(null))
 
+const confirmed = vi.hoisted(() => ({ asked: [] as string[] }))
+vi.mock('../../src/office/admin/confirm', () => ({
+  confirmAction: async (_t: unknown, message: string) => (confirmed.asked.push(message), true),
+}))
+
+const WARNED = {
+  dry_run: true, valid: 3, invalid: 0, created: 3, updated: 0, unchanged: 0, skipped: 0, warned: 2,
+  rows: [
+    { row: 2, ok: true, action: 'created' },
+    { row: 3, ok: true, action: 'created', warnings: [{ code: 'possible_duplicate', recipient_id: 'r-1', rule: 'name_birth_date',
+      name: '张三', id_number: '330102********1234', village_name: '东关村' }] },
+    { row: 4, ok: true, action: 'created', warnings: [{ code: 'phone_format', field: 'phone' },
+      { code: 'gender_mismatch', field: 'gender', id_number_gender: 'female' }] },
+  ],
+}
+
 const DRY = {
   dry_run: true, valid: 3, invalid: 2, created: 2, updated: 1, unchanged: 0,
   rows: [
@@ -62,6 +78,39 @@ describe('RosterImportView', () => {
     expect(w.find('[data-test="count-updated"]').text()).toBe('1')
     expect(w.find('[data-test="busy"]').exists()).toBe(false)
     expect(run().attributes('disabled')).toBeDefined()
+    w.unmount()
+  })
+
+  it('asks about every warned row (import anyway or skip) before the import, and sends the skipped rows', async () => {
+    const calls = await mockAdminFetch((c) => json(200, c.url.searchParams.get('dry_run') === '1' ? WARNED
+      : { ...WARNED, dry_run: false, created: 2, skipped: 1 }))
+    const w = mount(RosterImportView, { global: { plugins: [i18n] }, attachTo: document.body })
+    await chooseFile(w.find('[data-test="import-file"]'), new File(['x'], 'roster.xlsx'))
+    await w.find('[data-test="import-dry-run"]').trigger('click')
+    await flushPromises()
+
+    const warned = w.findAll('[data-test="warned-row"]')
+    expect(warned.map((r) => r.attributes('data-row'))).toEqual(['3', '4'])
+    expect(warned[0].text()).toBe('可能与已登记的张三（东关村，身份证号 330102********1234）为同一人（姓名和出生日期相同）')
+    expect(warned[1].text()).toContain('联系电话格式可疑')
+    expect(warned[1].text()).toContain('按身份证号应为女')
+    expect(w.find('[data-test="warned-rows"]').text()).not.toMatch(/[A-Za-z]/)
+    expect(w.find('[data-test="import-problems"]').exists()).toBe(true)
+    const run = () => w.find('[data-test="import-run"]')
+    expect(run().attributes('disabled')).toBeDefined() // two rows undecided
+    expect(w.find('[data-test="warned-undecided"]').text()).toContain('2')
+
+    await w.find('[data-test="decision-3-skip"] input').setValue(true)
+    await w.find('[data-test="decision-4-import"] input').setValue(true)
+    await flushPromises()
+    expect(run().attributes('disabled')).toBeUndefined()
+    expect(run().text()).toContain('2')
+
+    await run().trigger('click')
+    await flushPromises()
+    expect(confirmed.asked).toEqual(['将导入 2 条记录，跳过 1 行。确定导入吗？'])
+    expect(query(calls[1])).toEqual({ skip_rows: '3' })
+    expect(w.find('[data-test="count-skipped"]').text()).toBe('1')
     w.unmount()
   })
 

@@ -14,6 +14,11 @@ export const ROLES: Role[] = ['staff', 'reviewer', 'admin']
 /** The roster import's answer, and one row of it. */
 export type ImportAnswer = JsonAnswer<'/api/recipients/import', 'post'>
 export type ImportRow = ImportAnswer['rows'][number]
+export type ImportWarning = NonNullable<ImportRow['warnings']>[number]
+/** The area CSV import's answer (a dry run's too). */
+export type AreaImportAnswer = JsonAnswer<'/api/admin/areas/import', 'post'>
+/** What a phone's exported outbox file holds, and what loading it answered. */
+export type OutboxFileAnswer = JsonAnswer<'/api/outbox-files/import', 'post'>
 /** An account as the admin pages show it. */
 export type Job = JsonAnswer<'/api/jobs/{job_id}', 'get'>
 export type AdminUser = JsonAnswer<'/api/admin/users', 'get'>['items'][number]
@@ -86,8 +91,18 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
 
   return {
     importTemplate: () => download(api.url('/api/recipients/import-template.xlsx'), 'import-template.xlsx'),
-    importRoster: (file: File, dryRun: boolean) =>
-      api.post('/api/recipients/import', { query: { dry_run: dryRun }, body: upload(file, file.name) }),
+    importRoster: (file: File, dryRun: boolean, skipRows: number[] = []) =>
+      api.post('/api/recipients/import', {
+        query: skipRows.length ? { dry_run: dryRun, skip_rows: skipRows } : { dry_run: dryRun },
+        body: upload(file, file.name),
+      }),
+    /** The dry run's rows with errors or warnings as a workbook, bad cells marked. */
+    importProblems: async (file: File): Promise<Download> => {
+      const res = await send('POST', '/api/recipients/import-problems.xlsx', upload(file, file.name), '*/*')
+      return { blob: await res.blob(), filename: dispositionFilename(res.headers.get('Content-Disposition'), 'import-problems.xlsx') }
+    },
+    loadOutboxFile: (file: File, dryRun: boolean) =>
+      api.post('/api/outbox-files/import', { query: { dry_run: dryRun }, body: upload(file, file.name) }),
     weeklyReport: (from: string, to: string) =>
       download(api.url('/api/reports/weekly.xlsx', { query: { from, to } }), `weekly-${from}-${to}.xlsx`),
     /** The same workbook as a job the dispatcher builds (no request timeout), followed with `job`. */
@@ -105,7 +120,8 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
     revokeSessions: (id: number) => api.post('/api/admin/users/{user_id}/revoke-sessions', { path: { user_id: id } }),
 
     createArea: (body: AreaCreate) => api.post('/api/admin/areas', { body }),
-    importAreas: (file: File) => api.post('/api/admin/areas/import', { body: upload(file, file.name) }),
+    importAreas: (file: File, dryRun = false) =>
+      api.post('/api/admin/areas/import', { query: { dry_run: dryRun }, body: upload(file, file.name) }),
 
     listAudit: (query: AuditFilters) => api.get('/api/admin/audit', { query }),
 

@@ -59,6 +59,7 @@ export function installPasswordCheck(router: Router): void {
 
 export const adminRoutes: RouteRecordRaw[] = [
   { path: 'import', component: page(() => import('./RosterImportView.vue')), meta: { title: 'admin.import.title', roles: OFFICE } },
+  { path: 'outbox-file', component: page(() => import('./OutboxFileView.vue')), meta: { title: 'admin.outboxFile.title', roles: OFFICE } },
   { path: 'report', component: page(() => import('./WeeklyReportView.vue')), meta: { title: 'admin.report.title', roles: OFFICE } },
   { path: 'accounts', component: page(() => import('./AccountsView.vue')), meta: { title: 'admin.accounts.title', roles: ADMIN } },
   { path: 'areas', component: page(() => import('./AreasView.vue')), meta: { title: 'admin.areas.title', roles: ADMIN } },
