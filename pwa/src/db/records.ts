@@ -3,7 +3,7 @@ import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
 import { enqueue, foldTarget, newMutation } from './outbox'
 import { baseVersionOf } from './answered'
-import type { Difficulty, FollowUp, Mutation, Op, Recipient, Visit } from './types'
+import type { Difficulty, Evidence, FollowUp, Mutation, Op, Recipient, Visit } from './types'
 
 /** Ids of mutations being pushed right now (in this page); they must not be edited in place. */
 export const inflight = new Set<string>()
@@ -25,6 +25,7 @@ export async function applyMutationLocally(m: Pick<Mutation, 'op' | 'data' | 'us
     const extra: Data = {}
     if (type === 'visit') Object.assign(extra, { author_id: m.user_id, status: 'submitted', review_comment: null })
     if (type === 'followup') extra.author_id = m.user_id
+    if (type === 'evidence') Object.assign(extra, { uploaded_by: m.user_id, status: 'submitted', review_comment: null })
     await table.put({ ...extra, ...existing, ...m.data, _version: (existing?._version as number) ?? 0 })
   } else if (existing) {
     const patch: Data = { ...m.data }
@@ -43,7 +44,7 @@ export async function applyMutationLocally(m: Pick<Mutation, 'op' | 'data' | 'us
 }
 
 function tablesFor(db: ReturnType<typeof getDb>) {
-  return [db.outbox, db.visits, db.recipients, db.difficulties, db.followups, db.answered]
+  return [db.outbox, db.visits, db.recipients, db.difficulties, db.followups, db.evidence, db.answered]
 }
 
 /**
@@ -132,4 +133,14 @@ export async function createRecipient(userId: string, r: RecipientInput) {
 
 export async function updateRecipient(userId: string, id: string, patch: Partial<RecipientInput>) {
   return queue(userId, 'recipient.update', { ...patch, id })
+}
+
+/** A liaison's pieces of evidence (one per file), queued in order in one transaction: sent as `evidence.create`. */
+export async function createEvidence(userId: string, pieces: Omit<Evidence, '_version' | 'unit_id' | 'uploaded_by' | 'status' | 'review_comment' | 'created_at'>[]) {
+  const db = getDb()
+  return db.transaction('rw', tablesFor(db), async () => {
+    const queued: Mutation[] = []
+    for (const e of pieces) queued.push(await queue(userId, 'evidence.create', e as unknown as Data, [e.sha256]))
+    return queued
+  })
 }
