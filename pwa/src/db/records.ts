@@ -44,7 +44,7 @@ export async function applyMutationLocally(m: Pick<Mutation, 'op' | 'data' | 'us
 }
 
 function tablesFor(db: ReturnType<typeof getDb>) {
-  return [db.outbox, db.visits, db.recipients, db.difficulties, db.followups, db.evidence, db.answered]
+  return [db.outbox, db.visits, db.recipients, db.difficulties, db.followups, db.answered]
 }
 
 /**
@@ -54,7 +54,9 @@ function tablesFor(db: ReturnType<typeof getDb>) {
 async function queue(userId: string, op: Op, data: Data, attachments: string[] = []): Promise<Mutation> {
   const db = getDb()
   data = plain(data)
-  return db.transaction('rw', tablesFor(db), async () => {
+  // The op's own table too (a liaison's evidence is not among the field work's tables).
+  const own = db.table(ENTITY_TABLES[op.split('.')[0] as keyof typeof ENTITY_TABLES])
+  return db.transaction('rw', [...new Set([...tablesFor(db), own])], async () => {
     let mutation: Mutation
     const target = op.endsWith('.update') ? await foldTarget(db, userId, op, String(data.id), inflight) : undefined
     if (target) {
@@ -138,7 +140,7 @@ export async function updateRecipient(userId: string, id: string, patch: Partial
 /** A liaison's pieces of evidence (one per file), queued in order in one transaction: sent as `evidence.create`. */
 export async function createEvidence(userId: string, pieces: Omit<Evidence, '_version' | 'unit_id' | 'uploaded_by' | 'status' | 'review_comment' | 'created_at'>[]) {
   const db = getDb()
-  return db.transaction('rw', tablesFor(db), async () => {
+  return db.transaction('rw', [...tablesFor(db), db.evidence], async () => {
     const queued: Mutation[] = []
     for (const e of pieces) queued.push(await queue(userId, 'evidence.create', e as unknown as Data, [e.sha256]))
     return queued
