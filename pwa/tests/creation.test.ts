@@ -15,11 +15,12 @@ import {
   sortRectifications, sortTasks,
 } from '../src/lib/creation'
 import { recordRoute } from '../src/lib/outboxRoute'
+import type { CreationItem } from '../src/db/types'
 import { FakeServer } from './fakeServer'
 import { engineFor, freshDb, jpegBlob, login } from './helpers'
 
 const TODAY = '2026-12-04'
-const item = (number: string, deadline: string | null, status = 'in_progress', id = uuid()) => ({
+const item = (number: string, deadline: string | null, status: CreationItem['status'] = 'in_progress', id = uuid()) => ({
   id, _version: 1, category_id: 1, category_name: '组织领导', number, content: `内容${number}`, points: 2, rule: '未落实扣1分',
   evidence_required: null, metric: null, lead_unit_id: 3, cooperating_unit_ids: [], deadline, milestones: [], status,
   self_score: null, estimated_score: null, loss_notes: null,
