@@ -31,7 +31,7 @@ def shot(page, name: str) -> None:
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.locator(".van-toast").first.wait_for(state="hidden", timeout=10_000)
         page.wait_for_timeout(300)
-        page.screenshot(path=str(SHOTS / f"field-liaison-{name}.png"))
+        page.screenshot(path=str(SHOTS / f"field-liaison-{name}.png"), full_page=name == "item")
 
 
 @pytest.fixture
