@@ -191,7 +191,12 @@ def write_evidence_files(url: str, instance: str, store_dir: Path, total_bytes: 
 
 
 def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    """A process's resident memory (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     return 0
@@ -203,10 +208,15 @@ def worker_pids(master: int) -> list[int]:
 
 
 def measure_archive(url: str, instance: str, store_dir: Path) -> dict:
-    """Download archive.zip from gunicorn (one worker) and sample the worker's RSS every 20 ms meanwhile."""
+    """Download archive.zip from gunicorn (one worker) and sample the worker's RSS every 20 ms meanwhile.
+
+    The worker is a gthread one, as in production (Procfile, deploy/gunicorn.conf.py): a sync worker is killed
+    by gunicorn's timeout in the middle of a download that lasts longer."""
     from tests.live_server import LiveServer
 
-    server = LiveServer(url, Path(instance) / "server", workers=1, env={"ATTACHMENTS_DIR": str(store_dir)})
+    server = LiveServer(url, Path(instance) / "server", workers=1, env={
+        "ATTACHMENTS_DIR": str(store_dir),
+        "GUNICORN_CMD_ARGS": "--worker-class gthread --threads 8"})
     http = requests.Session()
     http.trust_env = False
     try:
