@@ -34,15 +34,6 @@ def shot(page, name: str) -> None:
         page.screenshot(path=str(SHOTS / f"field-liaison-{name}.png"), full_page=name == "item")
 
 
-@pytest.fixture
-def office_api(e2e_server):
-    client = e2e_server.api("reviewer_demo")
-    try:
-        yield client
-    finally:
-        client.close()
-
-
 def write(api, method: str, path: str, **kwargs):
     response = api.http.request(method, api.url + path, headers={"X-CSRF-Token": api.csrf}, timeout=60, **kwargs)
     assert response.status_code < 300, (path, response.status_code, response.text)
@@ -74,10 +65,10 @@ def import_and_assign(api) -> tuple[dict, dict]:
     return late, later
 
 
-def test_a_liaison_records_an_inspection_offline_and_the_office_orders_a_fix(browser, e2e_server, office_api,
+def test_a_liaison_records_an_inspection_offline_and_the_office_orders_a_fix(browser, e2e_server, reviewer_api,
                                                                               tmp_path):
     base = e2e_server.url
-    late, later = import_and_assign(office_api)
+    late, later = import_and_assign(reviewer_api)
     # Two photos: a camera-like JPEG, and the same pixels at another quality (other bytes, another hash).
     files = [tmp_path / "a.jpg", tmp_path / "b.jpg"]
     Image.open(io.BytesIO(make_photo(files[0]))).save(files[1], "JPEG", quality=50)
@@ -140,20 +131,20 @@ def test_a_liaison_records_an_inspection_offline_and_the_office_orders_a_fix(bro
         ctx.set_offline(False)
         page.evaluate("() => window.dispatchEvent(new Event('online'))")
         wait_until(lambda: not outbox(page), timeout=45, message="the outbox to drain", page=page)
-        evidence = office_api.get(f"/api/creation/evidence?item_id={late['id']}").json()["items"]
+        evidence = reviewer_api.get(f"/api/creation/evidence?item_id={late['id']}").json()["items"]
         assert sorted(e["sha256"] for e in evidence) == sorted(shas)
         assert all(e["status"] == "submitted" and e["location"]["lat"] == LAT for e in evidence)
         for sha, photo in zip(shas, photos, strict=True):
-            assert office_api.get(f"/api/attachments/{sha}").content == photo
+            assert reviewer_api.get(f"/api/attachments/{sha}").content == photo
 
         # The office accepts one piece, returns the other, and scores a 失分点 with a 整改 within nine days.
         first_piece, second_piece = sorted(evidence, key=lambda e: e["title"])
-        write(office_api, "POST", f"/api/creation/evidence/{first_piece['id']}/review", json={"decision": "accept"})
-        write(office_api, "POST", f"/api/creation/evidence/{second_piece['id']}/review",
+        write(reviewer_api, "POST", f"/api/creation/evidence/{first_piece['id']}/review", json={"decision": "accept"})
+        write(reviewer_api, "POST", f"/api/creation/evidence/{second_piece['id']}/review",
               json={"decision": "return", "comment": "照片不清晰，请重拍"})
-        current = office_api.get(f"/api/creation/items/{late['id']}").json()
+        current = reviewer_api.get(f"/api/creation/items/{late['id']}").json()
         fix_by = county_today() + timedelta(days=9)
-        scored = write(office_api, "PATCH", f"/api/creation/items/{late['id']}", json={
+        scored = write(reviewer_api, "PATCH", f"/api/creation/items/{late['id']}", json={
             "estimated_score": 0, "loss_notes": "示范点位台账不全", "rectification_deadline": fix_by.isoformat(),
             "version": current["version"]})
         assert scored["status"] == "needs_fix"
@@ -180,7 +171,7 @@ def test_a_liaison_records_an_inspection_offline_and_the_office_orders_a_fix(bro
         ctx.close()
 
     # The next weekly briefing lists the 整改, its item and its deadline, and the new evidence.
-    response = office_api.get("/api/creation/briefing.docx")
+    response = reviewer_api.get("/api/creation/briefing.docx")
     assert response.status_code == 200
     document = Document(io.BytesIO(response.content))
     cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
