@@ -12,9 +12,7 @@ each. Nothing asserts a timing.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -22,11 +20,11 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import analyze_and_close, app_for, logged_in, print_timings, scratch_database, time_gets  # noqa: E402
 
 RECIPIENTS, VISITS, DIFFICULTIES, VILLAGES_PER_TOWNSHIP, TOWNSHIPS = 20_000, 100_000, 20_000, 20, 10
 
@@ -34,15 +32,12 @@ RECIPIENTS, VISITS, DIFFICULTIES, VILLAGES_PER_TOWNSHIP, TOWNSHIPS = 20_000, 100
 def build(url: str, instance: str, counts: dict) -> None:
     from flask_migrate import upgrade
 
-    from server import create_app
     from server.cli import CATEGORIES, seed_demo
-    from server.config import TestConfig
     from server.extensions import db
     from server.models import Area, Difficulty, Recipient, User, Visit
     from server.services.areas import create_area
 
-    config = TestConfig(url, instance)
-    app = create_app(config)
+    app = app_for(url, instance)
     rng = random.Random(7)
     with app.app_context():
         upgrade()
@@ -96,30 +91,16 @@ def build(url: str, instance: str, counts: dict) -> None:
         for start in range(0, len(difficulties), 5000):
             db.session.execute(insert(Difficulty.__table__), difficulties[start:start + 5000])
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
-                conn.commit()
-        else:
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+        analyze_and_close(db)
 
 
 def measure(url: str, instance: str, runs: int) -> list[tuple[str, float, float]]:
-    from server import create_app
-    from server.config import TestConfig
-    from server.extensions import db
-
-    app = create_app(TestConfig(url, instance))
-    client = app.test_client()
-    login = client.post("/api/auth/login", json={"username": "reviewer_demo", "password": "Demo@2026"})
-    assert login.status_code == 200
+    app = app_for(url, instance)
+    client, csrf = logged_in(app, "reviewer_demo")
     today = date.today()
     campaign = client.post("/api/campaigns", json={"name": "全年走访", "ends_on": today.isoformat(),
                                                    "starts_on": (today - timedelta(days=90)).isoformat()},
-                           headers={"X-CSRF-Token": login.json["csrf_token"]}).json
+                           headers={"X-CSRF-Token": csrf}).json
     township = client.get("/api/areas").json["items"][1]["id"]
     endpoints = [
         ("visit list (page 1)", "/api/visits"),
@@ -130,19 +111,7 @@ def measure(url: str, instance: str, runs: int) -> list[tuple[str, float, float]
         ("difficulties board, overdue", "/api/difficulties?overdue=1"),
         ("coverage dashboard (90 days)", f"/api/campaigns/{campaign['id']}/coverage"),
     ]
-    results = []
-    with app.app_context():
-        for name, path in endpoints:
-            times = []
-            for _ in range(runs):
-                start = time.perf_counter()
-                response = client.get(path)
-                times.append((time.perf_counter() - start) * 1000)
-                assert response.status_code == 200, (path, response.json)
-            results.append((name, statistics.median(times), max(times)))
-        db.session.remove()
-        db.engine.dispose()
-    return results
+    return time_gets(app, [(name, client, path) for name, path in endpoints], runs)
 
 
 def main() -> int:
@@ -153,29 +122,12 @@ def main() -> int:
     args = parser.parse_args()
     counts = {"recipients": int(RECIPIENTS * args.scale), "visits": int(VISITS * args.scale),
               "difficulties": int(DIFFICULTIES * args.scale)}
-    with tempfile.TemporaryDirectory(prefix="zf-office-") as tmp:
-        if args.database_url:
-            name = f"zf_bench_office_{os.getpid()}"
-            admin = create_engine(args.database_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            url = make_url(args.database_url).set(database=name).render_as_string(hide_password=False)
-        else:
-            url = f"sqlite:///{tmp}/office.db"
-        try:
-            started = time.perf_counter()
-            build(url, tmp, counts)
-            print(f"generated {counts} in {time.perf_counter() - started:.1f} s on {make_url(url).get_backend_name()}")
-            print(f"{'endpoint':44} {'median ms':>10} {'worst ms':>10}")
-            for name, median, worst in measure(url, tmp, args.runs):
-                flag = "" if median <= 300 else "  > 300 ms target"
-                print(f"{name:44} {median:10.1f} {worst:10.1f}{flag}")
-        finally:
-            if args.database_url:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+    with tempfile.TemporaryDirectory(prefix="zf-office-") as tmp, \
+            scratch_database(args.database_url, "zf_bench_office", tmp) as url:
+        started = time.perf_counter()
+        build(url, tmp, counts)
+        print(f"generated {counts} in {time.perf_counter() - started:.1f} s on {make_url(url).get_backend_name()}")
+        print_timings(measure(url, tmp, args.runs))
     return 0
 
 

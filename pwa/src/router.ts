@@ -2,6 +2,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { loadSession, session, sessionLoaded, unlocked } from './composables/useApp'
 import { officeRoutes } from './office/routes'
+import { redirectForRole } from './lib/creation'
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', component: () => import('./views/LoginView.vue'), meta: { title: 'login.title', public: true } },
@@ -18,6 +19,11 @@ const routes: RouteRecordRaw[] = [
   { path: '/outbox', component: () => import('./views/OutboxView.vue'), meta: { title: 'nav.outbox', tab: true } },
   { path: '/inbox', component: () => import('./views/InboxView.vue'), meta: { title: 'inbox.title', tab: true } },
   { path: '/settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'nav.settings', tab: true } },
+  // The creation campaign's field screens: a liaison's home and tasks (redirectForRole keeps other roles out).
+  { path: '/creation', component: () => import('./views/CreationItemsView.vue'), meta: { title: 'creation.tasksTitle', tab: true } },
+  { path: '/creation/items/:id', component: () => import('./views/CreationItemView.vue'), meta: { title: 'creation.itemTitle' } },
+  { path: '/creation/items/:id/evidence/new', component: () => import('./views/CreationEvidenceNewView.vue'), meta: { title: 'creation.recordInspection', form: true } },
+  { path: '/creation/rectifications/:id', component: () => import('./views/CreationRectificationView.vue'), meta: { title: 'creation.itemTitle' } },
   ...officeRoutes,
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
@@ -30,6 +36,8 @@ router.beforeEach(async (to) => {
   // No session, or this page does not hold its key (a reload, the idle lock): the login screen unlocks. The office
   // console reads the server alone, never the phone's sealed records: a session is all it needs.
   if (!session.value || (!unlocked.value && !to.path.startsWith('/office'))) return { path: '/login', query: { next: to.fullPath } }
-  return true
+  // A liaison's phone shows their unit's tasks, never the visit work's screens (and only liaisons have tasks).
+  const elsewhere = redirectForRole(session.value.user.role, to.path)
+  return elsewhere ? { path: elsewhere, replace: true } : true
 })
 void import('./office/admin/routes').then((m) => m.installPasswordCheck(router)) // /password, asked for when it must change

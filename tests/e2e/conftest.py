@@ -138,3 +138,13 @@ def staff_api(e2e_server):
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def reviewer_api(e2e_server):
+    """The county office (reviewer_demo) through the API."""
+    client = e2e_server.api("reviewer_demo")
+    try:
+        yield client
+    finally:
+        client.close()

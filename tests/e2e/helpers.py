@@ -357,3 +357,24 @@ def sign_in(page, username: str, password: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+
+
+def liaison_screens(page, base: str):
+    """Log in as liaison_demo (县人武部) and yield each field screen a liaison has, ready: (screen, path)."""
+    page.goto(base + "/login")
+    login(page, base, "liaison_demo")
+    page.wait_for_url("**/creation")
+    wait_until(lambda: read_store(page, "creation_items"), message="the liaison's items to be pulled", page=page)
+    page.locator("[data-test=creation-item]").first.wait_for()
+    yield "tasks", "/creation"
+    # The item with the most to show: evidence (and perhaps a 整改), else the first.
+    evidence = read_store(page, "evidence")
+    item_id = evidence[0]["item_id"] if evidence else read_store(page, "creation_items")[0]["id"]
+    for screen, path, ready in [("item", f"/creation/items/{item_id}", "[data-test=item-status]"),
+                                ("inspection form", f"/creation/items/{item_id}/evidence/new", "[data-test=evidence-save]"),
+                                ("inbox", "/inbox", "[data-test=inbox-item], [data-test=inbox-empty]"),
+                                ("outbox", "/outbox", "[data-test=sync-card]"),
+                                ("settings", "/settings", "[data-test=logout]")]:
+        page.goto(base + path)
+        page.locator(ready).first.wait_for()
+        yield screen, path

@@ -7,7 +7,7 @@ import pytest
 
 from .conftest import browser_context
 from .console import serious_axe_violations
-from .helpers import go, login, open_recipient, wait_initial_sync
+from .helpers import go, liaison_screens, login, open_recipient, wait_initial_sync
 
 pytestmark = pytest.mark.e2e
 CONTRAST = (Path(__file__).parent / "contrast.js").read_text()
@@ -40,6 +40,26 @@ def test_text_contrast_meets_wcag_aa_on_the_field_screens(context, e2e_server):
     page.click("[data-test=add-inline-difficulty]")
     page.locator("[data-test=difficulty-form]").wait_for()
     assert low_contrast(page) == [], "visit form"
+
+
+def test_a_liaisons_screens_pass_axe_and_contrast(browser, e2e_server):
+    """The creation campaign's phone screens at 360×740: no serious or critical axe-core violation, no
+    low-contrast text (the overdue red and the due-soon amber included)."""
+    ctx = browser_context(browser, viewport={"width": 360, "height": 740}, has_touch=True, bypass_csp=True)
+    found: dict[str, dict] = {}
+    try:
+        page = ctx.new_page()
+        checked = []
+        for screen, _ in liaison_screens(page, e2e_server.url):
+            page.wait_for_timeout(300)  # transitions settle
+            axe, contrast = serious_axe_violations(page), low_contrast(page)
+            if axe or contrast:
+                found[screen] = {"axe": axe, "contrast": contrast}
+            checked.append(screen)
+        assert len(checked) == 6
+    finally:
+        ctx.close()
+    assert found == {}, found
 
 
 # Every console page (as an admin, who sees them all) and what it is ready with.

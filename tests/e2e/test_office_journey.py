@@ -52,15 +52,6 @@ def office(browser):
         ctx.close()
 
 
-@pytest.fixture
-def reviewer_api(e2e_server):
-    client = e2e_server.api("reviewer_demo")
-    try:
-        yield client
-    finally:
-        client.close()
-
-
 def server_visit(api, visit_id: str) -> dict:
     answer = api.get(f"/api/visits/{visit_id}")
     assert answer.status_code == 200, answer.text

@@ -18,15 +18,6 @@ WAIT = 20  # seconds, for anything polled here
 
 
 @pytest.fixture
-def reviewer_api(e2e_server):
-    client = e2e_server.api("reviewer_demo")
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-@pytest.fixture
 def push_server():
     server = start_push_server()
     try:

@@ -15,6 +15,7 @@ from .console import choose
 from .helpers import (
     change_password,
     go,
+    liaison_screens,
     login,
     new_staff,
     open_recipient,
@@ -133,6 +134,18 @@ def test_every_field_screen_speaks_chinese_even_with_a_rejected_record(context, 
     assert "备注" in reason.inner_text() and "慰问金" in reason.inner_text(), reason.inner_text()
     assert_chinese(page, "outbox with a rejected record", leaks)
 
+    assert leaks == {}, leaks
+
+
+def test_a_liaisons_screens_speak_chinese(context, e2e_server):
+    """The creation campaign's phone screens (tasks, an item with its evidence, the inspection form, the inbox)."""
+    page = context.new_page()
+    leaks: dict[str, list[str]] = {}
+    screens = []
+    for screen, _ in liaison_screens(page, e2e_server.url):
+        assert_chinese(page, screen, leaks)
+        screens.append(screen)
+    assert len(screens) == 6
     assert leaks == {}, leaks
 
 

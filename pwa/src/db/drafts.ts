@@ -47,3 +47,8 @@ export function difficultyDraftKey(userId: string, recipientId: string): string 
 export function followUpDraftKey(userId: string, difficultyId: string): string {
   return `${userId}:followup:new:${difficultyId}`
 }
+
+/** A liaison's inspection (evidence) under one creation item. */
+export function evidenceDraftKey(userId: string, itemId: string): string {
+  return `${userId}:evidence:new:${itemId}`
+}

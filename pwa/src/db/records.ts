@@ -7,7 +7,7 @@ import { ENTITY_TABLES } from './schema'
 import { openRecord, sealRecord, type SealedStore } from './sealed'
 import { enqueue, foldTarget, newMutation } from './outbox'
 import { baseVersionOf } from './answered'
-import type { Difficulty, FollowUp, Mutation, Op, Recipient, Visit } from './types'
+import type { Difficulty, Evidence, FollowUp, Mutation, Op, Recipient, Visit } from './types'
 
 /** Ids of mutations being pushed right now (in this page); they must not be edited in place. */
 export const inflight = new Set<string>()
@@ -30,6 +30,7 @@ export async function applyMutationLocally(m: Pick<Mutation, 'op' | 'data' | 'us
     const extra: Data = {}
     if (type === 'visit') Object.assign(extra, { author_id: m.user_id, status: 'submitted', review_comment: null })
     if (type === 'followup') extra.author_id = m.user_id
+    if (type === 'evidence') Object.assign(extra, { uploaded_by: m.user_id, status: 'submitted', review_comment: null })
     await table.put(await sealRecord(store, { ...extra, ...existing, ...m.data, _version: (existing?._version as number) ?? 0 }))
   } else if (existing) {
     const patch: Data = { ...m.data }
@@ -58,7 +59,9 @@ function tablesFor(db: ReturnType<typeof getDb>) {
 async function queue(userId: string, op: Op, data: Data, attachments: string[] = []): Promise<Mutation> {
   const db = getDb()
   data = plain(data)
-  return db.transaction('rw', tablesFor(db), async () => {
+  // The op's own table too (a liaison's evidence is not among the field work's tables).
+  const own = db.table(ENTITY_TABLES[op.split('.')[0] as keyof typeof ENTITY_TABLES])
+  return db.transaction('rw', [...new Set([...tablesFor(db), own])], async () => {
     let mutation: Mutation
     const target = op.endsWith('.update') ? await foldTarget(db, userId, op, String(data.id), inflight) : undefined
     if (target) {
@@ -137,4 +140,14 @@ export async function createRecipient(userId: string, r: RecipientInput) {
 
 export async function updateRecipient(userId: string, id: string, patch: Partial<RecipientInput>) {
   return queue(userId, 'recipient.update', { ...patch, id })
+}
+
+/** A liaison's pieces of evidence (one per file), queued in order in one transaction: sent as `evidence.create`. */
+export async function createEvidence(userId: string, pieces: Omit<Evidence, '_version' | 'unit_id' | 'uploaded_by' | 'status' | 'review_comment' | 'created_at'>[]) {
+  const db = getDb()
+  return db.transaction('rw', [...tablesFor(db), db.evidence], async () => {
+    const queued: Mutation[] = []
+    for (const e of pieces) queued.push(await queue(userId, 'evidence.create', e as unknown as Data, [e.sha256]))
+    return queued
+  })
 }

@@ -114,8 +114,10 @@ export interface SessionUser {
   id: string | number
   username: string
   display_name: string
-  role: 'staff' | 'reviewer' | 'admin'
+  role: 'staff' | 'reviewer' | 'admin' | 'liaison'
   area_id: AreaId | null
+  /** A liaison's member unit (creation campaign); null for every other role. */
+  unit_id?: number | null
 }
 
 export interface Session {
