@@ -1,9 +1,8 @@
 """Recipients (office): the roster import and its template, the archive 档案, the audited ID reveal, the
 possible duplicates."""
 
-from flask import current_app, g, render_template, send_file
+from flask import current_app, g, render_template
 
-from ..errors import ApiError
 from ..schemas.recipients import (
     ArchiveSchema,
     DuplicateListSchema,
@@ -13,7 +12,7 @@ from ..schemas.recipients import (
     RosterFileSchema,
 )
 from ..services import archive, duplicates, imports, labels
-from . import BINARY, Blueprint, roles
+from . import BINARY, Blueprint, download, read_upload, roles
 
 bp = Blueprint("recipients", __name__, url_prefix="/api/recipients",
                description="Roster import, archive, ID reveal")
@@ -27,14 +26,7 @@ OFFICE = ("reviewer", "admin")
 @bp.response(200, ImportResultSchema)
 def import_recipients(query, files):
     """Import recipients from a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row"""
-    upload = files["file"]
-    try:
-        content = upload.read()
-    finally:
-        upload.close()  # a large upload is spooled to a temporary file: let it go now
-    if not content:
-        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
-    return imports.import_recipients(g.actor, upload.filename or "", content, query["dry_run"])
+    return imports.import_recipients(g.actor, *read_upload(files), query["dry_run"])
 
 
 @bp.get("/import-template.xlsx")
@@ -42,8 +34,7 @@ def import_recipients(query, files):
 @bp.response(200, BINARY, content_type=imports.XLSX_MIMETYPE)
 def import_template():
     """The import template: header row, code sheet (categories, villages in scope), instructions"""
-    return send_file(imports.build_template(g.actor), mimetype=imports.XLSX_MIMETYPE, as_attachment=True,
-                     download_name="优抚对象导入模板.xlsx", max_age=0)
+    return download(imports.build_template(g.actor), imports.XLSX_MIMETYPE, "优抚对象导入模板.xlsx")
 
 
 @bp.get("/duplicates")

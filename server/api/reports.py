@@ -1,10 +1,10 @@
 """Reports (office): the weekly report workbook."""
 
-from flask import current_app, g, send_file
+from flask import current_app, g
 
 from ..schemas.reports import WeeklyQuerySchema
 from ..services import reports
-from . import BINARY, Blueprint, roles
+from . import BINARY, Blueprint, download, roles
 
 bp = Blueprint("reports", __name__, url_prefix="/api/reports", description="Report workbooks")
 
@@ -18,5 +18,4 @@ def weekly(query):
     zone = current_app.config["TIMEZONE"]
     start, end = reports.default_range(zone, query["from_"], query["to"])
     output = reports.weekly_report(g.actor, start, end, zone)
-    return send_file(output, mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
-                     download_name=f"走访周报_{start.isoformat()}_{end.isoformat()}.xlsx", max_age=0)
+    return download(output, reports.XLSX_MIMETYPE, f"走访周报_{start.isoformat()}_{end.isoformat()}.xlsx")
