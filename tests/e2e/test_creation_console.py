@@ -13,12 +13,16 @@ from openpyxl import load_workbook
 from .conftest import browser_context
 from .console import choose, type_day
 from .helpers import login, wait_until
-from .test_office_journey import shot
+from .test_office_journey import TAKE_SHOTS, shot
 from .test_offline_journey import make_photo
 
 pytestmark = pytest.mark.e2e
 UNIT = "县人武部"
 EDITED = "（本县细化）"
+# The README's pictures of each page, taken on the demo data before the journey changes it.
+PAGES = [("dashboard", "[data-test=chart-trend] canvas"), ("items", "[data-test=item-row]"),
+         ("evidence", "[data-test=evidence-row]"), ("standard", "[data-test=standard-item]"),
+         ("units", "[data-test=unit-row]")]
 
 
 @pytest.fixture
@@ -81,13 +85,16 @@ def test_office_runs_the_creation_campaign(office, clients, e2e_server, tmp_path
     page.goto(base + "/login")
     login(page, base, "reviewer_demo")
     before_version = reviewer.get("/api/creation/standard").json()["version"]
+    for name, ready in PAGES if TAKE_SHOTS else []:
+        page.goto(f"{base}/office/creation/{name}")
+        page.locator(ready).first.wait_for()
+        shot(page, f"office-creation-{name}")
 
     # 1. Import a standard workbook: the dry run is shown first, then applied as the next version.
     workbook = tmp_path / "考评标准.xlsx"
     content = edited_standard(reviewer, workbook)
     page.goto(base + "/office/creation/standard")
     page.locator("[data-test=standard-item]").first.wait_for()
-    shot(page, "office-creation-standard")
     page.click("[data-test=standard-import]")
     page.set_input_files("[data-test=standard-import-file]", str(workbook))
     page.click("[data-test=standard-import-check]")
@@ -115,7 +122,6 @@ def test_office_runs_the_creation_campaign(office, clients, e2e_server, tmp_path
     page.click("[data-test=assign-save]")
     page.locator("[data-test=assign-dialog]").wait_for(state="hidden")
     row.locator("[data-test=item-lead]", has_text=UNIT).wait_for()
-    shot(page, "office-creation-items")
     answer = reviewer.get(f"/api/creation/items/{item['id']}").json()
     assert (answer["lead_unit_name"], answer["deadline"], answer["status"]) == (UNIT, deadline, "in_progress")
 
@@ -126,7 +132,6 @@ def test_office_runs_the_creation_campaign(office, clients, e2e_server, tmp_path
     # 3. Accept one piece, return another with a comment (the third waits in the queue).
     page.goto(base + "/office/creation/evidence")
     open_evidence(page, titles[0])
-    shot(page, "office-creation-evidence")
     page.click("[data-test=evidence-accept]")
     page.locator("[data-test=evidence-dialog]").wait_for(state="hidden")
     page.locator(f"[data-test=evidence-row][data-title='{titles[0]}']").wait_for(state="detached")
@@ -176,7 +181,3 @@ def test_office_runs_the_creation_campaign(office, clients, e2e_server, tmp_path
     page.locator("[data-test=chart-trend] canvas").wait_for()
     page.locator("[data-test=meeting-change]").first.wait_for()
     assert "缺少季度例会记录" in page.locator("[data-test=meeting]").inner_text()
-    shot(page, "office-creation-dashboard")
-    page.goto(base + "/office/creation/units")
-    page.locator("[data-test=unit-row]").first.wait_for()
-    shot(page, "office-creation-units")
