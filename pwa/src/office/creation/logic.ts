@@ -122,3 +122,8 @@ export function changeValue(field: string, value: unknown, units: Map<number, st
   if (field === 'milestones' && Array.isArray(value)) return value.map((m) => (m as { title?: string }).title ?? '').join('、')
   return String(value)
 }
+
+/** Units as a select's options; `except` (the lead unit, in the cooperating list) disabled. */
+export function unitChoices(units: { id: number; name: string }[], except: number | null = null) {
+  return units.map((u) => ({ value: u.id, label: u.name, disabled: u.id === except }))
+}
