@@ -1,10 +1,12 @@
 """API blueprints (one flask-smorest Blueprint per resource) and what they share: auth marks, JSON parsing."""
 
+from collections.abc import Iterable
 from functools import wraps
+from io import IOBase
 from urllib.parse import quote
 
 import flask_smorest
-from flask import Flask, current_app, g, stream_with_context
+from flask import Flask, Response, current_app, g, send_file, stream_with_context
 from marshmallow import Schema, fields
 from webargs.flaskparser import FlaskParser
 
@@ -19,12 +21,8 @@ ERROR_RESPONSES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 40
 
 
 def zip_response(chunks, name: str):
-    """A streamed ZIP download (the creation evidence, the recipients' archives): an ASCII fallback name and
-    the Chinese one percent-encoded (RFC 6266), as send_file does; never stored by a cache."""
-    response = current_app.response_class(stream_with_context(chunks), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f"attachment; filename=archive.zip; filename*=UTF-8''{quote(name)}"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """A streamed ZIP download (the creation evidence, the recipients' archives), never stored by a cache."""
+    return download(chunks, "application/zip", name, "archive.zip")
 
 
 def public(view):
@@ -154,6 +152,31 @@ def undeclared_keys(schema: Schema, value, path: str = "") -> list[str]:
             for item in items:
                 found += undeclared_keys(nested if not nested.many else type(nested)(), item, f"{path}.{key}")
     return found
+
+
+def download(output: IOBase | Iterable[bytes], mimetype: str, name: str, ascii_name: str = "download") -> Response:
+    """A generated file as an attachment named `name`, never cached: a file object whole, or an iterable of
+    chunks streamed (then the Chinese name percent-encoded beside the ASCII fallback `ascii_name`, RFC 6266,
+    as send_file writes it)."""
+    if isinstance(output, IOBase):
+        return send_file(output, mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+    response = current_app.response_class(stream_with_context(output), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def read_upload(files: dict) -> tuple[str, bytes]:
+    """The multipart `file` an import sends: its name and content (422 when empty); a large upload is spooled
+    to a temporary file, let go at once."""
+    upload = files["file"]
+    try:
+        content = upload.read()
+    finally:
+        upload.close()
+    if not content:
+        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
+    return upload.filename or "", content
 
 
 def register_blueprints(app: Flask) -> None:

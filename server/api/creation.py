@@ -2,9 +2,8 @@
 rectifications, the score dashboard and the daily meeting. The office (reviewers, admins) runs it; liaisons
 see and work on their unit's items only."""
 
-from flask import current_app, g, send_file
+from flask import current_app, g
 
-from ..errors import ApiError
 from ..schemas.creation import (
     DashboardSchema,
     EvidenceAnswerSchema,
@@ -39,7 +38,7 @@ from ..schemas.creation_papers import (
 from ..services.attachments import FileStore
 from ..services.creation import evidence, items, meeting, papers, rectifications, scoring, standards, units
 from ..services.errors import NotFound
-from . import BINARY, Blueprint, roles, zip_response
+from . import BINARY, Blueprint, download, read_upload, roles, zip_response
 
 bp = Blueprint("creation", __name__, url_prefix="/api/creation", description="The creation campaign 创建攻坚")
 OFFICE = ("reviewer", "admin")
@@ -210,8 +209,7 @@ def standard_workbook():
     output = papers.standard_workbook()
     if output is None:
         raise NotFound("No standard yet")
-    return send_file(output, mimetype=papers.XLSX_MIMETYPE, as_attachment=True, download_name="考评标准.xlsx",
-                     max_age=0)
+    return download(output, papers.XLSX_MIMETYPE, "考评标准.xlsx")
 
 
 @bp.post("/standards/import")
@@ -222,14 +220,7 @@ def standard_workbook():
 def import_standard(query, files):
     """Read a standard workbook (the layout of standard.xlsx); ?dry_run=1 only checks every row, else a file
     without invalid rows becomes the new current version (a category's maximum: its row's 分值, else its sum)"""
-    upload = files["file"]
-    try:
-        content = upload.read()
-    finally:
-        upload.close()
-    if not content:
-        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
-    return papers.import_standard(g.actor, upload.filename or "", content, query["dry_run"])
+    return papers.import_standard(g.actor, *read_upload(files), query["dry_run"])
 
 
 @bp.get("/responsibility.xlsx")
@@ -240,8 +231,7 @@ def responsibility_workbook():
     output = papers.responsibility_workbook(zone())
     if output is None:
         raise NotFound("No standard yet")
-    return send_file(output, mimetype=papers.XLSX_MIMETYPE, as_attachment=True,
-                     download_name="创建工作责任分解表.xlsx", max_age=0)
+    return download(output, papers.XLSX_MIMETYPE, "创建工作责任分解表.xlsx")
 
 
 @bp.post("/responsibility/import")
@@ -252,14 +242,7 @@ def responsibility_workbook():
 def import_responsibility(query, files):
     """The county's 责任分解表 (序号 · 牵头单位 · 配合单位 · 完成时限) onto the current items; ?dry_run=1 only
     checks; otherwise applied when every row is valid (a blank cell changes nothing)"""
-    upload = files["file"]
-    try:
-        content = upload.read()
-    finally:
-        upload.close()
-    if not content:
-        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
-    return papers.import_responsibility(g.actor, upload.filename or "", content, query["dry_run"])
+    return papers.import_responsibility(g.actor, *read_upload(files), query["dry_run"])
 
 
 @bp.get("/briefing.docx")
@@ -270,8 +253,7 @@ def briefing(query):
     """The weekly briefing to the leading group: score vs target, categories, evidence, overdue, 整改, next week"""
     output, monday = papers.briefing_document(zone(), query.get("week"))
     iso = monday.isocalendar()
-    return send_file(output, mimetype=papers.DOCX_MIMETYPE, as_attachment=True,
-                     download_name=f"创建工作周报_{iso.year}-W{iso.week:02d}.docx", max_age=0)
+    return download(output, papers.DOCX_MIMETYPE, f"创建工作周报_{iso.year}-W{iso.week:02d}.docx")
 
 
 @bp.get("/archive.zip")

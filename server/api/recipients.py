@@ -5,7 +5,6 @@ import io
 
 from flask import current_app, g, send_file
 
-from ..errors import ApiError
 from ..schemas.recipients import (
     ArchiveSchema,
     DuplicateListSchema,
@@ -16,22 +15,11 @@ from ..schemas.recipients import (
 )
 from ..services import archive, duplicates, imports, papers
 from ..services.attachments import FileStore
-from . import BINARY, Blueprint, roles
+from . import BINARY, Blueprint, download, read_upload, roles
 
 bp = Blueprint("recipients", __name__, url_prefix="/api/recipients",
                description="Roster import, archive, ID reveal")
 OFFICE = ("reviewer", "admin")
-
-
-def _read_upload(files) -> tuple[str, bytes]:
-    upload = files["file"]
-    try:
-        content = upload.read()
-    finally:
-        upload.close()  # a large upload is spooled to a temporary file: let it go now
-    if not content:
-        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
-    return upload.filename or "", content
 
 
 @bp.post("/import")
@@ -41,7 +29,7 @@ def _read_upload(files) -> tuple[str, bytes]:
 @bp.response(200, ImportResultSchema)
 def import_recipients(query, files):
     """Import recipients from a multipart `file` (.xlsx or .csv); ?dry_run=1 only checks every row"""
-    filename, content = _read_upload(files)
+    filename, content = read_upload(files)
     return imports.import_recipients(g.actor, filename, content, query["dry_run"],
                                      frozenset(query["skip_rows"]))
 
@@ -53,9 +41,9 @@ def import_recipients(query, files):
 def import_problems(files):
     """The dry run's rows with errors or warnings as a workbook: bad cells filled (red: error, yellow: warning)
     with the reason as a comment; writes nothing"""
-    filename, content = _read_upload(files)
-    return send_file(imports.build_problem_workbook(g.actor, filename, content), mimetype=imports.XLSX_MIMETYPE,
-                     as_attachment=True, download_name="导入检查结果.xlsx", max_age=0)
+    filename, content = read_upload(files)
+    return download(imports.build_problem_workbook(g.actor, filename, content), imports.XLSX_MIMETYPE,
+                    "导入检查结果.xlsx")
 
 
 @bp.get("/import-template.xlsx")
@@ -63,8 +51,7 @@ def import_problems(files):
 @bp.response(200, BINARY, content_type=imports.XLSX_MIMETYPE)
 def import_template():
     """The import template: header row, code sheet (categories, villages in scope), instructions"""
-    return send_file(imports.build_template(g.actor), mimetype=imports.XLSX_MIMETYPE, as_attachment=True,
-                     download_name="优抚对象导入模板.xlsx", max_age=0)
+    return download(imports.build_template(g.actor), imports.XLSX_MIMETYPE, "优抚对象导入模板.xlsx")
 
 
 @bp.get("/duplicates")

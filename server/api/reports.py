@@ -1,11 +1,11 @@
 """Reports (office): the weekly report workbook, the bulk archive (a streamed ZIP of recipients' PDFs)."""
 
-from flask import current_app, g, send_file
+from flask import current_app, g
 
 from ..schemas.reports import ArchiveQuerySchema, WeeklyQuerySchema
 from ..services import papers, reports
 from ..services.attachments import FileStore
-from . import BINARY, Blueprint, roles, zip_response
+from . import BINARY, Blueprint, download, roles, zip_response
 
 bp = Blueprint("reports", __name__, url_prefix="/api/reports", description="Report workbooks and archives")
 
@@ -19,8 +19,7 @@ def weekly(query):
     zone = current_app.config["TIMEZONE"]
     start, end = reports.default_range(zone, query["from_"], query["to"])
     output = reports.weekly_report(g.actor, start, end, zone)
-    return send_file(output, mimetype=reports.XLSX_MIMETYPE, as_attachment=True,
-                     download_name=f"走访周报_{start.isoformat()}_{end.isoformat()}.xlsx", max_age=0)
+    return download(output, reports.XLSX_MIMETYPE, f"走访周报_{start.isoformat()}_{end.isoformat()}.xlsx")
 
 
 @bp.get("/archive.zip")

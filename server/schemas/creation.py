@@ -53,11 +53,16 @@ class UnitPatchSchema(_Strict):
         _something(data)
 
 
-class UnitSchema(Schema):
+class UnitDataSchema(Schema):
+    """A unit as liaisons' phones pull it (entity type unit); the office's answer adds to it."""
+
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(rules.UNIT_KINDS))
     area_id = fields.Integer(required=True, allow_none=True)
+
+
+class UnitSchema(UnitDataSchema):
     area_name = fields.String(required=True, allow_none=True)
     position = fields.Integer(required=True)
     liaisons = fields.Integer(required=True, metadata={"description": "active liaison accounts"})
@@ -189,10 +194,13 @@ class ItemPatchSchema(_Strict):
         _something(data, ignore=("version",))
 
 
-class EvidenceCountsSchema(Schema):
-    submitted = fields.Integer(required=True)
-    accepted = fields.Integer(required=True)
-    returned = fields.Integer(required=True)
+def _counts(name: str, keys: tuple[str, ...]) -> type[Schema]:
+    """A schema counting each of `keys` (the statuses as the domain lists them)."""
+    return Schema.from_dict({key: fields.Integer(required=True) for key in keys}, name=name)
+
+
+EvidenceCountsSchema = _counts("EvidenceCountsSchema", rules.EVIDENCE_STATUSES)
+StatusCountsSchema = _counts("StatusCountsSchema", rules.ITEM_STATUSES)
 
 
 class MilestoneAnswerSchema(Schema):
@@ -201,26 +209,25 @@ class MilestoneAnswerSchema(Schema):
     done = fields.Boolean(required=True)
 
 
-class ItemSchema(Schema):
-    id = fields.String(required=True)
+class CreationItemDataSchema(StandardItemSchema):
+    """An item as liaisons' phones pull it (entity type creation_item): the standard's fields and the
+    responsibility table's; the office's answer (ItemSchema) adds names and figures to it."""
+
     category_id = fields.Integer(required=True)
     category_name = fields.String(required=True, allow_none=True)
-    number = fields.String(required=True)
-    content = fields.String(required=True)
-    points = fields.Float(required=True)
-    rule = fields.String(required=True, allow_none=True)
-    evidence_required = fields.String(required=True, allow_none=True)
-    metric = fields.String(required=True, allow_none=True)
     lead_unit_id = fields.Integer(required=True, allow_none=True)
-    lead_unit_name = fields.String(required=True, allow_none=True)
     cooperating_unit_ids = fields.List(fields.Integer(), required=True)
-    cooperating_unit_names = fields.List(fields.String(), required=True)
     deadline = fields.String(required=True, allow_none=True, metadata={"format": "date"})
     milestones = fields.List(fields.Nested(MilestoneAnswerSchema), required=True)
     status = fields.String(required=True, validate=validate.OneOf(rules.ITEM_STATUSES))
     self_score = fields.Float(required=True, allow_none=True)
     estimated_score = fields.Float(required=True, allow_none=True)
     loss_notes = fields.String(required=True, allow_none=True)
+
+
+class ItemSchema(CreationItemDataSchema):
+    lead_unit_name = fields.String(required=True, allow_none=True)
+    cooperating_unit_names = fields.List(fields.String(), required=True)
     score = fields.Float(required=True, allow_none=True, metadata={
         "description": "what the item counts with: a bound item's from the data, else estimated_score"})
     score_rule = fields.String(required=True, allow_none=True, metadata={
@@ -309,18 +316,23 @@ class RectificationQuerySchema(_Strict):
     item_id = UuidString()
 
 
-class RectificationSchema(Schema):
+class RectificationDataSchema(Schema):
+    """A 整改 as liaisons' phones pull it (entity type rectification); the office's answer adds to it."""
+
     id = fields.String(required=True)
     item_id = fields.String(required=True)
-    item_number = fields.String(required=True)
     unit_id = fields.Integer(required=True)
-    unit_name = fields.String(required=True)
     description = fields.String(required=True)
     deadline = fields.String(required=True, metadata={"format": "date"})
     status = fields.String(required=True, validate=validate.OneOf(rules.RECTIFICATION_STATUSES))
-    overdue = fields.Boolean(required=True)
     created_at = fields.String(required=True, metadata={"format": "date-time"})
     closed_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class RectificationSchema(RectificationDataSchema):
+    item_number = fields.String(required=True)
+    unit_name = fields.String(required=True)
+    overdue = fields.Boolean(required=True)
     version = fields.Integer(required=True)
 
 
@@ -367,14 +379,6 @@ class DashboardUnitSchema(Schema):
     evidence_submitted = fields.Integer(required=True, metadata={"description": "awaiting review"})
     open_rectifications = fields.Integer(required=True)
     overdue_rectifications = fields.Integer(required=True)
-
-
-class StatusCountsSchema(Schema):
-    not_started = fields.Integer(required=True)
-    in_progress = fields.Integer(required=True)
-    pending_review = fields.Integer(required=True)
-    done = fields.Integer(required=True)
-    needs_fix = fields.Integer(required=True)
 
 
 class RectificationCountsSchema(Schema):
@@ -468,44 +472,3 @@ class MeetingSchema(Schema):
     reviews = fields.List(fields.Nested(MeetingEvidenceSchema), required=True)
     new_rectifications = fields.List(fields.Nested(MeetingRectificationSchema), required=True)
     closed_rectifications = fields.List(fields.Nested(MeetingRectificationSchema), required=True)
-
-
-# -- what liaisons' phones pull (entity types unit, creation_item, rectification; evidence is a record) ----
-
-
-class UnitDataSchema(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(rules.UNIT_KINDS))
-    area_id = fields.Integer(required=True, allow_none=True)
-
-
-class CreationItemDataSchema(Schema):
-    id = fields.String(required=True)
-    category_id = fields.Integer(required=True)
-    category_name = fields.String(required=True, allow_none=True)
-    number = fields.String(required=True)
-    content = fields.String(required=True)
-    points = fields.Float(required=True)
-    rule = fields.String(required=True, allow_none=True)
-    evidence_required = fields.String(required=True, allow_none=True)
-    metric = fields.String(required=True, allow_none=True)
-    lead_unit_id = fields.Integer(required=True, allow_none=True)
-    cooperating_unit_ids = fields.List(fields.Integer(), required=True)
-    deadline = fields.String(required=True, allow_none=True, metadata={"format": "date"})
-    milestones = fields.List(fields.Nested(MilestoneAnswerSchema), required=True)
-    status = fields.String(required=True, validate=validate.OneOf(rules.ITEM_STATUSES))
-    self_score = fields.Float(required=True, allow_none=True)
-    estimated_score = fields.Float(required=True, allow_none=True)
-    loss_notes = fields.String(required=True, allow_none=True)
-
-
-class RectificationDataSchema(Schema):
-    id = fields.String(required=True)
-    item_id = fields.String(required=True)
-    unit_id = fields.Integer(required=True)
-    description = fields.String(required=True)
-    deadline = fields.String(required=True, metadata={"format": "date"})
-    status = fields.String(required=True, validate=validate.OneOf(rules.RECTIFICATION_STATUSES))
-    created_at = fields.String(required=True, metadata={"format": "date-time"})
-    closed_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})

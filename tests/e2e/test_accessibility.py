@@ -75,6 +75,12 @@ OFFICE_PAGES = [
     ("/office/areas", "[data-test=area-node]"),
     ("/office/audit", "[data-test=audit-row]"),
     ("/office/password", "[data-test=password-submit]"),
+    ("/office/creation/dashboard", "[data-test=supervision-unit]"),
+    ("/office/creation/items", "[data-test=item-row]"),
+    ("/office/creation/evidence", "[data-test=evidence-row]"),
+    ("/office/creation/scoring", "[data-test=scoring-row]"),
+    ("/office/creation/standard", "[data-test=standard-item]"),
+    ("/office/creation/units", "[data-test=unit-row]"),
 ]
 
 
@@ -126,6 +132,12 @@ def test_every_console_page_and_dialog_passes_axe_and_contrast(browser, e2e_serv
         dialog(page, "area dialog", "[data-test=area-add-root]", "[data-test=area-form]")
         page.goto(base + "/office/campaigns")
         dialog(page, "campaign dialog", "[data-test=campaign-new]", "[data-test=campaign-form]")
+        page.goto(base + "/office/creation/items")
+        dialog(page, "assign dialog", "[data-test=item-assign] >> nth=0", "[data-test=assign-dialog]")
+        page.goto(base + "/office/creation/evidence")
+        dialog(page, "evidence dialog", "[data-test=evidence-open] >> nth=0", "[data-test=evidence-dialog]")
+        page.goto(base + "/office/creation/scoring")
+        dialog(page, "scoring dialog", "[data-test=scoring-open] >> nth=0", "[data-test=scoring-dialog]")
         page.goto(base + "/office/visits")
         dialog(page, "an open dropdown", "[data-test=filter-township] .el-select__wrapper", ".el-select-dropdown:visible")
     finally:

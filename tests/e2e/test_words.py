@@ -150,7 +150,13 @@ def test_a_liaisons_screens_speak_chinese(context, e2e_server):
 
 
 OFFICE_SCREENS = ["/office/visits", "/office/difficulties", "/office/campaigns", "/office/inbox", "/office/import",
-                  "/office/outbox-file", "/office/report", "/office/accounts", "/office/areas", "/office/audit", "/office/password"]
+                  "/office/outbox-file", "/office/report", "/office/accounts", "/office/areas", "/office/audit", "/office/password",
+                  "/office/creation/dashboard", "/office/creation/items", "/office/creation/evidence",
+                  "/office/creation/scoring", "/office/creation/standard", "/office/creation/units"]
+# What each creation screen shows once loaded (its words are scanned only then).
+CREATION_READY = {"/office/creation/dashboard": "[data-test=meeting]", "/office/creation/items": "[data-test=item-row]",
+                  "/office/creation/evidence": "[data-test=evidence-row]", "/office/creation/scoring": "[data-test=scoring-row]",
+                  "/office/creation/standard": "[data-test=standard-item]", "/office/creation/units": "[data-test=unit-row]"}
 
 
 def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server, tmp_path):
@@ -164,6 +170,8 @@ def test_every_office_and_admin_screen_speaks_chinese(browser, e2e_server, tmp_p
         for path in OFFICE_SCREENS:
             page.goto(base + path)
             page.wait_for_url(f"**{path}*")
+            if path in CREATION_READY:
+                page.locator(CREATION_READY[path]).first.wait_for()
             assert_chinese(page, path, leaks)
             # The first row of a list (the demo's) opens its detail screen.
             if path in ("/office/visits", "/office/difficulties", "/office/campaigns"):

@@ -17,6 +17,8 @@ const http = createHttp({
   onUnauthorized: () => unauthorizedListeners.forEach((fn) => fn()),
 })
 const api = createClient(http)
+/** The same request core for the console's other endpoint tables (creation/api.ts). */
+export { http as officeHttp, api as officeClient }
 
 /*
  * The wire shapes, by the names the views use: each is what its endpoint answers or takes in the server's OpenAPI

@@ -5,7 +5,10 @@
  */
 import type { Component } from 'vue'
 import type { Router } from 'vue-router'
-import { Bell, DataAnalysis, Download, Flag, Iphone, Lock, MapLocation, Tickets, Upload, User, WarningFilled } from '@element-plus/icons-vue'
+import {
+  Bell, DataAnalysis, DataBoard, Document, Download, Files, Flag, Iphone, Lock, MapLocation, OfficeBuilding, Stamp, Tickets, Trophy, Upload,
+  User, WarningFilled,
+} from '@element-plus/icons-vue'
 
 export interface NavItem {
   /** The page's absolute path; also the entry's `data-test` (`nav-` + its last segment). */
@@ -27,6 +30,16 @@ export const NAV: NavGroup[] = [
       { path: '/office/visits', titleKey: 'office.nav.visits', icon: Tickets },
       { path: '/office/difficulties', titleKey: 'office.nav.difficulties', icon: WarningFilled },
       { path: '/office/campaigns', titleKey: 'office.nav.campaigns', icon: Flag },
+    ],
+  },
+  {
+    id: 'creation', titleKey: 'office.nav.groups.creation', items: [
+      { path: '/office/creation/dashboard', titleKey: 'office.nav.creationDashboard', icon: DataBoard },
+      { path: '/office/creation/items', titleKey: 'office.nav.creationItems', icon: Files },
+      { path: '/office/creation/evidence', titleKey: 'office.nav.creationEvidence', icon: Stamp },
+      { path: '/office/creation/scoring', titleKey: 'office.nav.creationScoring', icon: Trophy },
+      { path: '/office/creation/standard', titleKey: 'office.nav.creationStandard', icon: Document },
+      { path: '/office/creation/units', titleKey: 'office.nav.creationUnits', icon: OfficeBuilding },
     ],
   },
   {

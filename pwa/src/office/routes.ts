@@ -47,6 +47,12 @@ const pages: RouteRecordRaw[] = [
   { path: 'campaigns', component: lazy(() => import('./OfficeCampaignsView.vue')), meta: { title: 'office.campaigns.title' } },
   { path: 'campaigns/:id', component: lazy(() => import('./OfficeCoverageView.vue')), meta: { title: 'office.coverage.title' } },
   { path: 'inbox', component: lazy(() => import('./OfficeInboxView.vue')), meta: { title: 'office.inbox.title' } },
+  { path: 'creation/dashboard', component: lazy(() => import('./creation/DashboardView.vue')), meta: { title: 'office.creation.dashboard.title' } },
+  { path: 'creation/items', component: lazy(() => import('./creation/ItemsView.vue')), meta: { title: 'office.creation.items.title' } },
+  { path: 'creation/evidence', component: lazy(() => import('./creation/EvidenceView.vue')), meta: { title: 'office.creation.evidence.title' } },
+  { path: 'creation/scoring', component: lazy(() => import('./creation/ScoringView.vue')), meta: { title: 'office.creation.scoring.title' } },
+  { path: 'creation/standard', component: lazy(() => import('./creation/StandardView.vue')), meta: { title: 'office.creation.standard.title' } },
+  { path: 'creation/units', component: lazy(() => import('./creation/UnitsView.vue')), meta: { title: 'office.creation.units.title' } },
 ]
 
 export const officeRoutes: RouteRecordRaw[] = [

@@ -80,4 +80,27 @@ describe('AccountForm', () => {
     expect(JSON.parse(String(calls[0].body))).toEqual({ role: 'reviewer' })
     w.unmount()
   })
+
+  it('asks a liaison for its member unit and sends it', async () => {
+    const calls = await mockAdminFetch((call) => (call.url.pathname === '/api/creation/units'
+      ? json(200, { items: [{ id: 4, name: '县人武部', kind: 'armed_forces', area_id: null, area_name: null, position: 0, liaisons: 1, items: 5, version: 1 }] })
+      : json(201, { id: 11, username: 'rwb2', display_name: '赵六', role: 'liaison', area_id: 1, unit_id: 4, area_name: '示范县', active: true,
+        must_change_password: true, locked: false, created_at: '2026-11-29T06:00:00Z' })))
+    const w = mount(AccountForm, { props: { areas: AREAS }, global: { plugins: [i18n] }, attachTo: document.body })
+    expect(w.find('[data-test="account-unit"]').exists()).toBe(false)
+    await fill(w, 'Strong#Pass1')
+    await choose(w, 'account-role', '成员单位联络员')
+    await flushPromises()
+    await w.find('form').trigger('submit')
+    await flushPromises()
+    expect(w.find('[data-test="errors-unit"]').text()).toBe('必填')
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0)
+    await choose(w, 'account-unit', '县人武部')
+    await w.find('form').trigger('submit')
+    await flushPromises()
+    const post = calls.find((c) => c.method === 'POST')!
+    expect(JSON.parse(String(post.body))).toMatchObject({ role: 'liaison', area_id: 2, unit_id: 4 })
+    expect(w.emitted('saved')).toHaveLength(1)
+    w.unmount()
+  })
 })

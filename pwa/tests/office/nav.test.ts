@@ -32,9 +32,11 @@ describe('the console menu', () => {
   it('shows each role only the pages its routes let it open, dropping empty groups', () => {
     const r = router()
     const reviewer = menuFor(r, 'reviewer')
-    expect(paths(reviewer)).toEqual(['/office/visits', '/office/difficulties', '/office/campaigns', '/office/import', '/office/outbox-file', '/office/report',
-      '/office/inbox', '/office/password'])
-    expect(reviewer.map((g) => g.id)).toEqual(['work', 'data', 'mine'])
+    expect(paths(reviewer)).toEqual(['/office/visits', '/office/difficulties', '/office/campaigns',
+      '/office/creation/dashboard', '/office/creation/items', '/office/creation/evidence', '/office/creation/scoring',
+      '/office/creation/standard', '/office/creation/units', '/office/import', '/office/outbox-file', '/office/report', '/office/inbox',
+      '/office/password'])
+    expect(reviewer.map((g) => g.id)).toEqual(['work', 'creation', 'data', 'mine'])
     expect(paths(menuFor(r, 'admin'))).toEqual(expect.arrayContaining(['/office/accounts', '/office/areas', '/office/audit']))
   })
 

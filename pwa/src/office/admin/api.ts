@@ -2,10 +2,10 @@
 import { createClient } from '../../api/client'
 import type { FormQuery, JsonAnswer, JsonBody, QueryParams } from '../../api/types'
 import { getSession } from '../../db/meta'
-import { createHttp, type CsrfTokenSource } from '../../lib/http'
+import { createHttp, type CsrfTokenSource, type Http } from '../../lib/http'
 
 export type Role = UserCreate['role']
-export const ROLES: Role[] = ['staff', 'reviewer', 'admin']
+export const ROLES: Role[] = ['staff', 'reviewer', 'admin', 'liaison']
 
 /*
  * The wire shapes, by the names the pages use: each is what its endpoint answers or takes in the server's OpenAPI
@@ -40,7 +40,7 @@ export interface AdminApiOptions {
 }
 
 /** The file name of a Content-Disposition header (RFC 6266: filename* wins), or the fallback. */
-function dispositionFilename(header: string | null, fallback: string): string {
+export function dispositionFilename(header: string | null, fallback: string): string {
   if (!header) return fallback
   const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header)
   if (star) {
@@ -59,6 +59,20 @@ export interface Download {
   filename: string
 }
 
+/** GET a file (any type) through `http` and read its name from Content-Disposition. */
+export async function fetchFile(http: Pick<Http, 'send'>, path: string, fallbackName: string): Promise<Download> {
+  const res = await http.send('GET', path, undefined, '*/*')
+  return { blob: await res.blob(), filename: dispositionFilename(res.headers.get('Content-Disposition'), fallbackName) }
+}
+
+/** A multipart body with the one `file` field the import endpoints read. */
+export function uploadForm(file: File | Blob, name?: string): FormData {
+  const form = new FormData()
+  if (name) form.append('file', file, name)
+  else form.append('file', file)
+  return form
+}
+
 const unauthorizedListeners = new Set<() => void>()
 
 /** Called when an admin request answers 401 (the page sends the user to log in again). */
@@ -74,20 +88,9 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
     timeoutMs: opts.timeoutMs ?? 120_000,
     onUnauthorized: () => unauthorizedListeners.forEach((fn) => fn()),
   })
-  const { send } = http
   const api = createClient(http)
-
-  async function download(path: string, fallbackName: string): Promise<Download> {
-    const res = await send('GET', path, undefined, '*/*')
-    return { blob: await res.blob(), filename: dispositionFilename(res.headers.get('Content-Disposition'), fallbackName) }
-  }
-
-  function upload(file: File | Blob, name?: string): FormData {
-    const form = new FormData()
-    if (name) form.append('file', file, name)
-    else form.append('file', file)
-    return form
-  }
+  const download = (path: string, fallbackName: string) => fetchFile(http, path, fallbackName)
+  const upload = uploadForm
 
   return {
     importTemplate: () => download(api.url('/api/recipients/import-template.xlsx'), 'import-template.xlsx'),
