@@ -4597,6 +4597,8 @@ export interface operations {
             query?: {
                 /** @description 1: check only, write nothing */
                 dry_run?: boolean;
+                /** @description comma-separated sheet row numbers not to import (rows the office chose to leave out after the dry run's warnings) */
+                skip_rows?: number[];
             };
             header?: never;
             path?: never;
