@@ -185,6 +185,7 @@ def measure(url: str, instance: str, township_id: int, total: int, answer) -> No
         pages.append(pdf.pages)
         if len(pages) % max(1, total // 10) == 0:
             curve.append((len(pages), round(rss_mb() - baseline, 1)))
+            print(f"after {len(pages)} PDFs: RSS +{curve[-1][1]:.0f} MB", flush=True)
         return pdf
 
     papers.archive_pdf = counted
