@@ -167,16 +167,9 @@ def download(output: IOBase | Iterable[bytes], mimetype: str, name: str, ascii_n
 
 
 def read_upload(files: dict) -> tuple[str, bytes]:
-    """The multipart `file` an import sends: its name and content (422 when empty); a large upload is spooled
-    to a temporary file, let go at once."""
+    """The multipart `file` an import sends: its name and content (`upload_bytes`)."""
     upload = files["file"]
-    try:
-        content = upload.read()
-    finally:
-        upload.close()
-    if not content:
-        raise ApiError(422, "validation_error", "The file is empty", {"file": ["文件为空 / empty"]})
-    return upload.filename or "", content
+    return upload.filename or "", upload_bytes(upload)
 
 
 def register_blueprints(app: Flask) -> None:
