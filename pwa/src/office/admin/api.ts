@@ -60,8 +60,8 @@ export interface Download {
 }
 
 /** GET a file (any type) through `http` and read its name from Content-Disposition. */
-export async function fetchFile(http: Pick<Http, 'send'>, path: string, fallbackName: string): Promise<Download> {
-  const res = await http.send('GET', path, undefined, '*/*')
+export async function fetchFile(http: Pick<Http, 'send'>, path: string, fallbackName: string, body?: FormData): Promise<Download> {
+  const res = await http.send(body ? 'POST' : 'GET', path, body, '*/*')
   return { blob: await res.blob(), filename: dispositionFilename(res.headers.get('Content-Disposition'), fallbackName) }
 }
 
@@ -100,10 +100,8 @@ export function createAdminApi(opts: AdminApiOptions = {}) {
         body: upload(file, file.name),
       }),
     /** The dry run's rows with errors or warnings as a workbook, bad cells marked. */
-    importProblems: async (file: File): Promise<Download> => {
-      const res = await send('POST', '/api/recipients/import-problems.xlsx', upload(file, file.name), '*/*')
-      return { blob: await res.blob(), filename: dispositionFilename(res.headers.get('Content-Disposition'), 'import-problems.xlsx') }
-    },
+    importProblems: (file: File): Promise<Download> =>
+      fetchFile(http, '/api/recipients/import-problems.xlsx', 'import-problems.xlsx', upload(file, file.name)),
     loadOutboxFile: (file: File, dryRun: boolean) =>
       api.post('/api/outbox-files/import', { query: { dry_run: dryRun }, body: upload(file, file.name) }),
     weeklyReport: (from: string, to: string) =>
