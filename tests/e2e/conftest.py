@@ -132,6 +132,16 @@ def context(browser):
 
 
 @pytest.fixture
+def office(browser):
+    """A PC browser: 1366×768, its own storage."""
+    ctx = browser_context(browser, viewport={"width": 1366, "height": 768})
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
 def staff_api(e2e_server):
     client = e2e_server.api("staff_demo")
     try:

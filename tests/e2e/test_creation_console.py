@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import pytest
 from openpyxl import load_workbook
 
-from .conftest import browser_context
 from .console import choose, type_day
 from .helpers import login, wait_until
 from .test_office_journey import TAKE_SHOTS, shot
@@ -23,15 +22,6 @@ EDITED = "（本县细化）"
 PAGES = [("dashboard", "[data-test=chart-trend] canvas"), ("items", "[data-test=item-row]"),
          ("evidence", "[data-test=evidence-row]"), ("standard", "[data-test=standard-item]"),
          ("units", "[data-test=unit-row]")]
-
-
-@pytest.fixture
-def office(browser):
-    ctx = browser_context(browser, viewport={"width": 1366, "height": 768})
-    try:
-        yield ctx
-    finally:
-        ctx.close()
 
 
 @pytest.fixture

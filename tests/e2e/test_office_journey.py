@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import DEFAULT_TIMEOUT_MS, ROOT, browser_context
+from .conftest import DEFAULT_TIMEOUT_MS, ROOT
 from .console import options_of, shown_times, type_day, type_range
 from .helpers import (
     go,
@@ -40,16 +40,6 @@ def shot(page, name: str) -> None:
         page.locator(".el-message").first.wait_for(state="detached", timeout=10_000)  # toasts gone
         page.wait_for_timeout(300)  # let charts and fonts settle
         page.screenshot(path=str(SHOTS / f"{name}.png"))
-
-
-@pytest.fixture
-def office(browser):
-    """A PC browser: 1366×768, its own storage."""
-    ctx = browser_context(browser, viewport={"width": 1366, "height": 768})
-    try:
-        yield ctx
-    finally:
-        ctx.close()
 
 
 def server_visit(api, visit_id: str) -> dict:
