@@ -375,6 +375,6 @@ def liaison_screens(page, base: str):
                                 ("inbox", "/inbox", "[data-test=inbox-item], [data-test=inbox-empty]"),
                                 ("outbox", "/outbox", "[data-test=sync-card]"),
                                 ("settings", "/settings", "[data-test=logout]")]:
-        page.goto(base + path)
+        go(page, base, path, "liaison_demo")
         page.locator(ready).first.wait_for()
         yield screen, path

@@ -14,7 +14,7 @@ from docx import Document
 from PIL import Image
 
 from .conftest import ROOT, browser_context
-from .helpers import login, outbox, read_store, wait_for_service_worker, wait_until
+from .helpers import SPA_GO, go, login, outbox, read_store, wait_for_service_worker, wait_until
 from .test_offline_journey import make_photo
 
 pytestmark = pytest.mark.e2e
@@ -96,7 +96,7 @@ def test_a_liaison_records_an_inspection_offline_and_the_office_orders_a_fix(bro
         assert urgencies.index("overdue") < urgencies.index("later")  # overdue first
         assert page.locator("[data-test=tab-tasks]").is_visible()
         assert page.locator("nav").get_by_text("优抚对象").count() == 0
-        page.goto(base + "/recipients")
+        page.evaluate(SPA_GO, "/recipients")  # inside the app: a reload would lock it
         page.wait_for_url("**/creation")  # the guard: never the recipient screens
         page.locator("[data-test=creation-item]").first.wait_for()
         shot(page, "tasks")
@@ -153,7 +153,7 @@ def test_a_liaison_records_an_inspection_offline_and_the_office_orders_a_fix(bro
 
         # The reminders go out as the dispatcher sends them; the 整改 notice is in the liaison's inbox.
         e2e_server.flask("reminders", "send-due")
-        page.goto(base + "/inbox")
+        go(page, base, "/inbox", "liaison_demo")
         notice = page.locator("[data-test=inbox-item]", has_text=f"第{late['number']}项有1条整改任务")
         notice.wait_for()
         assert "整改通知" in notice.inner_text() and f"{fix_by.month}月{fix_by.day}日" in notice.inner_text()

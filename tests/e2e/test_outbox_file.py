@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import browser_context
 from .console import serious_axe_violations
-from .helpers import login, open_recipient, outbox, queue_mutations, read_store, wait_initial_sync, wait_until
+from .helpers import go, login, open_recipient, outbox, queue_mutations, read_store, wait_initial_sync, wait_until
 from .test_words import latin_words
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +34,7 @@ def test_a_phones_exported_file_is_loaded_once_by_the_office_and_the_phones_sync
         "visited_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "kind": "routine", "occasion": "日常走访", "participants": None, "gifts": "米、油", "cash_cents": 0,
         "notes": "导出文件带回县里", "location": None, "photos": [], "signature": None, "no_signature_reason": None}}])
-    phone.goto(base + "/outbox")
+    go(phone, base, "/outbox")
     phone.locator("[data-test=outbox-item]").first.wait_for()
     with phone.expect_download(timeout=30_000) as download:
         phone.click("[data-test=outbox-export]")
@@ -79,7 +79,7 @@ def test_a_phones_exported_file_is_loaded_once_by_the_office_and_the_phones_sync
 
     # Signal again: the phone pushes the same mutation, the server answers duplicate, the outbox empties.
     phone.unroute("**/api/sync/push")
-    phone.goto(base + "/")
+    go(phone, base, "/")
     phone.locator("[data-test=sync-now]").click()
     wait_until(lambda: not any(m["id"] == mutation["id"] for m in outbox(phone)), message="the outbox to empty",
                page=phone)

@@ -28,6 +28,7 @@ from .helpers import (
     read_store,
     sign_in,
     start_online,
+    wait_for_service_worker,
     wait_until,
 )
 
@@ -261,7 +262,7 @@ def test_a_revoked_session_wipes_the_replica_and_drafts_but_keeps_the_queue(cont
     with page.expect_download() as download:
         page.click("[data-test=login-export]")
     exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
-    assert [m["data"]["notes"] for m in exported["mutations"]] == [note]
+    assert [m["data"]["notes"] for m in json.loads(exported["payload"])["mutations"]] == [note]
 
     # The same user signs in online: the queue goes on.
     context.set_offline(False)
@@ -312,6 +313,7 @@ def test_a_password_changed_elsewhere_takes_the_old_one_once_and_a_change_here_r
     sign_in(page, username, first)
     page.wait_for_url(lambda url: "/login" not in url)
     wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
+    wait_for_service_worker(page)  # the app's code cached before the phone goes offline
     context.set_offline(True)
     open_recipient(page, base, 8)
     note = f"改密前未同步{uuid.uuid4().hex[:6]}"
@@ -365,6 +367,7 @@ def test_a_password_changed_elsewhere_wipes_nothing_and_the_new_one_rewraps_the_
     sign_in(page, username, first)
     page.wait_for_url(lambda url: "/login" not in url)
     wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
+    wait_for_service_worker(page)  # the app's code cached before the phone goes offline
     roster = len(read_store(page, "recipients"))
     context.set_offline(True)
     open_recipient(page, base, 3)
@@ -428,6 +431,7 @@ def test_a_forgotten_old_password_starts_afresh_and_sets_the_locked_queue_aside(
     sign_in(page, username, first)
     page.wait_for_url(lambda url: "/login" not in url)
     wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
+    wait_for_service_worker(page)  # the app's code cached before the phone goes offline
     context.set_offline(True)
     open_recipient(page, base, 8)
     save_visit(page, "忘记旧密码前的记录")

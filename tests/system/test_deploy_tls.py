@@ -49,6 +49,7 @@ from tests.e2e.helpers import (
     queue_mutations,
     read_store,
     start_online,
+    unlock,
     wait_until,
 )
 from tests.e2e.test_offline_journey import make_photo
@@ -417,6 +418,7 @@ def test_the_offline_journey_over_https_survives_a_restart_of_one_instance_mid_s
             # Offline: the app comes from the service worker's cache; a visit with a photo and a signature.
             context.set_offline(True)
             page.reload()
+            unlock(page, base)  # a reload locks the app: the password opens it again, offline
             page.locator("[data-test=online-state]").wait_for()
             assert page.locator("[data-test=online-state]").inner_text() == "离线"
             rid, _ = open_recipient(page, base, 0)
