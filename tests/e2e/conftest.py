@@ -33,7 +33,11 @@ class E2EServer(LiveServer):
         super().__init__(f"sqlite:///{tmp / 'e2e.db'}", tmp / "instance", workers=2,
                          env={"PWA_DIST": str(DIST), "SECRET_KEY": "e2e-secret",
                               # test_push_inbox.py subscribes at web-push-testing, on localhost
-                              "PUSH_ENDPOINT_ALLOWLIST": " ".join((*DEFAULT_PUSH_SERVICES, ALLOWLIST_ENTRY))})
+                              "PUSH_ENDPOINT_ALLOWLIST": " ".join((*DEFAULT_PUSH_SERVICES, ALLOWLIST_ENTRY)),
+                              # One address and a handful of demo accounts sign in (and unlock after every
+                              # reload) hundreds of times a run; the limits themselves are tested in
+                              # tests/api/test_auth_throttle.py.
+                              "LOGIN_LIMIT_PER_IP": "10000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "10000 per hour"})
         self.tmp = tmp
 
     def flask(self, *args: str) -> str:
