@@ -7,7 +7,7 @@ import { EXPORT_FORMAT, exportPending } from '../src/db/outboxActions'
 import { createVisit } from '../src/db/records'
 import { putAttachment } from '../src/db/attachments'
 import { exportKeyKey, getDeviceId, setMeta, uuid } from '../src/db/meta'
-import { jpegBlob, visitData } from './helpers'
+import { jpegBlob, unlockAs, visitData } from './helpers'
 
 // The key as the server hands it out (base64url of 32 bytes) and the same bytes for node's own HMAC.
 const RAW_KEY = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 1))
@@ -15,6 +15,7 @@ const KEY = { key_id: 'kid-1', key: RAW_KEY.toString('base64url') }
 
 beforeEach(async () => {
   setDb(createDb(`export-${uuid()}`))
+  await unlockAs('1') // records and photos are sealed on their way in
 })
 
 describe('the exported outbox file', () => {
