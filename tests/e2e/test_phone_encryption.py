@@ -114,17 +114,17 @@ def test_nothing_personal_is_readable_in_indexeddb_after_a_sync_a_visit_with_a_p
 
     # A visit with a photo, synced (the photo stays on the phone a week, the visit in the replica).
     rid, _ = open_recipient(page, base, 0)
-    synced_note = f"加密核对已同步{uuid.uuid4().hex[:6]}"
+    synced_note = f"加密核对已同步{uuid.uuid4().int % 10**6:06d}"
     save_visit(page, synced_note, tmp_path / "photo.jpg")
     wait_until(lambda: not outbox_rows(page), timeout=45, message="the visit to sync", page=page)
     # A visit queued offline (the outbox's payload) and a half-typed form (a draft).
     context.set_offline(True)
     open_recipient(page, base, 1)
-    queued_note = f"加密核对待同步{uuid.uuid4().hex[:6]}"
+    queued_note = f"加密核对待同步{uuid.uuid4().int % 10**6:06d}"
     save_visit(page, queued_note)
     other_rid, _ = open_recipient(page, base, 2)
     page.click("[data-test=start-visit]")
-    draft_note = f"加密核对草稿{uuid.uuid4().hex[:6]}"
+    draft_note = f"加密核对草稿{uuid.uuid4().int % 10**6:06d}"
     page.locator("[data-test=notes] textarea").fill(draft_note)
     wait_until(lambda: any(f":visit:new:{other_rid}" in d["key"] for d in read_store(page, "drafts")),
                message="the draft to be written", page=page)
@@ -187,7 +187,7 @@ def test_offline_logout_then_offline_login_takes_the_right_password_only(context
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login" not in url)
     rid, _ = open_recipient(page, base, 3)
-    note = f"离线登录后记录{uuid.uuid4().hex[:6]}"
+    note = f"离线登录后记录{uuid.uuid4().int % 10**6:06d}"
     save_visit(page, note)
     assert len(outbox_rows(page)) == 1
 
@@ -209,7 +209,7 @@ def test_a_sign_in_offline_whose_cookie_expired_works_locally_and_asks_for_an_on
     context.set_offline(True)
     login(page, base)
     rid, _ = open_recipient(page, base, 4)
-    note = f"需联网登录{uuid.uuid4().hex[:6]}"
+    note = f"需联网登录{uuid.uuid4().int % 10**6:06d}"
     save_visit(page, note)
 
     # Online again, but no session on the server (the logout reached it): a banner asks for an online sign-in.
@@ -228,7 +228,7 @@ def test_a_revoked_session_wipes_the_replica_and_drafts_but_keeps_the_queue(cont
     page = start_online(context, base)
     context.set_offline(True)
     rid, _ = open_recipient(page, base, 5)
-    note = f"撤销前未同步{uuid.uuid4().hex[:6]}"
+    note = f"撤销前未同步{uuid.uuid4().int % 10**6:06d}"
     save_visit(page, note)
     open_recipient(page, base, 6)
     page.click("[data-test=start-visit]")
@@ -316,7 +316,7 @@ def test_a_password_changed_elsewhere_takes_the_old_one_once_and_a_change_here_r
     wait_for_service_worker(page)  # the app's code cached before the phone goes offline
     context.set_offline(True)
     open_recipient(page, base, 8)
-    note = f"改密前未同步{uuid.uuid4().hex[:6]}"
+    note = f"改密前未同步{uuid.uuid4().int % 10**6:06d}"
     save_visit(page, note)
     go(page, base, "/settings")
     page.click("[data-test=logout]")
@@ -371,7 +371,7 @@ def test_a_password_changed_elsewhere_wipes_nothing_and_the_new_one_rewraps_the_
     roster = len(read_store(page, "recipients"))
     context.set_offline(True)
     open_recipient(page, base, 3)
-    note = f"别处改密前未同步{uuid.uuid4().hex[:6]}"
+    note = f"别处改密前未同步{uuid.uuid4().int % 10**6:06d}"
     save_visit(page, note)
     open_recipient(page, base, 4)
     page.click("[data-test=start-visit]")
