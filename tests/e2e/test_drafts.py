@@ -126,10 +126,13 @@ def test_the_new_recipient_form_keeps_what_was_typed_through_a_reload(context, e
     page.wait_for_function("([sel, v]) => document.querySelector(sel)?.value === v",
                            arg=["[data-test=recipient-area]", area])
 
-    # Discarded: gone after the next reload too.
+    # Discarded: the draft is gone and the form opens blank again.
     page.get_by_text("放弃草稿").click()
     page.locator(".van-dialog__confirm").click()
     page.wait_for_url(lambda url: "/recipients/new" not in url)
+    # The URL changes before the router has left the form: opening the form again before then would be a
+    # navigation to the current route, which keeps the old form (and what it shows) instead of a new one.
+    page.locator("[data-test=recipient-name]").wait_for(state="detached")
     wait_until(lambda: not [d for d in read_store(page, "drafts") if ":recipient:new" in d["key"]],
                message="the draft to go", page=page)
     go(page, base, "/recipients/new")
