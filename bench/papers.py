@@ -24,18 +24,14 @@ import io
 import json
 import multiprocessing
 import random
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from _common import app_for, logged_in  # noqa: E402  (bench/ is the script's folder: on sys.path)
 from sqlalchemy import insert
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 RECIPIENTS, VISITS, VILLAGES, PHOTO_POOL = 2_000, 10_000, 20, 40
 
@@ -70,17 +66,14 @@ def build(url: str, instance: str, counts: dict) -> int:
     """The township and its records; answers the township's area id."""
     from flask_migrate import upgrade
 
-    from server import create_app
     from server.cli import CATEGORIES, seed_demo
-    from server.config import TestConfig
     from server.extensions import db
     from server.models import Area, Attachment, Difficulty, FollowUp, Recipient, User, Visit
     from server.services.areas import create_area
     from server.services.attachments import FileStore
     from tests.conftest import PNG_1PX
 
-    config = TestConfig(url, instance)
-    app = create_app(config)
+    app = app_for(url, instance)
     rng = random.Random(11)
     with app.app_context():
         upgrade()
@@ -152,14 +145,10 @@ def build(url: str, instance: str, counts: dict) -> int:
 
 def measure(url: str, instance: str, township_id: int, total: int, answer) -> None:
     """In a fresh process: warm up with one recipient's PDF, then stream the township's ZIP; report figures."""
-    from server import create_app
-    from server.config import TestConfig
     from server.services import papers
 
-    app = create_app(TestConfig(url, instance))
-    client = app.test_client()
-    login = client.post("/api/auth/login", json={"username": "reviewer_demo", "password": "Demo@2026"})
-    assert login.status_code == 200
+    app = app_for(url, instance)
+    client, _ = logged_in(app, "reviewer_demo")
     with app.app_context():
         first = client.get(f"/api/reports/archive.zip?area={township_id}")
         next(iter(first.response))  # the first PDF: WeasyPrint, Pango and the font are loaded
