@@ -261,7 +261,7 @@ def test_return_fix_approve_lock_and_coverage(context, office, e2e_server, staff
     pc.click("[data-test=campaign-new]")
     pc.locator("[data-test=campaign-name]").fill("e2e 走访活动")
     type_range(pc, "campaign-dates", (today - timedelta(days=20)).isoformat(), (today + timedelta(days=10)).isoformat())
-    pc.click("[data-test=campaign-create]")
+    pc.click("[data-test=campaign-save]")
     pc.wait_for_url("**/office/campaigns/*")
     pc.locator("[data-test=kpi-targets]").wait_for()
     pc.locator("[data-test=chart-coverage] canvas").first.wait_for()
