@@ -58,6 +58,9 @@ class Standard(db.Model):
     period_end: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What this version changed against the one before (services/creation/standards.py): items added,
+    # removed, changed and carried over by number; None for the first version.
+    changes: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Category(db.Model):
