@@ -37,7 +37,8 @@ def revise(reviewer) -> list[dict]:
     i12 = category_of(categories, "1.2")[1]
     first["items"][i12]["content"] = "  " + first["items"][i12]["content"].replace("，", "， ") + " "
     second, i26 = category_of(categories, "2.6")
-    second["items"][i26] = {"number": "2.7", "content": "开展军民共建示范点位建设", "points": 3, "rule": "每缺1个点位扣1分"}
+    second["items"][i26] = {"number": "2.7", "content": "开展军民共建示范点位建设", "points": 3,
+                            "rule": "每缺1个点位扣1分"}
     return categories
 
 
@@ -47,7 +48,8 @@ def test_a_new_version_carries_each_items_work_evidence_and_rectifications_by_nu
     assert before["6.3"]["status"] == "needs_fix" and before["6.3"]["open_rectifications"] == 1
     old_evidence = {e["id"]: e for e in reviewer.get("/api/creation/evidence?per_page=200").json["items"]}
 
-    created = admin.post("/api/creation/standards", json={"name": "修订版", "target": 90, "categories": revise(reviewer)})
+    body = {"name": "修订版", "target": 90, "categories": revise(reviewer)}
+    created = admin.post("/api/creation/standards", json=body)
     assert created.status_code == 201, created.json
     after = items_by_number(reviewer)
 
