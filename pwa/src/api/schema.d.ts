@@ -2828,6 +2828,8 @@ export interface components {
             file: string;
         };
         StandardImportResult: {
+            /** @description against the current version, by item number: items added, removed, changed in text or points (scores cleared) and carried as they are (null: a row is invalid, or no version yet) */
+            changes: components["schemas"]["ChangeCounts"] | null;
             dry_run: boolean;
             invalid: number;
             rows: components["schemas"]["StandardImportRow"][];

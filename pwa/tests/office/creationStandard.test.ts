@@ -1,5 +1,6 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
+import ImportPanel from '../../src/office/creation/ImportPanel.vue'
 import StandardView from '../../src/office/creation/StandardView.vue'
 import type { Standard, StandardChanges } from '../../src/office/creation/api'
 import { changeCounts, changedFieldValues } from '../../src/office/creation/logic'
@@ -102,5 +103,23 @@ describe('the standard page across versions', () => {
     expect(w.find('[data-test="standard-readonly"]').text()).toContain('正在查看第 1 版（历史版本，只读）')
     expect(w.findAll('[data-test="standard-edit"]')).toHaveLength(0)
     expect(w.find('[data-test="standard-changes"]').exists()).toBe(false)
+  })
+
+  it('says before an import what the file would add, remove, change and carry over', async () => {
+    i18n.global.locale.value = 'zh-CN'
+    const runs: boolean[] = []
+    const run = async (_f: File, dryRun: boolean) => {
+      runs.push(dryRun)
+      return { dry_run: dryRun, valid: 48, invalid: 0, rows: [], changes: { added: 1, removed: 2, changed: 3, carried: 37 } }
+    }
+    const w = mount(ImportPanel, { props: { run, testId: 'standard-import' }, global: { plugins: [i18n] }, attachTo: document.body })
+    const input = w.find('[data-test="standard-import-file"]')
+    Object.defineProperty(input.element, 'files', { value: [new File(['x'], '标准.xlsx')] })
+    await input.trigger('change')
+    await w.find('[data-test="standard-import-check"]').trigger('click')
+    await vi.waitFor(() => expect(w.find('[data-test="standard-import-changes"]').exists()).toBe(true), WAIT)
+    expect(w.find('[data-test="standard-import-changes"]').text()).toBe(
+      '与当前版本相比：新增 1 条，删除 2 条，内容或分值变更 3 条（评分将清空），原样沿用 37 条')
+    expect(runs).toEqual([true])
   })
 })

@@ -294,16 +294,19 @@ def import_standard(actor: Actor, filename: str, content: bytes, dry_run: bool) 
         raise InvalidFile("文件中没有考评内容 / the file has no items", {"file": ["没有考评内容 / no items"]})
     _tree_errors(categories, answers, where)
     valid = sum(1 for a in answers if a["ok"])
-    summary = {"dry_run": dry_run, "valid": valid, "invalid": len(answers) - valid, "standard": None}
+    summary = {"dry_run": dry_run, "valid": valid, "invalid": len(answers) - valid, "standard": None,
+               "changes": None}
+    previous = current_standard()
+    # The workbook has no column for a bound item's metric: an item keeps its number's previous binding.
+    metrics = dict(db.session.execute(select(Item.number, Item.metric).where(
+        Item.standard_id == previous.id, Item.metric.is_not(None))).all()) if previous else {}
+    tree = [{"name": c["name"], "max_points": c["max_points"],
+             "items": [{**i, "metric": metrics.get(i["number"])} for i in c["items"]]} for c in categories]
+    if summary["invalid"] == 0:
+        summary["changes"] = standards.preview_changes(tree)
     if not dry_run and summary["invalid"] == 0:
-        previous = current_standard()
         max_total = rules.max_total(categories)
         target = min(previous.target, max_total) if previous else round(max_total * 0.9, 1)
-        # The workbook has no column for a bound item's metric: an item keeps its number's previous binding.
-        metrics = dict(db.session.execute(select(Item.number, Item.metric).where(
-            Item.standard_id == previous.id, Item.metric.is_not(None))).all()) if previous else {}
-        tree = [{"name": c["name"], "max_points": c["max_points"],
-                 "items": [{**i, "metric": metrics.get(i["number"])} for i in c["items"]]} for c in categories]
         standard = standards.create_standard(actor, previous.name if previous else "考评标准", target, tree,
                                              period_start=previous.period_start if previous else None,
                                              period_end=previous.period_end if previous else None, commit=False)

@@ -165,6 +165,22 @@ def create_standard(actor: Actor | None, name: str, target: float, categories: l
     return standard
 
 
+def preview_changes(categories: list[dict]) -> dict | None:
+    """What making this tree the next version would do to the current one (a dry run's answer): how many items
+    it adds, removes, changes and carries as they are; None without a current version."""
+    previous = current_standard()
+    if previous is None:
+        return None
+    columns = [Item.number, *(getattr(Item, f) for f in rules.VERSIONED_FIELDS)]
+    old = {row["number"]: row for row in db.session.execute(
+        select(*columns).where(Item.standard_id == previous.id)).mappings()}
+    new = {item["number"]: item for category in categories for item in category["items"]}
+    kept = [number for number in new if number in old]
+    changed = sum(1 for number in kept if rules.changed_fields(old[number], new[number]))
+    return {"added": len(new) - len(kept), "removed": len(old) - len(kept), "changed": changed,
+            "carried": len(kept) - changed}
+
+
 def _number_key(number: str) -> tuple:
     """序号 in reading order: 2.10 after 2.9."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in number.split("."))
