@@ -180,3 +180,14 @@ def test_a_bad_version_body_answers_the_error_envelope_and_changes_nothing(admin
     assert set(error["field_codes"]) == {"carry_over", "colour"}
     assert reviewer.get("/api/creation/standard").json["version"] == 1
     assert reviewer.get("/api/creation/standards").json["items"][0]["version"] == 1
+
+
+def test_the_score_trend_and_the_briefing_go_on_across_versions(reviewer, admin):
+    before = reviewer.get("/api/creation/dashboard").json
+    assert len(before["trend"]) > 2  # the demo's past weeks, then this week's live total
+    body = {"name": "修订版", "target": 90, "categories": tree_body(reviewer.get("/api/creation/standard").json)}
+    assert admin.post("/api/creation/standards", json=body).status_code == 201
+    after = reviewer.get("/api/creation/dashboard").json
+    assert after["standard"]["version"] == 2
+    assert after["trend"] == before["trend"]  # nothing changed, nothing lost: the same weeks and totals
+    assert after["estimated_total"] == before["estimated_total"]

@@ -22,7 +22,6 @@ from ...domain import creation as rules
 from ...extensions import db
 from ...field_codes import field_codes
 from ...models import Attachment, Category, Evidence, Item, Rectification, Unit
-from ...models.creation import ScoreSnapshot
 from ..actors import Actor
 from ..changes import mark, record_audit, rollback_to
 from ..errors import DomainError, InvalidFile, TooManyRows
@@ -32,7 +31,7 @@ from ..timezone import local_range_utc, local_today
 from ..zipstream import Member, file_chunks, safe_name, stream_zip
 from . import standards
 from .access import current_standard
-from .scoring import load_table, totals, week_of
+from .scoring import load_table, totals, week_of, weekly_totals
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -422,11 +421,7 @@ def briefing_data(zone: str, monday: date) -> dict:
     standard = table.standard
     sunday = monday + timedelta(days=6)
     estimated, by_category = totals(table)
-    snapshots = {}
-    if standard is not None:
-        snapshots = {w: t for w, t in db.session.execute(
-            select(ScoreSnapshot.week, ScoreSnapshot.estimated_total)
-            .where(ScoreSnapshot.standard_id == standard.id))}
+    snapshots = weekly_totals(standard) if standard is not None else {}
     if monday < week_of(table.today) and monday in snapshots:
         estimated = snapshots[monday]
     previous = snapshots.get(monday - timedelta(days=7))
