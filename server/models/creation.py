@@ -98,6 +98,8 @@ class Item(db.Model):
     cooperating_unit_ids: Mapped[list] = mapped_column(JSON, default=list)
     deadline: Mapped[date | None] = mapped_column(Date)
     milestones: Mapped[list] = mapped_column(JSON, default=list)
+    # The previous version's item with this number whose work this one carries on (None: new, or not carried).
+    previous_item_id: Mapped[str | None] = mapped_column(String(36), index=True)
     status: Mapped[str] = mapped_column(String(16), default="not_started")
     self_score: Mapped[float | None] = mapped_column(Float)
     estimated_score: Mapped[float | None] = mapped_column(Float)

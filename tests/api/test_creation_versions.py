@@ -5,7 +5,8 @@ read-only; every version records what changed. Only the office makes or reads ve
 
 import pytest
 
-from tests.api.creation_support import LIAISON_PASSWORD, attach, items_by_number, make_liaison, png
+from tests.api.creation_support import LIAISON_PASSWORD, attach, items_by_number, make_liaison, png, sha, upload
+from tests.conftest import mutation, new_id
 
 
 @pytest.fixture
@@ -191,3 +192,25 @@ def test_the_score_trend_and_the_briefing_go_on_across_versions(reviewer, admin)
     assert after["standard"]["version"] == 2
     assert after["trend"] == before["trend"]  # nothing changed, nothing lost: the same weeks and totals
     assert after["estimated_total"] == before["estimated_total"]
+
+
+def test_evidence_queued_offline_before_a_new_version_lands_on_the_item_that_carries_it_on(reviewer, admin, liaison):
+    before = items_by_number(liaison)
+    photos = {number: png(f"offline-{number}".encode()) for number in ("2.1", "2.6")}
+    for data in photos.values():
+        assert upload(liaison, data).status_code in (200, 201)
+    queued = {number: mutation("evidence.create", {
+        "id": new_id(), "item_id": before[number]["id"], "sha256": sha(data), "title": "示范点位巡查照片", "note": None,
+        "location": {"lat": 30.25, "lng": 120.16, "accuracy_m": 8}, "taken_at": "2026-11-28T02:00:00.000Z"})
+        for number, data in photos.items()}
+    # The standard is re-issued while the phone is offline (2.1 carried on, 2.6 dropped); then it syncs.
+    assert admin.post("/api/creation/standards", json={"name": "修订版", "target": 90,
+                                                       "categories": revise(reviewer)}).status_code == 201
+    after = items_by_number(liaison)
+    [carried] = liaison.push(queued["2.1"])
+    assert carried["status"] == "applied", carried
+    assert carried["entity"]["data"]["item_id"] == after["2.1"]["id"]
+    listed = reviewer.get(f"/api/creation/evidence?item_id={after['2.1']['id']}").json["items"]
+    assert queued["2.1"]["data"]["id"] in {e["id"] for e in listed}
+    [dropped] = liaison.push(queued["2.6"])  # its item is no longer in the standard: refused, nothing stored
+    assert dropped["status"] == "rejected" and dropped["error"]["code"] == "not_found", dropped

@@ -57,6 +57,7 @@ def test_the_service_moves_records_and_leaves_a_dropped_items_behind(app):
     assert db.session.execute(select(func.count()).select_from(Evidence)
                               .where(Evidence.item_id == old_2_6)).scalar_one() == 2
     assert new["2.9"].status == "not_started"
+    assert (new["6.3"].previous_item_id, new["2.9"].previous_item_id) == (old_6_3, None)
     record = db.session.get(Standard, standard.id).changes
     assert [e["number"] for e in record["added"]] == ["2.9"] and [e["number"] for e in record["removed"]] == ["2.6"]
     audit = db.session.execute(select(AuditLog).where(AuditLog.action == "standard.create")

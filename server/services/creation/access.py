@@ -72,6 +72,17 @@ class Access:
         self.preload([item_id])
         return self._items.get(item_id)
 
+    def current_successor(self, item_id: str | None) -> dict | None:
+        """The item, or, if an earlier version's, the current item that carries its work on (a phone that
+        queued evidence offline before the standard was re-issued); None when neither exists."""
+        item = self.item(item_id)
+        for _ in range(100):  # versions are few; the bound only guards against a cycle
+            if item is None or item["standard_id"] == self.current_id:
+                return item
+            nxt = db.session.execute(select(Item.id).where(Item.previous_item_id == item["id"])).scalar()
+            item = self.item(nxt) if nxt is not None else None
+        return None
+
     def responsibility(self, item) -> str | None:
         """'lead', 'cooperating' or None: what the actor's unit is to the item."""
         if self.unit_id is None or item is None:

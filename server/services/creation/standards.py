@@ -134,7 +134,7 @@ def create_standard(actor: Actor | None, name: str, target: float, categories: l
                 lead_unit_id=lead, cooperating_unit_ids=[u for u in dict.fromkeys(values["cooperating_unit_ids"] or [])
                                                          if u != lead],
                 deadline=values["deadline"], milestones=values["milestones"] or [], created_at=now, updated_at=now,
-                version=1, **work))
+                version=1, previous_item_id=old["id"] if old is not None else None, **work))
     kept = {old["id"] for old, _ in moves}
     for old in old_items.values():
         if old["id"] not in kept:
