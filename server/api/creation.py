@@ -12,6 +12,7 @@ from ..schemas.creation import (
     EvidenceQuerySchema,
     EvidenceReviewSchema,
     ItemDetailSchema,
+    ItemHistorySchema,
     ItemListSchema,
     ItemPatchSchema,
     ItemQuerySchema,
@@ -23,6 +24,7 @@ from ..schemas.creation import (
     RectificationSchema,
     StandardCreateSchema,
     StandardSchema,
+    StandardVersionListSchema,
     UnitCreateSchema,
     UnitListSchema,
     UnitPatchSchema,
@@ -68,6 +70,30 @@ def create_standard(body):
     """Make a new version of the standard current (each category's items add up to its maximum)"""
     standard = standards.create_standard(g.actor, **body)
     return standards.standard_tree(standard)
+
+
+@bp.get("/standards")
+@roles(*OFFICE)
+@bp.response(200, StandardVersionListSchema)
+def list_standards():
+    """Every version of the standard, newest first, with how many items each added, removed, changed, carried"""
+    return standards.versions(g.actor)
+
+
+@bp.get("/standards/<int:version>")
+@roles(*OFFICE)
+@bp.response(200, StandardSchema)
+def get_standard_version(version: int):
+    """One version of the standard (an earlier one: read-only) with its change record"""
+    return standards.version_tree(g.actor, version)
+
+
+@bp.get("/history/items/<item_id>")
+@roles(*OFFICE)
+@bp.response(200, ItemHistorySchema)
+def item_history(item_id: str):
+    """An item of any version with the evidence and rectifications linked to it (read-only)"""
+    return standards.item_history(g.actor, zone(), item_id)
 
 
 @bp.get("/units")

@@ -232,3 +232,43 @@ def standard_errors(categories: list[Mapping]) -> dict | None:
 
 def max_total(categories: Iterable[Mapping]) -> float:
     return total(c["max_points"] for c in categories)
+
+
+# -- a new version of the standard -----------------------------------------------------------------------
+
+# What an item of the standard says: a change to any of these is a change of the item (its scores were given
+# against the old text and points). A move to another category or a new place in it is not.
+VERSIONED_FIELDS = ("content", "points", "rule", "evidence_required", "metric")
+# An item that had reached the office's review goes back to it when its text or points change.
+REVIEWED_STATUSES = ("pending_review", DONE, NEEDS_FIX)
+WORK_FIELDS = ("status", "self_score", "estimated_score", "loss_notes")
+
+
+def _comparable(field: str, value):
+    if value is None:
+        return None
+    if field == "points":
+        return points(value)
+    return "".join(str(value).split()) or None  # wording, not spacing (Chinese text has none to lose)
+
+
+def changed_fields(old: Mapping, new: Mapping) -> list[str]:
+    """The fields of VERSIONED_FIELDS in which the new version's item (by number) differs from the old one."""
+    return [f for f in VERSIONED_FIELDS if _comparable(f, old.get(f)) != _comparable(f, new.get(f))]
+
+
+def carried_work(old: Mapping, changed: list[str], evidence: int) -> dict:
+    """The work an item of a new version takes over from the previous version's item with its number.
+
+    Unchanged: everything (status, self-score, estimated score, loss notes). Changed text or points: the loss
+    notes stay, the scores go (they were given against other points or wording), and an item that had
+    reached review (待审核 / 已完成 / 需整改) is 待审核 again, so the office checks it against the new text;
+    an item not yet there keeps its status. Evidence and rectifications follow the item either way (the
+    caller moves them).
+    """
+    if not changed:
+        return {f: old.get(f) for f in WORK_FIELDS}
+    status = "pending_review" if old["status"] in REVIEWED_STATUSES else old["status"]
+    if evidence:
+        status = status_after_evidence(status)
+    return {"status": status, "self_score": None, "estimated_score": None, "loss_notes": old.get("loss_notes")}

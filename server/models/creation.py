@@ -58,6 +58,9 @@ class Standard(db.Model):
     period_end: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # What this version changed against the one before (services/creation/standards.py): items added,
+    # removed, changed and carried over by number; None for the first version.
+    changes: Mapped[dict | None] = mapped_column(JSON)
 
 
 class Category(db.Model):
@@ -95,6 +98,8 @@ class Item(db.Model):
     cooperating_unit_ids: Mapped[list] = mapped_column(JSON, default=list)
     deadline: Mapped[date | None] = mapped_column(Date)
     milestones: Mapped[list] = mapped_column(JSON, default=list)
+    # The previous version's item with this number whose work this one carries on (None: new, or not carried).
+    previous_item_id: Mapped[str | None] = mapped_column(String(36), index=True)
     status: Mapped[str] = mapped_column(String(16), default="not_started")
     self_score: Mapped[float | None] = mapped_column(Float)
     estimated_score: Mapped[float | None] = mapped_column(Float)

@@ -152,15 +152,100 @@ class StandardCategorySchema(Schema):
     items = fields.List(fields.Nested(StandardItemSchema), required=True)
 
 
+class ItemTextSchema(Schema):
+    """The fields of an item a version changed (only those), before or after."""
+
+    content = fields.String(allow_none=True)
+    points = fields.Float(allow_none=True)
+    rule = fields.String(allow_none=True)
+    evidence_required = fields.String(allow_none=True)
+    metric = fields.String(allow_none=True)
+
+
+class AddedItemSchema(Schema):
+    number = fields.String(required=True)
+    item_id = fields.String(required=True)
+    content = fields.String(required=True)
+    points = fields.Float(required=True)
+
+
+class RemovedItemSchema(AddedItemSchema):
+    """An item the version dropped: its records stay under the earlier version (GET /history/items/<id>)."""
+
+    status = fields.String(required=True, validate=validate.OneOf(rules.ITEM_STATUSES))
+    estimated_score = fields.Float(required=True, allow_none=True)
+    evidence = fields.Integer(required=True)
+    open_rectifications = fields.Integer(required=True)
+
+
+class CarriedItemSchema(Schema):
+    """An item the previous version had (by number): its work, evidence and rectifications carried on."""
+
+    number = fields.String(required=True)
+    item_id = fields.String(required=True)
+    previous_item_id = fields.String(required=True)
+    content = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(rules.ITEM_STATUSES))
+    previous_status = fields.String(required=True, validate=validate.OneOf(rules.ITEM_STATUSES))
+    evidence = fields.Integer(required=True)
+    rectifications = fields.Integer(required=True)
+
+
+class ChangedItemSchema(CarriedItemSchema):
+    """A carried item whose text or points changed: its scores were cleared (the earlier ones are here)."""
+
+    fields_ = fields.List(fields.String(validate=validate.OneOf(rules.VERSIONED_FIELDS)), required=True,
+                          data_key="fields", attribute="fields")
+    before = fields.Nested(ItemTextSchema, required=True)
+    after = fields.Nested(ItemTextSchema, required=True)
+    previous_self_score = fields.Float(required=True, allow_none=True)
+    previous_estimated_score = fields.Float(required=True, allow_none=True)
+
+
+class StandardChangesSchema(Schema):
+    previous_version = fields.Integer(required=True, allow_none=True)
+    carry_over = fields.Boolean(required=True)
+    added = fields.List(fields.Nested(AddedItemSchema), required=True)
+    removed = fields.List(fields.Nested(RemovedItemSchema), required=True)
+    changed = fields.List(fields.Nested(ChangedItemSchema), required=True)
+    carried = fields.List(fields.Nested(CarriedItemSchema), required=True)
+
+
 class StandardSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     version = fields.Integer(required=True)
+    is_current = fields.Boolean(required=True)
+    created_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
     target = fields.Float(required=True)
     period_start = fields.String(required=True, allow_none=True, metadata={"format": "date"})
     period_end = fields.String(required=True, allow_none=True, metadata={"format": "date"})
     max_total = fields.Float(required=True)
     categories = fields.List(fields.Nested(StandardCategorySchema), required=True)
+    changes = fields.Nested(StandardChangesSchema, required=True, allow_none=True, metadata={
+        "description": "what this version changed against the previous one (null: the first version)"})
+
+
+class ChangeCountsSchema(Schema):
+    added = fields.Integer(required=True)
+    removed = fields.Integer(required=True)
+    changed = fields.Integer(required=True)
+    carried = fields.Integer(required=True)
+
+
+class StandardVersionSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    is_current = fields.Boolean(required=True)
+    target = fields.Float(required=True)
+    created_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    items = fields.Integer(required=True)
+    summary = fields.Nested(ChangeCountsSchema, required=True, allow_none=True)
+
+
+class StandardVersionListSchema(Schema):
+    items = fields.List(fields.Nested(StandardVersionSchema), required=True)
 
 
 # -- the responsibility table ----------------------------------------------------------------------------
@@ -472,3 +557,24 @@ class MeetingSchema(Schema):
     reviews = fields.List(fields.Nested(MeetingEvidenceSchema), required=True)
     new_rectifications = fields.List(fields.Nested(MeetingRectificationSchema), required=True)
     closed_rectifications = fields.List(fields.Nested(MeetingRectificationSchema), required=True)
+
+
+class ItemHistorySchema(Schema):
+    """An item of any version, read-only: as it stands (current) or as it was left (an earlier version)."""
+
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    content = fields.String(required=True)
+    points = fields.Float(required=True)
+    rule = fields.String(required=True, allow_none=True)
+    category_name = fields.String(required=True)
+    standard_version = fields.Integer(required=True)
+    is_current = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(rules.ITEM_STATUSES))
+    self_score = fields.Float(required=True, allow_none=True)
+    estimated_score = fields.Float(required=True, allow_none=True)
+    loss_notes = fields.String(required=True, allow_none=True)
+    lead_unit_id = fields.Integer(required=True, allow_none=True)
+    deadline = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    evidence_list = fields.List(fields.Nested(EvidenceAnswerSchema), required=True)
+    rectifications = fields.List(fields.Nested(RectificationSchema), required=True)

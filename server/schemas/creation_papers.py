@@ -3,6 +3,7 @@
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields
 
+from .creation import ChangeCountsSchema
 from .recipients import OneOrZero
 
 
@@ -45,6 +46,9 @@ class StandardImportResultSchema(Schema):
     standard = fields.Nested(ImportedStandardSchema, required=True, allow_none=True, metadata={
         "description": "the new current version (null on a dry run or when a row is invalid: nothing written)"})
     rows = fields.List(fields.Nested(StandardImportRowSchema), required=True)
+    changes = fields.Nested(ChangeCountsSchema, required=True, allow_none=True, metadata={
+        "description": "against the current version, by item number: items added, removed, changed in text or "
+                       "points (scores cleared) and carried as they are (null: a row is invalid, or no version yet)"})
 
 
 class BriefingQuerySchema(Schema):

@@ -44,6 +44,7 @@ ARGUMENT_KINDS = {
     "rectification_id": "rectification",
     "unit_id": "unit",
     "job_id": "job",
+    "version": "standard_version",
 }
 # An evidence file (uploaded by the world fixture) that the POST of evidence names.
 EVIDENCE_FILE = PNG_1PX + b"matrix-evidence"
@@ -178,8 +179,10 @@ def add_creation_objects(admin, regions) -> None:
                                                                 "deadline": "2026-12-31"})
         assert evidence.status_code == 201 and rect.status_code == 201, (evidence.json, rect.json)
         regions[region].ids.update(creation_item=item["id"], evidence=evidence.json["id"],
-                                   rectification=rect.json["id"], unit=item["lead_unit_id"])
-    regions["linxian"].ids.update({k: MISSING[k] for k in ("creation_item", "evidence", "rectification", "unit")})
+                                   rectification=rect.json["id"], unit=item["lead_unit_id"],
+                                   standard_version=admin.get("/api/creation/standard").json["version"])
+    regions["linxian"].ids.update({k: MISSING[k] for k in ("creation_item", "evidence", "rectification", "unit",
+                                                           "standard_version")})
 
 
 # Who is asking: username, a region in scope, one outside it (None: nothing exists outside), all it may see.
@@ -196,7 +199,7 @@ MISSING = {"recipient": NO_SUCH_UUID, "visit": NO_SUCH_UUID, "difficulty": NO_SU
            "campaign": NO_SUCH_UUID,
            "attachment": "f" * 64, "user": 999999, "notification": 999999,
            "creation_item": NO_SUCH_UUID, "evidence": NO_SUCH_UUID, "rectification": NO_SUCH_UUID, "unit": 999999,
-           "job": NO_SUCH_UUID}
+           "job": NO_SUCH_UUID, "standard_version": 999999}
 
 
 def api_routes(app):

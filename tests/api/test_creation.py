@@ -264,7 +264,9 @@ def test_the_current_standard_is_a_tree_and_a_new_version_carries_the_assignment
     assert after["1.1"]["content"].endswith("（修订）") and after["1.1"]["id"] != before["1.1"]["id"]
     assert (after["2.6"]["lead_unit_id"], after["2.6"]["deadline"]) == \
         (before["2.6"]["lead_unit_id"], before["2.6"]["deadline"])
-    assert after["2.6"]["status"] == "not_started" and after["2.6"]["evidence"]["submitted"] == 0
+    # Its work carries on (tests/api/test_creation_versions.py): 2.6 is unchanged, 1.1 reworded.
+    assert (after["2.6"]["status"], after["2.6"]["evidence"]) == (before["2.6"]["status"], before["2.6"]["evidence"])
+    assert (after["1.1"]["status"], after["1.1"]["estimated_score"]) == ("pending_review", None)
     # The old version's items are gone from the table (and from every path that takes an item).
     assert reviewer.get(f"/api/creation/items/{before['2.6']['id']}").status_code == 404
 

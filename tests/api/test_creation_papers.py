@@ -83,17 +83,25 @@ def test_the_standard_round_trips_through_its_workbook(reviewer):
     assert checked.json["invalid"] == 0 and checked.json["valid"] == 48 and checked.json["standard"] is None
     assert all(r["ok"] for r in checked.json["rows"])
     assert reviewer.get("/api/creation/standard").json["version"] == before["version"]  # a dry run writes nothing
+    # Read back from its own workbook, no item changed: the whole campaign's work would carry on.
+    assert checked.json["changes"] == {"added": 0, "removed": 0, "changed": 0, "carried": 40}
+    table = items_by_number(reviewer)
 
     imported = post_standard(reviewer, exported, dry_run=False)
     assert imported.status_code == 200, imported.json
+    assert imported.json["changes"] == checked.json["changes"]
     assert imported.json["standard"]["version"] == before["version"] + 1
     after = reviewer.get("/api/creation/standard").json
     assert after["version"] == before["version"] + 1 and after["id"] != before["id"]
     assert tree_shape(after) == tree_shape(before)
     assert sum(1 for c in after["categories"] for i in c["items"] if i["metric"]) == 3  # bindings kept
     assert after["target"] == before["target"] and after["name"] == before["name"]
-    # Assignments carry over by item number: the table keeps its units.
-    assert items_by_number(reviewer)["1.1"]["lead_unit_name"] == "县委办公室"
+    # The work carries over by item number: the table keeps its units, statuses, scores and evidence.
+    carried = items_by_number(reviewer)
+    assert carried["1.1"]["lead_unit_name"] == "县委办公室"
+    for key in ("status", "self_score", "estimated_score", "evidence", "open_rectifications", "score"):
+        assert {n: i[key] for n, i in carried.items()} == {n: i[key] for n, i in table.items()}, key
+    assert len(after["changes"]["carried"]) == 40 and after["changes"]["changed"] == []
 
 
 def test_a_dry_run_names_each_bad_row_and_writes_nothing(reviewer):

@@ -80,7 +80,8 @@ def sample_values(app, rule, admin) -> dict:
     item = admin.get("/api/creation/items").json["items"][0]  # the creation campaign's objects are not pulled
     creation = {"item_id": item["id"], "unit_id": item["lead_unit_id"],
                 "evidence_id": admin.get("/api/creation/evidence").json["items"][0]["id"],
-                "rectification_id": admin.get("/api/creation/rectifications").json["items"][0]["id"]}
+                "rectification_id": admin.get("/api/creation/rectifications").json["items"][0]["id"],
+                "version": admin.get("/api/creation/standard").json["version"]}
     values = {}
     for name in rule.arguments:
         kind = name.removesuffix("_id")

@@ -46,7 +46,10 @@ def county_today():
 
 def import_and_assign(api) -> tuple[dict, dict]:
     """A new version of the standard from the county's workbook, and two of its items given to 县人武部: one
-    overdue since yesterday, one due in ten days. Returns (the overdue item, the other)."""
+    overdue since yesterday, one due in ten days. Returns (the overdue item, the other).
+
+    The new version carries each item's work on by number, so the two are items nobody has finished or sent
+    evidence for yet (the demo's first items are done, with evidence)."""
     workbook = api.get("/api/creation/standard.xlsx")
     assert workbook.status_code == 200
     checked = write(api, "POST", "/api/creation/standards/import?dry_run=1",
@@ -55,7 +58,9 @@ def import_and_assign(api) -> tuple[dict, dict]:
     imported = write(api, "POST", "/api/creation/standards/import", files={"file": ("考评标准.xlsx", workbook.content)})
     assert imported["invalid"] == 0 and imported["standard"] is not None
     unit = next(u for u in api.get("/api/creation/units").json()["items"] if u["name"] == RWB)
-    items = api.get("/api/creation/items").json()["items"]
+    items = [i for i in api.get("/api/creation/items").json()["items"]
+             if i["status"] in ("not_started", "in_progress") and not sum(i["evidence"].values())
+             and not i["open_rectifications"] and not i["metric"] and i["rule"]]
     late, later = items[0], items[1]
     today = county_today()
     late = write(api, "PATCH", f"/api/creation/items/{late['id']}", json={

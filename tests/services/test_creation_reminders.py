@@ -1,6 +1,7 @@
 """The creation campaign's reminders on a frozen clock: to the lead unit's liaisons 3 days before an item's or a
-rectification's deadline and once it is overdue, made at 09:00 local, each once; no personal data; and the
-weekly score the dispatcher keeps for the trend."""
+rectification's deadline and once it is overdue, made at 09:00 local, each once; no personal data; the weekly
+score the dispatcher keeps for the trend; and the same through the dispatcher's own entry point
+(`flask reminders send-due`) into the liaison's inbox, with a 整改 ordered over the API."""
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -145,3 +146,67 @@ def test_the_dispatcher_keeps_this_weeks_estimated_total_at_most_hourly(quiet):
     schedule_at(local(DAY, 10, 31))
     db.session.expire_all()
     assert db.session.get(ScoreSnapshot, snapshot.id).estimated_total == first - 1.5
+
+
+# -- the real dispatcher path: `flask reminders send-due` (what `reminders run` does every round) -------------
+
+
+def dispatch_at(runner, moment: datetime) -> None:
+    with time_machine.travel(moment, tick=False):
+        result = runner.invoke(args=["reminders", "send-due"])
+    assert result.exit_code == 0, result.output
+
+
+def inbox_at(login, moment: datetime, prefix: str = "", username: str = "liaison_demo") -> list[dict]:
+    """The user's inbox as the app shows it at that moment (signed in then, so the session is fresh): the rows
+    whose kind starts with `prefix`."""
+    with time_machine.travel(moment, tick=False):
+        response = login(username).get("/api/notifications")
+    assert response.status_code == 200, response.json
+    return [n for n in response.json["items"] if n["kind"].startswith(prefix)]
+
+
+def test_the_dispatcher_delivers_the_3_day_reminder_once_at_0900_local_into_the_liaisons_inbox(quiet, runner, login):
+    due = DAY + timedelta(days=3)
+    set_item("8.1", status="in_progress", deadline=due)  # 县人武部 leads: liaison_demo
+    dispatch_at(runner, local(DAY, 8, 59))  # 00:59 UTC: not yet 09:00 in Shanghai
+    assert inbox_at(login, local(DAY, 8, 59)) == [] and rows("creation") == []
+    for moment in (local(DAY, 9, 0), local(DAY, 9, 0), local(DAY, 9, 31), local(DAY, 18, 0),
+                   local(DAY + timedelta(days=1), 9, 0)):
+        dispatch_at(runner, moment)
+    [row] = rows("creation")
+    assert row.due_at == naive_utc(local(DAY, 9)) and row.sent_at is not None  # pushed (or found no device) once
+    inbox = inbox_at(login, local(DAY + timedelta(days=1), 10, 0), "creation")
+    assert [(n["kind"], n["title"], n["body"]) for n in inbox] == [
+        ("creation_due", "创建任务即将到期", f"第8.1项创建任务3天后到期（{due.month}月{due.day}日）")]
+    # Overdue: the morning after the deadline, once more and only once.
+    for moment in (local(due + timedelta(days=1), 9, 0), local(due + timedelta(days=1), 9, 5),
+                   local(due + timedelta(days=2), 9, 0)):
+        dispatch_at(runner, moment)
+    kinds = [n["kind"] for n in inbox_at(login, local(due + timedelta(days=2), 10, 0), "creation")]
+    assert kinds == ["creation_overdue", "creation_due"]
+
+
+def test_a_rectification_ordered_through_the_api_reaches_the_inbox_once_then_its_deadline_reminds(quiet, runner, login):
+    moment = local(DAY, 14, 0)
+    deadline = DAY + timedelta(days=5)
+    item = item_id("2.1")  # 县人武部 leads
+    with time_machine.travel(moment, tick=False):
+        response = login("reviewer_demo").post("/api/creation/rectifications", json={
+            "item_id": item, "description": "补充军地协调会议照片", "deadline": deadline.isoformat()})
+    assert response.status_code == 201, response.json
+    for when in (moment, local(DAY, 14, 1), local(DAY + timedelta(days=1), 8, 0)):
+        dispatch_at(runner, when)
+    ordered = inbox_at(login, local(DAY + timedelta(days=1), 8, 0), "rectification")
+    assert [(n["kind"], n["body"]) for n in ordered] == [
+        ("rectification_ordered", f"第2.1项有1条整改任务，请于{deadline.month}月{deadline.day}日前完成")]
+    for when in (local(DAY + timedelta(days=1), 9, 0), local(DAY + timedelta(days=2), 8, 59)):
+        dispatch_at(runner, when)  # 4 days before, and 3 days before but not yet 09:00: nothing
+    waiting = inbox_at(login, local(DAY + timedelta(days=2), 8, 59), "rectification")
+    assert [n["kind"] for n in waiting] == ["rectification_ordered"]
+    for when in (local(DAY + timedelta(days=2), 9, 0), local(DAY + timedelta(days=2), 9, 0),
+                 local(DAY + timedelta(days=3), 9, 0)):
+        dispatch_at(runner, when)  # 3 days before at 09:00: the deadline reminder, once
+    inbox = inbox_at(login, local(DAY + timedelta(days=3), 10, 0), "rectification")
+    assert [n["kind"] for n in inbox] == ["rectification_due", "rectification_ordered"]
+    assert inbox[0]["body"] == f"第2.1项整改任务3天后到期（{deadline.month}月{deadline.day}日）"

@@ -442,6 +442,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/creation/history/items/{item_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An item of any version with the evidence and rectifications linked to it (read-only)
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.item_history.get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/creation/items": {
         parameters: {
             query?: never;
@@ -665,7 +687,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Every version of the standard, newest first, with how many items each added, removed, changed, carried
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.list_standards.get"];
         put?: never;
         /**
          * Make a new version of the standard current (each category's items add up to its maximum)
@@ -693,6 +719,28 @@ export interface paths {
          * @description Roles: reviewer, admin
          */
         post: operations["creation.import_standard.post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/creation/standards/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * One version of the standard (an earlier one: read-only) with its change record
+         * @description Roles: reviewer, admin
+         */
+        get: operations["creation.get_standard_version.get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1335,6 +1383,12 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AddedItem: {
+            content: string;
+            item_id: string;
+            number: string;
+            points: number;
+        };
         Archive: {
             difficulties: components["schemas"]["ArchiveDifficulty"][];
             /** @description user id → display name */
@@ -1601,10 +1655,45 @@ export interface components {
         CampaignList: {
             items: components["schemas"]["Campaign"][];
         };
+        CarriedItem: {
+            content: string;
+            evidence: number;
+            item_id: string;
+            number: string;
+            previous_item_id: string;
+            /** @enum {string} */
+            previous_status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+            rectifications: number;
+            /** @enum {string} */
+            status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+        };
         CategoryInput: {
             items: components["schemas"]["StandardItemInput"][];
             max_points: number;
             name: string;
+        };
+        ChangeCounts: {
+            added: number;
+            carried: number;
+            changed: number;
+            removed: number;
+        };
+        ChangedItem: {
+            after: components["schemas"]["ItemText"];
+            before: components["schemas"]["ItemText"];
+            content: string;
+            evidence: number;
+            fields: ("content" | "points" | "rule" | "evidence_required" | "metric")[];
+            item_id: string;
+            number: string;
+            previous_estimated_score: number | null;
+            previous_item_id: string;
+            previous_self_score: number | null;
+            /** @enum {string} */
+            previous_status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+            rectifications: number;
+            /** @enum {string} */
+            status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
         };
         Colleague: {
             area_id: number;
@@ -2189,6 +2278,26 @@ export interface components {
             updated_at: string;
             version: number;
         };
+        ItemHistory: {
+            category_name: string;
+            content: string;
+            /** Format: date */
+            deadline: string | null;
+            estimated_score: number | null;
+            evidence_list: components["schemas"]["EvidenceAnswer"][];
+            id: string;
+            is_current: boolean;
+            lead_unit_id: number | null;
+            loss_notes: string | null;
+            number: string;
+            points: number;
+            rectifications: components["schemas"]["Rectification"][];
+            rule: string | null;
+            self_score: number | null;
+            standard_version: number;
+            /** @enum {string} */
+            status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+        };
         ItemList: {
             items: components["schemas"]["Item"][];
         };
@@ -2215,6 +2324,13 @@ export interface components {
             status?: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
             /** @description when given, must be current (409 conflict otherwise) */
             version?: number;
+        };
+        ItemText: {
+            content?: string | null;
+            evidence_required?: string | null;
+            metric?: string | null;
+            points?: number | null;
+            rule?: string | null;
         };
         Job: {
             /** Format: date-time */
@@ -2586,6 +2702,17 @@ export interface components {
         RectificationList: {
             items: components["schemas"]["Rectification"][];
         };
+        RemovedItem: {
+            content: string;
+            estimated_score: number | null;
+            evidence: number;
+            item_id: string;
+            number: string;
+            open_rectifications: number;
+            points: number;
+            /** @enum {string} */
+            status: "not_started" | "in_progress" | "pending_review" | "done" | "needs_fix";
+        };
         ResponsibilityImportResult: {
             /** @description written (not a dry run, every row valid) */
             applied: boolean;
@@ -2643,7 +2770,12 @@ export interface components {
         };
         Standard: {
             categories: components["schemas"]["StandardCategory"][];
+            /** @description what this version changed against the previous one (null: the first version) */
+            changes: components["schemas"]["StandardChanges"] | null;
+            /** Format: date-time */
+            created_at: string | null;
             id: number;
+            is_current: boolean;
             max_total: number;
             name: string;
             /** Format: date */
@@ -2658,6 +2790,14 @@ export interface components {
             items: components["schemas"]["StandardItem"][];
             max_points: number;
             name: string;
+        };
+        StandardChanges: {
+            added: components["schemas"]["AddedItem"][];
+            carried: components["schemas"]["CarriedItem"][];
+            carry_over: boolean;
+            changed: components["schemas"]["ChangedItem"][];
+            previous_version: number | null;
+            removed: components["schemas"]["RemovedItem"][];
         };
         StandardCreate: {
             /**
@@ -2688,6 +2828,8 @@ export interface components {
             file: string;
         };
         StandardImportResult: {
+            /** @description against the current version, by item number: items added, removed, changed in text or points (scores cleared) and carried as they are (null: a row is invalid, or no version yet) */
+            changes: components["schemas"]["ChangeCounts"] | null;
             dry_run: boolean;
             invalid: number;
             rows: components["schemas"]["StandardImportRow"][];
@@ -2740,6 +2882,20 @@ export interface components {
             points: number;
             /** @default null */
             rule: string | null;
+        };
+        StandardVersion: {
+            /** Format: date-time */
+            created_at: string | null;
+            id: number;
+            is_current: boolean;
+            items: number;
+            name: string;
+            summary: components["schemas"]["ChangeCounts"] | null;
+            target: number;
+            version: number;
+        };
+        StandardVersionList: {
+            items: components["schemas"]["StandardVersion"][];
         };
         StatusCounts: {
             done: number;
@@ -3910,6 +4066,35 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    "creation.item_history.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ItemHistory"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     "creation.list_items.get": {
         parameters: {
             query?: {
@@ -4277,6 +4462,33 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    "creation.list_standards.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StandardVersionList"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     "creation.create_standard.post": {
         parameters: {
             query?: never;
@@ -4331,6 +4543,35 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StandardImportResult"];
+                };
+            };
+            400: components["responses"]["BAD_REQUEST"];
+            401: components["responses"]["UNAUTHORIZED"];
+            403: components["responses"]["FORBIDDEN"];
+            404: components["responses"]["NOT_FOUND"];
+            413: components["responses"]["REQUEST_ENTITY_TOO_LARGE"];
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    "creation.get_standard_version.get": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Standard"];
                 };
             };
             400: components["responses"]["BAD_REQUEST"];

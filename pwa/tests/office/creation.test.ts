@@ -5,7 +5,8 @@ import {
 } from '../../src/office/creation/logic'
 
 const standard: Standard = {
-  id: 3, name: '双拥模范县考评标准', version: 2, target: 90, period_start: null, period_end: null, max_total: 10,
+  id: 3, name: '双拥模范县考评标准', version: 2, is_current: true, created_at: null, changes: null, target: 90,
+  period_start: null, period_end: null, max_total: 10,
   categories: [
     { id: 1, name: '组织领导', max_points: 6, items: [
       { id: 'a', number: '1.1', content: '成立领导小组', points: 3.5, rule: '未成立扣3.5分', evidence_required: '文件', metric: null },

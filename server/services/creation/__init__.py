@@ -2,8 +2,10 @@
 evidence and its review, rectifications, scores and reminders. The API, the sync op `evidence.create`, the
 dispatcher and the demo seed call these modules; imports and papers (xlsx, briefing, archive) build on them:
 
-- `standards.create_standard(actor, name, target, categories, …)` — a new current version from a tree;
-  `standards.standard_tree()` — the current one as a tree.
+- `standards.create_standard(actor, name, target, categories, …)` — a new current version from a tree,
+  carrying each item's work on by number (`domain.creation.carried_work`) and recording what changed
+  (`Standard.changes`); `standards.standard_tree()` — the current one as a tree; `standards.preview_changes`
+  — a dry run's counts; `standards.versions / version_tree / item_history` — earlier versions, read-only.
 - `units.create_unit / update_unit / list_units / units_by_name`.
 - `items.list_items(actor, zone, …)` — the responsibility table as its rows (names, scores, rule, deadline
   state, evidence counts); `items.apply_item_change(actor, access, item, changes)` — one row's change

@@ -72,6 +72,17 @@ class Access:
         self.preload([item_id])
         return self._items.get(item_id)
 
+    def current_successor(self, item_id: str | None) -> dict | None:
+        """The item, or, if an earlier version's, the current item that carries its work on (a phone that
+        queued evidence offline before the standard was re-issued); None when neither exists."""
+        item = self.item(item_id)
+        for _ in range(100):  # versions are few; the bound only guards against a cycle
+            if item is None or item["standard_id"] == self.current_id:
+                return item
+            nxt = db.session.execute(select(Item.id).where(Item.previous_item_id == item["id"])).scalar()
+            item = self.item(nxt) if nxt is not None else None
+        return None
+
     def responsibility(self, item) -> str | None:
         """'lead', 'cooperating' or None: what the actor's unit is to the item."""
         if self.unit_id is None or item is None:
@@ -159,6 +170,8 @@ def attachment_readable(actor: Actor, sha256: str) -> bool:
     if not (is_office(actor) or actor.role == rules.LIAISON):
         return False
     rows = db.session.execute(select(Evidence.item_id, Evidence.unit_id).where(Evidence.sha256 == sha256)).all()
+    if is_office(actor):  # the office reads every version's evidence (an item a new version dropped: its history)
+        return bool(rows)
     access = Access(actor)
     access.preload(r.item_id for r in rows)
     return any(access.sees(EVIDENCE, {"item_id": r.item_id, "unit_id": r.unit_id}) for r in rows)

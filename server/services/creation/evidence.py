@@ -31,7 +31,8 @@ def evidence_row(access: Access, data: dict, attachments, now) -> tuple[dict, li
     function). A liaison offers evidence for their own unit, on an item it leads or cooperates on; the office
     on behalf of the unit it names, else the item's lead unit.
     """
-    item = access.item(data["item_id"])
+    # Queued offline for an item the standard has since been re-issued with: the item that carries it on.
+    item = access.current_successor(data["item_id"])
     if not access.sees_item(item):
         raise NotFound("The item is unknown or not your unit's", {"item_id": ["not found"]})
     if access.office:
@@ -83,9 +84,9 @@ def create_evidence(access: Access, data: dict, now=None) -> Evidence:
     evidence = Evidence(**row)
     db.session.add(evidence)
     db.session.flush()
-    record_evidence(evidence.id, access.item(data["item_id"]))
+    record_evidence(evidence.id, access.item(row["item_id"]))
     record_audit(access.actor, "evidence.create", "evidence", evidence.id,
-                 {"item_id": data["item_id"], "unit_id": row["unit_id"]})
+                 {"item_id": row["item_id"], "unit_id": row["unit_id"]})
     return evidence
 
 

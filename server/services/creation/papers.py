@@ -22,7 +22,6 @@ from ...domain import creation as rules
 from ...extensions import db
 from ...field_codes import field_codes
 from ...models import Attachment, Category, Evidence, Item, Rectification, Unit
-from ...models.creation import ScoreSnapshot
 from ..actors import Actor
 from ..changes import mark, record_audit, rollback_to
 from ..errors import DomainError, InvalidFile, TooManyRows
@@ -32,7 +31,7 @@ from ..timezone import local_range_utc, local_today
 from ..zipstream import Member, file_chunks, safe_name, stream_zip
 from . import standards
 from .access import current_standard
-from .scoring import load_table, totals, week_of
+from .scoring import load_table, totals, week_of, weekly_totals
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -294,16 +293,19 @@ def import_standard(actor: Actor, filename: str, content: bytes, dry_run: bool) 
         raise InvalidFile("文件中没有考评内容 / the file has no items", {"file": ["没有考评内容 / no items"]})
     _tree_errors(categories, answers, where)
     valid = sum(1 for a in answers if a["ok"])
-    summary = {"dry_run": dry_run, "valid": valid, "invalid": len(answers) - valid, "standard": None}
+    summary = {"dry_run": dry_run, "valid": valid, "invalid": len(answers) - valid, "standard": None,
+               "changes": None}
+    previous = current_standard()
+    # The workbook has no column for a bound item's metric: an item keeps its number's previous binding.
+    metrics = dict(db.session.execute(select(Item.number, Item.metric).where(
+        Item.standard_id == previous.id, Item.metric.is_not(None))).all()) if previous else {}
+    tree = [{"name": c["name"], "max_points": c["max_points"],
+             "items": [{**i, "metric": metrics.get(i["number"])} for i in c["items"]]} for c in categories]
+    if summary["invalid"] == 0:
+        summary["changes"] = standards.preview_changes(tree)
     if not dry_run and summary["invalid"] == 0:
-        previous = current_standard()
         max_total = rules.max_total(categories)
         target = min(previous.target, max_total) if previous else round(max_total * 0.9, 1)
-        # The workbook has no column for a bound item's metric: an item keeps its number's previous binding.
-        metrics = dict(db.session.execute(select(Item.number, Item.metric).where(
-            Item.standard_id == previous.id, Item.metric.is_not(None))).all()) if previous else {}
-        tree = [{"name": c["name"], "max_points": c["max_points"],
-                 "items": [{**i, "metric": metrics.get(i["number"])} for i in c["items"]]} for c in categories]
         standard = standards.create_standard(actor, previous.name if previous else "考评标准", target, tree,
                                              period_start=previous.period_start if previous else None,
                                              period_end=previous.period_end if previous else None, commit=False)
@@ -419,11 +421,7 @@ def briefing_data(zone: str, monday: date) -> dict:
     standard = table.standard
     sunday = monday + timedelta(days=6)
     estimated, by_category = totals(table)
-    snapshots = {}
-    if standard is not None:
-        snapshots = {w: t for w, t in db.session.execute(
-            select(ScoreSnapshot.week, ScoreSnapshot.estimated_total)
-            .where(ScoreSnapshot.standard_id == standard.id))}
+    snapshots = weekly_totals(standard) if standard is not None else {}
     if monday < week_of(table.today) and monday in snapshots:
         estimated = snapshots[monday]
     previous = snapshots.get(monday - timedelta(days=7))

@@ -174,14 +174,23 @@ def record_weekly_score(zone: str, now: datetime | None = None, min_interval: ti
     return True
 
 
+def weekly_totals(standard: Standard) -> dict:
+    """The recorded estimated total of each week (its Monday) of the campaign up to this version: a new
+    version carries the work on, so its trend goes on from the earlier versions' weeks (in a week two versions
+    recorded, the later one's total)."""
+    rows = db.session.execute(select(ScoreSnapshot.week, ScoreSnapshot.estimated_total)
+                              .join(Standard, Standard.id == ScoreSnapshot.standard_id)
+                              .where(Standard.version <= standard.version)
+                              .order_by(ScoreSnapshot.week, Standard.version)).all()
+    return {week: total for week, total in rows}
+
+
 def trend(table: Table, estimated: float) -> list[dict]:
-    """Past weeks' recorded totals, then this week's live one."""
+    """Past weeks' recorded totals (earlier versions' included), then this week's live one."""
     if table.standard is None:
         return []
     this_week = week_of(table.today)
-    rows = db.session.execute(select(ScoreSnapshot.week, ScoreSnapshot.estimated_total)
-                              .where(ScoreSnapshot.standard_id == table.standard.id, ScoreSnapshot.week < this_week)
-                              .order_by(ScoreSnapshot.week)).all()
+    rows = [(w, t) for w, t in weekly_totals(table.standard).items() if w < this_week]
     return [{"week": w.isoformat(), "estimated_total": t} for w, t in rows] + \
         [{"week": this_week.isoformat(), "estimated_total": estimated}]
 

@@ -10,6 +10,10 @@ export type Standard = JsonAnswer<'/api/creation/standard', 'get'>
 export type StandardCategory = Standard['categories'][number]
 export type StandardItem = StandardCategory['items'][number]
 export type StandardCreate = JsonBody<'/api/creation/standards', 'post'>
+export type StandardChanges = NonNullable<Standard['changes']>
+export type ChangedItem = StandardChanges['changed'][number]
+export type StandardVersion = JsonAnswer<'/api/creation/standards', 'get'>['items'][number]
+export type ItemHistory = JsonAnswer<'/api/creation/history/items/{item_id}', 'get'>
 export type Unit = JsonAnswer<'/api/creation/units', 'get'>['items'][number]
 export type UnitCreate = JsonBody<'/api/creation/units', 'post'>
 export type UnitPatch = JsonBody<'/api/creation/units/{unit_id}', 'patch'>
@@ -41,6 +45,9 @@ const file = (path: string, fallback: string) => fetchFile(officeHttp, path, fal
 export const creationApi = {
   standard: () => api.get('/api/creation/standard'),
   createStandard: (body: StandardCreate) => api.post('/api/creation/standards', { body }),
+  standardVersions: () => api.get('/api/creation/standards'),
+  standardVersion: (version: number) => api.get('/api/creation/standards/{version}', { path: { version } }),
+  itemHistory: (id: string) => api.get('/api/creation/history/items/{item_id}', { path: { item_id: id } }),
   importStandard: (f: File, dryRun: boolean) =>
     api.post('/api/creation/standards/import', { query: { dry_run: dryRun }, body: uploadForm(f, f.name) }),
   importResponsibility: (f: File, dryRun: boolean) =>

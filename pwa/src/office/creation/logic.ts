@@ -1,6 +1,6 @@
 /** The creation pages' rules that are not layout: the standard as a tree and as a new version, tones, the 督办
  * ranking, ISO weeks, previews. No Vue here (tests/office/creation.test.ts). */
-import type { Dashboard, Item, ItemStatus, Standard, StandardCreate } from './api'
+import type { ChangedItem, Dashboard, Item, ItemStatus, Standard, StandardChanges, StandardCreate } from './api'
 
 /** A row of the standard's tree table: a category (its items as children) or an item. */
 export interface StandardRow {
@@ -126,4 +126,26 @@ export function changeValue(field: string, value: unknown, units: Map<number, st
 /** Units as a select's options; `except` (the lead unit, in the cooperating list) disabled. */
 export function unitChoices(units: { id: number; name: string }[], except: number | null = null) {
   return units.map((u) => ({ value: u.id, label: u.name, disabled: u.id === except }))
+}
+
+/** How many items a version added, removed, changed and carried over. */
+export function changeCounts(c: StandardChanges): Record<'added' | 'removed' | 'changed' | 'carried', number> {
+  return { added: c.added.length, removed: c.removed.length, changed: c.changed.length, carried: c.carried.length }
+}
+
+const clip = (text: string, n = 24): string => (text.length > n ? `${text.slice(0, n)}…` : text)
+
+/** What changed in an item between two versions, field by field, in words: points as numbers, texts shortened,
+ * a bound figure by its label, an empty value as `word('empty')` (`word` translates `empty` and `metric.<kind>`). */
+export function changedFieldValues(c: ChangedItem, word: (key: string) => string):
+{ field: ChangedItem['fields'][number]; before: string; after: string }[] {
+  const show = (field: string, value: unknown): string => {
+    if (value == null || value === '') return word('empty')
+    if (field === 'metric') return word(`metric.${String(value).split(':')[0]}`)
+    if (field === 'points') return String(value)
+    return clip(String(value))
+  }
+  return c.fields.map((field) => ({
+    field, before: show(field, (c.before as Record<string, unknown>)[field]), after: show(field, (c.after as Record<string, unknown>)[field]),
+  }))
 }
