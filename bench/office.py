@@ -29,6 +29,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import tempfile
@@ -238,8 +239,11 @@ def load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def measure_browser(url: str, instance: str, rounds: int, trace: bool = False, only: str | None = None) -> list[dict]:
-    """Each console page opened in a new tab of a logged-in Chromium, `rounds` times; see the module's doc."""
+def measure_browser(url: str, instance: str, rounds: int, trace: bool = False, only: str | None = None,
+                    compare: str | None = None) -> list[dict]:
+    """Each console page opened in a new tab of a logged-in Chromium, `rounds` times; see the module's doc. With
+    `compare` (another build's dist folder), a second server on the same database serves it, and each page is
+    opened on both, alternating, under the same load: a before/after of the console's own code."""
     import requests
     import sync as sync_bench  # bench/sync.py: `make run`'s gunicorn in its own process group
     from playwright.sync_api import sync_playwright
@@ -252,50 +256,62 @@ def measure_browser(url: str, instance: str, rounds: int, trace: bool = False, o
     if executable is None:
         raise SystemExit("Debian's chromium is missing: apt-get install -y chromium fonts-wqy-microhei")
     _source, dist = _snapshot_dist()
-    server = sync_bench.Server(url, Path(instance), 3, Path(instance) / "gunicorn-browser.log",
-                               command=sync_bench.procfile_command,
-                               env={"PWA_DIST": str(dist), "SECRET_KEY": "bench-office-secret"})
+    builds = [("", dist)] + ([(" [compare]", Path(compare))] if compare else [])
+    servers = []
     results = []
     try:
+        for label, folder in builds:
+            servers.append((label, sync_bench.Server(
+                url, Path(instance), 3, Path(instance) / f"gunicorn-browser{len(servers)}.log",
+                command=sync_bench.procfile_command,
+                env={"PWA_DIST": str(folder), "SECRET_KEY": "bench-office-secret"})))
         http = requests.Session()
         http.trust_env = False
-        server.wait_ready(http)
-        answer = http.post(server.base + "/api/auth/login", json={"username": "reviewer_demo",
-                                                                   "password": DEMO_PASSWORD}, timeout=60)
+        for _label, server in servers:
+            server.wait_ready(http)
+        base = servers[0][1].base
+        answer = http.post(base + "/api/auth/login", json={"username": "reviewer_demo", "password": DEMO_PASSWORD},
+                           timeout=60)
         answer.raise_for_status()
-        campaigns = http.get(server.base + "/api/campaigns", timeout=60).json()["items"]
+        campaigns = http.get(base + "/api/campaigns", timeout=60).json()["items"]
         campaign_id = next(c["id"] for c in campaigns if c["name"] == "全年走访")
         http.close()
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=executable, args=e2e.CHROMIUM_ARGS, timeout=60_000)
             try:
-                context = e2e.browser_context(browser, viewport={"width": 1366, "height": 768})
-                first = context.new_page()
-                first.goto(server.base + "/login")
-                login(first, server.base, "reviewer_demo")
-                first.wait_for_url("**/office/visits")
-                first.locator("[data-test=visit-row]").first.wait_for(timeout=60_000)
+                contexts = []
+                for label, server in servers:  # each origin its own logged-in context
+                    context = e2e.browser_context(browser, viewport={"width": 1366, "height": 768})
+                    first = context.new_page()
+                    first.goto(server.base + "/login")
+                    login(first, server.base, "reviewer_demo")
+                    first.wait_for_url("**/office/visits")
+                    first.locator("[data-test=visit-row]").first.wait_for(timeout=60_000)
+                    contexts.append((label, server, context))
                 for round_no in range(1, rounds + 1):
                     for name, path, painted, rows in console_pages(campaign_id):
-                        if only and only not in name:
+                        if only and not re.search(only, name):
                             continue
-                        page = context.new_page()
-                        page.add_init_script(PROBE_JS % json.dumps(painted))
-                        before = load()
-                        page.goto(server.base + path)
-                        page.wait_for_function(QUIET_JS, arg=QUIET_MS, timeout=60_000, polling=50)
-                        report = page.evaluate(REPORT_JS, rows)
-                        ends = [end for _start, end in report["longtasks"]]
-                        report.update(name=name, path=path, round=round_no, load_before=before, load_after=load(),
-                                      tti=max([report["painted"], *ends]))
-                        results.append(report)
-                        print_page(report, trace)
-                        page.close()
-                context.close()
+                        for label, server, context in contexts:
+                            page = context.new_page()
+                            page.add_init_script(PROBE_JS % json.dumps(painted))
+                            before = load()
+                            page.goto(server.base + path)
+                            page.wait_for_function(QUIET_JS, arg=QUIET_MS, timeout=60_000, polling=50)
+                            report = page.evaluate(REPORT_JS, rows)
+                            ends = [end for _start, end in report["longtasks"]]
+                            report.update(name=name + label, path=path, round=round_no, load_before=before,
+                                          load_after=load(), tti=max([report["painted"], *ends]))
+                            results.append(report)
+                            print_page(report, trace)
+                            page.close()
+                for _label, _server, context in contexts:
+                    context.close()
             finally:
                 browser.close()
     finally:
-        server.stop()
+        for _label, server in servers:
+            server.stop()
         shutil.rmtree(dist.parent, ignore_errors=True)
     return results
 
@@ -337,7 +353,9 @@ def main() -> int:
     parser.add_argument("--skip", action="append", choices=("api", "browser"), default=[],
                         help="leave a part out (repeatable)")
     parser.add_argument("--trace", action="store_true", help="also print each page's long tasks and JS/CSS files")
-    parser.add_argument("--pages", help="only the console pages whose names contain this text")
+    parser.add_argument("--pages", help="only the console pages whose names match this regular expression")
+    parser.add_argument("--compare-dist", help="another build of the app (a dist folder) to open each page on too, "
+                        "alternating: a before/after under the same load")
     args = parser.parse_args()
     counts = {"recipients": int(RECIPIENTS * args.scale), "visits": int(VISITS * args.scale),
               "difficulties": int(DIFFICULTIES * args.scale)}
@@ -353,7 +371,7 @@ def main() -> int:
         else:
             create_campaign(url, tmp)
         if "browser" not in args.skip:
-            print_summary(measure_browser(url, tmp, args.rounds, args.trace, args.pages))
+            print_summary(measure_browser(url, tmp, args.rounds, args.trace, args.pages, args.compare_dist))
     return 0
 
 
