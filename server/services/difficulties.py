@@ -23,7 +23,7 @@ Village = aliased(Area)
 Assignee = aliased(User)
 
 
-def _follow_up_overdue_ids(filters: list, today, zone: str) -> list[str]:
+def follow_up_overdue_ids(filters: list, today, zone: str) -> list[str]:
     """The ids of the 跟进逾期 difficulties among `filters`: the database narrows to unresolved ones whose
     follow-up date is before today and that have no follow-up since that date; the domain rule then decides
     on the local day of the date (a follow-up made on that day, before the stated hour, still counts)."""
@@ -67,7 +67,7 @@ def list_difficulties(actor: Actor, *, zone: str, status=None, overdue=False, fo
             filters.append(column == value)
     late = [Difficulty.status != rules.RESOLVED, Difficulty.due_date < today]
     count = select(func.count()).select_from(Difficulty)
-    follow_up_late = _follow_up_overdue_ids(filters, today, zone)
+    follow_up_late = follow_up_overdue_ids(filters, today, zone)
     counts = {"overdue": db.session.execute(count.where(*filters, *late)).scalar_one(),
               "follow_up_overdue": len(follow_up_late)}
     if overdue:

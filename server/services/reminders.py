@@ -1,5 +1,5 @@
-"""Reminder triggers (follow-ups due today, overdue difficulties, the creation campaign's deadlines) and the
-dispatcher that pushes due rows.
+"""Reminder triggers (follow-ups due today, both meanings of 逾期 — 跟进逾期 and 办结超期 —, the creation
+campaign's deadlines) and the dispatcher that pushes due rows.
 
 Triggers only insert notification rows keyed by a dedupe key, so running them again changes nothing; the
 inbox reads the rows whether or not a push ever arrives. Titles and bodies carry counts and kinds, never
@@ -23,15 +23,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 
-from ..domain.difficulties import DEADLINE_OVERDUE
+from ..domain.difficulties import DEADLINE_OVERDUE, FOLLOW_UP_OVERDUE
 from ..extensions import db
 from ..models import Area, Difficulty, Notification, PushSubscription, User
 from ..models.base import utcnow
 from ..push import GONE, OK, RETRY, Message, Pusher, Subscription, payload_of
 from .creation import reminders as creation_reminders
 from .creation import scoring as creation_scoring
+from .difficulties import follow_up_overdue_ids
 from .notifications import _insert_ignoring_duplicates
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,42 @@ def _follow_up_rows(day: date, zone: ZoneInfo, due_at: datetime) -> list[dict]:
     } for user_id, ids in per_user.items()]
 
 
+def _follow_up_overdue_rows(day: date, zone: ZoneInfo, due_at: datetime) -> list[dict]:
+    """跟进逾期: unresolved difficulties whose follow-up date's local day is over with no follow-up since (the
+    board's rule, services/difficulties.py): one summary row per responsible user (the assignee in scope, else
+    the author), each lapse reminded once. A user's row covers the late difficulties whose follow-up day is on or
+    after the day of their previous 跟进逾期 reminder (that one covered the days before it); the first covers
+    all. So a difficulty is counted the morning after its date, again only if a new date passes unmet."""
+    late = follow_up_overdue_ids([], day, zone.key)
+    if not late:
+        return []
+    found = []
+    for start in range(0, len(late), 500):
+        found += db.session.execute(
+            select(Difficulty.id, Difficulty.follow_up_at, Difficulty.assignee_id, Difficulty.author_id, Area.path)
+            .join(Area, Area.id == Difficulty.area_id).where(Difficulty.id.in_(late[start:start + 500]))
+        ).all()
+    users = _users({uid for _, _, assignee, author, _ in found for uid in (assignee, author) if uid})
+    previous = {user_id: at.replace(tzinfo=UTC).astimezone(zone).date() for user_id, at in db.session.execute(
+        select(Notification.user_id, func.max(Notification.due_at))
+        .where(Notification.kind == "follow_up_overdue", Notification.due_at < due_at,
+               Notification.user_id.in_(list(users) or [-1]))
+        .group_by(Notification.user_id))}
+    per_user: dict[int, set[str]] = defaultdict(set)
+    for difficulty_id, follow_up_at, assignee, author, path in found:
+        user = _responsible(users, assignee, author, path)
+        if user is None:
+            continue
+        follow_up_day = follow_up_at.replace(tzinfo=UTC).astimezone(zone).date()
+        if user.id not in previous or follow_up_day >= previous[user.id]:
+            per_user[user.id].add(difficulty_id)
+    return [{
+        "user_id": user_id, "kind": "follow_up_overdue", "title": f"{FOLLOW_UP_OVERDUE}提醒",
+        "body": f"{len(ids)} 项困难诉求{FOLLOW_UP_OVERDUE}", "url": _board_url(users[user_id], "follow_up_overdue=1"),
+        "dedupe_key": f"follow_up_overdue:{user_id}:{day.isoformat()}", "due_at": due_at,
+    } for user_id, ids in per_user.items()]
+
+
 def _overdue_rows(day: date, due_at: datetime) -> list[dict]:
     """办结超期: unresolved difficulties past their due date: the responsible user and the reviewers over the village,
     one summary row each per day until resolved."""
@@ -161,7 +198,8 @@ def schedule_due(now: datetime | None = None, zone_name: str = DEFAULT_ZONE) -> 
     if now < remind_at:
         db.session.rollback()
         return 0
-    rows = _follow_up_rows(today, zone, remind_at) + _overdue_rows(today, remind_at) + \
+    rows = _follow_up_rows(today, zone, remind_at) + _follow_up_overdue_rows(today, zone, remind_at) + \
+        _overdue_rows(today, remind_at) + \
         creation_reminders.reminder_rows(today, remind_at)
     for row in rows:
         row["created_at"] = now

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import requests
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from server.extensions import db
-from server.models import Notification, PushSubscription, Recipient
+from server.models import Difficulty, Notification, PushSubscription, Recipient
 from server.push import get_pusher
 from server.services import notifications as notification_service
 from server.services import reminders
@@ -35,6 +35,7 @@ def allow_the_test_push_service(app):
 
 def subscribe(app, api_client, push_server) -> dict:  # noqa: F811
     """Subscribe at the push service with the app's VAPID key and register it as the phone would."""
+    db.session.commit()  # the key is read on another connection: the test's session (a request's) must let go
     sub = push_server.subscribe(get_pusher(app).public_key)
     body = {"endpoint": sub["endpoint"], "keys": sub["keys"]}
     response = api_client.post("/api/push/subscriptions", json=body)
@@ -127,10 +128,12 @@ def test_429_retry_after_is_honoured_then_the_message_goes_once(app, staff, thro
     row = db.session.get(Notification, row_id)
     assert first.retrying == 1 and row.sent_at is None
     assert row.next_attempt_at == start + timedelta(seconds=2)
+    db.session.commit()  # reading the row began a transaction: SQLite's lock, which the key's read waits for
 
     assert reminders.send_due(start + timedelta(seconds=1), pusher=get_pusher(app)).claimed == 0
     assert len(TooManyThenCreated.requests) == 1  # nothing sent before Retry-After ran out
 
+    db.session.commit()
     later = reminders.send_due(start + timedelta(seconds=3), pusher=get_pusher(app))
     db.session.expire_all()
     row = db.session.get(Notification, row_id)
@@ -275,4 +278,51 @@ def test_an_assignment_is_pushed_without_personal_data(app, reviewer, staff, pus
     text = json.dumps(message, ensure_ascii=False)
     for personal in (recipient["name"], "屋顶漏雨", recipient["id"], staff.user["display_name"],
                      reviewer.user["display_name"], "2027-01-10"):
+        assert personal not in text
+
+
+def test_a_lapsed_follow_up_date_is_pushed_once_as_follow_up_overdue_without_personal_data(
+        app, staff, reviewer, push_server):  # noqa: F811
+    """跟进逾期 reaches the responsible staff member through the real job path and a real push service: the
+    morning after the date, once, with counts only (the inbox text is read in the app)."""
+    staff_sub = subscribe(app, staff, push_server)
+    reviewer_sub = subscribe(app, reviewer, push_server)
+    db.session.execute(update(Difficulty).values(status="resolved"))  # the demo's own late dates aside
+    db.session.execute(Notification.__table__.update().values(sent_at=now_utc()))
+    db.session.commit()
+    changes, _ = staff.pull_all()
+    village = next(c["data"]["area_id"] for c in changes.values() if c["type"] == "recipient")
+    person = {"id": new_id(), "name": "欧阳逾期", "gender": "male", "id_number": "11010519491231002X",
+              "phone": "13912345679", "address": "城关镇跟进巷7号", "area_id": village,
+              "category": "veteran", "tags": [], "notes": None}
+    data = difficulty_data(person["id"], description="欧阳逾期 房屋漏雨",
+                           follow_up_at=iso(local(DAY - timedelta(days=1), 15)))
+    results = staff.push(mutation("recipient.create", person), mutation("difficulty.create", data))
+    assert [r["status"] for r in results] == ["applied", "applied"], results
+
+    def round_at(day, hour: int, minute: int) -> None:
+        with time_machine.travel(local(day, hour, minute), tick=False):
+            reminders.schedule_due(zone_name=app.config["TIMEZONE"])
+        db.session.commit()  # no transaction of the test's may hold SQLite's lock while the key is read apart
+        reminders.send_due(naive_utc(local(day, hour, minute)), pusher=get_pusher(app))
+
+    round_at(DAY, 8, 59)  # before 09:00 local: nothing yet
+    assert push_server.messages(staff_sub["clientHash"]) == []
+    round_at(DAY, 9, 0)
+    round_at(DAY, 9, 30)
+    round_at(DAY + timedelta(days=1), 9, 0)  # still late the next morning: not pushed again
+
+    pushed = [json.loads(m) for m in push_server.messages(staff_sub["clientHash"])]
+    [row] = db.session.execute(select(Notification).where(Notification.kind == "follow_up_overdue")).scalars()
+    assert pushed == [{"id": row.id, "kind": "follow_up_overdue", "title": "跟进逾期提醒",
+                       "body": "1 项困难诉求跟进逾期", "url": "/difficulties?follow_up_overdue=1",
+                       "tag": f"notification-{row.id}"}]
+    assert row.user_id == staff.user["id"] and row.sent_at == naive_utc(local(DAY, 9))
+    assert push_server.messages(reviewer_sub["clientHash"]) == []  # the responsible user's, not the office's
+    with time_machine.travel(local(DAY, 10), tick=False):  # the inbox lists what is due by now
+        inbox = staff.get("/api/notifications").json["items"]
+    assert [(n["id"], n["body"]) for n in inbox if n["kind"] == "follow_up_overdue"] == [(row.id, row.body)]
+    text = json.dumps(pushed, ensure_ascii=False)
+    for personal in (person["name"], person["id_number"], person["phone"], person["address"], person["id"],
+                     data["id"], "房屋漏雨", staff.user["display_name"]):
         assert personal not in text

@@ -8,10 +8,10 @@ import time_machine
 from sqlalchemy import delete, select, update
 
 from server.extensions import db
-from server.models import Area, Difficulty, Item, Notification, PushSubscription, Rectification, User
+from server.models import Area, Difficulty, FollowUp, Item, Notification, PushSubscription, Rectification, User
 from server.push import FAILED, GONE, OK, RETRY, Result
 from server.services import reminders, users
-from tests.conftest import difficulty_data, mutation
+from tests.conftest import difficulty_data, mutation, new_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAY = datetime.now(SHANGHAI).date() + timedelta(days=5)  # ahead of the (real-time) sessions' creation
@@ -92,7 +92,7 @@ def test_follow_up_reminder_fires_at_0900_local_once_per_user_with_the_days_coun
     schedule_at(local(DAY, 9, 1))
     schedule_at(local(DAY, 17, 0))
 
-    [row] = rows()
+    [row] = rows("follow_up_due")  # yesterday's 23:59 is 跟进逾期 now: its own reminder, tested below
     assert (row.user_id, row.kind, row.body) == (staff.user["id"], "follow_up_due", "2 项跟进今天到期")
     assert row.due_at == naive_utc(local(DAY, 9)) and row.sent_at is None
     assert row.dedupe_key == f"follow_up:{staff.user['id']}:{DAY.isoformat()}"
@@ -122,6 +122,75 @@ def test_inactive_users_get_no_reminders(clean, staff, own_recipient):
     schedule_at(local(DAY, 9, 30))
 
     assert [r for r in rows() if r.user_id == staff.user["id"]] == []
+
+
+# ---------------------------------------------------------------- 跟进逾期 (a follow-up date passed)
+
+
+def follow_up(client, difficulty_id: str, at: datetime) -> None:
+    """A follow-up recorded at `at` (written directly: the sync path refuses a time in the future, and the
+    tests' days lie ahead of the real clock)."""
+    difficulty = db.session.get(Difficulty, difficulty_id)
+    db.session.add(FollowUp(id=new_id(), difficulty_id=difficulty_id, author_id=client.user["id"],
+                            area_id=difficulty.area_id, at=naive_utc(at), note="电话跟进", status=None,
+                            next_follow_up_at=None))
+    db.session.commit()
+
+
+def test_follow_up_overdue_reminds_the_responsible_user_once_the_morning_after_the_date(
+        clean, app, staff, reviewer, own_recipient):
+    township = db.session.get(Area, staff.user["area_id"]).name
+    colleague = make_user("staff_b", "staff", township)
+    yesterday = DAY - timedelta(days=1)
+    late = new_difficulty(staff, own_recipient, follow_up_at=iso(local(yesterday, 14)))
+    assigned = new_difficulty(staff, own_recipient, follow_up_at=iso(local(yesterday, 23, 30)))  # UTC: the 3rd
+    set_difficulty(assigned, assignee_id=colleague)
+    done = new_difficulty(staff, own_recipient, follow_up_at=iso(local(yesterday, 16)))
+    follow_up(staff, done, local(yesterday, 10))  # on the day, before the stated hour: it was made
+    new_difficulty(staff, own_recipient, follow_up_at=iso(local(DAY, 0, 30)))  # today: due, late tomorrow
+    resolved = new_difficulty(staff, own_recipient, follow_up_at=iso(local(yesterday, 9)))
+    set_difficulty(resolved, status="resolved")
+
+    schedule_at(local(DAY, 8, 59))
+    assert rows("follow_up_overdue") == []
+
+    schedule_at(local(DAY, 9, 0))
+    schedule_at(local(DAY, 20, 0))
+
+    first = rows("follow_up_overdue")
+    assert {(r.user_id, r.title, r.body, r.url) for r in first} == {
+        (staff.user["id"], "跟进逾期提醒", "1 项困难诉求跟进逾期", "/difficulties?follow_up_overdue=1"),
+        (colleague, "跟进逾期提醒", "1 项困难诉求跟进逾期", "/difficulties?follow_up_overdue=1")}
+    assert {r.due_at for r in first} == {naive_utc(local(DAY, 9))}
+    assert {r.dedupe_key for r in first} == {f"follow_up_overdue:{u}:{DAY.isoformat()}"
+                                              for u in (staff.user["id"], colleague)}
+    assert reviewer.user["id"] not in {r.user_id for r in first}  # reviewers get 办结超期, not this
+    assert all(r.kind != "overdue" for r in rows())  # no deadline was set: no 办结超期
+
+    # Once: still late the next days, but named again only when another date passes (today's, tomorrow).
+    schedule_at(local(DAY + timedelta(days=1), 9, 0))
+    schedule_at(local(DAY + timedelta(days=2), 9, 0))
+    later = [(r.user_id, r.body, r.due_at) for r in rows("follow_up_overdue") if r not in first]
+    assert later == [(staff.user["id"], "1 项困难诉求跟进逾期", naive_utc(local(DAY + timedelta(days=1), 9)))]
+    set_difficulty(late, follow_up_at=naive_utc(local(DAY + timedelta(days=2), 10)))  # a new date, unmet too
+    schedule_at(local(DAY + timedelta(days=3), 9, 0))
+    [again] = [r for r in rows("follow_up_overdue") if r.due_at == naive_utc(local(DAY + timedelta(days=3), 9))]
+    assert (again.user_id, again.body) == (staff.user["id"], "1 项困难诉求跟进逾期")
+
+
+def test_the_first_follow_up_overdue_reminder_covers_every_late_date_then_only_new_ones(
+        clean, staff, own_recipient):
+    old = [new_difficulty(staff, own_recipient, follow_up_at=iso(local(DAY - timedelta(days=n), 11)))
+           for n in (3, 10)]
+    schedule_at(local(DAY, 9, 0))
+    assert [r.body for r in rows("follow_up_overdue")] == ["2 项困难诉求跟进逾期"]
+
+    # Two days without the dispatcher: the next round still names the one date that lapsed meanwhile.
+    new_difficulty(staff, own_recipient, follow_up_at=iso(local(DAY + timedelta(days=1), 11)))
+    follow_up(staff, old[0], local(DAY, 10))
+    schedule_at(local(DAY + timedelta(days=3), 9, 30))
+    later = rows("follow_up_overdue")[-1]
+    assert (later.body, later.due_at) == ("1 项困难诉求跟进逾期", naive_utc(local(DAY + timedelta(days=3), 9)))
 
 
 # ---------------------------------------------------------------- overdue
@@ -188,8 +257,10 @@ def add_row(user_id: int, due_at: datetime, key: str = "test:1", kind: str = "fo
     row = Notification(user_id=user_id, kind=kind, title="今日跟进提醒", body="1 项跟进今天到期", url=None,
                        due_at=naive_utc(due_at), dedupe_key=key, attempts=0)
     db.session.add(row)
-    db.session.commit()
-    return row.id
+    db.session.flush()
+    row_id = row.id  # read before the commit: reading it after would begin a transaction (on SQLite, the write
+    db.session.commit()  # lock, BEGIN IMMEDIATE) that blocks the VAPID key's read on another connection
+    return row_id
 
 
 def add_subscription(user_id: int, endpoint: str = "https://push.example.com/1") -> int:

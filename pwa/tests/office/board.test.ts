@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createMemoryHistory, createRouter } from 'vue-router'
-import OfficeDifficultiesView, { boardQuery } from '../../src/office/OfficeDifficultiesView.vue'
+import OfficeDifficultiesView, { boardQuery, tabFromQuery } from '../../src/office/OfficeDifficultiesView.vue'
 import { loadOfficeMessages } from '../../src/office/i18n'
 import { i18n } from '../../src/i18n'
 import { mockFetch, type Call } from './fetchMock'
@@ -95,6 +95,21 @@ describe('difficulties board', () => {
     expect(last.get('status')).toBe('resolved')
     expect(last.get('area')).toBe('3')
     expect(last.get('page')).toBe('1')
+    w.unmount()
+  })
+
+  it("opens a reminder's late list from its link (?follow_up_overdue=1, ?overdue=1)", async () => {
+    expect(tabFromQuery({ follow_up_overdue: '1' })).toBe('follow_up_overdue')
+    expect(tabFromQuery({ overdue: '1' })).toBe('overdue')
+    expect(tabFromQuery({ due: 'today' })).toBeNull()
+    const calls = mockFetch(answer)
+    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div/>' } }] })
+    await router.push('/office/difficulties?follow_up_overdue=1')
+    await router.isReady()
+    const w = mount(OfficeDifficultiesView, { global: { plugins: [i18n, router] }, attachTo: document.body })
+    await vi.waitFor(() => expect(w.find('[data-test="follow-up-overdue-flag"]').text()).toBe('跟进逾期'), WAIT)
+    expect(boardCalls(calls).map((q) => q.get('follow_up_overdue'))).toEqual(['1'])
+    expect(w.find('.el-tabs__item.is-active').text()).toBe('跟进逾期（7）')
     w.unmount()
   })
 })

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flushPromises, mount } from '@vue/test-utils'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import OfficeInboxView, { officePath } from '../../src/office/OfficeInboxView.vue'
-import { i18n } from '../../src/i18n'
+import { i18n, setLocale } from '../../src/i18n'
 import { loadOfficeMessages } from '../../src/office/i18n'
 import { session } from '../../src/composables/useApp'
 import { getMeta, setMeta } from '../../src/db/meta'
@@ -61,5 +61,25 @@ describe('the console inbox', () => {
     expect(await getMeta<number[]>(pendingReadsKey('7'))).toEqual([2]) // sent when the server can be reached
     await vi.waitFor(() => expect(w.findAll('[data-test="inbox-item"]').map((i) => i.attributes('data-unread'))).toEqual(['0', '0']), WAIT)
     w.unmount()
+  })
+
+  it('names each reminder kind in the UI language: 跟进逾期 and 办结超期 apart; an unknown kind keeps its title', async () => {
+    const at = '2026-12-04T01:00:00Z'
+    const row = (id: number, kind: string, title: string) => ({ id, kind, title, body: '1 项', url: null, due_at: at, sent_at: null, read_at: null })
+    await setMeta(inboxKey('7'), {
+      items: [row(3, 'follow_up_overdue', '跟进逾期提醒'), row(2, 'overdue', '办结超期提醒'), row(1, 'evidence_returned', '材料被退回')],
+      unread: 3, fetched_at: at })
+    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div/>' } }] })
+    await router.push('/office/inbox')
+    const titles = (w: ReturnType<typeof mount>) => w.findAll('[data-test="inbox-item"]').map((i) => i.text())
+    const w = mount(OfficeInboxView, { global: { plugins: [i18n, router] }, attachTo: document.body })
+    await vi.waitFor(() => expect(titles(w)).toEqual(['跟进逾期提醒', '办结超期提醒', '材料被退回']), WAIT)
+    try {
+      await setLocale('en')
+      await vi.waitFor(() => expect(titles(w)).toEqual(['Follow-up overdue', 'Past deadline', '材料被退回']), WAIT)
+    } finally {
+      await setLocale('zh-CN')
+      w.unmount()
+    }
   })
 })
