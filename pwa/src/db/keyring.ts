@@ -187,7 +187,8 @@ export async function sealLegacyRows(userId: string): Promise<number> {
   ]
   let sealed = 0
   for (const [store, wanted] of stores) {
-    const legacy = await db.table<SealedRow>(store).filter((r) => !r.enc && wanted(r)).toArray()
+    // (`acked` also holds packs of sealed rows, written since: `outbox.ts` `keepAcknowledged`.)
+    const legacy = await db.table<SealedRow>(store).filter((r) => !r.enc && !r.rows && wanted(r)).toArray()
     if (!legacy.length) continue
     const rows = legacy.map((r) => (store === 'outbox' || store === 'acked' ? { ...r, protects: protectedBy(r as never) }
       : store === 'drafts' ? { ...r, attachments: filesOf(r.data as Record<string, unknown>) } : r))
