@@ -83,7 +83,10 @@ export interface ExportKey {
   key_id: string
   key: string
 }
-/** Kept per user, so records a user left unsynced on a shared phone can still be exported after another logs in. */
+/**
+ * Kept per user, so records a user left unsynced on a shared phone can still be exported after another logs in;
+ * sealed under that user's data key (`exportKey.ts`: read and write it there, never through `getMeta`).
+ */
 export const exportKeyKey = (userId: string) => `export_key:${userId}`
 export const lastSyncKey = (userId: string) => `last_sync:${userId}`
 
