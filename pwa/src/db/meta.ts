@@ -14,6 +14,9 @@ Dexie.on('storagemutated', (parts: Record<string, unknown>) => {
   if (Object.keys(parts).some((k) => k === 'all' || k.includes('/meta/'))) metaGeneration++
 })
 
+/** Moves whenever `meta` may have changed (this page's writes, other tabs'): a cached read is good while it stays. */
+export const metaVersion = (): number => metaGeneration
+
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   const row = await getDb().meta.get(key)
   return row?.value as T | undefined

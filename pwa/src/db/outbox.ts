@@ -7,7 +7,7 @@
  */
 import { getDb } from './db'
 import type { StoredAcked, StoredAckedPack, StoredAckedRow, StoredMutation, ZoufangDB } from './schema'
-import { getMeta, setMeta } from './meta'
+import { getMeta, metaVersion, setMeta } from './meta'
 import { openRecord, openRecords, sealRecord } from './sealed'
 import { userQueue } from './counts'
 import type { Change, EntityType, Mutation, Op } from './types'
@@ -169,9 +169,9 @@ export async function pendingEntityIds(userId: string): Promise<Set<string>> {
 /**
  * The same protection as `pendingEntityIds`, asked only about the records `changes` name: for each of them
  * that has an unsynced mutation of this user (or, for a difficulty, a queued follow-up), those mutations as
- * they are now. Reads the queue's keys (one getAllKeys), the rows of mutations this page has not seen yet,
- * and the matching rows; mutation ids in `except` (just acknowledged, deleted in the same transaction) are
- * left out, so the check may run alongside their delete.
+ * they are now. Reads the queue's keys (one getAllKeys), the rows of mutations this page has not seen yet (one
+ * key range), and the matching rows; mutation ids in `except` (just acknowledged, deleted in the same
+ * transaction) are left out, so the check may run alongside their delete.
  */
 export async function queuedAmong(
   userId: string, changes: Pick<Change, 'type' | 'id'>[], except: Iterable<string> = [],
@@ -183,7 +183,12 @@ export async function queuedAmong(
   const outbox = getDb().outbox
   const keys = ((await userQueue(userId).primaryKeys()) as string[]).filter((k) => !skip.has(k))
   const unseen = keys.filter((k) => !protects.has(k))
-  if (unseen.length) remember(await outbox.bulkGet(unseen))
+  // One ranged read, not a get per key: the first answer stored in a flush finds most of the queue unseen
+  // (the push reads it a batch at a time), and those rows lie in one key range (ids sort as the queue).
+  if (unseen.length > 1) {
+    const sorted = [...unseen].sort()
+    remember(await outbox.where(':id').between(sorted[0], sorted[sorted.length - 1], true, true).toArray())
+  } else if (unseen.length) remember(await outbox.bulkGet(unseen))
   const hits = keys.filter((k) => protects.get(k)?.some((id) => ids.has(id)))
   if (!hits.length) return found
   for (const m of await outbox.bulkGet(hits)) {
@@ -262,8 +267,13 @@ export const getServerEpoch = () => getMeta<string>(EPOCH_KEY)
  * transaction writes nothing to `meta`, so the session check before the next request never waits for it.
  */
 export async function rememberServerEpoch(epoch?: string): Promise<void> {
-  if (epoch && epoch !== (await getServerEpoch())) await setMeta(EPOCH_KEY, epoch)
+  if (!epoch || (remembered?.db === getDb() && remembered.version === metaVersion() && remembered.epoch === epoch)) return
+  if (epoch !== (await getServerEpoch())) await setMeta(EPOCH_KEY, epoch)
+  remembered = { db: getDb(), version: metaVersion(), epoch }
 }
+
+/** The epoch `meta` held when this page last looked, while nothing wrote to `meta` (each answer reads it otherwise). */
+let remembered: { db: ZoufangDB; version: number; epoch: string } | null = null
 
 /**
  * Keep acknowledged mutations as stored, each with the base_version it was sent with: one row of `acked` for
