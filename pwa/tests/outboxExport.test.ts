@@ -6,7 +6,8 @@ import { listOutbox } from '../src/db/outbox'
 import { EXPORT_FORMAT, exportPending } from '../src/db/outboxActions'
 import { createVisit } from '../src/db/records'
 import { putAttachment } from '../src/db/attachments'
-import { exportKeyKey, getDeviceId, setMeta, uuid } from '../src/db/meta'
+import { getDeviceId, uuid } from '../src/db/meta'
+import { keepExportKey } from '../src/db/exportKey'
 import { jpegBlob, unlockAs, visitData } from './helpers'
 
 // The key as the server hands it out (base64url of 32 bytes) and the same bytes for node's own HMAC.
@@ -20,7 +21,7 @@ beforeEach(async () => {
 
 describe('the exported outbox file', () => {
   it('seals the author, the device and the mutations as pushed, with the export key of that user', async () => {
-    await setMeta(exportKeyKey('1'), KEY)
+    await keepExportKey('1', KEY)
     const sha = await putAttachment('1', jpegBlob(3))
     await createVisit('1', visitData(uuid(), { photos: [sha], notes: '老人身体好，送米面油' }))
     const doc = JSON.parse(await exportPending('1'))
@@ -39,7 +40,7 @@ describe('the exported outbox file', () => {
   })
 
   it('a change to one character of the payload no longer matches the seal', async () => {
-    await setMeta(exportKeyKey('1'), KEY)
+    await keepExportKey('1', KEY)
     await createVisit('1', visitData(uuid(), { cash_cents: 0 }))
     const doc = JSON.parse(await exportPending('1'))
     const changed = doc.payload.replace('"cash_cents":0', '"cash_cents":50000')
@@ -48,7 +49,7 @@ describe('the exported outbox file', () => {
   })
 
   it("uses each user's own key on a shared phone, and leaves the file unsealed without one", async () => {
-    await setMeta(exportKeyKey('1'), KEY)
+    await keepExportKey('1', KEY)
     await createVisit('2', visitData(uuid()))
     const doc = JSON.parse(await exportPending('2'))
     expect(doc.mac).toBeNull()

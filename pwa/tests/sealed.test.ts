@@ -5,12 +5,12 @@ import { getAttachment, putAttachment } from '../src/db/attachments'
 import { loadDraft, saveDraft } from '../src/db/drafts'
 import { getSession, setMeta, uuid } from '../src/db/meta'
 import {
-  countQueued, keepAcknowledged, listOutbox, nextPending, pendingEntityIds, requeueAcknowledged,
+  ackedRows, countQueued, keepAcknowledged, listOutbox, nextPending, pendingEntityIds, requeueAcknowledged,
 } from '../src/db/outbox'
 import { getRecipient, recipientNames, roster, visitsOfRecipient } from '../src/db/queries'
 import { createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { adoptReplicaFor, applyPulledPage, wipeReplica } from '../src/db/replica'
-import { LockedError, PLAIN, unlockedUser, useCipher } from '../src/db/sealed'
+import { LockedError, PLAIN, openRecord, unlockedUser, useCipher } from '../src/db/sealed'
 import {
   KeyringRevoked, NoKeyring, WrongPassword, keyringByName, markRevoked, rekey, rewrap, sealLegacyRows, startAfresh,
   unlockOffline, unlockOnline,
@@ -18,7 +18,7 @@ import {
 import type { Change, SessionUser } from '../src/db/types'
 import { FakeServer } from './fakeServer'
 import { RID, engineFor, freshDb, jpegBlob, login, row, unlockAs, visitData } from './helpers'
-import { createDb } from '../src/db/schema'
+import { createDb, type StoredAcked } from '../src/db/schema'
 import { setDb } from '../src/db/db'
 import Dexie from 'dexie'
 
@@ -240,11 +240,13 @@ describe('upgrading a database from before encryption at rest (Dexie version 6, 
     await createVisit('1', visitData(id, { notes: '确认后保留的备注' }))
     const [m] = await listOutbox('1')
     const db = getDb()
-    await db.transaction('rw', [db.outbox, db.acked, db.meta], () => keepAcknowledged([m]))
-    const raw = await db.acked.get(m.id)
-    expect(Object.keys(raw!)).toContain('enc')
+    await db.transaction('rw', [db.outbox, db.acked], () => keepAcknowledged([m]))
+    const [raw] = (await db.acked.toArray()).flatMap(ackedRows)
+    expect(raw.id).toBe(m.id)
+    expect(Object.keys(raw)).toContain('enc')
+    expect(Object.keys(raw)).not.toContain('data')
     expect(await rawDump()).not.toContain('确认后保留的备注')
-    expect(await row('acked', m.id)).toMatchObject({ data: { notes: '确认后保留的备注' } })
+    expect(await openRecord('acked', raw)).toMatchObject({ data: { notes: '确认后保留的备注' } })
   })
 })
 
@@ -261,8 +263,8 @@ describe('revocation', () => {
     const db = getDb()
     await db.units.put({ id: 7, area_id: 5, kind: 'township', name: '单位', _version: 1 })
     // An acknowledged mutation of this user (the server has it) and one of another user's.
-    const sent = { id: 'm-acked', user_id: '1', seq: 1, op: 'visit.create', entity_type: 'visit', entity_id: 'v-0',
-      base_version: null, client_time: 'x', attachments: [], state: 'pending', attempts: 0, acked_at: 'x' } as const
+    const sent: StoredAcked = { id: 'm-acked', user_id: '1', seq: 1, op: 'visit.create', entity_type: 'visit', entity_id: 'v-0',
+      base_version: null, client_time: 'x', attachments: [], state: 'pending', attempts: 0, acked_at: 'x' }
     await db.acked.bulkPut([sent, { ...sent, id: 'm-other', user_id: '2' }])
     await wipeReplica('1')
     for (const t of [db.recipients, db.visits, db.difficulties, db.followups, db.users, db.units]) expect(await t.count()).toBe(0)

@@ -3,7 +3,7 @@ import { getDb } from '../src/db/db'
 import { pruneUploadedAttachments, putAttachment } from '../src/db/attachments'
 import { getMeta, uuid } from '../src/db/meta'
 import {
-  ACKED_KEEP_MS, enqueue, getServerEpoch, listOutbox, newMutation, pruneAcknowledged, requeueAcknowledged,
+  ACKED_KEEP_MS, enqueue, getServerEpoch, keptAcknowledged, listOutbox, newMutation, pruneAcknowledged, requeueAcknowledged,
 } from '../src/db/outbox'
 import { createDifficulty, createFollowUp, createVisit, updateVisit } from '../src/db/records'
 import { getCursor } from '../src/db/replica'
@@ -42,7 +42,7 @@ describe('kept acknowledged mutations', () => {
     await updateVisit('1', id, { notes: '补记' })
     expect(await engineFor(server).syncOnce()).toBe('ok')
     expect(await listOutbox('1')).toHaveLength(0)
-    const kept = (await getDb().acked.toArray()).sort((a, b) => a.seq - b.seq)
+    const kept = await keptAcknowledged()
     expect(kept.map((m) => [m.op, m.base_version])).toEqual([['visit.create', null], ['visit.update', 1]])
     expect(kept.every((m) => m.acked_at && m.user_id === '1')).toBe(true)
     expect(await getServerEpoch()).toBe('epoch-1')
@@ -58,7 +58,7 @@ describe('kept acknowledged mutations', () => {
     expect(await engine.syncOnce()).toBe('ok')
     const sent = pushes().flatMap((r) => (r.body as { mutations: Mutation[] }).mutations).find((x) => x.id === m.id)
     expect(sent?.base_version).toBe(1)
-    expect((await getDb().acked.get(m.id))?.base_version).toBe(1) // a re-send is the same payload, not mutation_id_reused
+    expect((await keptAcknowledged()).find((k) => k.id === m.id)?.base_version).toBe(1) // a re-send is the same payload, not mutation_id_reused
   })
 
   it('are pruned after the window, not before', async () => {
@@ -105,7 +105,7 @@ describe('after the server is restored from a backup', () => {
     expect((round[0].body as { epoch?: string }).epoch).toBe('epoch-1')
     expect((round[1].body as { epoch?: string }).epoch).toBeUndefined() // the re-send: the old epoch is forgotten
     const order = round.slice(1).flatMap(sentIds)
-    const kept = (await getDb().acked.toArray()).sort((x, y) => x.seq - y.seq)
+    const kept = await keptAcknowledged()
     expect(order).toEqual(kept.map((m) => m.id)) // every mutation ever made, oldest first
     expect(kept.map((m) => m.op)).toEqual(['visit.create', 'difficulty.create', 'visit.create', 'followup.create', 'visit.create', 'followup.create'])
     for (const id of [a, b, c]) expect(server.get('visit', id)).toBeTruthy()

@@ -154,7 +154,9 @@ READ_PLAIN = """async ({ name, password }) => {
   });
   db.close();
   const out = [];
-  for (const row of rows) { const plain = await crypto_.open(name, row); delete plain.bytes; out.push(plain); }
+  // `acked` keeps each stored answer's mutations as one row, `rows` (db/outbox.ts `keepAcknowledged`).
+  const flat = name === 'acked' ? rows.flatMap((r) => (Array.isArray(r.rows) ? r.rows.map((m) => ({ ...m, acked_at: r.acked_at })) : [r])) : rows;
+  for (const row of flat) { const plain = await crypto_.open(name, row); delete plain.bytes; out.push(plain); }
   return out;
 }"""
 

@@ -23,7 +23,9 @@ def test_a_phones_exported_file_is_loaded_once_by_the_office_and_the_phones_sync
     login(phone, base)
     wait_initial_sync(phone)
     user_id = str(next(r["value"] for r in read_store(phone, "meta") if r["key"] == "session")["user"]["id"])
-    assert any(r["key"] == f"export_key:{user_id}" for r in read_store(phone, "meta"))
+    # The key that signs the file is kept sealed under the user's data key, never in the clear.
+    [kept] = [r["value"] for r in read_store(phone, "meta") if r["key"] == f"export_key:{user_id}"]
+    assert "enc" in kept and "key" not in kept
     recipient_id, _ = open_recipient(phone, base, 0)
 
     # The village has no signal: every push fails, the visit waits in the outbox.

@@ -5,7 +5,8 @@
  * carries neither.
  */
 import { computed, reactive, ref } from 'vue'
-import { currentSession, exportKeyKey, getDeviceId, getLastSync, getSession, setMeta, setSession } from '../db/meta'
+import { currentSession, getDeviceId, getLastSync, getSession, setMeta, setSession } from '../db/meta'
+import { keepExportKey } from '../db/exportKey'
 import type { Session } from '../db/types'
 import { ApiError } from '../lib/http'
 import { savedMessageKey } from '../lib/syncState'
@@ -113,7 +114,7 @@ export async function refreshSession(): Promise<void> {
     if (String(me.user.id) !== String(current.user.id)) return // another account's cookie: sign in again
     const next: Session = { user: me.user, csrf_token: me.csrf_token ?? current.csrf_token, expired: false }
     await setSession(next)
-    if (me.export_key) await setMeta(exportKeyKey(String(me.user.id)), me.export_key)
+    if (me.export_key) await keepExportKey(String(me.user.id), me.export_key) // sealed: only while unlocked
     session.value = next
     if (current.expired && unlocked.value) {
       engine.start()

@@ -10,7 +10,7 @@ import {
   KeyringRevoked, NoKeyring, WrongPassword, rekey, rewrap, sealLegacyRows, startAfresh, unlockOffline, unlockOnline,
 } from '../db/keyring'
 import { adoptReplicaFor } from '../db/replica'
-import { exportKeyKey, setMeta } from '../db/meta'
+import { keepExportKey } from '../db/exportKey'
 import { roster } from '../db/queries'
 import type { LoginAnswer } from '../sync/api'
 import type { Session } from '../db/types'
@@ -61,13 +61,11 @@ export async function signIn(username: string, password: string): Promise<SignIn
     if (online()) void refreshSession()
     return 'in'
   }
-  // The key that seals this user's export file (docs/outbox-file.md); the server checks the seal.
-  if (answer.export_key) await setMeta(exportKeyKey(String(answer.user.id)), answer.export_key)
   if ((await unlockOnline(answer.user, password)) === 'stale') {
     staleLogin = { answer, username, password }
     return 'stale'
   }
-  await open(fromAnswer(answer), username)
+  await open(fromAnswer(answer), username, answer)
   return 'in'
 }
 
@@ -76,10 +74,13 @@ const fromAnswer = (a: LoginAnswer): Session => ({ user: a.user, csrf_token: a.c
 /** User timing (bench/pwa.py): from the submit, to the key in memory, to the roster decrypted into memory. */
 const UNLOCK_MARK = 'zf-unlock-start'
 
-async function open(next: Session, username: string): Promise<void> {
+async function open(next: Session, username: string, answer?: LoginAnswer): Promise<void> {
   const uid = String(next.user.id)
   measure('zf-unlock-key')
   await sealLegacyRows(uid)
+  // The key that seals this user's export file (docs/outbox-file.md; the server checks the seal): kept sealed under
+  // the data key just unlocked, never in the clear.
+  if (answer?.export_key) await keepExportKey(uid, answer.export_key)
   await adoptReplicaFor(uid) // another account used the phone last: this one's queue laid over an empty replica
   // Behind the first screen: the roster decrypted into memory (`sealed.ts` keeps it), where the list and its
   // search (`useRoster.ts`) read it from; started now, beside the session's start.
@@ -102,7 +103,7 @@ export async function unlockWithOldPassword(oldPassword: string): Promise<void> 
   if (!s) throw new WrongPassword()
   await rekey(s.answer.user, oldPassword, s.password)
   staleLogin = null
-  await open(fromAnswer(s.answer), s.username)
+  await open(fromAnswer(s.answer), s.username, s.answer)
 }
 
 /** After `stale`, the old password forgotten: a new key; returns how many unsynced records were set aside, locked. */
@@ -111,7 +112,7 @@ export async function startWithNewKey(): Promise<number> {
   if (!s) return 0
   const kept = await startAfresh(s.answer.user, s.password)
   staleLogin = null
-  await open(fromAnswer(s.answer), s.username)
+  await open(fromAnswer(s.answer), s.username, s.answer)
   return kept
 }
 

@@ -11,6 +11,7 @@ import { getMeta, setMeta } from './meta'
 import { dropReplica } from './replica'
 import { protectedBy, setAsideQueue } from './outbox'
 import { filesOf } from './drafts'
+import { sealPlainExportKey } from './exportKey'
 import { openJson, sealBytes, sealJson, sealRecords, useCipher, type SealedRow, type SealedStore } from './sealed'
 import { cipherFor, newDataKey, openDataKey, rewrapDataKey, rewrapWithKek, WrongPassword, type WrappedKey } from '../lib/crypto'
 import type { KeyringRow, StoredAttachment } from './schema'
@@ -172,12 +173,15 @@ const REPLICA: SealedStore[] = ['users', 'recipients', 'visits', 'difficulties',
 /**
  * Seal what this phone held in the clear for `userId` before encryption at rest (once per user, at their first
  * unlock with this version): the replica when it is theirs (the creation campaign's stores too), their queue, the
- * acknowledged mutations kept for a re-send, drafts and files. Nothing is dropped: each row is sealed as it is, in
- * one transaction per store. Returns the rows sealed.
+ * acknowledged mutations kept for a re-send, drafts and files, and the export file's key (that one at every unlock:
+ * it stayed plain longer). Nothing is dropped: each row is sealed as it is, in one transaction per store. Returns
+ * the rows sealed.
  */
 export async function sealLegacyRows(userId: string): Promise<number> {
+  // The export file's key was kept in the clear after rows were sealed already: checked at every unlock.
+  const keySealed = (await sealPlainExportKey(userId)) ? 1 : 0
   const mark = `sealed_at_rest:${userId}`
-  if (await getMeta(mark)) return 0
+  if (await getMeta(mark)) return keySealed
   const db = getDb()
   const owner = await getMeta<string>('replica_user')
   const mine = (r: SealedRow) => r.user_id === userId
@@ -185,9 +189,10 @@ export async function sealLegacyRows(userId: string): Promise<number> {
     ...(owner === userId ? REPLICA.map((s): [SealedStore, () => boolean] => [s, () => true]) : []),
     ['outbox', mine], ['acked', mine], ['drafts', mine],
   ]
-  let sealed = 0
+  let sealed = keySealed
   for (const [store, wanted] of stores) {
-    const legacy = await db.table<SealedRow>(store).filter((r) => !r.enc && wanted(r)).toArray()
+    // (`acked` also holds packs of sealed rows, written since: `outbox.ts` `keepAcknowledged`.)
+    const legacy = await db.table<SealedRow>(store).filter((r) => !r.enc && !r.rows && wanted(r)).toArray()
     if (!legacy.length) continue
     const rows = legacy.map((r) => (store === 'outbox' || store === 'acked' ? { ...r, protects: protectedBy(r as never) }
       : store === 'drafts' ? { ...r, attachments: filesOf(r.data as Record<string, unknown>) } : r))

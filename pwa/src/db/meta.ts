@@ -14,6 +14,9 @@ Dexie.on('storagemutated', (parts: Record<string, unknown>) => {
   if (Object.keys(parts).some((k) => k === 'all' || k.includes('/meta/'))) metaGeneration++
 })
 
+/** Moves whenever `meta` may have changed (this page's writes, other tabs'): a cached read is good while it stays. */
+export const metaVersion = (): number => metaGeneration
+
 export async function getMeta<T>(key: string): Promise<T | undefined> {
   const row = await getDb().meta.get(key)
   return row?.value as T | undefined
@@ -83,7 +86,10 @@ export interface ExportKey {
   key_id: string
   key: string
 }
-/** Kept per user, so records a user left unsynced on a shared phone can still be exported after another logs in. */
+/**
+ * Kept per user, so records a user left unsynced on a shared phone can still be exported after another logs in;
+ * sealed under that user's data key (`exportKey.ts`: read and write it there, never through `getMeta`).
+ */
 export const exportKeyKey = (userId: string) => `export_key:${userId}`
 export const lastSyncKey = (userId: string) => `last_sync:${userId}`
 

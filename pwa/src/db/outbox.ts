@@ -6,8 +6,8 @@
  * its data, error and the server's entity are encrypted; every read here hands out opened mutations.
  */
 import { getDb } from './db'
-import type { StoredMutation, ZoufangDB } from './schema'
-import { getMeta, setMeta } from './meta'
+import type { StoredAcked, StoredAckedPack, StoredAckedRow, StoredMutation, ZoufangDB } from './schema'
+import { getMeta, metaVersion, setMeta } from './meta'
 import { openRecord, openRecords, sealRecord } from './sealed'
 import { userQueue } from './counts'
 import type { Change, EntityType, Mutation, Op } from './types'
@@ -145,13 +145,17 @@ export function forgetMutations(ids: Iterable<string>): void {
 }
 
 /**
- * The oldest `limit` pending mutations of one user: one ranged getAll on `[user_id+state+seq]` (schema v2),
- * not a cursor walk over the whole queue.
+ * The oldest `limit` pending mutations of one user (after `afterSeq`, when given): one ranged getAll on
+ * `[user_id+state+seq]` (schema v2), not a cursor walk over the whole queue. `read` collects the rows as stored
+ * (the push keeps them for `keepAcknowledged`).
  */
-export async function nextPending(userId: string, limit: number): Promise<Mutation[]> {
+export async function nextPending(
+  userId: string, limit: number, read?: Map<string, StoredMutation>, afterSeq = -Infinity,
+): Promise<Mutation[]> {
   const rows = await getDb().outbox.where('[user_id+state+seq]')
-    .between([userId, 'pending', -Infinity], [userId, 'pending', Infinity]).limit(limit).toArray()
+    .between([userId, 'pending', afterSeq], [userId, 'pending', Infinity], false, true).limit(limit).toArray()
   remember(rows)
+  if (read) for (const row of rows) read.set(row.id, row)
   return opened(rows)
 }
 
@@ -165,9 +169,9 @@ export async function pendingEntityIds(userId: string): Promise<Set<string>> {
 /**
  * The same protection as `pendingEntityIds`, asked only about the records `changes` name: for each of them
  * that has an unsynced mutation of this user (or, for a difficulty, a queued follow-up), those mutations as
- * they are now. Reads the queue's keys (one getAllKeys), the rows of mutations this page has not seen yet,
- * and the matching rows; mutation ids in `except` (just acknowledged, deleted in the same transaction) are
- * left out, so the check may run alongside their delete.
+ * they are now. Reads the queue's keys (one getAllKeys), the rows of mutations this page has not seen yet (one
+ * key range), and the matching rows; mutation ids in `except` (just acknowledged, deleted in the same
+ * transaction) are left out, so the check may run alongside their delete.
  */
 export async function queuedAmong(
   userId: string, changes: Pick<Change, 'type' | 'id'>[], except: Iterable<string> = [],
@@ -179,7 +183,12 @@ export async function queuedAmong(
   const outbox = getDb().outbox
   const keys = ((await userQueue(userId).primaryKeys()) as string[]).filter((k) => !skip.has(k))
   const unseen = keys.filter((k) => !protects.has(k))
-  if (unseen.length) remember(await outbox.bulkGet(unseen))
+  // One ranged read, not a get per key: the first answer stored in a flush finds most of the queue unseen
+  // (the push reads it a batch at a time), and those rows lie in one key range (ids sort as the queue).
+  if (unseen.length > 1) {
+    const sorted = [...unseen].sort()
+    remember(await outbox.where(':id').between(sorted[0], sorted[sorted.length - 1], true, true).toArray())
+  } else if (unseen.length) remember(await outbox.bulkGet(unseen))
   const hits = keys.filter((k) => protects.get(k)?.some((id) => ids.has(id)))
   if (!hits.length) return found
   for (const m of await outbox.bulkGet(hits)) {
@@ -252,15 +261,57 @@ const EPOCH_KEY = 'server_epoch'
 export const getServerEpoch = () => getMeta<string>(EPOCH_KEY)
 
 /**
- * Keep acknowledged mutations as stored, each with the base_version it was sent with, and the answer's epoch
- * (what they were acknowledged under: a pull-only phone keeps nothing, and its cursors carry the epoch anyway);
- * call in the answer's transaction (over `outbox`, `acked`, `meta`), before they leave the queue.
+ * Remember the server's epoch an answer came with, when it moved. Before the answer's transaction, in its own:
+ * the epoch the acknowledged mutations were kept under is then never missing (a crash between the two leaves a
+ * newer epoch and the mutations still queued, sent again and answered `duplicate`), and the answer's
+ * transaction writes nothing to `meta`, so the session check before the next request never waits for it.
  */
-export async function keepAcknowledged(sent: Mutation[], epoch?: string): Promise<void> {
-  if (epoch && epoch !== (await getServerEpoch())) await setMeta(EPOCH_KEY, epoch)
-  const at = new Date().toISOString()
-  const rows = await getDb().outbox.bulkGet(sent.map((m) => m.id))
-  await getDb().acked.bulkPut(rows.map((row, i) => ({ ...row!, base_version: sent[i].base_version, acked_at: at })))
+export async function rememberServerEpoch(epoch?: string): Promise<void> {
+  if (!epoch || (remembered?.db === getDb() && remembered.version === metaVersion() && remembered.epoch === epoch)) return
+  if (epoch !== (await getServerEpoch())) await setMeta(EPOCH_KEY, epoch)
+  remembered = { db: getDb(), version: metaVersion(), epoch }
+}
+
+/** The epoch `meta` held when this page last looked, while nothing wrote to `meta` (each answer reads it otherwise). */
+let remembered: { db: ZoufangDB; version: number; epoch: string } | null = null
+
+/**
+ * Keep acknowledged mutations as stored, each with the base_version it was sent with: one row of `acked` for
+ * them all (`StoredAckedPack`). `rows`: their outbox rows as the push read them (`nextPending`), so nothing is
+ * read again; any not given is read from the queue. Call in the answer's transaction (over `outbox` and
+ * `acked`), before they leave the queue, after `rememberServerEpoch`.
+ */
+export async function keepAcknowledged(sent: Mutation[], rows?: ReadonlyMap<string, StoredMutation>): Promise<void> {
+  if (!sent.length) return
+  const db = getDb()
+  const missing = sent.filter((m) => !rows?.has(m.id)).map((m) => m.id)
+  const read = new Map<string, StoredMutation>()
+  if (missing.length) for (const r of await db.outbox.bulkGet(missing)) if (r) read.set(r.id, r)
+  const kept: StoredMutation[] = []
+  for (const m of sent) {
+    const row = rows?.get(m.id) ?? read.get(m.id)
+    // Discarded meanwhile (outboxActions): the server has it all the same; keep it as it was sent.
+    kept.push({ ...(row ?? (await toRow(m))), base_version: m.base_version })
+  }
+  await db.acked.put({
+    id: `pack:${kept[0].id}`, user_id: kept[0].user_id, acked_at: new Date().toISOString(),
+    attachments: [...new Set(kept.flatMap((r) => r.attachments))], rows: kept,
+  })
+}
+
+/** The mutations a row of `acked` keeps: a pack's rows, or the row itself (written one per mutation, before). */
+export function ackedRows(row: StoredAckedRow): StoredMutation[] {
+  return Array.isArray(row.rows) ? (row as StoredAckedPack).rows : [row as StoredAcked]
+}
+
+/** Every kept acknowledged mutation (of `userId`, when given), as stored, with when it was acknowledged; by seq. */
+export async function keptAcknowledged(userId?: string): Promise<StoredAcked[]> {
+  const kept: StoredAcked[] = []
+  for (const row of await getDb().acked.toArray()) {
+    if (userId !== undefined && row.user_id !== userId) continue
+    for (const m of ackedRows(row)) kept.push({ ...m, acked_at: row.acked_at })
+  }
+  return kept.sort((a, b) => a.seq - b.seq)
 }
 
 /** Forget acknowledged mutations kept longer than `keepMs`. */
@@ -278,8 +329,9 @@ export function pruneAcknowledged(now = Date.now(), keepMs = ACKED_KEEP_MS): Pro
 export async function requeueAcknowledged(): Promise<void> {
   const db = getDb()
   await db.transaction('rw', [db.outbox, db.acked, db.meta], async () => {
+    const kept = (await db.acked.toArray()).flatMap((row) => ackedRows(row))
     // eslint-disable-next-line @typescript-eslint/no-unused-vars
-    await db.outbox.bulkPut((await db.acked.toArray()).map(({ acked_at, ...m }) => ({
+    await db.outbox.bulkPut(kept.map(({ acked_at, ...m }: StoredMutation & { acked_at?: string }) => ({
       ...m, state: 'pending' as const, resend: 1 as const, ...(m.enc ? {} : { error: null, server_entity: null }),
     })))
     await db.acked.clear()

@@ -5,7 +5,8 @@
  */
 import { getDb } from './db'
 import { ENTITY_TABLES } from './schema'
-import { cursorKey, exportKeyKey, getDeviceId, getMeta, setMeta, type ExportKey } from './meta'
+import { cursorKey, getDeviceId, setMeta, type ExportKey } from './meta'
+import { exportKeyOf } from './exportKey'
 import { changeToRow, listOutbox, mutationId, toRow } from './outbox'
 import { openRecord, storedRow } from './sealed'
 import { getAttachment } from './attachments'
@@ -82,7 +83,7 @@ async function seal(key: ExportKey, payload: string): Promise<string> {
  * keys were handed out, never online since) `mac` is null: the server then refuses the file, the records stay here.
  */
 export async function exportPending(userId: string): Promise<string> {
-  const [mutations, deviceId, key] = await Promise.all([listOutbox(userId), getDeviceId(), getMeta<ExportKey>(exportKeyKey(userId))])
+  const [mutations, deviceId, key] = await Promise.all([listOutbox(userId), getDeviceId(), exportKeyOf(userId)])
   const shas = [...new Set(mutations.flatMap((m) => m.attachments))]
   const attachments: Record<string, { mime: string; base64: string }> = {}
   for (const sha of shas) {

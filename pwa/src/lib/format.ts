@@ -25,12 +25,24 @@ export function pickerColumnText(type: string, value: string, locale: string): s
   return locale === 'zh-CN' && suffix[type] ? `${value}${suffix[type]}` : value
 }
 
+/**
+ * One formatter per locale and options, made once: building an Intl.DateTimeFormat with a time zone costs
+ * milliseconds on a phone, and the sync card asks for the day after every batch a sync stores.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>()
+export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`
+  let f = formatters.get(key)
+  if (!f) formatters.set(key, (f = new Intl.DateTimeFormat(locale, options)))
+  return f
+}
+
+const LOCAL_DAY: Intl.DateTimeFormatOptions = { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }
+
 /** YYYY-MM-DD of an instant in the deployment's zone. */
 export function localDate(d: Date | string = new Date()): string {
   const date = typeof d === 'string' ? new Date(d) : d
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(date)
-  return parts
+  return dateTimeFormat('en-CA', LOCAL_DAY).format(date)
 }
 
 /** The UTC instant of local midnight for a YYYY-MM-DD date (Asia/Shanghai has no DST: UTC+8). */

@@ -1,6 +1,6 @@
 /** What the sync card and the save toast say: the device's sync facts → one honest sentence, its tone, the save toast's key. */
 import { codeMessage } from './errors'
-import { formatDateTime, localDate, TIME_ZONE } from './format'
+import { dateTimeFormat, formatDateTime, localDate, TIME_ZONE } from './format'
 
 type T = (key: string, named?: Record<string, unknown>) => string
 
@@ -39,7 +39,7 @@ const SEP = ' · '
 /** When the phone last synced: HH:MM if today (in the deployment's zone), the date and time otherwise. */
 export function formatSyncTime(iso: string, locale: string, now: Date = new Date()): string {
   if (localDate(iso) !== localDate(now)) return formatDateTime(iso, locale)
-  return new Date(iso).toLocaleTimeString(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hour12: false })
+  return dateTimeFormat(locale, { timeZone: TIME_ZONE, hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(iso))
 }
 
 export function describeSync(t: T, f: SyncFacts, locale: string, now: Date = new Date()): SyncState {

@@ -1,8 +1,9 @@
 /** What push answers do on the device: one transaction drops, keeps or marks every mutation they answer. */
 import { getDb } from '../db/db'
 import { ENTITY_TABLES } from '../db/schema'
-import { keepAcknowledged, markRefused, type Refusal } from '../db/outbox'
+import { keepAcknowledged, markRefused, rememberServerEpoch, type Refusal } from '../db/outbox'
 import { applyPushedBatch } from '../db/replica'
+import type { StoredMutation } from '../db/schema'
 import type { Change, Mutation } from '../db/types'
 import { ApiError, type PushResult } from './api'
 import { markNotUploaded } from './upload'
@@ -14,10 +15,12 @@ import { markNotUploaded } from './upload'
  * `missing_attachment` marks the files not uploaded, so the mutation goes again after them (`retriedMissing`
  * holds the ids already sent again once, across the round). A mutation the answer leaves out stays pending and
  * the round ends as a retry (`incomplete_answer`) once the rest is stored. Acknowledged mutations are kept, as
- * sent, for a re-send should the server be restored (`keepAcknowledged`), with the answer's `epoch`.
+ * sent, for a re-send should the server be restored (`keepAcknowledged`: `rows` are their outbox rows as the
+ * push read them), with the answer's `epoch` (remembered just before).
  */
 export async function storeAnswers(
   userId: string, sent: Mutation[], results: PushResult[], retriedMissing: Set<string>, epoch?: string,
+  rows?: ReadonlyMap<string, StoredMutation>,
 ): Promise<void> {
   const db = getDb()
   const byId = new Map(results.map((r) => [r.id, r]))
@@ -47,11 +50,12 @@ export async function storeAnswers(
       refused.push({ id: m.id, state: 'rejected', error: r.error ?? { code: 'validation_error' }, attempts: m.attempts + 1 })
     }
   }
-  const tables = [db.outbox, db.attachments, db.answered, db.acked, db.meta, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
+  await rememberServerEpoch(epoch)
+  const tables = [db.outbox, db.attachments, db.answered, db.acked, ...Object.values(ENTITY_TABLES).map((t) => db.table(t))]
   await db.transaction('rw', tables, async () => {
     await markRefused(refused)
     await markNotUploaded(notUploaded)
-    await keepAcknowledged(kept, epoch) // before applyPushedBatch deletes them from the queue
+    await keepAcknowledged(kept, rows) // before applyPushedBatch deletes them from the queue
     await applyPushedBatch(userId, acknowledged, entities)
   })
   if (unanswered) throw new ApiError(0, 'incomplete_answer')

@@ -4,6 +4,7 @@ import { ENTITY_TABLES } from '../db/schema'
 import { markRefused, nextPending, protectedBy, queuedBaseVersion } from '../db/outbox'
 import { inflight } from '../db/records'
 import { baseVersionOf } from '../db/answered'
+import type { StoredMutation } from '../db/schema'
 import type { Mutation } from '../db/types'
 import { ApiError, type Api, type PushMutation, type PushResult } from './api'
 import { storeAnswers } from './answers'
@@ -155,8 +156,9 @@ export interface PushOptions {
 
 /**
  * Push one user's pending mutations, oldest first, in batches, pipelined (one pipeline per round, `run` once).
- * A ranged read takes up to PUSH_WINDOW of them, the first batch alone so that it leaves at once (all marked
- * in flight as they are read, so no edit folds into them meanwhile). Up to MAX_IN_FLIGHT batches are on their
+ * A window of up to PUSH_WINDOW of them is read one batch at a time, each read while the batch before it is on
+ * its way (all marked in flight as they are read, so no edit folds into them meanwhile; their rows are kept, to be
+ * kept as sent once acknowledged). Up to MAX_IN_FLIGHT batches are on their
  * way at once, but a batch that names a record an earlier unanswered batch changes (or changes one it names)
  * waits for that answer: the server sees every dependent mutation after the one it depends on, as if the queue
  * were sent one batch at a time. The answers are stored strictly in the order the batches were sent, while
@@ -178,8 +180,10 @@ export class PushPipeline {
   private resized = false
   /** The epoch the server answered with (kept with the acknowledged mutations). */
   private answeredEpoch: string | undefined
+  /** The outbox rows of the mutations `held`, as read: kept as they are once acknowledged (`keepAcknowledged`). */
+  private readonly rows = new Map<string, StoredMutation>()
   private readonly committer = new InOrderCommitter(
-    (sent, results) => storeAnswers(this.opts.userId, sent, results, this.retriedMissing, this.answeredEpoch),
+    (sent, results) => storeAnswers(this.opts.userId, sent, results, this.retriedMissing, this.answeredEpoch, this.rows),
     (ids) => this.release(ids),
   )
 
@@ -199,10 +203,11 @@ export class PushPipeline {
     await this.committer.drain()
     this.release([...this.held]) // what the last pass read and did not send (after a 413) is read again
     this.resized = false
-    // The first batch is read alone, so it leaves at once; the rest of the window is read while it is on its way.
-    const window = this.take(await nextPending(userId, this.batchSize))
+    // The queue is read one batch at a time, the next while the last one sent is on its way, so each batch leaves
+    // as soon as there is room for it (not after the whole window is read and opened).
+    let read = await nextPending(userId, this.batchSize, this.rows)
+    const window = this.take(read)
     if (!window.length) return false
-    let restToRead = window.length >= this.batchSize
     const refused = new Set<string>()
     let next = 0
     while (next < window.length && !this.resized) {
@@ -217,9 +222,11 @@ export class PushPipeline {
       if (this.resized) break
       this.committer.throwIfFailed()
       await this.send(ready)
-      if (restToRead) {
-        restToRead = false
-        window.push(...this.take(await nextPending(userId, PUSH_WINDOW)))
+      const limit = Math.min(this.batchSize, PUSH_WINDOW - window.length)
+      if (read.length >= this.batchSize && limit > 0 && window.length - next < this.batchSize) {
+        // After the last seq read: a mutation sharing it (another tab's) waits for the next pass.
+        read = await nextPending(userId, limit, this.rows, read[read.length - 1].seq)
+        window.push(...this.take(read))
       }
     }
     await this.receiveAll()
@@ -240,6 +247,7 @@ export class PushPipeline {
     for (const id of ids) {
       inflight.delete(id)
       this.held.delete(id)
+      this.rows.delete(id)
     }
   }
 
