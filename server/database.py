@@ -35,6 +35,12 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _take_write_lock.get() else "BEGIN")
 
 
+def single_writer(engine: Engine) -> bool:
+    """SQLite: one writer at a time, its lock taken at BEGIN (so reads are kept out of write transactions).
+    PostgreSQL's reads take no lock a writer waits for: a request may read and write in one transaction."""
+    return engine.dialect.name == "sqlite"
+
+
 def begin_reads_deferred():
     """For the rest of this request, SQLite transactions begin without the write lock (GET requests)."""
     return _take_write_lock.set(False)

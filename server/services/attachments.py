@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import single_writer
 from ..extensions import db
 from ..models import Attachment, AttachmentUploader, Visit, VisitAttachment
 from .actors import Actor
@@ -205,15 +206,22 @@ def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, m
         raise UnsupportedMedia("只接受JPEG/PNG/WebP图片 / only JPEG, PNG or WebP")
     if kind in IMAGE_TYPES and len(data) > max_bytes:
         raise TooLarge("附件不能超过5MB / attachments are limited to 5 MB")
-    # Read, then write and fsync the file, with no transaction open: on SQLite a write transaction holds the one
-    # write lock from its BEGIN, and every push and upload would queue behind this disk write.
-    with reading():
+    # Read, then write and fsync the file, with no transaction open on SQLite: there a write transaction holds
+    # the one write lock from its BEGIN, and every push and upload would queue behind this disk write.
+    # PostgreSQL's reads lock nothing: the request's transaction goes on (ending it and beginning another cost
+    # three round trips: ROLLBACK, the pool's ping, BEGIN).
+    if single_writer(db.engine):
+        with reading():
+            known = db.session.get(Attachment, sha256) is not None
+    else:
         known = db.session.get(Attachment, sha256) is not None
     if known and store.exists(sha256):
         _note_uploader(actor, sha256)
         return False
     store.put(sha256, data)
-    if db.session.get(Attachment, sha256) is None:
+    if not known:
+        # Not read again: when another request stored the same bytes meanwhile, the primary key refuses this
+        # row (IntegrityError below) and the uploader is noted, as for any upload of bytes already there.
         db.session.add(Attachment(sha256=sha256, content_type=kind, size=len(data), uploader_id=actor.user_id))
         db.session.add(AttachmentUploader(sha256=sha256, user_id=actor.user_id))
         record_audit(actor, "attachment.upload", "attachment", sha256, {"size": len(data)})
