@@ -228,9 +228,11 @@ def register_guards(app) -> None:
         # On SQLite a write request reads its session without the write lock and ends that read before the
         # view begins its own transaction: the hourly renewal of the session (on another connection) must not
         # wait for its own request, and a password change hashes with no lock held. PostgreSQL's reads lock
-        # nothing a writer waits for, so there the view goes on in the same transaction: ending it and checking
+        # nothing a writer waits for, so there a sync view goes on in the same transaction: ending it and checking
         # a connection out again cost three round trips (ROLLBACK, the pool's ping, BEGIN) on every upload.
-        writer = request.method not in SAFE_METHODS and single_writer(db.engine)
+        # Only views marked `one_transaction` (push, upload) go on so: the others hash passwords or may.
+        writer = request.method not in SAFE_METHODS and (
+            single_writer(db.engine) or not getattr(view, "zf_one_transaction", False))
         deferred = begin_reads_deferred() if writer else None
         try:
             _check_session(app)

@@ -206,15 +206,16 @@ def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, m
         raise UnsupportedMedia("只接受JPEG/PNG/WebP图片 / only JPEG, PNG or WebP")
     if kind in IMAGE_TYPES and len(data) > max_bytes:
         raise TooLarge("附件不能超过5MB / attachments are limited to 5 MB")
-    # Read, then write and fsync the file, with no transaction open on SQLite: there a write transaction holds
-    # the one write lock from its BEGIN, and every push and upload would queue behind this disk write.
-    # PostgreSQL's reads lock nothing: the request's transaction goes on (ending it and beginning another cost
-    # three round trips: ROLLBACK, the pool's ping, BEGIN).
+    # Read, then write and fsync the file, with no transaction open: on SQLite a write transaction holds the one
+    # write lock from its BEGIN, and every push and upload would queue behind this disk write. On PostgreSQL
+    # the row is read in the auth guard's transaction (`one_transaction`), which then ends: a new transaction
+    # for the read alone cost three more round trips (the pool's ping, BEGIN, ROLLBACK).
     if single_writer(db.engine):
         with reading():
             known = db.session.get(Attachment, sha256) is not None
     else:
         known = db.session.get(Attachment, sha256) is not None
+        db.session.rollback()
     if known and store.exists(sha256):
         _note_uploader(actor, sha256)
         return False
