@@ -67,6 +67,25 @@ def write_connection(engine: Engine):
         _take_write_lock.reset(token)
 
 
+def in_values(column, values):
+    """`column IN (values)`, for lists as long as a push batch's (200 ids, 800 photo hashes).
+
+    On PostgreSQL `column = ANY(:array)`: one parameter, where SQLAlchemy's expanding IN makes one per value.
+    psycopg converts a statement's `%(name)s` placeholders in Python and caches the result only for statements
+    of at most 50 parameters: every 200-id lookup was parsed again, ≈ 3 ms of CPU each, a fifth of a push's
+    own CPU time on PostgreSQL. SQLite has no arrays: the plain IN there.
+    """
+    from .extensions import db
+
+    values = list(values)
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy import any_, literal
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(literal(values, ARRAY(column.type)))
+    return column.in_(values)
+
+
 def dialect_insert(bind: Engine, table):
     """INSERT for the engine's dialect, with its `on_conflict_do_update` (SQLite and PostgreSQL both upsert)."""
     if bind.dialect.name == "postgresql":

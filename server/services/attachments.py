@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from ..database import single_writer
+from ..database import in_values, single_writer
 from ..extensions import db
 from ..models import Attachment, AttachmentUploader, Visit, VisitAttachment
 from .actors import Actor
@@ -250,7 +250,7 @@ def _note_uploader(actor: Actor, sha256: str) -> None:
 def _attached_in_scope(actor: Actor, shas):
     """Those of `shas` attached to a visit the actor can see (a query of sha256s)."""
     query = (select(VisitAttachment.sha256).join(Visit, Visit.id == VisitAttachment.visit_id)
-             .where(VisitAttachment.sha256.in_(shas)))
+             .where(in_values(VisitAttachment.sha256, shas)))
     clause = scope_filter(actor, Visit.area_id)
     return query if clause is None else query.where(clause)
 
@@ -261,9 +261,9 @@ def namable_attachments(actor: Actor, shas: set[str]) -> set[str]:
     if not shas:
         return set()
     if actor.sees_all:  # an admin may read every attachment anyway
-        return set(db.session.execute(select(Attachment.sha256).where(Attachment.sha256.in_(shas))).scalars())
+        return set(db.session.execute(select(Attachment.sha256).where(in_values(Attachment.sha256, shas))).scalars())
     sent = select(AttachmentUploader.sha256).where(AttachmentUploader.user_id == actor.user_id,
-                                                   AttachmentUploader.sha256.in_(shas))
+                                                   in_values(AttachmentUploader.sha256, shas))
     return set(db.session.execute(sent.union(_attached_in_scope(actor, shas))).scalars())
 
 
