@@ -55,7 +55,7 @@ def engine_options(url: str) -> dict:
     options: dict = {"pool_pre_ping": True}
     if url.startswith("postgresql"):
         options["pool_size"] = int(os.environ.get("POOL_SIZE") or 10)
-        options["max_overflow"] = 10
+        options["max_overflow"] = 5  # at most 15 a worker, as SQLAlchemy's 5 + 10 were
     if url.startswith("postgresql+psycopg"):
         options["connect_args"] = {"prepare_threshold": NEVER_PREPARE_SINGLE}
     return options
