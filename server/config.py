@@ -41,12 +41,29 @@ def engine_options(url: str) -> dict:
 
     psycopg prepares a statement server-side after five runs; PostgreSQL may then keep a generic plan made
     while a table was small (a sequential scan per `IN (…)` lookup after a big import). Planning is cheap
-    next to that risk, so statements are never prepared.
+    next to that risk, so single statements are never prepared: the threshold is out of reach. An
+    executemany (a push's visits, idempotency, audit and change-log rows) is still prepared once per
+    connection, as psycopg does whatever the threshold, unless it is None: then PostgreSQL parsed and planned
+    every row again, ≈ half of a push's database time. Those are INSERTs and key-equality UPDATEs, whose one
+    plan cannot go stale.
+
+    The pool holds a connection for each of a gunicorn worker's threads (POOL_SIZE, default 10 for its 8
+    threads and a side connection or two: the limiter's counters, a session's renewal). With SQLAlchemy's
+    default of 5, connections past the fifth were closed at check-in and opened again moments later: on
+    PostgreSQL a new server process each time.
     """
     options: dict = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        options["pool_size"] = int(os.environ.get("POOL_SIZE") or 10)
+        options["max_overflow"] = 5  # at most 15 a worker, as SQLAlchemy's 5 + 10 were
     if url.startswith("postgresql+psycopg"):
-        options["connect_args"] = {"prepare_threshold": None}
+        options["connect_args"] = {"prepare_threshold": NEVER_PREPARE_SINGLE}
     return options
+
+
+# psycopg's prepare_threshold: executions of one statement before it is prepared. Out of reach for a single
+# statement; an executemany is prepared at its first run (psycopg prepares those whatever the threshold).
+NEVER_PREPARE_SINGLE = 2**31 - 1
 
 
 class Config:

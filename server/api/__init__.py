@@ -31,6 +31,15 @@ def public(view):
     return view
 
 
+def one_transaction(view):
+    """Mark a write view whose request may keep the auth guard's read transaction (PostgreSQL only: on SQLite
+    the guard always ends its read before the view). Each ended transaction costs three round trips on
+    PostgreSQL (ROLLBACK, the pool's ping, BEGIN): the sync push and the photo upload, a reconnect storm's
+    requests, keep one. A view that hashes a password must not be marked (argon2 runs outside transactions)."""
+    view.zf_one_transaction = True
+    return view
+
+
 def roles(*allowed: str):
     """Allow only these roles (403 `forbidden` otherwise); checked before the body is read."""
 

@@ -5,7 +5,7 @@ from flask import Response, current_app, g, request
 from ..errors import ApiError
 from ..schemas.attachments import StoredAttachmentSchema
 from ..services.attachments import DOCUMENT_TYPES, IMAGE_TYPES, FileStore, readable_attachment, store_attachment
-from . import BINARY, Blueprint
+from . import BINARY, Blueprint, one_transaction
 
 bp = Blueprint("attachments", __name__, url_prefix="/api/attachments",
                description="Photos, signatures and evidence documents, content-addressed")
@@ -18,6 +18,7 @@ def file_store() -> FileStore:
 
 
 @bp.put("/<string(length=64):sha256>")
+@one_transaction
 @bp.doc(requestBody={"required": True, "content": {t: {"schema": BINARY} for t in (*IMAGE_TYPES, *DOCUMENT_TYPES)}})
 @bp.response(201, StoredAttachmentSchema, description="Stored")
 @bp.alt_response(200, schema=StoredAttachmentSchema, description="Already there", success=True)

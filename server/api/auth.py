@@ -14,7 +14,7 @@ from flask import Response, after_this_request, current_app, g, request
 from flask_limiter import RateLimitExceeded
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..database import begin_reads_deferred, end_deferred_reads
+from ..database import begin_reads_deferred, end_deferred_reads, single_writer
 from ..errors import ApiError, error_response
 from ..extensions import db, limiter
 from ..schemas.auth import LoginSchema, PasswordChangeSchema, SessionSchema
@@ -225,10 +225,14 @@ def register_guards(app) -> None:
         view = app.view_functions.get(request.endpoint) if request.endpoint else None
         if view is None or getattr(view, "zf_public", False):
             return None
-        # A write request reads its session without SQLite's write lock and ends that read before the view
-        # begins its own transaction: the hourly renewal of the session (on another connection) must not wait
-        # for its own request, and a password change hashes with no lock held.
-        writer = request.method not in SAFE_METHODS
+        # On SQLite a write request reads its session without the write lock and ends that read before the
+        # view begins its own transaction: the hourly renewal of the session (on another connection) must not
+        # wait for its own request, and a password change hashes with no lock held. PostgreSQL's reads lock
+        # nothing a writer waits for, so there a sync view goes on in the same transaction: ending it and checking
+        # a connection out again cost three round trips (ROLLBACK, the pool's ping, BEGIN) on every upload.
+        # Only views marked `one_transaction` (push, upload) go on so: the others hash passwords or may.
+        writer = request.method not in SAFE_METHODS and (
+            single_writer(db.engine) or not getattr(view, "zf_one_transaction", False))
         deferred = begin_reads_deferred() if writer else None
         try:
             _check_session(app)
@@ -254,7 +258,7 @@ def _check_session(app) -> None:
     if found is None:
         code = auth_service.session_refusal(token)
         raise ApiError(401, code, REFUSALS[code])
-    session_row, user = found
+    session_row, user, area_path = found
     if request.method not in SAFE_METHODS and not auth_service.csrf_ok(
             session_row, request.headers.get("X-CSRF-Token")):
         raise ApiError(403, "csrf_failed", "CSRF令牌无效，请重新登录 / missing or wrong X-CSRF-Token")
@@ -266,4 +270,4 @@ def _check_session(app) -> None:
     g.session_row = session_row
     g.session_token_hash = session_row.token_hash
     g.actor = auth_service.actor_for(user, device_id=request.headers.get("X-Device-Id", "")[:64] or None,
-                                     ip=client_ip())
+                                     ip=client_ip(), area_path=area_path)

@@ -10,7 +10,7 @@ from ..observability import count_push_results
 from ..schemas.fastload import FastLoader
 from ..schemas.sync import PullQuerySchema, PullResponseSchema, PushRequestSchema, PushResponseSchema
 from ..services import sync
-from . import Blueprint
+from . import Blueprint, one_transaction
 
 bp = Blueprint("sync", __name__, url_prefix="/api/sync", description="Push mutations, pull changes")
 PUSH_SCHEMA = FastLoader(PushRequestSchema())  # marshmallow's answer, without its per-item cost
@@ -27,6 +27,7 @@ def json_response(payload: dict, status: int = 200) -> Response:
 # the envelope at a fraction of marshmallow's cost. The answer is a prebuilt orjson Response (smorest passes
 # it through); PushResponseSchema documents it and tests/api/test_openapi.py validates real answers.
 @bp.post("/push")
+@one_transaction
 @bp.doc(requestBody={"required": True, "content": {"application/json": {"schema": PushRequestSchema}}})
 @bp.response(200, PushResponseSchema)
 @bp.alt_response(410, response="GONE")

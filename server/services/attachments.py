@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
+from ..database import in_values, single_writer
 from ..extensions import db
 from ..models import Attachment, AttachmentUploader, Visit, VisitAttachment
 from .actors import Actor
@@ -206,14 +207,22 @@ def store_attachment(store: FileStore, actor: Actor, sha256: str, data: bytes, m
     if kind in IMAGE_TYPES and len(data) > max_bytes:
         raise TooLarge("附件不能超过5MB / attachments are limited to 5 MB")
     # Read, then write and fsync the file, with no transaction open: on SQLite a write transaction holds the one
-    # write lock from its BEGIN, and every push and upload would queue behind this disk write.
-    with reading():
+    # write lock from its BEGIN, and every push and upload would queue behind this disk write. On PostgreSQL
+    # the row is read in the auth guard's transaction (`one_transaction`), which then ends: a new transaction
+    # for the read alone cost three more round trips (the pool's ping, BEGIN, ROLLBACK).
+    if single_writer(db.engine):
+        with reading():
+            known = db.session.get(Attachment, sha256) is not None
+    else:
         known = db.session.get(Attachment, sha256) is not None
+        db.session.rollback()
     if known and store.exists(sha256):
         _note_uploader(actor, sha256)
         return False
     store.put(sha256, data)
-    if db.session.get(Attachment, sha256) is None:
+    if not known:
+        # Not read again: when another request stored the same bytes meanwhile, the primary key refuses this
+        # row (IntegrityError below) and the uploader is noted, as for any upload of bytes already there.
         db.session.add(Attachment(sha256=sha256, content_type=kind, size=len(data), uploader_id=actor.user_id))
         db.session.add(AttachmentUploader(sha256=sha256, user_id=actor.user_id))
         record_audit(actor, "attachment.upload", "attachment", sha256, {"size": len(data)})
@@ -241,7 +250,7 @@ def _note_uploader(actor: Actor, sha256: str) -> None:
 def _attached_in_scope(actor: Actor, shas):
     """Those of `shas` attached to a visit the actor can see (a query of sha256s)."""
     query = (select(VisitAttachment.sha256).join(Visit, Visit.id == VisitAttachment.visit_id)
-             .where(VisitAttachment.sha256.in_(shas)))
+             .where(in_values(VisitAttachment.sha256, shas)))
     clause = scope_filter(actor, Visit.area_id)
     return query if clause is None else query.where(clause)
 
@@ -252,9 +261,9 @@ def namable_attachments(actor: Actor, shas: set[str]) -> set[str]:
     if not shas:
         return set()
     if actor.sees_all:  # an admin may read every attachment anyway
-        return set(db.session.execute(select(Attachment.sha256).where(Attachment.sha256.in_(shas))).scalars())
+        return set(db.session.execute(select(Attachment.sha256).where(in_values(Attachment.sha256, shas))).scalars())
     sent = select(AttachmentUploader.sha256).where(AttachmentUploader.user_id == actor.user_id,
-                                                   AttachmentUploader.sha256.in_(shas))
+                                                   in_values(AttachmentUploader.sha256, shas))
     return set(db.session.execute(sent.union(_attached_in_scope(actor, shas))).scalars())
 
 

@@ -91,8 +91,11 @@ def reading():
         end_deferred_reads(token)
 
 
-def actor_for(user: User, device_id: str | None = None, ip: str | None = None) -> Actor:
-    path = db.session.execute(select(Area.path).where(Area.id == user.area_id)).scalar_one()
+def actor_for(user: User, device_id: str | None = None, ip: str | None = None,
+              area_path: str | None = None) -> Actor:
+    """The actor of a user's request; `area_path` when the caller already read it (the auth guard)."""
+    path = area_path if area_path is not None else \
+        db.session.execute(select(Area.path).where(Area.id == user.area_id)).scalar_one()
     return Actor(user_id=user.id, role=user.role, area_id=user.area_id, area_path=path, device_id=device_id,
                  ip=ip)
 
@@ -209,7 +212,21 @@ def login(username: str, password: str, *, threshold: int, lock_minutes: int, id
     return user, token, csrf
 
 
-def session_for(token: str | None, idle_days: int, max_days: int | None = None) -> tuple[UserSession, User] | None:
+def session_with_user(token: str) -> tuple[UserSession, User, str] | None:
+    """The session row behind a cookie token, its user and the user's area path, in one query (one round
+    trip: on PostgreSQL every request pays for each); whatever their state. The identity map keeps both rows,
+    so `db.session.get` finds them later in the transaction without asking the database again."""
+    found = db.session.execute(
+        select(UserSession, User, Area.path)
+        .join(User, User.id == UserSession.user_id)
+        .join(Area, Area.id == User.area_id)
+        .where(UserSession.token_hash == token_digest(token))
+    ).first()
+    return None if found is None else (found[0], found[1], found[2])
+
+
+def session_for(token: str | None, idle_days: int,
+                max_days: int | None = None) -> tuple[UserSession, User, str] | None:
     """The live session behind a cookie token, sliding its expiry; None when missing, expired or revoked.
 
     A session ends `idle_days` after its last use, and `max_days` after its login however often it is used.
@@ -218,15 +235,17 @@ def session_for(token: str | None, idle_days: int, max_days: int | None = None) 
     """
     if not token or len(token) > 128:
         return None
+    found = session_with_user(token)
+    if found is None:
+        return None
+    row, user, path = found
     now = utcnow()
-    row = db.session.get(UserSession, token_digest(token))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if row.revoked_at is not None or row.expires_at <= now:
         return None
     ends = row.created_at + timedelta(days=max_days) if max_days else None
     if ends is not None and ends <= now:
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.active:
+    if not user.active:
         return None
     if now - row.last_seen_at > timedelta(hours=1):
         expires = now + timedelta(days=idle_days)
@@ -235,7 +254,7 @@ def session_for(token: str | None, idle_days: int, max_days: int | None = None) 
         with write_connection(db.engine) as connection:
             connection.execute(update(UserSession).where(UserSession.token_hash == row.token_hash)
                                .values(last_seen_at=now, expires_at=expires))
-    return row, user
+    return row, user, path
 
 
 def session_refusal(token: str | None) -> str:

@@ -7,8 +7,9 @@ datetimes as SQLite text, JSON through the dialect's serializer…) is applied i
 shared by many rows (the batch's one `now`) is processed once, and the driver's executemany runs through
 `exec_driver_sql` — so events, error wrapping (IntegrityError) and the session's transaction are SQLAlchemy's
 as before. Anything unusual (rows with different keys, a column whose default Python must compute, a
-statement with RETURNING) goes through `session.execute` unchanged, and so does every insert on PostgreSQL,
-where SQLAlchemy's multi-row VALUES pages ("insertmanyvalues") are faster than the driver's executemany.
+statement with RETURNING) goes through `session.execute` unchanged, and so does every insert on PostgreSQL:
+there it is psycopg's pipelined executemany (no RETURNING, so not SQLAlchemy's "insertmanyvalues"), prepared
+once per connection (server/config.py: `prepare_threshold`).
 """
 
 from sqlalchemy import insert
@@ -68,7 +69,7 @@ def insert_many(session: Session, table_or_stmt, rows: list[dict]) -> None:
     keys = tuple(rows[0])
     keyset = rows[0].keys()
     connection = session.connection()
-    # PostgreSQL: SQLAlchemy's "insertmanyvalues" (multi-row VALUES pages) beats the driver's executemany.
+    # PostgreSQL: psycopg's own executemany (pipelined, prepared once per connection).
     if connection.dialect.name != "sqlite":
         session.execute(stmt, rows)
         return

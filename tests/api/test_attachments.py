@@ -211,3 +211,33 @@ def test_attachment_count_unchanged_by_rejected_uploads(staff):
     after = db.session.execute(select(func.count()).select_from(Attachment)).scalar_one()
     db.session.rollback()
     assert after == before
+
+
+def test_an_upload_that_loses_a_race_for_the_same_bytes_answers_200_and_may_name_them(
+        app, monkeypatch, staff, reviewer):
+    """Another user's upload of the same bytes commits while this one writes its file: the primary key refuses
+    the second row, the answer is 200 (already there), and this uploader is noted (it may name the photo)."""
+    from server.models import AttachmentUploader
+    from server.services.attachments import FileStore
+
+    data = png(b"raced")
+    digest = sha(data)
+    real_put = FileStore.put
+
+    def put_while_another_commits(self, sha256, payload):
+        real_put(self, sha256, payload)
+        with db.engine.begin() as connection:  # the other request, on its own connection
+            connection.execute(Attachment.__table__.insert().values(
+                sha256=sha256, content_type="image/png", size=len(payload), uploader_id=reviewer.user["id"]))
+            connection.execute(AttachmentUploader.__table__.insert().values(
+                sha256=sha256, user_id=reviewer.user["id"]))
+
+    monkeypatch.setattr(FileStore, "put", put_while_another_commits)
+    assert upload(staff, data).status_code == 200
+    assert attachment_row(digest).uploader_id == reviewer.user["id"]
+    try:
+        uploaders = set(db.session.execute(select(AttachmentUploader.user_id)
+                                           .where(AttachmentUploader.sha256 == digest)).scalars())
+    finally:
+        db.session.rollback()
+    assert uploaders == {reviewer.user["id"], staff.user["id"]}

@@ -12,6 +12,7 @@ import orjson
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
+from ...database import in_values
 from ...extensions import db
 from ...models import AppliedMutation, FollowUp, IdNumberCheck, Recipient
 from ...models.base import utcnow
@@ -139,7 +140,7 @@ class Planner:
             rows = db.session.execute(
                 select(AppliedMutation.id, AppliedMutation.user_id, AppliedMutation.payload_hash,
                        AppliedMutation.entity_type, AppliedMutation.entity_id)
-                .where(AppliedMutation.id.in_(ids))
+                .where(in_values(AppliedMutation.id, ids))
             ).all()
             self.known.update({r.id: {"user_id": r.user_id, "hash": r.payload_hash,
                                       "entity_type": r.entity_type, "entity_id": r.entity_id}
@@ -151,7 +152,7 @@ class Planner:
             if not ids:
                 continue
             table = records.MODELS[entity_type].__table__
-            for row in db.session.execute(select(table).where(table.c.id.in_(ids))).mappings():
+            for row in db.session.execute(select(table).where(in_values(table.c.id, ids))).mappings():
                 self.plan.states[(entity_type, row["id"])] = State(dict(row), new=False)
         self.paths.load(s.row.get("area_id") for s in self.plan.states.values())
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 
+from ...database import in_values
 from ...extensions import db
 from ...models import AppliedMutation, DuplicateFlag, IdNumberCheck, VisitAttachment
 from .. import bulk, changes, notifications, records
@@ -66,7 +67,7 @@ def write_plan(plan: Plan) -> None:
         unique_links = list({(r["visit_id"], r["sha256"]): r for r in plan.links}.values())
         existing = set(session.execute(
             select(VisitAttachment.visit_id, VisitAttachment.sha256)
-            .where(VisitAttachment.visit_id.in_({r["visit_id"] for r in unique_links}))).all())
+            .where(in_values(VisitAttachment.visit_id, {r["visit_id"] for r in unique_links}))).all())
         fresh = [r for r in unique_links if (r["visit_id"], r["sha256"]) not in existing]
         if fresh:
             bulk.insert_many(session, _insert(VisitAttachment.__table__), fresh)
