@@ -858,7 +858,8 @@ def report_flush(f: dict) -> None:
         f"storing of earlier answers)",
         f"   IndexedDB alone, dropping the {n} answered rows 200 a transaction: by key {f['floor_key_s']:.3f} s, "
         f"by key range {f['floor_range_s']:.3f} s (the app deletes each run of answered ids as one range)",
-        "   from the online event (ms; push: sent–answered, store N: N mutations' answers stored): "
+        "   from the online event (ms; push: sent–answered, store N: N mutations' answers stored; guard, room, "
+        "send, read, answer: the pipeline's steps, user timing in pushPipeline.ts): "
         + ", ".join(f"{name} {start}–{end}" for name, start, end in f["timeline"]),
         f"   the last answer came {max((e for n, _, e in f['timeline'] if n == 'push'), default=0)} ms after "
         f"the online event; "

@@ -6,7 +6,6 @@
  */
 import { computed, reactive, ref } from 'vue'
 import { currentSession, getDeviceId, getLastSync, getSession, setMeta, setSession } from '../db/meta'
-import { keepExportKey } from '../db/exportKey'
 import type { Session } from '../db/types'
 import { ApiError } from '../lib/http'
 import { savedMessageKey } from '../lib/syncState'
@@ -114,7 +113,8 @@ export async function refreshSession(): Promise<void> {
     if (String(me.user.id) !== String(current.user.id)) return // another account's cookie: sign in again
     const next: Session = { user: me.user, csrf_token: me.csrf_token ?? current.csrf_token, expired: false }
     await setSession(next)
-    if (me.export_key) await keepExportKey(String(me.user.id), me.export_key) // sealed: only while unlocked
+    // Sealed, so only while unlocked; loaded then (the sealing code is not the first screen's to carry).
+    if (me.export_key) await (await import('../db/exportKey')).keepExportKey(String(me.user.id), me.export_key)
     session.value = next
     if (current.expired && unlocked.value) {
       engine.start()

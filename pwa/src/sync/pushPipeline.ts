@@ -212,20 +212,26 @@ export class PushPipeline {
     let next = 0
     while (next < window.length && !this.resized) {
       const { batch, end } = cutBatch(window, next, this.batchSize, refused)
+      const t0 = performance.now()
       await guard()
+      performance.measure?.('zf-sync-guard', { start: t0 })
       for (const id of await uploadAttachments(api, batch)) refused.add(id)
       const sendable = batch.filter((m) => !refused.has(m.id))
       next = end
       if (!sendable.length) continue
       const ready = batchOf(sendable)
+      const t1 = performance.now()
       await this.makeRoomFor(ready)
+      performance.measure?.('zf-sync-room', { start: t1 })
       if (this.resized) break
       this.committer.throwIfFailed()
       await this.send(ready)
       const limit = Math.min(this.batchSize, PUSH_WINDOW - window.length)
       if (read.length >= this.batchSize && limit > 0 && window.length - next < this.batchSize) {
         // After the last seq read: a mutation sharing it (another tab's) waits for the next pass.
+        const t2 = performance.now()
         read = await nextPending(userId, limit, this.rows, read[read.length - 1].seq)
+        performance.measure?.('zf-sync-read', { start: t2 })
         window.push(...this.take(read))
       }
     }
@@ -264,6 +270,7 @@ export class PushPipeline {
   }
 
   private async send(ready: Batch): Promise<void> {
+    const t0 = performance.now()
     const body: PushMutation[] = []
     for (const [i, m] of ready.sent.entries()) {
       const base = needsBaseVersion(m) ? await baseVersionFor(m) : m.base_version
@@ -272,6 +279,7 @@ export class PushPipeline {
       body.push({ id: m.id, op: m.op, data: m.data, base_version: base, client_time: m.client_time })
     }
     await this.opts.guard()
+    performance.measure?.('zf-sync-send', { start: t0 })
     const answer = this.opts.api.push(this.opts.deviceId, body, this.opts.epoch).then((a) => ((this.answeredEpoch = a.epoch), a))
     answer.catch(() => undefined) // awaited in order by receiveOldest
     this.flying.push({ ...ready, answer })
@@ -281,8 +289,10 @@ export class PushPipeline {
   private async receiveOldest(): Promise<void> {
     const flight = this.flying.shift()!
     let answer
+    const t0 = performance.now()
     try {
       answer = await flight.answer
+      performance.measure?.('zf-sync-answer', { start: t0 })
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 413)) throw e
       if (flight.sent.length > 1) {
