@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createHmac } from 'node:crypto'
-import { api, engine, lock, refreshSession, session } from '../src/composables/useApp'
+import { api, engine, lock, refreshSession, session, unlocked } from '../src/composables/useApp'
 import { signIn } from '../src/composables/useVault'
 import { getDb } from '../src/db/db'
 import { exportKeyKey, getMeta, setMeta, uuid } from '../src/db/meta'
@@ -75,6 +75,7 @@ describe('the export file key on the phone', () => {
 
   it('is kept sealed when /api/auth/me hands it out again', async () => {
     await unlockAs('7')
+    unlocked.value = true // as the unlock leaves the app
     session.value = { user: USER as never, csrf_token: 'tok', expired: false }
     vi.spyOn(api, 'me').mockResolvedValue(ANSWER)
     await refreshSession()
@@ -91,6 +92,14 @@ describe('the export file key on the phone', () => {
     expect(await sealLegacyRows('7')).toBe(1)
     expectNoKeyIn(await rawDump())
     await expectFilesSignedWithTheKey('7')
+  })
+
+  it('is not kept while the phone is locked: the unlock screen neither loads the sealing code nor stores the key', async () => {
+    session.value = { user: USER as never, csrf_token: 'tok', expired: false }
+    vi.spyOn(api, 'me').mockResolvedValue(ANSWER)
+    await refreshSession()
+    expect(await getMeta(exportKeyKey('7'))).toBeUndefined()
+    expectNoKeyIn(await rawDump())
   })
 
   it('is sealed only under its own user\'s key: another user unlocked keeps nothing', async () => {

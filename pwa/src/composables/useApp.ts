@@ -113,8 +113,11 @@ export async function refreshSession(): Promise<void> {
     if (String(me.user.id) !== String(current.user.id)) return // another account's cookie: sign in again
     const next: Session = { user: me.user, csrf_token: me.csrf_token ?? current.csrf_token, expired: false }
     await setSession(next)
-    // Sealed, so only while unlocked; loaded then (the sealing code is not the first screen's to carry).
-    if (me.export_key) await (await import('../db/exportKey')).keepExportKey(String(me.user.id), me.export_key)
+    // Kept sealed, so only while unlocked (a locked phone gets it again with the unlock's login or /api/auth/me);
+    // loaded only then: the unlock screen a phone opens on does not carry the sealing code.
+    if (me.export_key && unlocked.value) {
+      await (await import('../db/exportKey')).keepExportKey(String(me.user.id), me.export_key)
+    }
     session.value = next
     if (current.expired && unlocked.value) {
       engine.start()
