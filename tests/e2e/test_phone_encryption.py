@@ -106,6 +106,19 @@ def hide_and_show(page, hidden_ms: int) -> None:
     }""")
 
 
+def new_staff_on_a_phone(context, e2e_server, password: str):
+    """A new staff account signed in on a fresh page: its roster pulled and the app's code cached (so the phone
+    may go offline next). Returns (username, page)."""
+    username = new_staff(e2e_server, password)
+    page = context.new_page()
+    page.goto(e2e_server.url + "/login")
+    sign_in(page, username, password)
+    page.wait_for_url(lambda url: "/login" not in url)
+    wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
+    wait_for_service_worker(page)
+    return username, page
+
+
 def test_nothing_personal_is_readable_in_indexeddb_after_a_sync_a_visit_with_a_photo_and_a_draft(
         context, e2e_server, staff_api, tmp_path):
     base = e2e_server.url
@@ -309,13 +322,7 @@ def test_a_password_changed_elsewhere_takes_the_old_one_once_and_a_change_here_r
         context, e2e_server):
     base = e2e_server.url
     first, second, third = "Field#2027a", "Second#2027b", "Third#2027c"
-    username = new_staff(e2e_server, first)
-    page = context.new_page()
-    page.goto(base + "/login")
-    sign_in(page, username, first)
-    page.wait_for_url(lambda url: "/login" not in url)
-    wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
-    wait_for_service_worker(page)  # the app's code cached before the phone goes offline
+    username, page = new_staff_on_a_phone(context, e2e_server, first)
     context.set_offline(True)
     open_recipient(page, base, 8)
     note = f"改密前未同步{uuid.uuid4().int % 10**6:06d}"
@@ -363,13 +370,7 @@ def test_a_password_changed_elsewhere_wipes_nothing_and_the_new_one_rewraps_the_
         context, e2e_server):
     base = e2e_server.url
     first, second = "Field#2027a", "Second#2027b"
-    username = new_staff(e2e_server, first)
-    page = context.new_page()
-    page.goto(base + "/login")
-    sign_in(page, username, first)
-    page.wait_for_url(lambda url: "/login" not in url)
-    wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
-    wait_for_service_worker(page)  # the app's code cached before the phone goes offline
+    username, page = new_staff_on_a_phone(context, e2e_server, first)
     roster = len(read_store(page, "recipients"))
     context.set_offline(True)
     open_recipient(page, base, 3)
@@ -427,13 +428,7 @@ def test_a_password_changed_elsewhere_wipes_nothing_and_the_new_one_rewraps_the_
 def test_a_forgotten_old_password_starts_afresh_and_sets_the_locked_queue_aside(context, e2e_server):
     base = e2e_server.url
     first, reset = "Field#2027a", "Reset#2027z"
-    username = new_staff(e2e_server, first)
-    page = context.new_page()
-    page.goto(base + "/login")
-    sign_in(page, username, first)
-    page.wait_for_url(lambda url: "/login" not in url)
-    wait_until(lambda: read_store(page, "recipients"), message="the roster", page=page)
-    wait_for_service_worker(page)  # the app's code cached before the phone goes offline
+    username, page = new_staff_on_a_phone(context, e2e_server, first)
     context.set_offline(True)
     open_recipient(page, base, 8)
     save_visit(page, "忘记旧密码前的记录")
