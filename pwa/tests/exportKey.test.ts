@@ -94,7 +94,7 @@ describe('the export file key on the phone', () => {
     await expectFilesSignedWithTheKey('7')
   })
 
-  it('is not kept while the phone is locked: the unlock screen neither loads the sealing code nor stores the key', async () => {
+  it('is not kept while the phone is locked (a locked phone cannot seal it; the next unlock brings it again)', async () => {
     session.value = { user: USER as never, csrf_token: 'tok', expired: false }
     vi.spyOn(api, 'me').mockResolvedValue(ANSWER)
     await refreshSession()
