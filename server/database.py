@@ -86,6 +86,13 @@ def in_values(column, values):
     return column.in_(values)
 
 
+def dict_rows(result) -> list[dict]:
+    """A result's rows as plain dicts. `dict(row)` over `.mappings()` builds a key view per row (≈ 15 µs for
+    a visit's 20 columns, a third of a pull page's CPU); here the keys are read once."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
 def dialect_insert(bind: Engine, table):
     """INSERT for the engine's dialect, with its `on_conflict_do_update` (SQLite and PostgreSQL both upsert)."""
     if bind.dialect.name == "postgresql":

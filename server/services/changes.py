@@ -10,7 +10,7 @@ from sqlalchemy import event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from ..database import in_values, reading_deferred, write_connection
+from ..database import dict_rows, in_values, reading_deferred, write_connection
 from ..domain.creation import LIAISON
 from ..extensions import db
 from ..models import AuditLog, ChangeCounter, ChangeLog
@@ -236,6 +236,6 @@ def load_records(by_type: dict[str, list[str]]) -> dict[tuple[str, str], dict]:
         query = loader() if loader is not None else select(table)
         for chunk_start in range(0, len(key_ids), 500):
             chunk = key_ids[chunk_start:chunk_start + 500]
-            for row in db.session.execute(query.where(in_values(table.c.id, chunk))).mappings():
-                found[(entity_type, str(row["id"]))] = dict(row)
+            for row in dict_rows(db.session.execute(query.where(in_values(table.c.id, chunk)))):
+                found[(entity_type, str(row["id"]))] = row
     return found

@@ -12,7 +12,7 @@ import orjson
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
-from ...database import in_values
+from ...database import dict_rows, in_values
 from ...extensions import db
 from ...models import AppliedMutation, FollowUp, IdNumberCheck, Recipient
 from ...models.base import utcnow
@@ -152,8 +152,8 @@ class Planner:
             if not ids:
                 continue
             table = records.MODELS[entity_type].__table__
-            for row in db.session.execute(select(table).where(in_values(table.c.id, ids))).mappings():
-                self.plan.states[(entity_type, row["id"])] = State(dict(row), new=False)
+            for row in dict_rows(db.session.execute(select(table).where(in_values(table.c.id, ids)))):
+                self.plan.states[(entity_type, row["id"])] = State(row, new=False)
         self.paths.load(s.row.get("area_id") for s in self.plan.states.values())
 
     # -- lookups ---------------------------------------------------------------------------------------
