@@ -81,14 +81,19 @@ class AreaPaths:
             for area_id, path, level in rows:
                 self._paths[area_id] = (path, level)
 
-    def path(self, area_id: int) -> str | None:
-        self.load([area_id])
+    def _get(self, area_id: int) -> tuple[str, str] | None:
         found = self._paths.get(area_id)
+        if found is None:  # asked once per record on a pull page: the dict first, the database if missing
+            self.load((area_id,))
+            found = self._paths.get(area_id)
+        return found
+
+    def path(self, area_id: int) -> str | None:
+        found = self._get(area_id)
         return found[0] if found else None
 
     def level(self, area_id: int) -> str | None:
-        self.load([area_id])
-        found = self._paths.get(area_id)
+        found = self._get(area_id)
         return found[1] if found else None
 
     def in_scope(self, actor: Actor, area_id: int | None) -> bool:
