@@ -241,3 +241,27 @@ def test_an_upload_that_loses_a_race_for_the_same_bytes_answers_200_and_may_name
     finally:
         db.session.rollback()
     assert uploaders == {reviewer.user["id"], staff.user["id"]}
+
+
+def test_an_upload_on_postgresql_keeps_the_auth_guards_one_transaction(app, staff):
+    """Each transaction an upload ends and begins again costs three round trips (ROLLBACK, the pool's
+    check-out, BEGIN): of a reconnect storm's 40,000 uploads. On SQLite the read ends before the file is
+    written (the write lock), by design."""
+    from sqlalchemy import event
+
+    from tests.conftest import is_postgres
+
+    if not is_postgres():
+        pytest.skip("SQLite ends the read before the file is written (its one write lock)")
+    begins = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda _connection: begins.append(1)  # noqa: E731
+    event.listen(engine, "begin", listener)
+    try:
+        response = upload(staff, png(b"one transaction"))
+    finally:
+        event.remove(engine, "begin", listener)
+    assert response.status_code == 201, response.json
+    assert attachment_row(sha(png(b"one transaction"))) is not None
+    assert len(begins) == 1
