@@ -4,7 +4,8 @@
     .venv/bin/python bench/sync.py --workers 3
     .venv/bin/python bench/sync.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-It prints push rec/s, raw Core rec/s, their ratio and pull rec/s. Numbers on a shared machine are noisy:
+It prints push rec/s, raw Core rec/s, their ratio and pull rec/s (brotli as phones ask, and uncompressed like
+the pouchdb-server peer's `_changes`), and the peer's figures. Numbers on a shared machine are noisy:
 compare the ratio, measured in the same run, and run it more than once. Nothing here asserts a timing.
 See bench/README.md.
 """
@@ -279,8 +280,9 @@ class Client:
         self.csrf = body["csrf_token"]
         return body["user"]
 
-    def pull_page(self, cursor: int, limit: int) -> dict:
-        response = self.http.get(self.base + "/api/sync/pull", params={"cursor": cursor, "limit": limit})
+    def pull_page(self, cursor: int, limit: int, headers: dict | None = None) -> dict:
+        response = self.http.get(self.base + "/api/sync/pull", params={"cursor": cursor, "limit": limit},
+                                 headers=headers)
         response.raise_for_status()
         return orjson.loads(response.content)
 
@@ -366,10 +368,15 @@ class PouchServer:
         self.log.close()
 
 
-def pull_all(client: Client, cursor: int, limit: int) -> tuple[list[dict], int, int]:
+# The peer's `_changes` answers uncompressed; our pull compresses (brotli) when asked, as phones ask. Measured
+# both ways: as phones pull, and with the same uncompressed bytes as the peer.
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def pull_all(client: Client, cursor: int, limit: int, headers: dict | None = None) -> tuple[list[dict], int, int]:
     changes, pages = [], 0
     while True:
-        page = client.pull_page(cursor, limit)
+        page = client.pull_page(cursor, limit, headers)
         pages += 1
         changes.extend(page["changes"])
         cursor = page["cursor"]
@@ -417,14 +424,18 @@ def run(url: str, raw_url: str, instance: Path, args, log_path: Path) -> dict:
             raise SystemExit(f"not every mutation applied: {statuses}")
 
         wanted = {m["data"]["id"] for m in mutations}
-        pull_elapsed = peer_pull_elapsed = 0.0
+        pull_elapsed = plain_pull_elapsed = peer_pull_elapsed = 0.0
         for _ in range(args.pull_rounds):
             started = time.perf_counter()
             pulled, _, pages = pull_all(client, cursor, args.pull_limit)
             pull_elapsed += time.perf_counter() - started
-            got = {c["id"] for c in pulled if c["type"] == "visit" and not c["deleted"]}
-            if not wanted <= got:
-                raise SystemExit(f"pull returned {len(wanted & got)} of {len(wanted)} pushed visits")
+            started = time.perf_counter()
+            plain, _, _ = pull_all(client, cursor, args.pull_limit, IDENTITY)
+            plain_pull_elapsed += time.perf_counter() - started
+            for changes in (pulled, plain):
+                got = {c["id"] for c in changes if c["type"] == "visit" and not c["deleted"]}
+                if not wanted <= got:
+                    raise SystemExit(f"pull returned {len(wanted & got)} of {len(wanted)} pushed visits")
             if peer:
                 started = time.perf_counter()
                 peer_ids, peer_pages = peer.changes(args.pull_limit)
@@ -436,6 +447,7 @@ def run(url: str, raw_url: str, instance: Path, args, log_path: Path) -> dict:
                   "push": len(mutations) / push_elapsed, "push_s": push_elapsed,
                   "raw": raw.rows / raw_elapsed, "raw_s": raw_elapsed,
                   "pull": rounds * len(pulled) / pull_elapsed, "pull_s": pull_elapsed,
+                  "plain_pull": rounds * len(plain) / plain_pull_elapsed, "plain_pull_s": plain_pull_elapsed,
                   "pulled": len(pulled), "pages": pages}
         if peer:
             result.update({"peer_push": len(mutations) / peer_elapsed, "peer_push_s": peer_elapsed,
@@ -484,13 +496,16 @@ def main(argv=None) -> int:
         print(f"raw Core    {raw:9.0f} rec/s   ({http['raw_s']:.2f} s)")
         print(f"push / raw  {http['push'] / raw:9.3f}")
         print(f"pull        {http['pull']:9.0f} rec/s   ({http['pulled']} changes, {http['pages']} pages of "
-              f"≤ {args.pull_limit}, {args.pull_rounds} rounds, {http['pull_s']:.2f} s)")
+              f"≤ {args.pull_limit}, {args.pull_rounds} rounds, {http['pull_s']:.2f} s; brotli, as phones ask)")
+        print(f"pull plain  {http['plain_pull']:9.0f} rec/s   (the same, uncompressed like the peer's, "
+              f"{http['plain_pull_s']:.2f} s)")
         if "peer_push" in http:
             print(f"pouchdb-server _bulk_docs {http['peer_push']:9.0f} rec/s   ({http['peer_push_s']:.2f} s)")
             print(f"pouchdb-server _changes   {http['peer_pull']:9.0f} rec/s   ({http['peer_pages']} pages, "
                   f"include_docs, {http['peer_pull_s']:.2f} s)")
             print(f"push / _bulk_docs {http['push'] / http['peer_push']:9.2f}×")
-            print(f"pull / _changes   {http['pull'] / http['peer_pull']:9.2f}×")
+            print(f"pull / _changes   {http['pull'] / http['peer_pull']:9.2f}×   (uncompressed: "
+                  f"{http['plain_pull'] / http['peer_pull']:.2f}×)")
         return 0
     finally:
         databases.drop()
