@@ -106,3 +106,68 @@ def test_follow_ups_synced_out_of_order_leave_the_latest_status(staff_actor, own
     db.session.expire_all()
     row = db.session.get(Difficulty, difficulty["id"])
     assert row.status == "resolved" and row.resolved_at == start + timedelta(hours=2) and row.version == 2
+
+
+# -- races: a refused batch is rolled back and planned again; the last attempt falls back to savepoints ---
+
+
+def _refuse_first_write(monkeypatch):
+    """write_plan writes the batch, then (the first time only) reports the database refused it: as when a
+    concurrent push committed one of its ids. Returns the list of write_plan calls (their batch sizes)."""
+    import importlib
+
+    from sqlalchemy.exc import IntegrityError
+
+    push_module = importlib.import_module("server.services.sync.push")
+
+    real, calls = push_module.write_plan, []
+
+    def refusing(plan):
+        real(plan)
+        calls.append(len(plan.applied))
+        if len(calls) == 1:
+            raise IntegrityError("INSERT INTO visits …", {}, Exception("simulated duplicate key"))
+
+    monkeypatch.setattr(push_module, "write_plan", refusing)
+    return calls
+
+
+def _counts():
+    from server.models import AuditLog
+
+    return count(Visit), count(AppliedMutation), count(AuditLog), change_count()
+
+
+def test_a_refused_batch_is_rolled_back_whole_and_applied_once_when_planned_again(
+        monkeypatch, staff_actor, own_recipient_id):
+    batch = [mutation("visit.create", visit_data(own_recipient_id)) for _ in range(3)]
+    before = _counts()
+    calls = _refuse_first_write(monkeypatch)
+
+    answer = sync.push(staff_actor, batch)
+
+    assert [r["status"] for r in answer["results"]] == ["applied"] * 3
+    assert calls == [3, 3]  # the whole batch twice: no one-mutation-at-a-time fallback before the last attempt
+    # The first attempt's rows and its queued change-log and audit rows are gone: each counted once.
+    assert _counts() == tuple(n + 3 for n in before)
+    assert answer["cursor"] == changes.newest_change()
+
+
+def test_the_last_attempt_undoes_a_refused_batch_by_its_savepoint_and_applies_one_at_a_time(
+        monkeypatch, staff_actor, own_recipient_id):
+    import importlib
+
+    push_module = importlib.import_module("server.services.sync.push")
+
+    monkeypatch.setattr(push_module, "PUSH_ATTEMPTS", 1)
+    batch = [mutation("visit.create", visit_data(own_recipient_id)) for _ in range(3)]
+    before = _counts()
+    calls = _refuse_first_write(monkeypatch)
+
+    answer = sync.push(staff_actor, batch)
+
+    assert calls == [3, 1, 1, 1]
+    # Had the batch's rows survived its savepoint, the one-by-one pass would answer them duplicate.
+    assert [r["status"] for r in answer["results"]] == ["applied"] * 3
+    assert _counts() == tuple(n + 3 for n in before)
+    assert answer["cursor"] == changes.newest_change()
