@@ -7,14 +7,24 @@ datetimes as SQLite text, JSON through the dialect's serializer…) is applied i
 shared by many rows (the batch's one `now`) is processed once, and the driver's executemany runs through
 `exec_driver_sql` — so events, error wrapping (IntegrityError) and the session's transaction are SQLAlchemy's
 as before. Anything unusual (rows with different keys, a column whose default Python must compute, a
-statement with RETURNING) goes through `session.execute` unchanged, and so does every insert on PostgreSQL:
-there it is psycopg's pipelined executemany (no RETURNING, so not SQLAlchemy's "insertmanyvalues"), prepared
-once per connection (server/config.py: `prepare_threshold`).
+statement with RETURNING) goes through `session.execute` unchanged.
+
+On PostgreSQL (psycopg) a plain INSERT of `COPY_MIN_ROWS` rows or more is a `COPY … FROM STDIN` in the
+session's transaction: psycopg formats COPY rows in C, and the server appends them without a statement per
+row. For a push's 200 visits that was ≈ 4 times faster than psycopg's pipelined executemany, in wall time and
+in the database's CPU, though it costs two round trips to executemany's one (hence the threshold). Values go
+through the same bind processors (JSON through the dialect's serializer); errors are SQLAlchemy's, wrapped as
+for any statement (a duplicate key is an IntegrityError, a lost connection invalidates it). An upsert (ON
+CONFLICT), fewer rows, or another driver: psycopg's executemany through `session.execute`, prepared once per
+connection (server/config.py: `prepare_threshold`).
 """
 
 from sqlalchemy import insert
 from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
+
+COPY_MIN_ROWS = 16  # below it, executemany's one round trip beats COPY's two
 
 _COMPILED: dict = {}  # (dialect name, statement, column keys) -> (sql, positional, [(key, processor)]) | None
 
@@ -69,11 +79,12 @@ def insert_many(session: Session, table_or_stmt, rows: list[dict]) -> None:
     keys = tuple(rows[0])
     keyset = rows[0].keys()
     connection = session.connection()
-    # PostgreSQL: psycopg's own executemany (pipelined, prepared once per connection).
-    if connection.dialect.name != "sqlite":
-        session.execute(stmt, rows)
+    dialect = connection.dialect
+    if dialect.name != "sqlite":
+        if not (len(rows) >= COPY_MIN_ROWS and dialect.driver == "psycopg" and _copy(connection, stmt, rows)):
+            session.execute(stmt, rows)  # psycopg's own executemany (pipelined, prepared once per connection)
         return
-    plan = _prepare(connection.dialect, stmt, keys)
+    plan = _prepare(dialect, stmt, keys)
     if plan is None or any(row.keys() != keyset for row in rows):
         session.execute(stmt, rows)
         return
@@ -87,3 +98,51 @@ def insert_many(session: Session, table_or_stmt, rows: list[dict]) -> None:
         params = [{name: row[name] if processor is None else processor(row[name])
                    for name, processor in pairs} for row in rows]
     connection.exec_driver_sql(sql, params)
+
+
+_COPIES: dict = {}  # (statement, column keys) -> (COPY sql, [(key, processor)]) | None
+
+
+def _copy_plan(dialect, stmt, keys: tuple):
+    """The COPY standing for `stmt` with these keys, or None: only a plain INSERT, no explicit RETURNING, and
+    every column left out free of a client-side default (SQLAlchemy would compute it; COPY would not)."""
+    cache_key = (stmt, keys)
+    if cache_key in _COPIES:
+        return _COPIES[cache_key]
+    plan = None
+    table = getattr(stmt, "table", None)
+    if (isinstance(stmt, Insert) and stmt._post_values_clause is None and stmt.select is None
+            and not stmt._values and not stmt._multi_values and not stmt._returning
+            and not stmt._return_defaults and all(key in table.c for key in keys)
+            and all(column.default is None for column in table.columns if column.key not in keys)):
+        quote = dialect.identifier_preparer.quote
+        sql = (f"COPY {dialect.identifier_preparer.format_table(table)} "
+               f"({', '.join(quote(table.c[key].name) for key in keys)}) FROM STDIN")
+        plan = (sql, [(key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in keys])
+    _COPIES[cache_key] = plan
+    return plan
+
+
+def _copy(connection, stmt, rows: list[dict]) -> bool:
+    """COPY the rows into the statement's table (PostgreSQL, psycopg); False when COPY cannot stand for the
+    statement (`_copy_plan`) or the rows' keys differ."""
+    keys = tuple(rows[0])
+    keyset = rows[0].keys()
+    plan = _copy_plan(connection.dialect, stmt, keys)
+    if plan is None or any(row.keys() != keyset for row in rows):
+        return False
+    sql, processors = plan
+    pairs = [(key, None if processor is None else _memoised(processor)) for key, processor in processors]
+    params = [tuple(row[key] if processor is None else processor(row[key]) for key, processor in pairs)
+              for row in rows]
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(sql) as copy:
+            write_row = copy.write_row
+            for values in params:
+                write_row(values)
+    except Exception as err:  # noqa: BLE001  (wrapped as SQLAlchemy wraps an execute's: IntegrityError…)
+        connection._handle_dbapi_exception(err, sql, None, cursor, None)
+    finally:
+        cursor.close()
+    return True
