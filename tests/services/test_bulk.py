@@ -76,3 +76,40 @@ def test_a_duplicate_key_in_a_bulk_insert_is_an_integrity_error_and_the_session_
     assert copies == (["applied_mutations"] if is_postgres() else [])  # the refused COPY raised, so is not listed
     ids = {r["id"] for r in rows}
     assert len(db.session.execute(select(AppliedMutation.id).where(AppliedMutation.id.in_(ids))).all()) == ROWS
+
+
+def _change_log_upsert():
+    from server.services.changes import _upsert_change_log
+
+    return _upsert_change_log(db.session)
+
+
+def _log(entity_ids) -> dict:
+    from server.models import ChangeLog
+
+    return {(r.entity_id, r.area_id): r.seq for r in db.session.execute(
+        select(ChangeLog.entity_id, ChangeLog.area_id, ChangeLog.seq).where(ChangeLog.entity_id.in_(entity_ids)))}
+
+
+def test_a_bulk_upsert_inserts_new_rows_and_updates_those_already_there(app, monkeypatch):
+    used = []
+    real = bulk._unnest
+    monkeypatch.setattr(bulk, "_unnest", lambda *a: used.append(real(*a)) or used[-1])
+    ids = [new_id() for _ in range(ROWS)]
+    first = [{"seq": 10_000 + i, "entity_type": "visit", "entity_id": e, "area_id": 1} for i, e in enumerate(ids)]
+    bulk.insert_many(db.session, _change_log_upsert(), first[:5])
+    db.session.commit()
+    again = [{**row, "seq": 20_000 + i} for i, row in enumerate(first)]
+    bulk.insert_many(db.session, _change_log_upsert(), again)
+    db.session.commit()
+    assert _log(ids) == {(r["entity_id"], 1): r["seq"] for r in again}
+    assert used == ([True] if is_postgres() else [])  # one statement for the 20-odd rows on PostgreSQL
+
+
+def test_a_bulk_upsert_naming_one_row_twice_goes_row_by_row(app):
+    ids = [new_id() for _ in range(ROWS)]
+    rows = [{"seq": 30_000 + i, "entity_type": "visit", "entity_id": e, "area_id": 1} for i, e in enumerate(ids)]
+    rows.append({**rows[0], "seq": 40_000})  # one statement could not update that row twice; executemany can
+    bulk.insert_many(db.session, _change_log_upsert(), rows)
+    db.session.commit()
+    assert _log(ids) == {**{(r["entity_id"], 1): r["seq"] for r in rows[:-1]}, (ids[0], 1): 40_000}
