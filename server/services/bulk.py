@@ -22,10 +22,13 @@ psycopg's executemany through `session.execute`, prepared once per connection (s
 `prepare_threshold`).
 """
 
-from sqlalchemy import insert
+from operator import itemgetter
+
+from sqlalchemy import JSON, insert
 from sqlalchemy.exc import CompileError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.elements import Null
 
 COPY_MIN_ROWS = 16  # below it, executemany's one round trip beats COPY's two
 
@@ -122,9 +125,28 @@ def _copy_plan(dialect, stmt, keys: tuple):
         quote = dialect.identifier_preparer.quote
         sql = (f"COPY {dialect.identifier_preparer.format_table(table)} "
                f"({', '.join(quote(table.c[key].name) for key in keys)}) FROM STDIN")
-        plan = (sql, [(key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect)) for key in keys])
+        plan = (sql, [(key, _copy_processor(table.c[key].type, dialect)) for key in keys])
     _COPIES[cache_key] = plan
     return plan
+
+
+def _copy_processor(type_, dialect):
+    """A column's value as COPY takes it: SQLAlchemy's bind processor, except for JSON, which is handed over as
+    its text, what SQLAlchemy's processor and psycopg's Json dumper would make of it (the same serializer,
+    JSON null for None unless `none_as_null`) without a wrapper and dumper per value (≈ 1.7 µs each)."""
+    serializer = dialect._json_serializer
+    if not isinstance(type_, JSON) or serializer is None:
+        return type_.dialect_impl(dialect).bind_processor(dialect)
+    none_as_null, json_null = type_.none_as_null, JSON.NULL
+
+    def json_text(value):
+        if value is json_null:
+            value = None
+        elif isinstance(value, Null) or (value is None and none_as_null):
+            return None
+        return serializer(value)
+
+    return json_text
 
 
 def _copy(connection, stmt, rows: list[dict]) -> bool:
@@ -136,9 +158,17 @@ def _copy(connection, stmt, rows: list[dict]) -> bool:
     if plan is None or any(row.keys() != keyset for row in rows):
         return False
     sql, processors = plan
-    pairs = [(key, None if processor is None else _memoised(processor)) for key, processor in processors]
-    params = [tuple(row[key] if processor is None else processor(row[key]) for key, processor in pairs)
-              for row in rows]
+    getter = itemgetter(*keys) if len(keys) > 1 else (lambda row: (row[keys[0]],))
+    processed = [(i, _memoised(processor)) for i, (_key, processor) in enumerate(processors) if processor]
+    if processed:
+        params = []
+        for row in rows:
+            values = list(getter(row))
+            for i, processor in processed:
+                values[i] = processor(values[i])
+            params.append(values)
+    else:
+        params = [getter(row) for row in rows]
     cursor = connection.connection.driver_connection.cursor()
     try:
         with cursor.copy(sql) as copy:
