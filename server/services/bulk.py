@@ -107,13 +107,13 @@ def insert_many(session: Session, table_or_stmt, rows: list[dict]) -> None:
     connection.exec_driver_sql(sql, params)
 
 
-_COPIES: dict = {}  # (statement, column keys) -> (COPY sql, [(key, processor)]) | None
+_COPIES: dict = {}  # (dialect name, statement, column keys) -> (COPY sql, [(key, processor)]) | None
 
 
 def _copy_plan(dialect, stmt, keys: tuple):
     """The COPY standing for `stmt` with these keys, or None: only a plain INSERT, no explicit RETURNING, and
     every column left out free of a client-side default (SQLAlchemy would compute it; COPY would not)."""
-    cache_key = (stmt, keys)
+    cache_key = (dialect.name, stmt, keys)
     if cache_key in _COPIES:
         return _COPIES[cache_key]
     plan = None
