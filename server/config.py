@@ -58,6 +58,9 @@ def engine_options(url: str) -> dict:
     # pull page's CPU (decoding) and a tenth of a push's (encoding). Output is standard JSON, UTF-8 unescaped.
     options: dict = {"pool_pre_ping": True, "json_serializer": json_dumps, "json_deserializer": orjson.loads}
     if url.startswith("postgresql"):
+        # No `SELECT 1` round trip per checkout: only a connection idle for a while is pinged
+        # (server/database.py `ping_when_idle`, which configure_engine installs on every PostgreSQL engine).
+        options["pool_pre_ping"] = False
         options["pool_size"] = int(os.environ.get("POOL_SIZE") or 10)
         options["max_overflow"] = 5  # at most 15 a worker, as SQLAlchemy's 5 + 10 were
     if url.startswith("postgresql+psycopg"):

@@ -1,22 +1,32 @@
 """Engine wiring: SQLite durability and write-lock behaviour, applied to every connection."""
 
+import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 
 # Whether a SQLite transaction takes the write lock when it begins. Write requests, CLI commands and
 # dispatchers do; GET requests only read, so they begin deferred and never queue behind a sync push.
 _take_write_lock: ContextVar[bool] = ContextVar("zf_take_write_lock", default=True)
 
 
+# A pooled connection idle longer than this is pinged at checkout (PostgreSQL: `ping_when_idle`).
+IDLE_PING_SECONDS = 10.0
+_CHECKED_IN = "zf_checked_in"
+
+
 def configure_engine(engine: Engine) -> None:
-    """Make SQLite durable (WAL, synchronous=FULL) and take the write lock at BEGIN for writers.
+    """Make SQLite durable (WAL, synchronous=FULL) and take the write lock at BEGIN for writers; on a server
+    database, ping only connections that sat idle (`ping_when_idle`).
 
     Python's sqlite3 begins deferred transactions; two gunicorn workers that both read and then write
     would hit SQLITE_BUSY on the lock upgrade, which no busy timeout cures. BEGIN IMMEDIATE avoids it.
     """
+    if engine.dialect.name == "postgresql":
+        ping_when_idle(engine)  # server/config.py turns pool_pre_ping off for PostgreSQL
     if engine.dialect.name != "sqlite":
         return
 
@@ -33,6 +43,36 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _take_write_lock.get() else "BEGIN")
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat in the pool longer than IDLE_PING_SECONDS.
+
+    `pool_pre_ping` pings at every checkout: a `SELECT 1` round trip per request on PostgreSQL. A connection
+    checked in moments ago (a busy worker's) is as good as its last statement; one left idle is what a server
+    restart, an idle-session timeout or a proxy may have closed meanwhile. A failed ping raises
+    DisconnectionError, and the pool replaces the connection and checks out again (SQLAlchemy's "pessimistic"
+    disconnect handling with custom events). A connection killed within those seconds fails its request's
+    first query instead (answered 500 in the error envelope) and is discarded, as any dead connection is.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if record is not None:
+            record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection, record, _proxy):
+        # A new connection has no check-in time (the record's info is emptied when its connection is replaced).
+        since = record.info.get(_CHECKED_IN)
+        if since is None or time.monotonic() - since <= IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:  # noqa: BLE001  (any failure: the connection is not to be used)
+            raise DisconnectionError(f"an idle connection failed its ping: {type(err).__name__}") from err
+        if alive is False:
+            raise DisconnectionError("an idle connection failed its ping")
 
 
 def single_writer(engine: Engine) -> bool:

@@ -33,8 +33,8 @@ def public(view):
 
 def one_transaction(view):
     """Mark a write view whose request may keep the auth guard's read transaction (PostgreSQL only: on SQLite
-    the guard always ends its read before the view). Each ended transaction costs three round trips on
-    PostgreSQL (ROLLBACK, the pool's ping, BEGIN): the sync push and the photo upload, a reconnect storm's
+    the guard always ends its read before the view). Each ended transaction costs round trips on PostgreSQL
+    (ROLLBACK, BEGIN, and the pool's ping after an idle spell): the sync push and the photo upload, a reconnect storm's
     requests, keep one. A view that hashes a password must not be marked (argon2 runs outside transactions)."""
     view.zf_one_transaction = True
     return view

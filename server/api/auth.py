@@ -229,7 +229,7 @@ def register_guards(app) -> None:
         # view begins its own transaction: the hourly renewal of the session (on another connection) must not
         # wait for its own request, and a password change hashes with no lock held. PostgreSQL's reads lock
         # nothing a writer waits for, so there a sync view goes on in the same transaction: ending it and checking
-        # a connection out again cost three round trips (ROLLBACK, the pool's ping, BEGIN) on every upload.
+        # a connection out again cost round trips (ROLLBACK, BEGIN; a ping when it sat idle) on every upload.
         # Only views marked `one_transaction` (push, upload) go on so: the others hash passwords or may.
         writer = request.method not in SAFE_METHODS and (
             single_writer(db.engine) or not getattr(view, "zf_one_transaction", False))

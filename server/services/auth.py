@@ -215,14 +215,22 @@ def login(username: str, password: str, *, threshold: int, lock_minutes: int, id
 def session_with_user(token: str) -> tuple[UserSession, User, str] | None:
     """The session row behind a cookie token, its user and the user's area path, in one query (one round
     trip: on PostgreSQL every request pays for each); whatever their state. The identity map keeps both rows,
-    so `db.session.get` finds them later in the transaction without asking the database again."""
+    so `db.session.get` finds them later in the transaction without asking the database again.
+
+    The same query reads the database's epoch, kept for the rest of this transaction (a sync push or pull
+    checks it: `cursors.current_epoch`), so a sync request does not ask for it again."""
+    from .sync.cursors import epoch_column, remember_epoch
+
     found = db.session.execute(
-        select(UserSession, User, Area.path)
+        select(UserSession, User, Area.path, epoch_column())
         .join(User, User.id == UserSession.user_id)
         .join(Area, Area.id == User.area_id)
         .where(UserSession.token_hash == token_digest(token))
     ).first()
-    return None if found is None else (found[0], found[1], found[2])
+    if found is None:
+        return None
+    remember_epoch(found[3])
+    return found[0], found[1], found[2]
 
 
 def session_for(token: str | None, idle_days: int,

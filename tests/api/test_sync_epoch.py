@@ -140,3 +140,39 @@ def test_epoch_command_shows_and_renews_the_epoch(runner):
     assert renewed.exit_code == 0, renewed.output
     assert epoch_id() != old
     assert epoch_id() in renewed.output
+
+
+def test_the_epoch_read_with_the_session_serves_only_its_own_transaction(app):
+    from server.services.sync.cursors import remember_epoch
+
+    real = epoch_id()
+    db.session.execute(select(1))  # a transaction is under way, as the guard's session query begins one
+    remember_epoch("read-by-the-guard")  # what that query read
+    assert current_epoch().id == "read-by-the-guard"
+    db.session.rollback()
+    assert current_epoch().id == real  # a new transaction reads it again: a restore in between is seen
+    db.session.rollback()
+
+
+def test_a_push_reads_the_epoch_with_its_session_query_and_not_again_on_postgresql(staff, own_recipient):
+    from sqlalchemy import event
+
+    from tests.conftest import is_postgres
+
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        if "database_meta" in statement:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        pushed = staff.post("/api/sync/push", json={"device_id": "d", "mutations": [
+            mutation("visit.create", visit_data(own_recipient["id"]))]})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert pushed.status_code == 200 and pushed.json["epoch"] == epoch_id()
+    assert "user_sessions" in statements[0]
+    # PostgreSQL: the push goes on in the guard's transaction. SQLite: the guard ends its read first, so the
+    # push (in its own write transaction) reads the epoch again.
+    assert len(statements) == (1 if is_postgres() else 2)

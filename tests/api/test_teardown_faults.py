@@ -66,3 +66,56 @@ def test_answer_stays_json_when_the_teardown_rollback_raises(served_app, monkeyp
     assert failures
     assert response.status_code == 200 and response.is_json and "changes" in response.json
     assert client.get("/api/sync/pull?cursor=0&limit=5").status_code == 200
+
+
+# -- PostgreSQL: pooled connections are pinged only after sitting idle ---------------------------------
+
+
+class _Clock:
+    """time.monotonic for server.database, moved on at will."""
+
+    def __init__(self):
+        import time
+
+        self.real, self.offset = time.monotonic, 0.0
+
+    def monotonic(self):
+        return self.real() + self.offset
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL)")
+def test_a_connection_killed_while_idle_is_replaced_on_the_next_request_after_the_idle_threshold(
+        served_app, database_url, monkeypatch):  # noqa: F811
+    import server.database as database
+
+    clock = _Clock()
+    monkeypatch.setattr(database, "time", clock)
+    with served_app.app_context():
+        engine = db.engine
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+    client = served_app.test_client()
+    login(client)
+    assert client.get("/api/sync/pull?cursor=0&limit=5").status_code == 200
+    assert pings == []  # checked in moments ago: not pinged
+
+    # Every pooled connection of the app dies while idle (a PostgreSQL restart, an idle-session timeout).
+    killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with killer.connect() as conn:
+            killed = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    finally:
+        killer.dispose()
+    assert killed >= 1
+    clock.offset += database.IDLE_PING_SECONDS + 1
+
+    response = client.get("/api/sync/pull?cursor=0&limit=5")
+    assert response.status_code == 200, response.json
+    assert response.json["changes"]
+    assert pings  # the idle connection was pinged, failed, and the pool checked out a fresh one
+    again = client.get("/api/sync/pull?cursor=0&limit=5")
+    assert again.status_code == 200

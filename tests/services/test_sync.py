@@ -106,3 +106,89 @@ def test_follow_ups_synced_out_of_order_leave_the_latest_status(staff_actor, own
     db.session.expire_all()
     row = db.session.get(Difficulty, difficulty["id"])
     assert row.status == "resolved" and row.resolved_at == start + timedelta(hours=2) and row.version == 2
+
+
+# -- races: a refused batch is rolled back and planned again; the last attempt falls back to savepoints ---
+
+
+def _refuse_first_write(monkeypatch):
+    """write_plan writes the batch, then (the first time only) reports the database refused it: as when a
+    concurrent push committed one of its ids. Returns the list of write_plan calls (their batch sizes)."""
+    import importlib
+
+    from sqlalchemy.exc import IntegrityError
+
+    push_module = importlib.import_module("server.services.sync.push")
+
+    real, calls = push_module.write_plan, []
+
+    def refusing(plan):
+        real(plan)
+        calls.append(len(plan.applied))
+        if len(calls) == 1:
+            raise IntegrityError("INSERT INTO visits …", {}, Exception("simulated duplicate key"))
+
+    monkeypatch.setattr(push_module, "write_plan", refusing)
+    return calls
+
+
+BATCH = 20  # at least bulk.COPY_MIN_ROWS: on PostgreSQL the batch's rows go by COPY, in the savepoint too
+
+
+def _counts():
+    from server.models import AuditLog
+
+    return count(Visit), count(AppliedMutation), count(AuditLog), change_count()
+
+
+def test_a_refused_batch_is_rolled_back_whole_and_applied_once_when_planned_again(
+        monkeypatch, staff_actor, own_recipient_id):
+    batch = [mutation("visit.create", visit_data(own_recipient_id)) for _ in range(BATCH)]
+    before = _counts()
+    calls = _refuse_first_write(monkeypatch)
+
+    answer = sync.push(staff_actor, batch)
+
+    assert [r["status"] for r in answer["results"]] == ["applied"] * BATCH
+    assert calls == [BATCH, BATCH]  # the whole batch twice: no one-mutation-at-a-time fallback before the last attempt
+    # The first attempt's rows and its queued change-log and audit rows are gone: each counted once.
+    assert _counts() == tuple(n + BATCH for n in before)
+    assert answer["cursor"] == changes.newest_change()
+
+
+def test_the_last_attempt_undoes_a_refused_batch_by_its_savepoint_and_applies_one_at_a_time(
+        monkeypatch, staff_actor, own_recipient_id):
+    import importlib
+
+    push_module = importlib.import_module("server.services.sync.push")
+
+    monkeypatch.setattr(push_module, "PUSH_ATTEMPTS", 1)
+    batch = [mutation("visit.create", visit_data(own_recipient_id)) for _ in range(BATCH)]
+    before = _counts()
+    calls = _refuse_first_write(monkeypatch)
+
+    answer = sync.push(staff_actor, batch)
+
+    assert calls == [BATCH] + [1] * BATCH
+    # Had the batch's rows survived its savepoint, the one-by-one pass would answer them duplicate.
+    assert [r["status"] for r in answer["results"]] == ["applied"] * BATCH
+    assert _counts() == tuple(n + BATCH for n in before)
+    assert answer["cursor"] == changes.newest_change()
+
+
+def test_a_batch_whose_id_another_push_committed_meanwhile_is_refused_by_the_database(
+        staff_actor, own_recipient_id):
+    """No simulation: the bulk write (COPY on PostgreSQL) meets the primary key, as a real race does."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    batch = [mutation("visit.create", visit_data(own_recipient_id)) for _ in range(BATCH)]
+    planner, _ = sync.plan_batch(staff_actor, batch)  # every id is new now
+    assert sync.push(staff_actor, batch[5:6])["results"][0]["status"] == "applied"  # the race's winner
+    with pytest.raises(IntegrityError):
+        sync.write_plan(planner.plan)
+    db.session.rollback()
+    before = _counts()
+    statuses = [r["status"] for r in sync.push(staff_actor, batch)["results"]]
+    assert statuses == ["applied"] * 5 + ["duplicate"] + ["applied"] * (BATCH - 6)
+    assert _counts() == tuple(n + BATCH - 1 for n in before)

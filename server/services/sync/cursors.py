@@ -50,8 +50,29 @@ def epoch_of(epoch_id: str) -> Epoch:
     return Epoch(epoch_id, 1 + int.from_bytes(digest[:4], "big") % TAGS)
 
 
+_REMEMBERED = "zf_epoch"  # session.info: (the transaction that read the epoch, its id)
+
+
+def epoch_column():
+    """The epoch's id as a column another query can carry (the auth guard's session query)."""
+    return select(DatabaseMeta.value).where(DatabaseMeta.key == EPOCH_KEY).scalar_subquery().label("zf_epoch")
+
+
+def remember_epoch(epoch_id: str | None) -> None:
+    """Keep the epoch read by another query for the rest of the session's current transaction: a restore or
+    `flask epoch --renew` is then seen by the next transaction, as when current_epoch reads it itself. (On
+    SQLite a write request's guard ends its read transaction before the view: the view reads it again.)"""
+    if epoch_id is not None:
+        db.session.info[_REMEMBERED] = (db.session().get_transaction(), epoch_id)
+
+
 def current_epoch() -> Epoch:
-    """The database's epoch (made here if the row is missing: a database migrated before it existed)."""
+    """The database's epoch (made here if the row is missing: a database migrated before it existed); the one
+    this transaction already read, if it did (`remember_epoch`)."""
+    remembered = db.session.info.get(_REMEMBERED)
+    transaction = db.session().get_transaction()
+    if remembered is not None and transaction is not None and remembered[0] is transaction:
+        return epoch_of(remembered[1])
     found = db.session.execute(select(DatabaseMeta.value).where(DatabaseMeta.key == EPOCH_KEY)).scalar()
     if found is None:
         found = _ensure_epoch()
