@@ -6,7 +6,7 @@ from contextvars import ContextVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 
 # Whether a SQLite transaction takes the write lock when it begins. Write requests, CLI commands and
 # dispatchers do; GET requests only read, so they begin deferred and never queue behind a sync push.
@@ -53,7 +53,7 @@ def ping_when_idle(engine: Engine) -> None:
     restart, an idle-session timeout or a proxy may have closed meanwhile. A failed ping raises
     DisconnectionError, and the pool replaces the connection and checks out again (SQLAlchemy's "pessimistic"
     disconnect handling with custom events). A connection killed within those seconds fails its request's
-    first query instead (answered 500 in the error envelope) and is discarded, as any dead connection is.
+    first query instead, which is read again on a fresh connection (`read_again_if_disconnected`).
     """
 
     @event.listens_for(engine, "checkin")
@@ -73,6 +73,25 @@ def ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"an idle connection failed its ping: {type(err).__name__}") from err
         if alive is False:
             raise DisconnectionError("an idle connection failed its ping")
+
+
+def read_again_if_disconnected(read):
+    """A request's first read, run once more on a fresh connection if its pooled one turned out dead.
+
+    A connection closed moments after its last use (a database restart, a failover) is not pinged at checkout
+    (`ping_when_idle`), so the request's first query meets it: SQLAlchemy then discards it and invalidates the
+    pool (every connection as old is replaced at its next checkout), and nothing was done in the transaction
+    yet, so reading again is safe. The phone gets its answer instead of a 503 to retry.
+    """
+    from .extensions import db
+
+    try:
+        return read()
+    except DBAPIError as err:
+        if not err.connection_invalidated:
+            raise
+        db.session.rollback()
+        return read()
 
 
 def single_writer(engine: Engine) -> bool:

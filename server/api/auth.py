@@ -14,7 +14,7 @@ from flask import Response, after_this_request, current_app, g, request
 from flask_limiter import RateLimitExceeded
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from ..database import begin_reads_deferred, end_deferred_reads, single_writer
+from ..database import begin_reads_deferred, end_deferred_reads, read_again_if_disconnected, single_writer
 from ..errors import ApiError, error_response
 from ..extensions import db, limiter
 from ..schemas.auth import LoginSchema, PasswordChangeSchema, SessionSchema
@@ -254,7 +254,8 @@ def register_guards(app) -> None:
 def _check_session(app) -> None:
     config = app.config
     token = request.cookies.get(SESSION_COOKIE)
-    found = auth_service.session_for(token, config["SESSION_IDLE_DAYS"], config["SESSION_MAX_DAYS"])
+    found = read_again_if_disconnected(
+        lambda: auth_service.session_for(token, config["SESSION_IDLE_DAYS"], config["SESSION_MAX_DAYS"]))
     if found is None:
         code = auth_service.session_refusal(token)
         raise ApiError(401, code, REFUSALS[code])

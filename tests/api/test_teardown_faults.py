@@ -12,9 +12,11 @@ from tests.conftest import DEMO_PASSWORD, is_postgres
 from tests.system.test_pull_consistency import served_app  # noqa: F401  (a fixture: no app context held)
 
 
-def login(client):
+def login(client) -> str:
+    """Log staff_demo in: the session's CSRF token."""
     response = client.post("/api/auth/login", json={"username": "staff_demo", "password": DEMO_PASSWORD})
     assert response.status_code == 200, response.json
+    return response.json["csrf_token"]
 
 
 @pytest.mark.postgres
@@ -119,3 +121,32 @@ def test_a_connection_killed_while_idle_is_replaced_on_the_next_request_after_th
     assert pings  # the idle connection was pinged, failed, and the pool checked out a fresh one
     again = client.get("/api/sync/pull?cursor=0&limit=5")
     assert again.status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (TEST_DATABASE_URL)")
+@pytest.mark.parametrize("method, path", [("GET", "/api/sync/pull?cursor=0&limit=5"), ("POST", "/api/sync/push")])
+def test_a_connection_killed_moments_after_its_last_use_costs_no_request(served_app, database_url,  # noqa: F811
+                                                                           method, path):
+    """A database restart just after a request: the pooled connection is dead but was not idle long enough to
+    be pinged. The request's first read (the session check) meets the dead connection, which is discarded,
+    and reads once more on a fresh one: the phone gets its answer, not a 503 to retry."""
+    client = served_app.test_client()
+    csrf = login(client)
+    assert client.get("/api/sync/pull?cursor=0&limit=5").status_code == 200
+    killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with killer.connect() as conn:
+            killed = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    finally:
+        killer.dispose()
+    assert killed >= 1
+    if method == "GET":
+        response = client.get(path)
+        assert response.status_code == 200, response.json
+        assert response.json["changes"]
+    else:
+        response = client.post(path, json={"device_id": "t", "mutations": []}, headers={"X-CSRF-Token": csrf})
+        assert response.status_code == 200, response.json
