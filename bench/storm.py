@@ -333,6 +333,7 @@ def main(argv=None) -> int:
     parser.add_argument("--batch", type=int, default=200, help="mutations per push (the PWA's MAX_BATCH)")
     parser.add_argument("--workers", type=int, help="gunicorn workers in place of the Procfile's "
                                                     "(default: the Procfile's on SQLite, 4 on PostgreSQL)")
+    parser.add_argument("--threads", type=int, help="threads per gunicorn worker in place of the Procfile's")
     parser.add_argument("--database-url", help="a PostgreSQL URL: a scratch database is made on its server")
     parser.add_argument("--hash-sample", type=int, default=2000, help="photos checked by hash afterwards")
     parser.add_argument("--seed", type=int, default=14)
@@ -354,14 +355,14 @@ def main(argv=None) -> int:
         backend = make_url(url).get_backend_name()
         workers = args.workers or (4 if backend == "postgresql" else None)
         # Every phone is its own address (X-Forwarded-For from the one trusted hop, as behind nginx).
-        server = Server(url, instance, 0, workdir / "gunicorn.log",
-                        command=lambda port: procfile_command(port, workers), env={"TRUSTED_PROXIES": "1"})
+        server = Server(url, instance, 0, workdir / "gunicorn.log", env={"TRUSTED_PROXIES": "1"},
+                        command=lambda port: procfile_command(port, workers, args.threads))
         stats = Stats()
         try:
             probe = requests.Session()
             probe.trust_env = False
             server.wait_ready(probe)
-            print(f"zoufang reconnect storm: {backend}, {' '.join(procfile_command(0, workers)[1:7])}, "
+            print(f"zoufang reconnect storm: {backend}, {' '.join(procfile_command(0, workers, args.threads)[1:7])}, "
                   f"{args.devices} devices × {args.records} records × {args.photos} photos of {args.photo_kb} KB, "
                   f"{args.in_flight} in flight ({load()})")
             result = storm(server.base, users, plan, photos, args, stats)

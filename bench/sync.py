@@ -216,14 +216,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def procfile_command(port: int, workers: int | None = None) -> list[str]:
+def procfile_command(port: int, workers: int | None = None, threads: int | None = None) -> list[str]:
     """`make run`'s own server: the Procfile's `web:` line (gunicorn, gthread workers and threads) on `port`,
-    with `workers` in place of its worker count when given."""
+    with `workers` and `threads` in place of its counts when given."""
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     argv = shlex.split(line.removeprefix("web:").replace("${PORT:-8000}", str(port)))
     argv[0] = str(BIN / Path(argv[0]).name)
     if workers is not None:
         argv[argv.index("--workers") + 1] = str(workers)
+    if threads is not None:
+        argv[argv.index("--threads") + 1] = str(threads)
     return argv
 
 
