@@ -37,10 +37,10 @@ def record_changes(rows) -> None:
     db.session.info.setdefault(_CHANGES, []).extend((t, str(e), a) for t, e, a in rows)
 
 
-def record_audit(actor: Actor | None, action: str, entity_type: str | None = None, entity_id=None,
-                 details: dict | None = None, user_id: int | None = None) -> None:
-    """Queue an append-only audit row (who, what, when, from which device); written at commit."""
-    db.session.info.setdefault(_AUDITS, []).append({
+def audit_row(actor: Actor | None, action: str, entity_type: str | None = None, entity_id=None,
+              details: dict | None = None, user_id: int | None = None) -> dict:
+    """An append-only audit row: who, what, when, from which device."""
+    return {
         "at": utcnow(),
         "user_id": actor.user_id if actor else user_id,
         "action": action,
@@ -49,7 +49,14 @@ def record_audit(actor: Actor | None, action: str, entity_type: str | None = Non
         "device_id": actor.device_id if actor else None,
         "ip": actor.ip if actor else None,
         "details": details,
-    })
+    }
+
+
+def record_audit(actor: Actor | None, action: str, entity_type: str | None = None, entity_id=None,
+                 details: dict | None = None, user_id: int | None = None) -> None:
+    """Queue an audit row (`audit_row`); written at commit."""
+    db.session.info.setdefault(_AUDITS, []).append(
+        audit_row(actor, action, entity_type, entity_id, details, user_id))
 
 
 def record_audits(rows: list[dict]) -> None:
