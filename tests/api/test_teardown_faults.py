@@ -73,6 +73,19 @@ def test_answer_stays_json_when_the_teardown_rollback_raises(served_app, monkeyp
 # -- PostgreSQL: pooled connections are pinged only after sitting idle ---------------------------------
 
 
+def kill_every_other_backend(database_url: str) -> None:
+    """Every pooled connection of the app dies (a PostgreSQL restart, an idle-session timeout)."""
+    killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    try:
+        with killer.connect() as conn:
+            killed = conn.execute(text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    finally:
+        killer.dispose()
+    assert killed >= 1
+
+
 class _Clock:
     """time.monotonic for server.database, moved on at will."""
 
@@ -103,16 +116,7 @@ def test_a_connection_killed_while_idle_is_replaced_on_the_next_request_after_th
     assert client.get("/api/sync/pull?cursor=0&limit=5").status_code == 200
     assert pings == []  # checked in moments ago: not pinged
 
-    # Every pooled connection of the app dies while idle (a PostgreSQL restart, an idle-session timeout).
-    killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    try:
-        with killer.connect() as conn:
-            killed = conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
-    finally:
-        killer.dispose()
-    assert killed >= 1
+    kill_every_other_backend(database_url)  # while idle
     clock.offset += database.IDLE_PING_SECONDS + 1
 
     response = client.get("/api/sync/pull?cursor=0&limit=5")
@@ -134,15 +138,7 @@ def test_a_connection_killed_moments_after_its_last_use_costs_no_request(served_
     client = served_app.test_client()
     csrf = login(client)
     assert client.get("/api/sync/pull?cursor=0&limit=5").status_code == 200
-    killer = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    try:
-        with killer.connect() as conn:
-            killed = conn.execute(text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
-    finally:
-        killer.dispose()
-    assert killed >= 1
+    kill_every_other_backend(database_url)
     if method == "GET":
         response = client.get(path)
         assert response.status_code == 200, response.json
