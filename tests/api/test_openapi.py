@@ -1,5 +1,7 @@
 """GET /api/openapi.json: a well-formed OpenAPI 3 document listing every /api rule of the url map."""
 
+import gzip
+import json
 import re
 from collections import defaultdict
 from datetime import date, datetime
@@ -173,6 +175,23 @@ def test_json_answers_and_app_scripts_are_compressed_for_clients_that_accept_it(
     spec = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip"})
     assert spec.headers["Content-Encoding"] == "gzip"
     assert client.get("/api/openapi.json").headers.get("Content-Encoding") is None
+
+
+@pytest.mark.parametrize("accepted, expected", [
+    ("gzip, deflate, br, zstd", "zstd"),  # Chrome and Android's WebView over HTTPS
+    ("gzip, deflate, br", "br"),  # Safari
+    ("gzip, deflate", "gzip"),  # plain HTTP
+])
+def test_a_pull_comes_in_the_fastest_encoding_the_phone_takes(staff, accepted, expected):
+    import brotli
+    from backports import zstd
+
+    plain = staff.get("/api/sync/pull?cursor=0&limit=200")
+    pull = staff.get("/api/sync/pull?cursor=0&limit=200", headers={"Accept-Encoding": accepted})
+    assert pull.headers["Content-Encoding"] == expected
+    decode = {"zstd": zstd.decompress, "br": brotli.decompress, "gzip": gzip.decompress}[expected]
+    assert json.loads(decode(pull.data))["changes"] == plain.json["changes"]
+    assert len(pull.data) < len(plain.data) / 4
 
 
 def test_sync_push_answers_are_not_compressed_but_pulls_are(staff):
