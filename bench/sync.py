@@ -520,7 +520,7 @@ def main(argv=None) -> int:
         print(f"push / raw  {http['push'] / raw:9.3f}   (median batch: {http['raw_batch'] / http['push_batch']:.3f}; "
               f"push {http['push_batch'] * 1000:.1f} ms, raw Core {http['raw_batch'] * 1000:.1f} ms a batch)")
         print(f"pull        {http['pull']:9.0f} rec/s   ({http['pulled']} changes, {http['pages']} pages of "
-              f"≤ {args.pull_limit}, {args.pull_rounds} rounds, {http['pull_s']:.2f} s; brotli, as phones ask)")
+              f"≤ {args.pull_limit}, {args.pull_rounds} rounds, {http['pull_s']:.2f} s; compressed, as phones ask)")
         print(f"pull plain  {http['plain_pull']:9.0f} rec/s   (the same, uncompressed like the peer's, "
               f"{http['plain_pull_s']:.2f} s)")
         if "peer_push" in http:
