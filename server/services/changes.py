@@ -38,10 +38,10 @@ def record_changes(rows) -> None:
 
 
 def audit_row(actor: Actor | None, action: str, entity_type: str | None = None, entity_id=None,
-              details: dict | None = None, user_id: int | None = None) -> dict:
-    """An append-only audit row: who, what, when, from which device."""
+              details: dict | None = None, user_id: int | None = None, at=None) -> dict:
+    """An append-only audit row: who, what, when (`at`, default now), from which device."""
     return {
-        "at": utcnow(),
+        "at": at or utcnow(),
         "user_id": actor.user_id if actor else user_id,
         "action": action,
         "entity_type": entity_type,

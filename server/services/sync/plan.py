@@ -23,6 +23,7 @@ from ...schemas.sync import OPS, MutationSchema
 from .. import records
 from ..actors import Actor
 from ..attachments import namable_attachments
+from ..changes import audit_row
 from ..creation.access import Access
 from ..errors import DomainError, Forbidden, InvalidInput, MutationIdReused, RateLimited
 from ..scope import AreaPaths
@@ -238,9 +239,7 @@ class Planner:
         return {"id": mutation_id, "status": "applied", "entity": records.entity(entity_type, state.row)}
 
     def audit(self, action: str, entity_type: str | None, entity_id: str | None, details: dict) -> dict:
-        row = {"at": self.now, "user_id": self.actor.user_id, "action": action, "entity_type": entity_type,
-               "entity_id": entity_id, "device_id": self.actor.device_id, "ip": self.actor.ip,
-               "details": details}
+        row = audit_row(self.actor, action, entity_type, entity_id, details, at=self.now)
         self.plan.audits.append(row)
         return row
 
